@@ -1,0 +1,81 @@
+"""Shared Altair chart builders: pure functions from arrays / DataFrames to ``alt.Chart``.
+
+Colours come from the Okabe-Ito palette (colour-blind safe). :func:`style` applies the projector
+look (larger fonts, thicker lines and marks) to any finished chart; pages call it through
+``annlab.ui.show_chart``. Topic modules keep their own special charts next to their maths.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+
+
+def style(chart: alt.TopLevelMixin, *, projector: bool = False) -> alt.TopLevelMixin:
+    """Apply the house look; ``projector=True`` gives large fonts and thick marks for a beamer."""
+    font, title, stroke, point = (20, 24, 4, 160) if projector else (13, 15, 2, 50)
+    return (chart
+            .configure_range(category=OKABE_ITO)
+            .configure_axis(labelFontSize=font, titleFontSize=font, grid=True)
+            .configure_legend(labelFontSize=font, titleFontSize=font, symbolSize=point * 2,
+                              symbolStrokeWidth=stroke, labelLimit=400)
+            .configure_title(fontSize=title, anchor="start")
+            .configure_line(strokeWidth=stroke)
+            .configure_point(size=point)
+            .configure_circle(size=point)
+            .configure_text(fontSize=font))
+
+
+def lines(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, title: str = "",
+          x_title: str | None = None, y_title: str | None = None, log_y: bool = False,
+          height: int = 300) -> alt.Chart:
+    """Line chart of ``y`` against ``x`` in long format, one line per value of ``color``."""
+    scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    enc = {
+        "x": alt.X(x, type="quantitative", title=x_title or x),
+        "y": alt.Y(y, type="quantitative", title=y_title or y, scale=scale),
+        "tooltip": [c for c in (x, y, color) if c],
+    }
+    if color:
+        enc["color"] = alt.Color(color, type="nominal", title=color)
+    return alt.Chart(df, title=title, height=height).mark_line(point=False).encode(**enc)
+
+
+def heatmap(df: pd.DataFrame, *, x: str, y: str, value: str, title: str = "", fmt: str = ".3g",
+            scheme: str = "viridis", reverse: bool = False, height: int = 300) -> alt.LayerChart:
+    """Annotated heat map of ``value`` over two discrete axes."""
+    base = alt.Chart(df, title=title, height=height).encode(
+        x=alt.X(x, type="ordinal", title=x), y=alt.Y(y, type="ordinal", title=y))
+    rect = base.mark_rect().encode(
+        color=alt.Color(value, type="quantitative", title=value,
+                        scale=alt.Scale(scheme=scheme, reverse=reverse)),
+        tooltip=[x, y, alt.Tooltip(value, format=fmt)])
+    text = base.mark_text(baseline="middle").encode(
+        text=alt.Text(value, type="quantitative", format=fmt),
+        color=alt.value("white"))
+    return rect + text
+
+
+def bars(labels, values, *, x_title: str = "", y_title: str = "", title: str = "",
+         height: int = 300) -> alt.Chart:
+    """Bar chart of ``values`` per label, labels kept in the given order."""
+    df = pd.DataFrame({"label": [str(v) for v in labels], "value": np.asarray(values, float)})
+    return alt.Chart(df, title=title, height=height).mark_bar().encode(
+        x=alt.X("label", type="nominal", sort=list(df["label"]), title=x_title),
+        y=alt.Y("value", type="quantitative", title=y_title),
+        tooltip=["label", alt.Tooltip("value", format=".3g")])
+
+
+def scatter(X2: np.ndarray, labels, *, title: str = "", x_title: str = "dim 1", y_title: str = "dim 2",
+            label_title: str = "label", height: int = 400) -> alt.Chart:
+    """2-D scatter of points ``X2`` (n, 2) coloured by ``labels``."""
+    X2 = np.asarray(X2, float)
+    df = pd.DataFrame({"x": X2[:, 0], "y": X2[:, 1], label_title: [str(v) for v in labels]})
+    return alt.Chart(df, title=title, height=height).mark_circle(opacity=0.7).encode(
+        x=alt.X("x", type="quantitative", title=x_title),
+        y=alt.Y("y", type="quantitative", title=y_title),
+        color=alt.Color(label_title, type="nominal"), tooltip=[label_title])

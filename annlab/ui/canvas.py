@@ -1,0 +1,55 @@
+"""The drawing canvas: the user's own digit, carried across pages.
+
+The last digit drawn on any page is kept in the session, so a digit drawn on the Hopfield page can be
+handed to the RBM or the autoencoder without drawing it again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from annlab.preprocess import EmptyDrawing, digit_from_canvas, downsample
+
+_LAST = "_last_drawing"  # (28, 28) float32 in [0, 1], and the page it came from
+
+
+def draw_digit(key: str, *, side: int = 28, size_px: int = 280, page: str = "") -> np.ndarray | None:
+    """Draw a canvas and return the drawn digit, MNIST-style.
+
+    Parameters
+    ----------
+    key : unique widget key on the page
+    side : output side (28, or 8/14/16 via :func:`annlab.preprocess.downsample`)
+    size_px : canvas size on screen
+    page : name of the calling page (shown when another page reuses this drawing)
+
+    Returns
+    -------
+    ndarray of shape (side, side), float32 in [0, 1], or None when nothing is drawn (an info message
+    is shown then). When the canvas is empty but a digit was drawn earlier (on any page), the user is
+    offered that digit.
+    """
+    from streamlit_drawable_canvas import st_canvas
+
+    st.caption("Draw one digit, large, in the middle of the black square.")
+    result = st_canvas(fill_color="#FFFFFF", stroke_width=max(14, size_px // 14), stroke_color="#FFFFFF",
+                       background_color="#000000", height=size_px, width=size_px, drawing_mode="freedraw",
+                       update_streamlit=True, display_toolbar=True, key=key)
+    digit28 = None
+    image = getattr(result, "image_data", None)
+    if image is not None:
+        try:
+            digit28 = digit_from_canvas(image)
+            st.session_state[_LAST] = (digit28, page)
+        except EmptyDrawing:
+            digit28 = None
+    if digit28 is None:
+        last = st.session_state.get(_LAST)
+        if last is not None and st.checkbox(f"Use the digit I drew on the {last[1] or 'other'} page",
+                                            value=True, key=f"{key}_reuse"):
+            digit28 = last[0]
+        else:
+            st.info("The canvas is empty: draw a digit to see what the network makes of it.")
+            return None
+    return digit28 if side == 28 else downsample(digit28, side)

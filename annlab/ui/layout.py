@@ -1,0 +1,34 @@
+"""Page frame and display helpers that respect projector mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from annlab.charts import style
+from annlab.images import upscale
+from annlab.ui.sidebar import LabSettings, current, sidebar
+
+
+def page(title: str, intro: str, *, icon: str = "🧠") -> LabSettings:
+    """Set up a page: wide layout, the shared sidebar, the title and the what-to-look-for paragraph."""
+    st.set_page_config(page_title=f"{title} · annlab", page_icon=icon, layout="wide")
+    settings = sidebar()
+    st.title(title)
+    st.markdown(intro)
+    return settings
+
+
+def show_chart(chart, **kwargs) -> None:
+    """``st.altair_chart`` with the house style (projector mode from the sidebar)."""
+    st.altair_chart(style(chart, projector=current().projector), use_container_width=True, **kwargs)
+
+
+def show_image(img: np.ndarray, caption: str | None = None, *, scale: int | None = None,
+               clamp: bool = True) -> None:
+    """Show a gray or RGB float image in [0, 1], upscaled with crisp pixels (more in projector mode)."""
+    img = np.asarray(img, np.float32)
+    if scale is None:
+        longest = max(img.shape[:2])
+        scale = max(1, (420 if current().projector else 280) // max(longest, 1))
+    st.image(upscale(np.clip(img, 0, 1) if clamp else img, scale), caption=caption, clamp=clamp)
