@@ -11,8 +11,9 @@ a progress bar and a live loss chart. Training never prints.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Callable
+from collections.abc import Callable
 
 WarmFn = Callable[[str, "int | None", Callable[[str], None]], None]
 _REGISTRY: dict[str, WarmFn] = {}

@@ -9,7 +9,8 @@ values fall back to the default) and writes the value back after every run.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
