@@ -1,0 +1,96 @@
+"""Library boundary, device fallback, URL encoding, warm-up registry and CLI."""
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_core_modules_import_without_streamlit():
+    code = (
+        "import sys, importlib, pkgutil\n"
+        "sys.modules['streamlit'] = None\n"
+        "import annlab\n"
+        "names = [m.name for m in pkgutil.walk_packages(annlab.__path__, 'annlab.')\n"
+        "         if not m.name.startswith('annlab.ui')]\n"
+        "for n in names: importlib.import_module(n)\n"
+        "print(len(names))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) >= 8
+
+
+def test_only_ui_imports_streamlit():
+    offenders = []
+    for path in (ROOT / "annlab").rglob("*.py"):
+        if "ui" in path.relative_to(ROOT / "annlab").parts[:1]:
+            continue
+        text = path.read_text()
+        if "import streamlit" in text or "from streamlit" in text:
+            offenders.append(str(path))
+    assert offenders == []
+
+
+def test_device_resolution():
+    from annlab.device import available_devices, resolve_device
+
+    names = available_devices()
+    assert names[:2] == ["auto", "cpu"]
+    assert resolve_device("cpu") == ("cpu", None)
+    dev, warning = resolve_device("auto")
+    assert dev in names and warning is None
+    dev, warning = resolve_device("cuda:99")
+    assert dev == "cpu" and "cuda:99" in warning and "CPU" in warning
+    dev, warning = resolve_device("tpu")
+    assert dev == "cpu" and warning
+
+
+def test_url_encoding_round_trip():
+    from annlab.ui.state import _decode, _valid, encode
+
+    for default, value in [(0, 42), (0.5, 0.25), (True, False), ("a", "b"), (["a"], ["x", "y"]),
+                           ((1, 2), (3, 9)), ([1], [])]:
+        assert _decode(encode(value), default) == value
+    with pytest.raises(ValueError):
+        _decode("abc", 3)
+    assert _valid(5, {"min_value": 0, "max_value": 10})
+    assert not _valid(11, {"min_value": 0, "max_value": 10})
+    assert _valid("b", {"options": ["a", "b"], "_single_choice": True})
+    assert not _valid("z", {"options": ["a", "b"], "_single_choice": True})
+
+
+def test_quick_applies_only_in_fast_mode(monkeypatch):
+    from dataclasses import dataclass
+
+    from annlab.settings import quick
+
+    @dataclass(frozen=True)
+    class C:
+        num_epochs: int = 20
+
+    monkeypatch.setenv("ANNLAB_FAST", "0")
+    assert quick(C(), num_epochs=1).num_epochs == 20
+    monkeypatch.setenv("ANNLAB_FAST", "1")
+    assert quick(C(), num_epochs=1).num_epochs == 1
+
+
+def test_warm_cli_lists_and_rejects_unknown():
+    out = subprocess.run([sys.executable, "-m", "annlab", "warm", "--only", "no-such-page"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "unknown page" in out.stderr
+
+
+def test_every_page_registers_warm_defaults():
+    from annlab.warm import discover
+
+    registry = discover()
+    pages = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
+    assert len(registry) >= sum(1 for p in pages if not p.startswith(("2_", "1_"))), registry
+    for mod in pkgutil.walk_packages(importlib.import_module("annlab").__path__, "annlab."):
+        assert not mod.name.startswith("annlab.tests")
