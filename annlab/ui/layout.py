@@ -19,9 +19,14 @@ def page(title: str, intro: str, *, icon: str = "🧠") -> LabSettings:
     return settings
 
 
-def show_chart(chart, **kwargs) -> None:
-    """``st.altair_chart`` with the house style (projector mode from the sidebar)."""
-    st.altair_chart(style(chart, projector=current().projector), use_container_width=True, **kwargs)
+def show_chart(chart, **kwargs):
+    """``st.altair_chart`` with the house style (projector mode from the sidebar).
+
+    Extra keyword arguments go to ``st.altair_chart`` (e.g. ``on_select="rerun", key=...``); its return
+    value (the selection state, when selecting) is returned.
+    """
+    kwargs.setdefault("width", "stretch")
+    return st.altair_chart(style(chart, projector=current().projector), **kwargs)
 
 
 def show_image(img: np.ndarray, caption: str | None = None, *, scale: int | None = None,
