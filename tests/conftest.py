@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ["ANNLAB_FAST"] = "1"
-os.environ.setdefault("ANNLAB_CACHE_DIR", tempfile.mkdtemp(prefix="annlab-test-cache-"))
+os.environ["ANNLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="annlab-test-cache-")
 os.environ.pop("ANNLAB_MNIST_DIR", None)
 os.environ.pop("ANNLAB_WIKIART_DIR", None)
 os.environ.setdefault("OMP_NUM_THREADS", "2")
