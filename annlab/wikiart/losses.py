@@ -1,0 +1,98 @@
+"""Losses and samplers against class imbalance: focal loss, balanced class weights, a balanced sampler.
+
+References: T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollar, "Focal Loss for Dense Object
+Detection", ICCV 2017; G. King, L. Zeng, "Logistic Regression in Rare Events Data", 2001 (the
+"balanced" weights n / (k * n_c) that scikit-learn's ``compute_class_weight`` uses).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import WeightedRandomSampler
+
+
+def focal_loss(logits: torch.Tensor, y: torch.Tensor, *, gamma: float = 2.0,
+               alpha: float | torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
+    """Multi-class focal loss ``-alpha_t (1 - p_t)^gamma log p_t``, computed from log-softmax.
+
+    ``log p_t`` comes from ``log_softmax`` (log-sum-exp with the maximum subtracted), and ``p_t`` is
+    ``exp(log p_t) <= 1``, so logits of any size give a finite loss and a finite gradient. With
+    ``gamma = 0`` and no ``alpha`` it is exactly the cross-entropy.
+
+    Parameters
+    ----------
+    logits : tensor of shape (B, C), raw class scores
+    y : tensor of shape (B,), int64 labels in 0..C-1
+    gamma : float >= 0, focusing parameter: well-classified examples (p_t near 1) are down-weighted
+    alpha : None, a float (scales every term) or a tensor of shape (C,) (one weight per class, e.g.
+        inverse class frequency, as the paper suggests)
+    reduction : "mean" (weighted mean, like ``F.cross_entropy`` with ``weight``), "sum" or "none"
+
+    Returns
+    -------
+    tensor, a scalar, or of shape (B,) for ``reduction="none"``
+    """
+    if gamma < 0:
+        raise ValueError("gamma must be >= 0.")
+    logp = F.log_softmax(logits.float(), dim=1)  # (B, C)
+    logp_t = logp.gather(1, y.view(-1, 1)).squeeze(1)  # (B,)
+    p_t = logp_t.exp()
+    # (1 - p_t)^gamma with the base clamped at 0, so rounding never gives a negative base
+    modulator = (1.0 - p_t).clamp_min(0.0) ** gamma if gamma > 0 else torch.ones_like(p_t)
+    loss = -modulator * logp_t  # (B,)
+    if alpha is None:
+        weight = torch.ones_like(loss)
+    elif isinstance(alpha, torch.Tensor) and alpha.ndim == 1:
+        weight = alpha.to(loss.device, loss.dtype)[y]
+    else:
+        weight = torch.full_like(loss, float(alpha))
+    loss = weight * loss
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.sum() / weight.sum().clamp_min(1e-12)
+    raise ValueError(f"Unknown reduction {reduction!r}.")
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Balanced class weights ``n_samples / (n_classes * count_c)`` (scikit-learn's "balanced").
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,), int labels in 0..n_classes-1
+    n_classes : int
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), float32; a class absent from ``y`` gets weight 0
+    """
+    y = np.asarray(y, np.int64)
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    present = counts > 0
+    w = np.zeros(n_classes)
+    w[present] = len(y) / (present.sum() * counts[present])
+    return w.astype(np.float32)
+
+
+def balanced_sampler(y: np.ndarray, *, num_samples: int | None = None,
+                     generator: torch.Generator | None = None) -> WeightedRandomSampler:
+    """A sampler that draws every class equally often in expectation (with replacement).
+
+    Each example is drawn with probability proportional to ``1 / count[y_i]``, so each class gets
+    total probability ``1 / n_classes``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,), int labels
+    num_samples : draws per epoch (default ``n``)
+    generator : seeded ``torch.Generator`` (never the global RNG)
+    """
+    y = np.asarray(y, np.int64)
+    counts = np.bincount(y)
+    weights = torch.as_tensor(1.0 / counts[y], dtype=torch.double)
+    return WeightedRandomSampler(weights, num_samples=num_samples or len(y), replacement=True,
+                                 generator=generator)
