@@ -35,7 +35,7 @@ def draw_digit(key: str, *, side: int = 28, size_px: int = 280, page: str = "") 
     st.caption("Draw one digit, large, in the middle of the black square.")
     result = st_canvas(fill_color="#FFFFFF", stroke_width=max(14, size_px // 14), stroke_color="#FFFFFF",
                        background_color="#000000", height=size_px, width=size_px, drawing_mode="freedraw",
-                       update_streamlit=True, display_toolbar=True, key=key)
+                       update_streamlit=True, return_image_data=True, key=key)
     digit28 = None
     image = getattr(result, "image_data", None)
     if image is not None:
