@@ -1,0 +1,348 @@
+"""Working in a latent space: projections, interpolation, clustering with label matching, classifiers
+on frozen codes, Gaussian-mixture sampling, a digit classifier that judges samples, and the page's
+default models (trained by ``python -m annlab warm``).
+
+Everything here takes and returns plain arrays; the models come from :mod:`annlab.autoencoders` and
+:mod:`annlab.gan`. Clustering accuracy uses the Hungarian algorithm to match clusters to labels (one
+cluster per label), as in the deep-clustering literature.
+
+References: Kuhn (1955), the Hungarian method; Xie, Girshick & Farhadi (2016), DEC, ICML (unsupervised
+clustering accuracy); van der Maaten & Hinton (2008), t-SNE, JMLR; Shoemake (1985), slerp;
+White (2016), Sampling generative networks, arXiv:1609.04468 (spherical interpolation in a prior).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from annlab import autoencoders as ae
+from annlab import gan as gan_mod
+from annlab.data import digit_split, two_moons
+from annlab.settings import fast_mode
+from annlab.store import Lazy, get_or_train
+from annlab.warm import register_warm
+
+# --- the page's models ----------------------------------------------------------------------------
+
+MODELS = {
+    "Autoencoder (dense)": dict(kind="ae", arch="dense"),
+    "Autoencoder (convolutional)": dict(kind="ae", arch="conv"),
+    "VAE (dense)": dict(kind="vae", arch="dense"),
+    "VAE (convolutional)": dict(kind="vae", arch="conv"),
+    "MMD autoencoder (codes pushed to N(0, I))": dict(kind="mmd", arch="dense", beta=100.0),
+}
+GANS = {"GAN (dense)": "dense", "DCGAN (convolutional)": "dcgan"}
+DATASETS = {"MNIST-5k (28x28)": "mnist", "8x8 digits": "digits8"}
+DEFAULT_MODEL = "VAE (dense)"
+DEFAULT_LATENT = 2
+CLUSTER_LATENT = 10  # codes used for clustering: small enough for k-means, large enough to keep detail
+
+
+def model_config(model: str, dataset: str = "mnist", latent_dim: int = DEFAULT_LATENT, loss: str = "bce",
+                 **overrides) -> ae.AEConfig:
+    """The default :class:`~annlab.autoencoders.AEConfig` for a model name of :data:`MODELS`."""
+    if model not in MODELS:
+        raise ValueError(f"Unknown model {model!r}; choose one of {list(MODELS)}.")
+    dim = 784 if dataset == "mnist" else 64
+    hidden = (512, 128) if dataset == "mnist" else (128, 64)
+    epochs = 30 if dataset == "mnist" else 60
+    kw = dict(MODELS[model], input_dim=dim, latent_dim=latent_dim, loss=loss, hidden=hidden,
+              num_epochs=epochs)
+    if kw["arch"] == "conv":
+        kw.update(num_epochs=max(10, epochs // 2), hidden=(128,))
+    kw.update(overrides)
+    return ae.AEConfig(**kw)
+
+
+def gan_config(arch: str = "dense", dataset: str = "mnist", latent_dim: int = 32, **overrides):
+    """The default :class:`~annlab.gan.GANConfig` for ``arch`` ("dense" or "dcgan")."""
+    dim = 784 if dataset == "mnist" else 64
+    kw = dict(arch=arch, input_dim=dim, latent_dim=latent_dim,
+              hidden=(256, 512) if dataset == "mnist" else (128, 256),
+              num_epochs=(40 if arch == "dense" else 15) if dataset == "mnist" else 120)
+    kw.update(overrides)
+    return gan_mod.GANConfig(**kw)
+
+
+def fast(cfg):
+    """Small version of any config for tests (``ANNLAB_FAST=1``): 2 epochs."""
+    return replace(cfg, num_epochs=2) if fast_mode() else cfg
+
+
+def train_ae(cfg: ae.AEConfig, dataset: str, *, device: str = "cpu", seed: int = 0, callback=None):
+    """Train (or load) an autoencoder on the train split of ``dataset`` through the model store."""
+    data = Lazy(lambda: (digit_split(dataset, seed=seed).X_train, digit_split(dataset, seed=seed).X_test))
+    return get_or_train(cfg, ae.train_autoencoder, ae.build, data, data_key=dataset, device=device,
+                        seed=seed, callback=callback)
+
+
+def train_gan(cfg: gan_mod.GANConfig, dataset: str, *, device: str = "cpu", seed: int = 0, callback=None):
+    """Train (or load) a GAN on the train split of ``dataset`` through the model store."""
+    data = Lazy(lambda: digit_split(dataset, seed=seed).X_train)
+    return get_or_train(cfg, gan_mod.train_gan, gan_mod.build_gan, data, data_key=dataset, device=device,
+                        seed=seed, callback=callback)
+
+
+# --- geometry of the latent space -----------------------------------------------------------------
+
+def lerp(z0: np.ndarray, z1: np.ndarray, t) -> np.ndarray:
+    """Linear interpolation: (d,), (d,), t scalar or (m,) -> (d,) or (m, d)."""
+    t = np.asarray(t, np.float64)
+    out = (1 - t)[..., None] * np.asarray(z0, np.float64) + t[..., None] * np.asarray(z1, np.float64)
+    return out.astype(np.float32)
+
+
+def slerp(z0: np.ndarray, z1: np.ndarray, t) -> np.ndarray:
+    """Spherical interpolation (Shoemake): follows the great circle, keeping the norm typical of a
+    Gaussian prior; falls back to :func:`lerp` for (anti)parallel or zero vectors."""
+    z0, z1 = np.asarray(z0, np.float64), np.asarray(z1, np.float64)
+    n0, n1 = np.linalg.norm(z0), np.linalg.norm(z1)
+    if n0 < 1e-12 or n1 < 1e-12:
+        return lerp(z0, z1, t)
+    omega = np.arccos(np.clip(z0 @ z1 / (n0 * n1), -1.0, 1.0))
+    if np.sin(omega) < 1e-6:
+        return lerp(z0, z1, t)
+    t = np.asarray(t, np.float64)[..., None]
+    out = (np.sin((1 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    return out.astype(np.float32)
+
+
+def interpolate(z0, z1, steps: int = 9, mode: str = "linear") -> np.ndarray:
+    """``steps`` codes from z0 to z1 (both ends included): (steps, d)."""
+    if steps < 2:
+        raise ValueError("An interpolation needs at least 2 steps.")
+    t = np.linspace(0.0, 1.0, steps)
+    return slerp(z0, z1, t) if mode == "spherical" else lerp(z0, z1, t)
+
+
+def project_2d(Z: np.ndarray, method: str = "PCA", seed: int = 0) -> np.ndarray:
+    """Codes (n, d) -> (n, 2): the codes themselves for d <= 2 (padded for d = 1), else PCA or t-SNE."""
+    Z = np.asarray(Z, np.float32)
+    if Z.shape[1] == 1:
+        return np.column_stack([Z[:, 0], np.zeros(len(Z), np.float32)])
+    if Z.shape[1] == 2:
+        return Z.copy()
+    if method == "t-SNE":
+        from sklearn.manifold import TSNE
+
+        return TSNE(2, init="pca", random_state=seed, perplexity=min(30.0, (len(Z) - 1) / 3)).fit_transform(
+            Z).astype(np.float32)
+    from sklearn.decomposition import PCA
+
+    return PCA(2, random_state=seed).fit_transform(Z).astype(np.float32)
+
+
+def latent_grid(Z: np.ndarray | None, n: int = 15, prior: bool = False) -> np.ndarray:
+    """An n x n grid of 2-D codes covering the latent plane, row-major with z2 decreasing down the rows.
+
+    For a prior (VAE, MMD-AE) the grid follows the N(0, 1) quantiles 2.5 % .. 97.5 %; otherwise the
+    1st..99th percentiles of the codes ``Z`` (m, 2). Returns (n*n, 2) float32.
+    """
+    if prior or Z is None:
+        from scipy.stats import norm
+
+        a = b = norm.ppf(np.linspace(0.025, 0.975, n))
+    else:
+        Z = np.asarray(Z)
+        a = np.linspace(*np.percentile(Z[:, 0], [1, 99]), n)
+        b = np.linspace(*np.percentile(Z[:, 1], [1, 99]), n)
+    yy, xx = np.meshgrid(b[::-1], a, indexing="ij")
+    return np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
+
+
+# --- clustering -----------------------------------------------------------------------------------
+
+def match_clusters(y_true: np.ndarray, clusters: np.ndarray) -> dict[int, int]:
+    """Hungarian cluster -> label mapping maximising agreement (one cluster per label; clusters left
+    over when there are more clusters than labels keep no label and count as wrong)."""
+    y_true, clusters = np.asarray(y_true), np.asarray(clusters)
+    cl, ci = np.unique(clusters, return_inverse=True)
+    lab, li = np.unique(y_true, return_inverse=True)
+    M = np.zeros((len(cl), len(lab)), np.int64)
+    np.add.at(M, (ci, li), 1)
+    rows, cols = linear_sum_assignment(-M)
+    return {int(cl[r]): int(lab[c]) for r, c in zip(rows, cols, strict=True)}
+
+
+def cluster_accuracy(y_true: np.ndarray, clusters: np.ndarray) -> float:
+    """Unsupervised clustering accuracy: share of points whose cluster maps to their label."""
+    mapping = match_clusters(y_true, clusters)
+    y_hat = np.array([mapping.get(int(c), -1) for c in np.asarray(clusters)])
+    return float(np.mean(y_hat == np.asarray(y_true)))
+
+
+@dataclass(frozen=True)
+class ClusterReport:
+    """k-means on some features, scored against labels. ``confusion[i, j]``: label i, mapped label j
+    (column 10 when a cluster got no label)."""
+
+    accuracy: float
+    ari: float
+    nmi: float
+    silhouette: float
+    confusion: np.ndarray
+    clusters: np.ndarray
+    features: str
+
+
+def cluster_report(F: np.ndarray, y: np.ndarray, *, k: int = 10, seed: int = 0, features: str = "",
+                   clusters: np.ndarray | None = None) -> ClusterReport:
+    """k-means (k clusters, 10 restarts) on features ``F`` (n, d) scored against ``y`` (n,).
+
+    Passing ``clusters`` scores an existing assignment instead (the silhouette is still on ``F``).
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
+
+    F = np.asarray(F, np.float64)
+    y = np.asarray(y)
+    if clusters is None:
+        clusters = KMeans(k, n_init=10, random_state=seed).fit_predict(F)
+    mapping = match_clusters(y, clusters)
+    y_hat = np.array([mapping.get(int(c), -1) for c in clusters])
+    labels = np.unique(y)
+    conf = np.zeros((len(labels), len(labels) + 1), np.int64)
+    for t, p in zip(y, y_hat, strict=True):
+        conf[np.searchsorted(labels, t), np.searchsorted(labels, p) if p >= 0 else len(labels)] += 1
+    n_cl = len(np.unique(clusters))
+    sil = float(silhouette_score(F, clusters, random_state=seed)) if 1 < n_cl < len(F) else float("nan")
+    return ClusterReport(float(np.mean(y_hat == y)), float(adjusted_rand_score(y, clusters)),
+                         float(normalized_mutual_info_score(y, clusters)), sil, conf, clusters, features)
+
+
+def embed_then_cluster(Z: np.ndarray, y: np.ndarray, *, k: int = 10, seed: int = 0,
+                       features: str = "") -> ClusterReport:
+    """t-SNE of the codes to 2-D, then k-means there (labels only used to score)."""
+    E = project_2d(np.asarray(Z, np.float32), "t-SNE", seed=seed)
+    return cluster_report(E, y, k=k, seed=seed, features=features)
+
+
+# --- classifiers ----------------------------------------------------------------------------------
+
+def code_classifier_accuracy(Z_train, y_train, Z_test, y_test, *, seed: int = 0) -> float:
+    """Test accuracy of a small classifier (RBF support-vector machine on standardised codes) trained on
+    frozen codes."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    clf = make_pipeline(StandardScaler(), SVC(C=10.0, gamma="scale", random_state=seed))
+    clf.fit(np.asarray(Z_train), np.asarray(y_train))
+    return float(clf.score(np.asarray(Z_test), np.asarray(y_test)))
+
+
+@functools.lru_cache(maxsize=4)
+def digit_classifier(dataset: str = "mnist", seed: int = 0):
+    """A random forest trained on the real train digits of ``dataset`` (cached per process, never
+    stored in a TrainResult). Returns (fitted classifier, its test accuracy)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    d = digit_split(dataset, seed=seed)
+    clf = RandomForestClassifier(n_estimators=100 if not fast_mode() else 30, n_jobs=1, random_state=seed)
+    clf.fit(d.X_train, d.y_train)
+    return clf, float(clf.score(d.X_test, d.y_test))
+
+
+def judge(images: np.ndarray, dataset: str = "mnist", *, seed: int = 0, threshold: float = 0.6) -> dict:
+    """Let the digit classifier label images (n, D).
+
+    Returns
+    -------
+    dict with ``labels`` (n,), ``confidence`` (n,) (highest class probability), ``recognised`` (share
+    with confidence >= threshold), ``histogram`` (10,) counts of labels among the recognised images.
+    """
+    clf, _ = digit_classifier(dataset, seed)
+    P = clf.predict_proba(np.asarray(images, np.float32))
+    labels = clf.classes_[P.argmax(1)]
+    conf = P.max(1)
+    ok = conf >= threshold
+    hist = np.bincount(labels[ok].astype(int), minlength=10)[:10]
+    return {"labels": labels, "confidence": conf, "recognised": float(ok.mean()) if len(ok) else 0.0,
+            "histogram": hist}
+
+
+# --- sampling -------------------------------------------------------------------------------------
+
+def gmm_sample(Z: np.ndarray, n_components: int, n_samples: int, *, seed: int = 0) -> np.ndarray:
+    """Fit a Gaussian mixture (full covariances) to codes ``Z`` (m, d) and draw ``n_samples`` codes."""
+    from sklearn.mixture import GaussianMixture
+
+    Z = np.asarray(Z, np.float64)
+    if not 1 <= n_components <= len(Z):
+        raise ValueError(f"The mixture needs between 1 and {len(Z)} components.")
+    gmm = GaussianMixture(n_components, covariance_type="full", reg_covar=1e-4, random_state=seed).fit(Z)
+    gmm.random_state = seed
+    S, _ = gmm.sample(n_samples)
+    rng = np.random.default_rng(seed)
+    return S[rng.permutation(len(S))].astype(np.float32)  # sample() returns the draws sorted by component
+
+
+def prior_sample(latent_dim: int, n: int, seed: int = 0) -> np.ndarray:
+    """n draws from N(0, I): (n, latent_dim) float32."""
+    return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+
+
+# --- two moons: a 1-unit bottleneck ----------------------------------------------------------------
+
+MOONS_N = 1000
+
+
+def moons_config(kind: str = "ae", latent_dim: int = 1, **overrides) -> ae.AEConfig:
+    """A small dense autoencoder for 2-D points (linear output, MSE)."""
+    kw = dict(kind=kind, input_dim=2, latent_dim=latent_dim, hidden=(64, 64), loss="mse", bounded=False,
+              beta=20.0 if kind == "mmd" else 1.0, num_epochs=150, batch_size=64, lr=3e-3)
+    kw.update(overrides)
+    return ae.AEConfig(**kw)
+
+
+def moons_configs() -> dict[str, ae.AEConfig]:
+    """The two-moons models the page opens with: a 1-unit AE and an MMD-AE with a 1-D N(0, 1) code."""
+    return {"ae": moons_config("ae"), "mmd": moons_config("mmd")}
+
+
+def train_moons(cfg: ae.AEConfig, noise: float = 0.1, *, device: str = "cpu", seed: int = 0, callback=None):
+    """Train (or load) a two-moons autoencoder on ``MOONS_N`` points with training noise ``noise``."""
+    data = Lazy(lambda: (two_moons(MOONS_N, noise=noise, seed=seed)[0],
+                         two_moons(MOONS_N, noise=noise, seed=seed + 1000)[0]))
+    return get_or_train(cfg, ae.train_autoencoder, ae.build, data, data_key=f"moons-noise{noise:g}",
+                        device=device, seed=seed, callback=callback)
+
+
+def moons_curve(model: ae.AutoEncoder, Z: np.ndarray, n: int = 300) -> np.ndarray:
+    """The decoder's image of the code interval spanned by ``Z`` (m, 1), widened by 10 %: (n, 2) points,
+    the 1-D manifold the autoencoder projects onto."""
+    lo, hi = float(np.min(Z)), float(np.max(Z))
+    pad = 0.1 * (hi - lo + 1e-6)
+    return ae.decode(model, np.linspace(lo - pad, hi + pad, n)[:, None])
+
+
+# --- the page's default models (python -m annlab warm) --------------------------------------------
+
+def default_configs(dataset: str = "mnist") -> dict[str, object]:
+    """Every model the page trains on first open, by role."""
+    return {
+        "main": model_config(DEFAULT_MODEL, dataset),
+        "cluster": model_config("Autoencoder (dense)", dataset, CLUSTER_LATENT),
+        "gan": gan_config("dense", dataset),
+        "denoise": model_config("Autoencoder (convolutional)", dataset, 32, corrupt="blur",
+                                corrupt_level=1.5),
+    }
+
+
+@register_warm("Latent space")
+def _warm(device: str, epochs: int | None, report) -> None:
+    for role, cfg in default_configs("mnist").items():
+        if epochs:
+            cfg = replace(cfg, num_epochs=epochs)
+        fn = train_gan if isinstance(cfg, gan_mod.GANConfig) else train_ae
+        result = fn(cfg, "mnist", device=device)
+        report(f"{role}: {cfg.label} {'loaded' if result.from_cache else 'trained'}")
+    for name, cfg in moons_configs().items():
+        if epochs:
+            cfg = replace(cfg, num_epochs=epochs)
+        train_moons(cfg, 0.1, device=device)
+        report(f"two moons: {name}")
