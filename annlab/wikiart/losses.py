@@ -17,8 +17,8 @@ def focal_loss(logits: torch.Tensor, y: torch.Tensor, *, gamma: float = 2.0,
                alpha: float | torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
     """Multi-class focal loss ``-alpha_t (1 - p_t)^gamma log p_t``, computed from log-softmax.
 
-    ``log p_t`` comes from ``log_softmax`` (log-sum-exp with the maximum subtracted), and ``p_t`` is
-    ``exp(log p_t) <= 1``, so logits of any size give a finite loss and a finite gradient. With
+    ``log p_t`` comes from ``log_softmax`` (log-sum-exp with the maximum subtracted) and ``1 - p_t`` from
+    ``-expm1(log p_t)``, so logits of any size give a finite loss and a finite gradient. With
     ``gamma = 0`` and no ``alpha`` it is exactly the cross-entropy.
 
     Parameters
@@ -38,9 +38,10 @@ def focal_loss(logits: torch.Tensor, y: torch.Tensor, *, gamma: float = 2.0,
         raise ValueError("gamma must be >= 0.")
     logp = F.log_softmax(logits.float(), dim=1)  # (B, C)
     logp_t = logp.gather(1, y.view(-1, 1)).squeeze(1)  # (B,)
-    p_t = logp_t.exp()
-    # (1 - p_t)^gamma with the base clamped at 0, so rounding never gives a negative base
-    modulator = (1.0 - p_t).clamp_min(0.0) ** gamma if gamma > 0 else torch.ones_like(p_t)
+    # 1 - p_t as -expm1(log p_t): accurate when p_t is near 1. The base is clamped away from 0 because
+    # d/dp (1 - p)^gamma is infinite at p = 1 for gamma < 1 (and inf * 0 would give a NaN gradient).
+    one_minus_p = (-torch.expm1(logp_t)).clamp_min(1e-12)
+    modulator = one_minus_p ** gamma if gamma > 0 else torch.ones_like(logp_t)
     loss = -modulator * logp_t  # (B,)
     if alpha is None:
         weight = torch.ones_like(loss)

@@ -1,0 +1,384 @@
+"""WikiArt topic: focal loss, class weights, sampler, robust loader and cache, painted set, training."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from sklearn.utils.class_weight import compute_class_weight
+
+from annlab.training import generator
+from annlab.wikiart import data as artdata
+from annlab.wikiart import synthetic
+from annlab.wikiart.data import ArtDataError, ArtSet, ImageError, load_folder, read_image, read_upload
+from annlab.wikiart.losses import balanced_sampler, class_weights, focal_loss
+from annlab.wikiart.models import AEConfig, CNNConfig
+from annlab.wikiart.train import (
+    REMEDIES,
+    augment_batch,
+    metrics,
+    predict_proba,
+    train_ae,
+    train_cnn,
+    with_remedy,
+)
+
+
+# --------------------------------------------------------------------------- focal loss
+def test_focal_equals_cross_entropy_at_gamma_zero():
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randn(50, 7, generator=g) * 3
+    y = torch.randint(0, 7, (50,), generator=g)
+    assert torch.allclose(focal_loss(logits, y, gamma=0.0), F.cross_entropy(logits, y), atol=1e-6)
+    w = torch.rand(7, generator=g) + 0.1
+    assert torch.allclose(focal_loss(logits, y, gamma=0.0, alpha=w), F.cross_entropy(logits, y, weight=w),
+                          atol=1e-6)
+    per = focal_loss(logits, y, gamma=0.0, reduction="none")
+    assert torch.allclose(per, F.cross_entropy(logits, y, reduction="none"), atol=1e-6)
+
+
+def test_focal_matches_hand_formula_and_downweights_easy_examples():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.1, 0.2, 0.0]])
+    y = torch.tensor([0, 2])
+    p = torch.softmax(logits, 1)[torch.arange(2), y]
+    expected = -((1 - p) ** 2) * torch.log(p)
+    assert torch.allclose(focal_loss(logits, y, gamma=2.0, reduction="none"), expected, atol=1e-6)
+    ce = F.cross_entropy(logits, y, reduction="none")
+    ratio = focal_loss(logits, y, gamma=2.0, reduction="none") / ce
+    assert ratio[0] < ratio[1]  # the easy (confident, correct) example is down-weighted more
+
+
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0, 5.0])
+def test_focal_finite_for_huge_logits(gamma):
+    logits = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0], [1e4, 1e4, -1e4]], requires_grad=True)
+    y = torch.tensor([1, 1, 2])  # first and last badly wrong, second right
+    loss = focal_loss(logits, y, gamma=gamma, alpha=torch.tensor([1.0, 2.0, 0.5]))
+    assert torch.isfinite(loss)
+    assert loss.item() > 1e3  # confidently wrong: a huge but finite loss
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+    per = focal_loss(logits.detach(), y, gamma=gamma, reduction="none")
+    assert per[1].item() == pytest.approx(0.0, abs=1e-6)  # the right answer costs nothing
+
+
+def test_focal_rejects_negative_gamma():
+    with pytest.raises(ValueError):
+        focal_loss(torch.zeros(2, 3), torch.tensor([0, 1]), gamma=-1.0)
+
+
+# --------------------------------------------------------------------------- weights and sampler
+def test_class_weights_match_sklearn():
+    rng = np.random.default_rng(0)
+    y = rng.choice(5, size=300, p=[0.6, 0.2, 0.1, 0.07, 0.03])
+    ours = class_weights(y, 5)
+    ref = compute_class_weight("balanced", classes=np.arange(5), y=y)
+    np.testing.assert_allclose(ours, ref, rtol=1e-6)
+    # a class absent from y gets weight 0, the others keep sklearn's values for the present classes
+    y2 = y[y != 3]
+    ref2 = compute_class_weight("balanced", classes=np.unique(y2), y=y2)
+    w2 = class_weights(y2, 5)
+    assert w2[3] == 0
+    np.testing.assert_allclose(np.delete(w2, 3), ref2, rtol=1e-6)
+
+
+def test_sampler_draws_balanced_in_expectation():
+    y = np.repeat(np.arange(4), [500, 100, 30, 10])
+    sampler = balanced_sampler(y, num_samples=40_000, generator=generator(3))
+    draws = y[np.fromiter(iter(sampler), np.int64)]
+    freq = np.bincount(draws, minlength=4) / len(draws)
+    np.testing.assert_allclose(freq, 0.25, atol=0.015)
+    # same seed, same draws
+    again = np.fromiter(iter(balanced_sampler(y, num_samples=100, generator=generator(3))), np.int64)
+    first = np.fromiter(iter(balanced_sampler(y, num_samples=100, generator=generator(3))), np.int64)
+    np.testing.assert_array_equal(again, first)
+
+
+# --------------------------------------------------------------------------- loader
+def _png(path, mode="RGB", size=(20, 14), color=(200, 30, 30)):
+    if mode == "RGB":
+        img = Image.new("RGB", size, color)
+    elif mode == "L":
+        img = Image.new("L", size, 120)
+    elif mode == "RGBA":
+        img = Image.new("RGBA", size, (0, 0, 255, 0))  # fully transparent blue -> white
+    elif mode == "P":
+        img = Image.new("RGB", size, color).convert("P", palette=Image.Palette.ADAPTIVE)
+    elif mode == "I;16":
+        ramp = np.arange(size[0] * size[1]).reshape(size[1], size[0]) * 100
+        img = Image.fromarray(ramp.astype(np.uint16))
+    img.save(path, "PNG")
+
+
+def _cmyk_jpeg(path, size=(24, 24)):
+    Image.new("CMYK", size, (0, 255, 255, 0)).save(path, "JPEG")
+
+
+def _jpeg_bytes(size=(40, 40)):
+    buf = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 10)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+@pytest.fixture
+def broken_folder(tmp_path):
+    """Flat layout: two good styles with a mix of modes, plus broken files."""
+    a, b = tmp_path / "Cubism", tmp_path / "Fauvism"
+    a.mkdir()
+    b.mkdir()
+    for i in range(4):
+        _png(a / f"rgb{i}.png")
+    _png(a / "gray.png", "L")
+    _png(a / "rgba.png", "RGBA")
+    _png(a / "pal.png", "P")
+    _png(a / "deep.png", "I;16")
+    _cmyk_jpeg(a / "cmyk.jpg")
+    for i in range(3):
+        (b / f"ok{i}.jpg").write_bytes(_jpeg_bytes())
+    (b / "empty.jpg").write_bytes(b"")
+    (b / "truncated.jpg").write_bytes(_jpeg_bytes()[:200])
+    (b / "notes.txt").write_text("not an image")
+    (b / "fake.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 5)
+    (b / ".DS_Store").write_bytes(b"hidden")
+    return tmp_path
+
+
+def test_loader_survives_broken_files_and_reports_them(broken_folder):
+    art = load_folder(broken_folder, side=16, use_cache=False)
+    assert art.classes == ("Cubism", "Fauvism")
+    total = len(art.y_train) + len(art.y_test)
+    assert total == 9 + 3  # every readable picture, whatever its mode
+    assert art.X_train.shape[1:] == (16, 16, 3) and art.X_train.dtype == np.uint8
+    skipped = dict(art.skipped)
+    assert set(skipped) == {os.path.join("Fauvism", n) for n in
+                            ("empty.jpg", "truncated.jpg", "notes.txt", "fake.png")}
+    assert "empty" in skipped[os.path.join("Fauvism", "empty.jpg")]
+    assert "not a picture" in skipped[os.path.join("Fauvism", "notes.txt")]
+    assert "4 file(s) could not be read" in art.warning
+    # both styles are in both splits (stratified), the split is seeded
+    assert set(art.y_test) == {0, 1} and set(art.y_train) == {0, 1}
+    again = load_folder(broken_folder, side=16, use_cache=False)
+    np.testing.assert_array_equal(art.X_test, again.X_test)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "I;16"])
+def test_modes_become_rgb(tmp_path, mode):
+    path = tmp_path / "x.png"
+    _png(path, mode)
+    img = read_image(path, 8)
+    assert img.shape == (8, 8, 3) and img.dtype == np.uint8
+    if mode == "RGBA":  # transparent pixels are laid on white
+        assert (img == 255).all()
+    if mode == "L":
+        assert (img[..., 0] == img[..., 1]).all() and (img[..., 1] == img[..., 2]).all()
+
+
+def test_cmyk_becomes_rgb(tmp_path):
+    _cmyk_jpeg(tmp_path / "c.jpg")
+    img = read_image(tmp_path / "c.jpg", 8).astype(int)
+    assert img.shape == (8, 8, 3)
+    assert img[..., 0].mean() > 200 and img[..., 1].mean() < 60  # CMYK (0, 255, 255, 0) is red
+
+
+def test_course_layout_keeps_its_split(tmp_path):
+    for split, n in (("train", 5), ("test", 2)):
+        for style in ("Baroque", "Rococo", "Ukiyo_e"):
+            d = tmp_path / split / style
+            d.mkdir(parents=True)
+            for i in range(n + (style == "Baroque") * 3):
+                _png(d / f"{i}.png", color=(i * 20, 50, 90))
+    art = load_folder(tmp_path, side=8, use_cache=False)
+    assert art.classes == ("Baroque", "Rococo", "Ukiyo_e")
+    np.testing.assert_array_equal(art.counts("train"), [8, 5, 5])
+    np.testing.assert_array_equal(art.counts("test"), [5, 2, 2])
+    assert "course" in art.source and art.warning is None
+
+
+def test_disk_cache_second_load_and_corrupt_rebuild(broken_folder, monkeypatch, tmp_path_factory):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    first = load_folder(broken_folder, side=16)
+    cache = artdata._cache_path(first.key)
+    assert cache.exists()
+
+    def boom(*a, **k):
+        raise AssertionError("pictures were read again")
+
+    monkeypatch.setattr(artdata, "read_image", boom)
+    second = load_folder(broken_folder, side=16)  # from the cache: read_image is never called
+    np.testing.assert_array_equal(first.X_train, second.X_train)
+    assert second.skipped == first.skipped
+    monkeypatch.undo()
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(cache.parent.parent))
+    cache.write_bytes(b"not a torch file")  # corrupt: rebuilt from the pictures
+    third = load_folder(broken_folder, side=16)
+    np.testing.assert_array_equal(first.X_train, third.X_train)
+    assert artdata._load_cache(cache) is not None
+    # a changed file list or a new side is a new key
+    assert load_folder(broken_folder, side=8).key != first.key
+    _png(broken_folder / "Cubism" / "new.png")
+    assert load_folder(broken_folder, side=16).key != first.key
+
+
+def test_clear_errors_for_bad_folders(tmp_path):
+    with pytest.raises(ArtDataError, match="does not exist"):
+        load_folder(tmp_path / "nope", use_cache=False)
+    (tmp_path / "Empty").mkdir()
+    with pytest.raises(ArtDataError, match="no pictures"):
+        load_folder(tmp_path, use_cache=False)
+    for i in range(3):
+        _png(tmp_path / "Empty" / f"{i}.png")
+    with pytest.raises(ArtDataError, match="at least two styles"):
+        load_folder(tmp_path, use_cache=False)
+    (tmp_path / "Lonely").mkdir()
+    _png(tmp_path / "Lonely" / "one.png")
+    with pytest.raises(ArtDataError, match="Lonely: 1"):
+        load_folder(tmp_path, use_cache=False)
+    (tmp_path / "Third").mkdir()
+    for i in range(2):
+        _png(tmp_path / "Third" / f"{i}.png")
+    art = load_folder(tmp_path, side=8, use_cache=False)  # the single-picture style is left out
+    assert art.classes == ("Empty", "Third")
+    assert "Lonely (1)" in art.warning
+
+
+def test_upload_checks():
+    img = read_upload(_jpeg_bytes((60, 30)), 16)
+    assert img.shape == (16, 16, 3)
+    with pytest.raises(ImageError, match="MB"):
+        read_upload(b"x" * 2000, 16, max_bytes=1000)
+    with pytest.raises(ImageError, match="not a picture"):
+        read_upload(b"hello world", 16)
+    with pytest.raises(ImageError, match="empty"):
+        read_upload(b"", 16)
+    with pytest.raises(ImageError, match="damaged"):
+        read_upload(_jpeg_bytes()[:150], 16)
+
+
+# --------------------------------------------------------------------------- painted set
+def test_painted_styles_are_imbalanced_seeded_and_distinct():
+    Xtr, ytr, Xte, yte, classes = synthetic.synthetic_arrays(16, seed=1, largest=60)
+    assert len(classes) >= 8
+    counts = np.bincount(ytr)
+    assert counts.max() / counts.min() >= 20
+    assert (np.bincount(yte) >= synthetic.MIN_TEST).all()
+    assert Xtr.shape[1:] == (16, 16, 3) and Xtr.dtype == np.uint8
+    again = synthetic.paint("Op Art", 3, 16, seed=1)
+    np.testing.assert_array_equal(again, synthetic.paint("Op Art", 3, 16, seed=1))
+    assert not np.array_equal(again, synthetic.paint("Op Art", 3, 16, seed=2))
+    # styles differ in simple statistics a person would see (mean colour, contrast)
+    means = np.array([Xtr[ytr == k].reshape(-1, 3).mean(0) for k in range(len(classes))])
+    dist = np.linalg.norm(means[:, None] - means[None], axis=-1) + np.eye(len(classes)) * 1e9
+    contrast = np.array([Xtr[ytr == k].std(axis=(1, 2)).mean() for k in range(len(classes))])
+    assert (dist.min() > 5) or (np.ptp(contrast) > 20)
+    with pytest.raises(ValueError):
+        synthetic.paint("Baroque", 2, 16)
+
+
+# --------------------------------------------------------------------------- training
+@pytest.fixture(scope="module")
+def small_art() -> ArtSet:
+    Xtr, ytr, Xte, yte, classes = synthetic.synthetic_arrays(16, seed=0, largest=40, ratio=8)
+    for a in (Xtr, ytr, Xte, yte):
+        a.flags.writeable = False
+    return ArtSet(Xtr, ytr, Xte, yte, tuple(classes), 16, "test", "test-small", True)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="divisible"):
+        CNNConfig(side=20, channels=(8, 8, 8))
+    with pytest.raises(ValueError, match="optimizer"):
+        CNNConfig(optimizer="rmsprop")
+    with pytest.raises(ValueError, match="two styles"):
+        CNNConfig(n_classes=1)
+    with pytest.raises(ValueError):
+        AEConfig(side=20)
+    assert with_remedy(CNNConfig(), "oversample + augment").remedy == "augment + oversample"
+    assert with_remedy(CNNConfig(focal=True), "none").remedy == "none"
+    assert set(REMEDIES) >= {"none", "augment", "class weights", "oversample", "focal"}
+
+
+def test_augment_batch_keeps_shape_range_and_is_seeded():
+    x = torch.rand(6, 3, 16, 16)
+    a = augment_batch(x, generator(0))
+    b = augment_batch(x, generator(0))
+    assert a.shape == x.shape and torch.equal(a, b)
+    assert a.min() >= 0 and a.max() <= 1
+    assert not torch.equal(a, x)
+    # nearest-pixel warps only move pixels: every output colour exists in its input picture
+    for i in range(len(x)):
+        vals = {tuple(v) for v in x[i].reshape(3, -1).T.tolist()}
+        out = {tuple(v) for v in a[i].reshape(3, -1).T.tolist()}
+        assert out <= vals
+
+
+@pytest.mark.parametrize("remedy", ["none", "oversample + augment", "class weights", "focal"])
+def test_tiny_training_runs(small_art, remedy):
+    before = small_art.X_train.copy()
+    cfg = with_remedy(CNNConfig(side=16, n_classes=small_art.n_classes, channels=(8, 8, 16), num_epochs=3,
+                                patience=0), remedy)
+    seen = []
+    r = train_cnn(cfg, small_art, seed=0, callback=lambda e, m: seen.append(e))
+    assert seen == [1, 2, 3] and len(r.history) == 3 and r.diverged is None
+    assert all(np.isfinite(h["loss"]) for h in r.history)
+    assert r.history[-1]["loss"] < r.history[0]["loss"]
+    t = r.extra["test"]
+    assert 0 <= t["balanced_acc"] <= 1 and len(t["recall"]) == small_art.n_classes
+    assert np.sum(t["confusion"]) == len(small_art.y_test)
+    np.testing.assert_array_equal(before, small_art.X_train)
+    p = predict_proba(r.model, small_art.X_test[:5])
+    np.testing.assert_allclose(p.sum(1), 1, atol=1e-5)
+    # same seed, same model
+    r2 = train_cnn(cfg, small_art, seed=0)
+    assert r2.history[-1]["loss"] == pytest.approx(r.history[-1]["loss"], rel=1e-5)
+
+
+def test_cnn_learns_the_painted_styles(small_art):
+    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(8, 16, 16), num_epochs=12, patience=0,
+                    oversample=True)
+    r = train_cnn(cfg, small_art, seed=0)
+    t = r.extra["test"]
+    assert t["balanced_acc"] > 0.6 > t["majority_balanced"]
+
+
+def test_diverging_run_stops_with_a_sentence(small_art, monkeypatch):
+    from annlab.wikiart import train as art_train
+
+    def nan_loss(logits, y, **kw):
+        return (logits * float("nan")).sum()
+
+    monkeypatch.setattr(art_train, "focal_loss", nan_loss)
+    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(4, 4, 4), num_epochs=5, patience=0,
+                    focal=True, lr=0.5, optimizer="sgd")
+    r = art_train.train_cnn(cfg, small_art, seed=0)
+    assert r.diverged and "epoch 1" in r.diverged and "0.5" in r.diverged
+    assert r.history == []
+    # the weights kept are the finite initial ones, so the model still answers
+    assert np.isfinite(predict_proba(r.model, small_art.X_test[:3])).all()
+
+
+def test_metrics_by_hand():
+    y_true = np.array([0, 0, 0, 1, 2, 2])
+    y_pred = np.array([0, 0, 1, 1, 0, 2])
+    m = metrics(y_true, y_pred, 3, y_train=np.array([0, 0, 0, 1, 2]))
+    assert m["acc"] == pytest.approx(4 / 6)
+    assert m["recall"] == pytest.approx([2 / 3, 1.0, 0.5])
+    assert m["balanced_acc"] == pytest.approx((2 / 3 + 1 + 0.5) / 3)
+    assert m["majority_baseline"] == pytest.approx(3 / 6)
+    assert m["confusion"] == [[2, 1, 0], [0, 1, 0], [1, 0, 1]]
+
+
+def test_autoencoder_tracks_clustering_scores(small_art):
+    cfg = AEConfig(side=16, channels=(8, 8, 16), code_dim=8, num_epochs=2)
+    r = train_ae(cfg, small_art, seed=0)
+    assert [h["epoch"] for h in r.history] == [1, 2]
+    for h in r.history:
+        assert np.isfinite(h["loss"]) and -1 <= h["ari"] <= 1 and 0 <= h["nmi"] <= 1
+    assert -1 <= r.extra["silhouette"] <= 1
+    assert r.history[1]["loss"] < r.history[0]["loss"]
+    with pytest.raises(ValueError):
+        train_ae(dataclasses.replace(cfg, side=32), small_art)
