@@ -1,0 +1,196 @@
+"""RBM maths against hand formulas and scikit-learn; tiny training runs; inpainting invariants."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from annlab.data import binarize, digits8
+from annlab.inpaint import (
+    centred_rows,
+    digit_classifier,
+    inpaint,
+    mean_fill,
+    missing_error,
+    region_mask,
+    row_mask,
+    sweep_rows,
+    sweep_steps,
+)
+from annlab.rbm import RBM, RBMConfig, exact_log_likelihood, fit, sample, train_rbm
+from annlab.training import generator
+
+
+def tiny_rbm() -> RBM:
+    m = RBM(3, 2)
+    with torch.no_grad():
+        m.W.copy_(torch.tensor([[1.0, -2.0, 0.5], [0.0, 1.5, -1.0]]))
+        m.b_v.copy_(torch.tensor([0.1, -0.2, 0.3]))
+        m.b_h.copy_(torch.tensor([-0.5, 0.25]))
+    return m
+
+
+def sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def test_conditionals_and_free_energy_match_hand_computation():
+    m = tiny_rbm()
+    v = torch.tensor([[1.0, 0.0, 1.0]])
+    h = torch.tensor([[1.0, 1.0]])
+    # P(h1=1|v) = sig(1*1 + 0.5*1 - 0.5) = sig(1.0); P(h2=1|v) = sig(0 - 1 + 0.25) = sig(-0.75)
+    assert m.p_h(v)[0].tolist() == pytest.approx([sig(1.0), sig(-0.75)], abs=1e-6)
+    # P(v|h=(1,1)): sig(0.1 + 1 + 0) , sig(-0.2 - 2 + 1.5), sig(0.3 + 0.5 - 1)
+    assert m.p_v(h)[0].tolist() == pytest.approx([sig(1.1), sig(-0.7), sig(-0.2)], abs=1e-6)
+    # F(v) = -(0.1 + 0.3) - log(1 + e^1) - log(1 + e^-0.75)
+    f = -0.4 - math.log(1 + math.e) - math.log(1 + math.exp(-0.75))
+    assert float(m.free_energy(v)[0]) == pytest.approx(f, abs=1e-5)
+    # and F(v) = -log sum_h exp(-E(v, h)) by enumerating h
+    hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=2)))
+    e = m.energy(v.expand(4, 3), hs)
+    assert float(m.free_energy(v)[0]) == pytest.approx(float(-torch.logsumexp(-e, 0)), abs=1e-5)
+
+
+def test_pseudo_likelihood_is_sklearns_estimator():
+    from sklearn.neural_network import BernoulliRBM
+
+    split = digits8()
+    X = binarize(split.X_test[:200])
+    g = generator(3)
+    m = RBM(64, 20)
+    with torch.no_grad():
+        m.W.normal_(0, 0.3, generator=g)
+        m.b_v.normal_(0, 0.3, generator=g)
+        m.b_h.normal_(0, 0.3, generator=g)
+    sk = BernoulliRBM(n_components=20, random_state=7)
+    sk.components_ = m.W.numpy().astype(np.float64)
+    sk.intercept_hidden_ = m.b_h.numpy().astype(np.float64)
+    sk.intercept_visible_ = m.b_v.numpy().astype(np.float64)
+    sk.n_features_in_ = 64
+    index = np.random.RandomState(7).randint(0, 64, len(X))  # the bits sklearn flips for random_state=7
+    ours = m.pseudo_likelihood(torch.as_tensor(X), index=torch.as_tensor(index)).numpy()
+    np.testing.assert_allclose(ours, sk.score_samples(X), rtol=1e-4, atol=1e-3)
+
+
+def toy_data(n=300, seed=0):
+    """Three 6-pixel prototypes with 5% bit noise."""
+    rng = np.random.default_rng(seed)
+    protos = np.array([[1, 1, 1, 0, 0, 0], [0, 0, 0, 1, 1, 1], [1, 0, 1, 0, 1, 0]], np.float32)
+    X = protos[rng.integers(0, 3, n)]
+    flip = rng.random(X.shape) < 0.05
+    return np.where(flip, 1 - X, X).astype(np.float32)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_exact_log_likelihood_rises_under_training(method):
+    X = torch.as_tensor(toy_data())
+    cfg = RBMConfig(n_hidden=4, lr=0.1, num_epochs=30, batch_size=10, method=method)
+    init = fit(RBMConfig(n_hidden=4, lr=1e-12, num_epochs=1, batch_size=10), X, X, seed=1).model
+    trained = fit(cfg, X, X, seed=1).model
+    before, after = exact_log_likelihood(init, X), exact_log_likelihood(trained, X)
+    # The initial model is (nearly) independent pixels at the data's means, about -3.8 nats; the true
+    # mixture of three prototypes with 5% noise has log(1/3) + 6 * (0.05 log 0.05 + 0.95 log 0.95) = -2.3.
+    assert -4.2 < before < -3.5
+    assert after > before + 0.8, (before, after)
+    assert after < -2.2
+
+
+def test_clamped_pixels_never_change_during_inpainting():
+    split = digits8()
+    X = binarize(split.X_test[:30])
+    result = train_rbm(RBMConfig(dataset="digits8", n_hidden=32, num_epochs=2), binarize(split.X_train))
+    missing = row_mask(8, 2, 5)
+    R = inpaint(result.model, X, missing, steps=25, seed=0)
+    assert np.array_equal(R[:, ~missing], X[:, ~missing])
+    assert np.all((R[:, missing] >= 0) & (R[:, missing] <= 1))
+    # the chain's binary state keeps the clamped values at every step: check through gibbs directly
+    v = torch.as_tensor(X)
+    known = torch.as_tensor(~missing)
+    out = result.model.gibbs(v, 10, generator(0), known=known)
+    assert torch.equal(out["v"][:, known], v[:, known])
+
+
+def test_inpainting_beats_the_mean_image_and_is_seeded():
+    split = digits8()
+    Xtr, X = binarize(split.X_train), binarize(split.X_test[:150])
+    model = train_rbm(RBMConfig(dataset="digits8", n_hidden=64, lr=0.1, num_epochs=30), Xtr).model
+    missing = row_mask(8, *centred_rows(8, 3))
+    R = inpaint(model, X, missing, steps=50, seed=1, mean_last=25)
+    base = mean_fill(X, missing, Xtr.mean(0))
+    assert missing_error(R, X, missing).mean() < 0.9 * missing_error(base, X, missing).mean()
+    assert np.array_equal(R, inpaint(model, X, missing, steps=50, seed=1, mean_last=25))
+    assert not np.array_equal(R, inpaint(model, X, missing, steps=50, seed=2, mean_last=25))
+
+
+def test_training_improves_held_out_metrics_and_does_not_modify_input():
+    split = digits8()
+    Xtr, Xte = binarize(split.X_train), binarize(split.X_test)
+    copy = Xtr.copy()
+    r = train_rbm(RBMConfig(dataset="digits8", n_hidden=48, lr=0.05, num_epochs=10), (Xtr, Xte), seed=0)
+    assert r.diverged is None and len(r.history) == 10
+    first, last = r.history[0], r.history[-1]
+    assert last["recon_error"] < first["recon_error"]
+    assert last["pseudo_ll"] > -30  # sklearn's RBM on load_digits scores about -20 to -25 on its data
+    assert np.array_equal(Xtr, copy)
+    r2 = train_rbm(RBMConfig(dataset="digits8", n_hidden=48, lr=0.05, num_epochs=10), (Xtr, Xte), seed=0)
+    assert torch.equal(r.model.W, r2.model.W)
+
+
+def test_high_learning_rate_gives_no_nans():
+    Xtr = binarize(digits8().X_train)
+    r = train_rbm(RBMConfig(dataset="digits8", n_hidden=16, lr=50.0, num_epochs=3), Xtr)
+    assert all(math.isfinite(h["pseudo_ll"]) and math.isfinite(h["recon_error"]) for h in r.history)
+    assert all(torch.isfinite(p).all() for p in r.model.parameters())
+    # an absurd rate overflows: the run stops, says why, and keeps the last finite weights
+    r = train_rbm(RBMConfig(dataset="digits8", n_hidden=16, lr=1e37, num_epochs=3), Xtr)
+    assert r.diverged and "learning rate" in r.diverged
+    assert all(torch.isfinite(p).all() for p in r.model.parameters())
+    assert all(math.isfinite(h["pseudo_ll"]) for h in r.history)
+
+
+def test_sampling_is_seeded_and_traces():
+    model = train_rbm(RBMConfig(dataset="digits8", n_hidden=16, num_epochs=1),
+                      binarize(digits8().X_train)).model
+    a = sample(model, 5, 20, seed=4, keep_every=5)
+    assert a["p"].shape == (5, 64) and a["trace"].shape == (4, 64)
+    assert np.array_equal(a["p"], sample(model, 5, 20, seed=4, keep_every=5)["p"])
+
+
+@pytest.mark.parametrize("kwargs", [dict(n_hidden=0), dict(lr=-1.0), dict(lr=float("nan")), dict(k=0),
+                                    dict(method="adam"), dict(dataset="cifar"), dict(batch_size=0)])
+def test_config_validation(kwargs):
+    with pytest.raises(ValueError):
+        RBMConfig(**kwargs)
+
+
+def test_masks():
+    m = row_mask(28, 10, 15)
+    assert m.reshape(28, 28)[10:16].all() and m.sum() == 6 * 28
+    assert centred_rows(28, 6) == (11, 16)
+    with pytest.raises(ValueError):
+        row_mask(28, 15, 10)
+    with pytest.raises(ValueError):
+        row_mask(8, 0, 8)
+    assert region_mask(8, "left").reshape(8, 8)[:, :4].all() and region_mask(8, "left").sum() == 32
+    r = region_mask(28, "random", fraction=0.3, seed=1)
+    assert r.sum() == round(0.3 * 784) and np.array_equal(r, region_mask(28, "random", fraction=0.3, seed=1))
+    with pytest.raises(ValueError):
+        region_mask(8, "diagonal")
+
+
+def test_sweeps_and_classifier():
+    split = digits8()
+    Xtr = binarize(split.X_train)
+    X, y = binarize(split.X_test[:100]), split.y_test[:100]
+    model = train_rbm(RBMConfig(dataset="digits8", n_hidden=64, num_epochs=10), Xtr).model
+    clf = digit_classifier("digits8", 0)
+    assert (clf.predict(X) == y).mean() > 0.8
+    df = sweep_steps({"RBM": model}, X, y, row_mask(8, 2, 5), [0, 20], clf=clf, pixel_mean=Xtr.mean(0))
+    assert set(df["method"]) == {"RBM", "mean image fill"} and len(df) == 4
+    rbm = df[df.method == "RBM"].set_index("gibbs_steps")
+    assert rbm.loc[20, "error"] < rbm.loc[0, "error"]  # 0 steps = every missing pixel at 0.5
+    dr = sweep_rows({"RBM": model}, X, y, 8, [1, 4, 7], 20, clf=clf)
+    acc = dr.set_index("rows_removed")["label_acc"]
+    assert acc[1] > acc[7]
