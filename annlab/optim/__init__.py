@@ -47,13 +47,14 @@ DESCRIPTIONS = {
     "Adam": "Momentum on the gradient plus RMSProp's per-weight scaling, with bias correction.",
     "Adadelta": "RMSProp whose step size comes from a running average of past updates (lr ≈ 1).",
     "L-BFGS": "Quasi-Newton: a curvature model from the last 10 steps, step length by a strong Wolfe "
-              "line search. One epoch = one step() call = up to 5 iterations (torch's L-BFGS stalls when "
-              "called one iteration at a time), so compare it on the seconds axis.",
+    "line search. One epoch = one step() call = up to 5 iterations (torch's L-BFGS stalls when "
+    "called one iteration at a time), so compare it on the seconds axis.",
 }
 
 
-def make_optimizer(name: str, params: Iterable[torch.nn.Parameter] | Iterable[torch.Tensor], lr: float,
-                   **overrides) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str, params: Iterable[torch.nn.Parameter] | Iterable[torch.Tensor], lr: float, **overrides
+) -> torch.optim.Optimizer:
     """Build the ``torch.optim`` optimizer called ``name``.
 
     Parameters

@@ -67,21 +67,32 @@ class Surface:
 
     @property
     def start(self) -> tuple[float, ...]:
-        return {"Quadratic (ill-conditioned)": (-1.0, 1.0), "Rosenbrock": (-1.5, 2.0),
-                "Beale": (0.5, 1.8), "1-D bump": (0.0,)}[self.name]
+        return {
+            "Quadratic (ill-conditioned)": (-1.0, 1.0),
+            "Rosenbrock": (-1.5, 2.0),
+            "Beale": (0.5, 1.8),
+            "1-D bump": (0.0,),
+        }[self.name]
 
     @property
     def minimum(self) -> tuple[float, ...]:
         """Location of the global minimum."""
-        return {"Quadratic (ill-conditioned)": (0.0, 0.0), "Rosenbrock": (1.0, 1.0),
-                "Beale": (3.0, 0.5), "1-D bump": (_bump_global_min(self.theta),)}[self.name]
+        return {
+            "Quadratic (ill-conditioned)": (0.0, 0.0),
+            "Rosenbrock": (1.0, 1.0),
+            "Beale": (3.0, 0.5),
+            "1-D bump": (_bump_global_min(self.theta),),
+        }[self.name]
 
     @property
     def limits(self) -> tuple[tuple[float, float], ...]:
         """Plot window per coordinate."""
-        return {"Quadratic (ill-conditioned)": ((-1.2, 1.2), (-1.2, 1.2)),
-                "Rosenbrock": ((-2.0, 2.0), (-1.0, 3.0)), "Beale": ((-1.0, 4.0), (-1.5, 2.5)),
-                "1-D bump": ((-0.5, 4.5),)}[self.name]
+        return {
+            "Quadratic (ill-conditioned)": ((-1.2, 1.2), (-1.2, 1.2)),
+            "Rosenbrock": ((-2.0, 2.0), (-1.0, 3.0)),
+            "Beale": ((-1.0, 4.0), (-1.5, 2.5)),
+            "1-D bump": ((-0.5, 4.5),),
+        }[self.name]
 
     def __call__(self, p: torch.Tensor) -> torch.Tensor:
         """f at points ``p`` of shape (..., dim); returns shape (...)."""
@@ -89,25 +100,27 @@ class Surface:
             return 0.5 * (p[..., 0] ** 2 + self.kappa * p[..., 1] ** 2)
         if self.name == "Rosenbrock":
             x, y = p[..., 0], p[..., 1]
-            return (1 - x) ** 2 + 100 * (y - x ** 2) ** 2
+            return (1 - x) ** 2 + 100 * (y - x**2) ** 2
         if self.name == "Beale":
             x, y = p[..., 0], p[..., 1]
-            return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
-                    + (2.625 - x + x * y ** 3) ** 2)
+            return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
         return bump(p[..., 0], self.theta)
 
 
 def bump(x: torch.Tensor, theta) -> torch.Tensor:
     """The 1-D bump problem: ``0.2 (x − 3)² + θ exp(−(x − 1.5)² / (2·0.4²))`` (θ broadcasts)."""
-    return (BOWL_CURVATURE * (x - BOWL_CENTRE) ** 2
-            + theta * torch.exp(-(x - BUMP_CENTRE) ** 2 / (2 * BUMP_WIDTH ** 2)))
+    return BOWL_CURVATURE * (x - BOWL_CENTRE) ** 2 + theta * torch.exp(
+        -((x - BUMP_CENTRE) ** 2) / (2 * BUMP_WIDTH**2)
+    )
 
 
 def _bump_grid(thetas: np.ndarray, n: int = 4001) -> tuple[np.ndarray, np.ndarray]:
     xs = np.linspace(-1.0, 6.0, n)
     th = np.asarray(thetas, float)[:, None]
-    return xs, (BOWL_CURVATURE * (xs - BOWL_CENTRE) ** 2
-                + th * np.exp(-(xs - BUMP_CENTRE) ** 2 / (2 * BUMP_WIDTH ** 2)))
+    return xs, (
+        BOWL_CURVATURE * (xs - BOWL_CENTRE) ** 2
+        + th * np.exp(-((xs - BUMP_CENTRE) ** 2) / (2 * BUMP_WIDTH**2))
+    )
 
 
 def bump_peak(thetas) -> np.ndarray:
@@ -150,8 +163,9 @@ def max_curvature(surf: Surface, point) -> float:
     return float(torch.linalg.eigvalsh(hess.reshape(surf.dim, surf.dim)).max())
 
 
-def _why_diverged(surf: Surface, name: str, lr: float, step: int, last_ok: np.ndarray, what: str,
-                  beta: float) -> str:
+def _why_diverged(
+    surf: Surface, name: str, lr: float, step: int, last_ok: np.ndarray, what: str, beta: float
+) -> str:
     curv = max_curvature(surf, last_ok)
     msg = f"{name} diverged at step {step}: {what}, so the run was stopped there and the rest is not drawn. "
     if name in ("GD (full batch)", "SGD (mini-batch)", *MOMENTUM_NAMES) and curv > 0:
@@ -160,17 +174,30 @@ def _why_diverged(surf: Surface, name: str, lr: float, step: int, last_ok: np.nd
         if name in MOMENTUM_NAMES:
             limit *= 1 + beta
             extra = f" (with momentum β = {beta:g} the limit is 2(1+β)/L)"
-        msg += (f"A gradient step is only stable when lr < 2/L{extra}, where L is the largest curvature "
-                f"(Hessian eigenvalue). At the last point kept, L = {curv:.3g}, so lr must stay below about "
-                f"{limit:.3g}; lr = {lr:g} overshoots the valley and every step makes it worse.")
+        msg += (
+            f"A gradient step is only stable when lr < 2/L{extra}, where L is the largest curvature "
+            f"(Hessian eigenvalue). At the last point kept, L = {curv:.3g}, so lr must stay below about "
+            f"{limit:.3g}; lr = {lr:g} overshoots the valley and every step makes it worse."
+        )
     else:
-        msg += (f"lr = {lr:g} is too large for this surface: each step overshoots the valley floor by more "
-                "than it corrects. Try a smaller learning rate.")
+        msg += (
+            f"lr = {lr:g} is too large for this surface: each step overshoots the valley floor by more "
+            "than it corrects. Try a smaller learning rate."
+        )
     return msg
 
 
-def run_path(surf: Surface, name: str, lr: float, steps: int, *, start=None, beta: float = 0.9,
-             noise: float = 0.0, seed: int = 0) -> Path:
+def run_path(
+    surf: Surface,
+    name: str,
+    lr: float,
+    steps: int,
+    *,
+    start=None,
+    beta: float = 0.9,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> Path:
     """Run ``torch.optim``'s optimizer ``name`` on ``surf`` for ``steps`` steps.
 
     Parameters
@@ -219,8 +246,11 @@ def run_path(surf: Surface, name: str, lr: float, steps: int, *, start=None, bet
             p = x.detach().clone()
             loss = float(surf(p))
         if not (torch.isfinite(p).all() and math.isfinite(loss)) or float(p.norm()) > DIVERGED_NORM:
-            what = ("the position became NaN (not a number)" if not torch.isfinite(p).all()
-                    else f"the position flew off to ‖x‖ = {float(p.norm()):.3g}")
+            what = (
+                "the position became NaN (not a number)"
+                if not torch.isfinite(p).all()
+                else f"the position flew off to ‖x‖ = {float(p.norm()):.3g}"
+            )
             diverged = _why_diverged(surf, name, lr, k, points[-1], what, beta)
             break
         points.append(p.numpy())
@@ -289,8 +319,9 @@ def momentum_lr(kappa: float, beta: float) -> float:
     return 2.0 * (1.0 + beta) / (kappa + 1.0)
 
 
-def recurrence_iterations(kappa: float, lr: float, beta: float = 0.0, start=(-1.0, 1.0), tol: float = 1e-6,
-                          max_iter: int = 20000) -> int | None:
+def recurrence_iterations(
+    kappa: float, lr: float, beta: float = 0.0, start=(-1.0, 1.0), tol: float = 1e-6, max_iter: int = 20000
+) -> int | None:
     """Iterations predicted by the exact linear recurrence of heavy ball on the quadratic (numpy, no torch).
 
     ``x_{k+1} = x_k − lr·λ·x_k + β (x_k − x_{k−1})`` per eigen-direction with ``x_{−1} = x_0`` (the
@@ -310,8 +341,15 @@ def recurrence_iterations(kappa: float, lr: float, beta: float = 0.0, start=(-1.
     return None
 
 
-def measured_iterations(kappa: float, name: str, lr: float, beta: float = 0.0, start=(-1.0, 1.0),
-                        tol: float = 1e-6, max_iter: int = 20000) -> int | None:
+def measured_iterations(
+    kappa: float,
+    name: str,
+    lr: float,
+    beta: float = 0.0,
+    start=(-1.0, 1.0),
+    tol: float = 1e-6,
+    max_iter: int = 20000,
+) -> int | None:
     """Run ``torch.optim`` on the quadratic and count iterations to ``‖x_k‖ ≤ tol·‖x_0‖`` (None: never)."""
     surf = Surface("Quadratic (ill-conditioned)", kappa=kappa)
     x = torch.tensor(np.asarray(start, float), dtype=torch.float64, requires_grad=True)
@@ -347,8 +385,8 @@ def beta_scan(kappa: float, betas, *, start=(-1.0, 1.0), tol: float = 1e-6, max_
     measured: list[int | None] = [None] * len(betas)
     for k in range(1, max_iter + 1):
         opt.zero_grad()
-        stacked = torch.stack(params)                                 # (n_beta, 2)
-        (0.5 * (h * stacked ** 2).sum()).backward()
+        stacked = torch.stack(params)  # (n_beta, 2)
+        (0.5 * (h * stacked**2).sum()).backward()
         opt.step()
         with torch.no_grad():
             norms = torch.stack(params).norm(dim=1)
@@ -358,8 +396,13 @@ def beta_scan(kappa: float, betas, *, start=(-1.0, 1.0), tol: float = 1e-6, max_
         if all(m is not None for m in measured) or not torch.isfinite(norms).any():
             break
     rates = [momentum_rate(kappa, lr, b) for lr, b in zip(lrs, betas, strict=True)]
-    return {"beta": betas, "lr": lrs, "measured": measured,
-            "from_rate": [iterations_from_rate(r, tol) for r in rates], "rate": rates}
+    return {
+        "beta": betas,
+        "lr": lrs,
+        "measured": measured,
+        "from_rate": [iterations_from_rate(r, tol) for r in rates],
+        "rate": rates,
+    }
 
 
 # ------------------------------------------------------------------------------------------ bump
@@ -391,8 +434,9 @@ def bump_crossing(name: str, lr: float, steps: int, thetas, *, start: float = 0.
     return {"theta": th_np, "final_x": final, "peak": peak, "crossed": crossed}
 
 
-def max_theta_crossed(name: str = "Adam", lr: float = 0.3, steps: int = 20, *, theta_max: float = 3.0,
-                      resolution: float = 0.01) -> float:
+def max_theta_crossed(
+    name: str = "Adam", lr: float = 0.3, steps: int = 20, *, theta_max: float = 3.0, resolution: float = 0.01
+) -> float:
     """Largest bump height θ such that ``name`` crosses every bump up to θ (0 if it fails at once)."""
     thetas = np.round(np.arange(0.0, theta_max + resolution / 2, resolution), 10)
     crossed = bump_crossing(name, lr, steps, thetas)["crossed"]

@@ -34,14 +34,31 @@ from annlab.optim import FULL_BATCH_ONLY, OPTIMIZERS, make_optimizer, needs_clos
 from annlab.training import divergence
 
 TASKS = ("1-D sine", "Personal regression (2-D)")
-ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid,
-                                           "elu": nn.ELU}
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+}
 #: Learning rates that work on the default task; the page scales them all with one multiplier.
-DEFAULT_LR = {"GD (full batch)": 0.1, "SGD (mini-batch)": 0.05, "Momentum": 0.05, "Nesterov": 0.05,
-              "Adagrad": 0.05, "RMSProp": 0.002, "Adam": 0.005, "Adadelta": 1.0, "L-BFGS": 1.0}
+DEFAULT_LR = {
+    "GD (full batch)": 0.1,
+    "SGD (mini-batch)": 0.05,
+    "Momentum": 0.05,
+    "Nesterov": 0.05,
+    "Adagrad": 0.05,
+    "RMSProp": 0.002,
+    "Adam": 0.005,
+    "Adadelta": 1.0,
+    "L-BFGS": 1.0,
+}
 EXPLODE_FACTOR = 1e4
 PERSONAL_FUNCTIONS = (
-    "sin(πx₁)·cos(πx₂)", "exp(−2(x₁² + x₂²))", "tanh(3x₁x₂)", "x₁² − x₂²", "cos(2(x₁ + x₂))·x₂",
+    "sin(πx₁)·cos(πx₂)",
+    "exp(−2(x₁² + x₂²))",
+    "tanh(3x₁x₂)",
+    "x₁² − x₂²",
+    "cos(2(x₁ + x₂))·x₂",
 )
 
 
@@ -71,7 +88,7 @@ class TaskConfig:
         if self.n_points and not 10 <= self.n_points <= 5000:
             raise ValueError(f"n_points must be between 10 and 5000, got {self.n_points}.")
         if self.task == TASKS[1]:
-            personal_digits(self.number)   # raises a readable ValueError
+            personal_digits(self.number)  # raises a readable ValueError
 
     @property
     def points(self) -> int:
@@ -82,8 +99,10 @@ def personal_digits(number: str) -> tuple[int, ...]:
     """The five largest digits of ``number`` in descending order (d1 >= d2 >= ... >= d5)."""
     digits = [int(c) for c in str(number) if c.isdigit()]
     if len(digits) < 5:
-        raise ValueError(f"Type a number with at least 5 digits (got {len(digits)}): the personal target "
-                         "mixes five functions, one digit each.")
+        raise ValueError(
+            f"Type a number with at least 5 digits (got {len(digits)}): the personal target "
+            "mixes five functions, one digit each."
+        )
     top = tuple(sorted(digits, reverse=True)[:5])
     if sum(top) == 0:
         raise ValueError("The number's digits are all 0, so every weight is 0: type another number.")
@@ -93,8 +112,15 @@ def personal_digits(number: str) -> tuple[int, ...]:
 def personal_target(X: np.ndarray, digits) -> np.ndarray:
     """``(d1 T1 + ... + d5 T5) / (d1 + ... + d5)`` at points ``X`` of shape (n, 2); returns (n,)."""
     x1, x2 = X[:, 0], X[:, 1]
-    T = np.stack([np.sin(np.pi * x1) * np.cos(np.pi * x2), np.exp(-2 * (x1 ** 2 + x2 ** 2)),
-                  np.tanh(3 * x1 * x2), x1 ** 2 - x2 ** 2, np.cos(2 * (x1 + x2)) * x2])   # (5, n)
+    T = np.stack(
+        [
+            np.sin(np.pi * x1) * np.cos(np.pi * x2),
+            np.exp(-2 * (x1**2 + x2**2)),
+            np.tanh(3 * x1 * x2),
+            x1**2 - x2**2,
+            np.cos(2 * (x1 + x2)) * x2,
+        ]
+    )  # (5, n)
     d = np.asarray(digits, float)
     return (d @ T) / d.sum()
 
@@ -122,7 +148,7 @@ class RegressionData:
 
 def snr_db(signal: np.ndarray, noise: float) -> float:
     """Signal-to-noise ratio ``10 log10(var(signal) / σ²)`` in dB (inf without noise)."""
-    return math.inf if noise == 0 else float(10 * np.log10(np.var(signal) / noise ** 2))
+    return math.inf if noise == 0 else float(10 * np.log10(np.var(signal) / noise**2))
 
 
 def make_data(cfg: TaskConfig, seed: int = 0) -> RegressionData:
@@ -147,8 +173,16 @@ def make_data(cfg: TaskConfig, seed: int = 0) -> RegressionData:
     parts = np.split(perm, [n_tr, n_tr + n_va])
     f32 = np.float32
     tr, va, te = ((X[i].astype(f32), noisy[i].astype(f32)) for i in parts)
-    return RegressionData(*tr, *va, *te, X_grid=X.astype(f32), y_true=y.astype(f32), grid_shape=shape,
-                          snr_db=snr_db(y, cfg.noise), digits=digits)
+    return RegressionData(
+        *tr,
+        *va,
+        *te,
+        X_grid=X.astype(f32),
+        y_true=y.astype(f32),
+        grid_shape=shape,
+        snr_db=snr_db(y, cfg.noise),
+        digits=digits,
+    )
 
 
 # ------------------------------------------------------------------------------------------- model
@@ -195,8 +229,14 @@ class RaceConfig:
     """
 
     data: TaskConfig = TaskConfig()
-    optimizers: tuple[str, ...] = ("GD (full batch)", "SGD (mini-batch)", "Momentum", "Nesterov",
-                                   "RMSProp", "Adam")
+    optimizers: tuple[str, ...] = (
+        "GD (full batch)",
+        "SGD (mini-batch)",
+        "Momentum",
+        "Nesterov",
+        "RMSProp",
+        "Adam",
+    )
     lr_scale: float = 1.0
     lr_overrides: tuple[tuple[str, float], ...] = ()
     layers: int = 2
@@ -287,38 +327,57 @@ class RaceResult:
         """One row per optimizer: final losses, best epoch, time to the threshold, status."""
         rows = []
         for r in self.runs:
-            rows.append({
-                "optimizer": r.name, "lr": r.lr, "final train MSE": r.final_train,
-                "final val MSE": r.final_val, "test MSE": r.test, "best epoch (val)": r.best_epoch,
-                "best val MSE": r.best_val,
-                f"epochs to val ≤ {self.config.threshold:g}": r.threshold_epoch,
-                f"seconds to val ≤ {self.config.threshold:g}": r.threshold_seconds,
-                "total seconds": float(r.seconds[-1]),
-                "status": "diverged" if r.diverged else "ok",
-            })
+            rows.append(
+                {
+                    "optimizer": r.name,
+                    "lr": r.lr,
+                    "final train MSE": r.final_train,
+                    "final val MSE": r.final_val,
+                    "test MSE": r.test,
+                    "best epoch (val)": r.best_epoch,
+                    "best val MSE": r.best_val,
+                    f"epochs to val ≤ {self.config.threshold:g}": r.threshold_epoch,
+                    f"seconds to val ≤ {self.config.threshold:g}": r.threshold_seconds,
+                    "total seconds": float(r.seconds[-1]),
+                    "status": "diverged" if r.diverged else "ok",
+                }
+            )
         return rows
 
 
 def _why(name: str, lr: float, epoch: int, loss: float, start: float) -> str:
     base = divergence(loss, epoch, None)
     if base is None:
-        base = (f"Training diverged at epoch {epoch}: the training loss exploded from {start:.3g} to "
-                f"{loss:.3g} (more than {EXPLODE_FACTOR:g} times its start), so it was stopped there.")
+        base = (
+            f"Training diverged at epoch {epoch}: the training loss exploded from {start:.3g} to "
+            f"{loss:.3g} (more than {EXPLODE_FACTOR:g} times its start), so it was stopped there."
+        )
     if name in ("GD (full batch)", "SGD (mini-batch)", "Momentum", "Nesterov"):
-        why = (f" With lr = {lr:g}, {name} takes steps that are too long for the sharpest direction of the "
-               "loss surface: a gradient step is only stable while lr < 2 / (largest curvature), so each "
-               "step overshoots the valley floor by more than it corrects and the error grows every "
-               "epoch. Lower the learning rate.")
+        why = (
+            f" With lr = {lr:g}, {name} takes steps that are too long for the sharpest direction of the "
+            "loss surface: a gradient step is only stable while lr < 2 / (largest curvature), so each "
+            "step overshoots the valley floor by more than it corrects and the error grows every "
+            "epoch. Lower the learning rate."
+        )
     elif name == "L-BFGS":
         why = " The line search could not keep the step finite: lower the learning rate (initial step)."
     else:
-        why = (f" With lr = {lr:g}, {name}'s per-weight steps (about lr each) are too large for this "
-               "network: lower the learning rate.")
+        why = (
+            f" With lr = {lr:g}, {name}'s per-weight steps (about lr each) are too large for this "
+            "network: lower the learning rate."
+        )
     return base + why
 
 
-def _run(name: str, lr: float, model: nn.Module, tensors: dict, cfg: RaceConfig, gen: torch.Generator,
-         progress: Callable[[int], None] | None) -> RunResult:
+def _run(
+    name: str,
+    lr: float,
+    model: nn.Module,
+    tensors: dict,
+    cfg: RaceConfig,
+    gen: torch.Generator,
+    progress: Callable[[int], None] | None,
+) -> RunResult:
     """Train ``model`` in place with optimizer ``name`` and record the curves."""
     X_tr, y_tr, X_all, n_tr = tensors["X_train"], tensors["y_train"], tensors["X_all"], tensors["n_train"]
     y_va = tensors["y_val"]
@@ -365,7 +424,7 @@ def _run(name: str, lr: float, model: nn.Module, tensors: dict, cfg: RaceConfig,
             # part the validation loss at the same weights (the weights after e epochs).
             t0 = time.perf_counter()
             opt.zero_grad()
-            out = model(X_all).squeeze(1)                               # (n_train + n_val,)
+            out = model(X_all).squeeze(1)  # (n_train + n_val,)
             loss = F.mse_loss(out[:n_tr], y_tr)
             tr, va = loss.item(), F.mse_loss(out[n_tr:].detach(), y_va).item()
             if not check(e, tr):
@@ -386,7 +445,7 @@ def _run(name: str, lr: float, model: nn.Module, tensors: dict, cfg: RaceConfig,
             elif mini:
                 perm = torch.randperm(n_tr, generator=gen)
                 for i in range(0, n_tr, batch):
-                    idx = perm[i:i + batch]
+                    idx = perm[i : i + batch]
                     opt.zero_grad()
                     F.mse_loss(model(X_tr[idx]).squeeze(1), y_tr[idx]).backward()
                     opt.step()
@@ -402,25 +461,51 @@ def _run(name: str, lr: float, model: nn.Module, tensors: dict, cfg: RaceConfig,
     train, val, secs = train[:kept][keep], val[:kept][keep], secs[:kept][keep]
     hit = np.nonzero(val <= cfg.threshold)[0]
     with torch.no_grad():
-        test = math.nan if diverged else float(F.mse_loss(model(tensors["X_test"]).squeeze(1),
-                                                          tensors["y_test"]))
+        test = (
+            math.nan
+            if diverged
+            else float(F.mse_loss(model(tensors["X_test"]).squeeze(1), tensors["y_test"]))
+        )
         grid_pred = model(tensors["X_grid"]).squeeze(1).numpy().copy()
     if diverged:
         grid_pred[:] = np.nan
-    return RunResult(name, lr, epochs, train, val, secs, test, grid_pred,
-                     int(epochs[hit[0]]) if len(hit) else None, float(secs[hit[0]]) if len(hit) else None,
-                     diverged)
+    return RunResult(
+        name,
+        lr,
+        epochs,
+        train,
+        val,
+        secs,
+        test,
+        grid_pred,
+        int(epochs[hit[0]]) if len(hit) else None,
+        float(secs[hit[0]]) if len(hit) else None,
+        diverged,
+    )
 
 
 def _tensors(data: RegressionData) -> dict:
     t = torch.from_numpy
-    return {"X_train": t(data.X_train), "y_train": t(data.y_train), "y_val": t(data.y_val),
-            "X_all": torch.cat([t(data.X_train), t(data.X_val)]), "n_train": len(data.y_train),
-            "X_test": t(data.X_test), "y_test": t(data.y_test), "X_grid": t(data.X_grid)}
+    return {
+        "X_train": t(data.X_train),
+        "y_train": t(data.y_train),
+        "y_val": t(data.y_val),
+        "X_all": torch.cat([t(data.X_train), t(data.X_val)]),
+        "n_train": len(data.y_train),
+        "X_test": t(data.X_test),
+        "y_test": t(data.y_test),
+        "X_grid": t(data.X_grid),
+    }
 
 
-def race(cfg: RaceConfig, data: RegressionData | None = None, *, device: str = "cpu", seed: int = 0,
-         callback: Callable[[int, dict], None] | None = None) -> RaceResult:
+def race(
+    cfg: RaceConfig,
+    data: RegressionData | None = None,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+    callback: Callable[[int, dict], None] | None = None,
+) -> RaceResult:
     """Train one copy of the same initial network per optimizer and record the curves.
 
     Parameters
@@ -469,8 +554,12 @@ class GridConfig:
     num_epochs: int = 300
 
     def __post_init__(self):
-        for name, values in (("layers", self.layers), ("units", self.units),
-                             ("activations", self.activations), ("learning rates", self.lrs)):
+        for name, values in (
+            ("layers", self.layers),
+            ("units", self.units),
+            ("activations", self.activations),
+            ("learning rates", self.lrs),
+        ):
             if not values:
                 raise ValueError(f"Pick at least one value for {name}.")
         if any(not 1 <= v <= 6 for v in self.layers) or any(not 1 <= v <= 512 for v in self.units):
@@ -501,8 +590,14 @@ class GridResult:
     best_pred: np.ndarray
 
 
-def model_selection(cfg: GridConfig, data: RegressionData | None = None, *, device: str = "cpu",
-                    seed: int = 0, callback: Callable[[int, dict], None] | None = None) -> GridResult:
+def model_selection(
+    cfg: GridConfig,
+    data: RegressionData | None = None,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+    callback: Callable[[int, dict], None] | None = None,
+) -> GridResult:
     """Train every (layers, units, activation, lr) of the grid from seeded weights; pick by validation.
 
     Every model starts from the seed's initial weights for its architecture. The selection uses the final
@@ -513,13 +608,28 @@ def model_selection(cfg: GridConfig, data: RegressionData | None = None, *, devi
     rows, preds, tests = [], [], []
     combos = list(itertools.product(cfg.layers, cfg.units, cfg.activations, cfg.lrs))
     for i, (layers, units, act, lr) in enumerate(combos):
-        rc = RaceConfig(data=cfg.data, optimizers=(cfg.optimizer,), lr_overrides=((cfg.optimizer, lr),),
-                        layers=layers, units=units, activation=act, num_epochs=cfg.num_epochs)
+        rc = RaceConfig(
+            data=cfg.data,
+            optimizers=(cfg.optimizer,),
+            lr_overrides=((cfg.optimizer, lr),),
+            layers=layers,
+            units=units,
+            activation=act,
+            num_epochs=cfg.num_epochs,
+        )
         model = build_mlp(data.X_train.shape[1], layers, units, act, seed)
         run = _run(cfg.optimizer, lr, model, tensors, rc, torch.Generator().manual_seed(int(seed) + 1), None)
-        rows.append({"layers": layers, "units": units, "activation": act, "lr": lr,
-                     "train MSE": run.final_train, "val MSE": run.final_val,
-                     "status": "diverged" if run.diverged else "ok"})
+        rows.append(
+            {
+                "layers": layers,
+                "units": units,
+                "activation": act,
+                "lr": lr,
+                "train MSE": run.final_train,
+                "val MSE": run.final_val,
+                "status": "diverged" if run.diverged else "ok",
+            }
+        )
         preds.append(run.grid_pred)
         tests.append(run.test)
         if callback:

@@ -1,0 +1,334 @@
+"""Altair charts of the optimizer page: pure functions, arrays in, ``alt.Chart`` out."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from annlab.charts import OKABE_ITO
+from annlab.charts import heatmap as _heatmap
+
+MAX_POINTS = 250
+
+
+def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """Indices of at most ``max_points`` of ``n`` samples: dense at the start, always the last one."""
+    if n <= max_points:
+        return np.arange(n)
+    idx = np.unique(np.concatenate([np.round(np.geomspace(1, n, max_points)).astype(int) - 1, [0, n - 1]]))
+    return idx
+
+
+def _colors(names) -> alt.Scale:
+    names = list(dict.fromkeys(names))
+    return alt.Scale(domain=names, range=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(names))])
+
+
+def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340) -> alt.Chart:
+    """Training (solid) and validation (dashed) MSE of each run against ``x`` ("epoch" or "seconds").
+
+    ``runs`` : list of :class:`annlab.optim.race.RunResult`. Diverged runs end where they blew up.
+    """
+    frames = []
+    for r in runs:
+        idx = _thin(len(r.epoch))
+        for split, values in (("train", r.train), ("validation", r.val)):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "optimizer": r.name,
+                        "split": split,
+                        "epoch": r.epoch[idx],
+                        "seconds": r.seconds[idx],
+                        "MSE": np.maximum(values[idx], 1e-12),
+                    }
+                )
+            )
+    df = pd.concat(frames, ignore_index=True)
+    x_title = "epoch" if x == "epoch" else "wall-clock time (s)"
+    return (
+        alt.Chart(df, height=height, title=f"Loss against {x_title}")
+        .mark_line()
+        .encode(
+            x=alt.X(x, type="quantitative", title=x_title),
+            y=alt.Y(
+                "MSE",
+                type="quantitative",
+                title="mean squared error",
+                scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+            ),
+            color=alt.Color("optimizer", type="nominal", scale=_colors(df["optimizer"])),
+            strokeDash=alt.StrokeDash(
+                "split",
+                type="nominal",
+                title="data",
+                scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 4]]),
+            ),
+            tooltip=[
+                "optimizer",
+                "split",
+                "epoch",
+                alt.Tooltip("seconds", format=".2f"),
+                alt.Tooltip("MSE", format=".4g"),
+            ],
+        )
+    )
+
+
+def fit_1d(
+    x_grid: np.ndarray,
+    y_true: np.ndarray,
+    preds: dict,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    height: int = 300,
+) -> alt.VConcatChart:
+    """The fitted curves (one per optimizer in ``preds``) against the truth, with the residuals below.
+
+    ``x_grid`` (m,), ``y_true`` (m,), ``preds`` {name: (m,)}; training points ``x_train`` (n,),
+    ``y_train`` (n,).
+    """
+    names = list(preds)
+    truth = pd.DataFrame({"x": x_grid, "y": y_true, "curve": "truth"})
+    fits = pd.concat(
+        [pd.DataFrame({"x": x_grid, "y": p, "curve": n, "residual": p - y_true}) for n, p in preds.items()],
+        ignore_index=True,
+    )
+    scale = _colors(names)
+    pts = (
+        alt.Chart(pd.DataFrame({"x": x_train, "y": y_train}))
+        .mark_circle(color="#999999", opacity=0.5)
+        .encode(x="x:Q", y="y:Q")
+    )
+    base = (
+        alt.Chart(truth)
+        .mark_line(color="black", strokeDash=[2, 2])
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"))
+    )
+    lines = (
+        alt.Chart(fits)
+        .mark_line()
+        .encode(
+            x="x:Q", y="y:Q", color=alt.Color("curve:N", title="optimizer", scale=scale), tooltip=["curve"]
+        )
+    )
+    top = (pts + base + lines).properties(
+        height=height, title="Fit (coloured) against the truth (dashed black); grey dots: training data"
+    )
+    res = (
+        alt.Chart(fits)
+        .mark_line()
+        .encode(
+            x=alt.X("x:Q", title="x"),
+            y=alt.Y("residual:Q", title="fit − truth"),
+            color=alt.Color("curve:N", title="optimizer", scale=scale),
+        )
+        .properties(height=height * 0.55, title="Residuals: fit minus the noise-free truth")
+    )
+    rule = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
+    return alt.vconcat(top, res + rule)
+
+
+def surface_2d(
+    X_grid: np.ndarray,
+    values: np.ndarray,
+    *,
+    title: str,
+    scheme: str = "viridis",
+    domain: tuple[float, float] | None = None,
+    height: int = 260,
+) -> alt.Chart:
+    """A heat map of ``values`` (m,) on the 2-D grid points ``X_grid`` (m, 2) (a regular square grid)."""
+    side = int(round(np.sqrt(len(values))))
+    step = (X_grid[:, 0].max() - X_grid[:, 0].min()) / max(side - 1, 1)
+    df = pd.DataFrame(
+        {
+            "x1": X_grid[:, 0] - step / 2,
+            "x2": X_grid[:, 1] - step / 2,
+            "x1e": X_grid[:, 0] + step / 2,
+            "x2e": X_grid[:, 1] + step / 2,
+            "value": values,
+        }
+    )
+    scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain else alt.Scale(scheme=scheme)
+    return (
+        alt.Chart(df, title=title, height=height, width=height)
+        .mark_rect()
+        .encode(
+            x=alt.X("x1:Q", title="x₁"),
+            x2="x1e:Q",
+            y=alt.Y("x2:Q", title="x₂"),
+            y2="x2e:Q",
+            color=alt.Color("value:Q", title="", scale=scale),
+            tooltip=[alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
+
+
+def fit_2d(X_grid: np.ndarray, y_true: np.ndarray, pred: np.ndarray, name: str) -> alt.HConcatChart:
+    """Truth, fit and residual surfaces side by side (independent colour scales)."""
+    lo, hi = float(min(y_true.min(), pred.min())), float(max(y_true.max(), pred.max()))
+    res = pred - y_true
+    r = float(np.abs(res).max()) or 1.0
+    return alt.hconcat(
+        surface_2d(X_grid, y_true, title="Truth (noise-free)", domain=(lo, hi)),
+        surface_2d(X_grid, pred, title=f"Fit by {name}", domain=(lo, hi)),
+        surface_2d(X_grid, res, title="Residual: fit − truth", scheme="redblue", domain=(-r, r)),
+    ).resolve_scale(color="independent")
+
+
+def contour_paths(
+    xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, paths, *, minimum=None, title: str = "", height: int = 460
+) -> alt.LayerChart:
+    """Optimizer paths over a filled contour map of log10(f − min f + 1e-3).
+
+    ``xs`` (n,), ``ys`` (n,), ``Z`` (n, n) indexed [iy, ix]; ``paths``: list of
+    :class:`annlab.optim.landscape.Path`; ``minimum``: (x, y) drawn as a star.
+    """
+    lz = np.log10(Z - Z.min() + 1e-3)
+    levels = np.linspace(lz.min(), lz.max(), 16)
+    band = np.digitize(lz, levels)
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    gx, gy = np.meshgrid(xs, ys)
+    bg = pd.DataFrame(
+        {
+            "x": gx.ravel() - dx / 2,
+            "xe": gx.ravel() + dx / 2,
+            "y": gy.ravel() - dy / 2,
+            "ye": gy.ravel() + dy / 2,
+            "level": levels[np.clip(band.ravel() - 1, 0, 15)],
+        }
+    )
+    heat = (
+        alt.Chart(bg)
+        .mark_rect(opacity=0.85)
+        .encode(
+            x=alt.X("x:Q", title="x", scale=alt.Scale(domain=[xs[0], xs[-1]], nice=False)),
+            x2="xe:Q",
+            y=alt.Y("y:Q", title="y", scale=alt.Scale(domain=[ys[0], ys[-1]], nice=False)),
+            y2="ye:Q",
+            color=alt.Color("level:Q", title="log₁₀ loss", scale=alt.Scale(scheme="greys", reverse=True)),
+        )
+    )
+    layers = [heat]
+    frames = []
+    for p in paths:
+        pts = p.points
+        keep = (pts[:, 0] >= xs[0]) & (pts[:, 0] <= xs[-1]) & (pts[:, 1] >= ys[0]) & (pts[:, 1] <= ys[-1])
+        idx = np.nonzero(keep)[0][_thin(int(keep.sum()), 400)]
+        frames.append(
+            pd.DataFrame(
+                {"optimizer": p.name, "step": idx, "x": pts[idx, 0], "y": pts[idx, 1], "loss": p.losses[idx]}
+            )
+        )
+    if frames:
+        df = pd.concat(frames, ignore_index=True)
+        enc = {
+            "x": "x:Q",
+            "y": "y:Q",
+            "order": "step:Q",
+            "color": alt.Color("optimizer:N", scale=_colors(df["optimizer"])),
+            "tooltip": [
+                "optimizer",
+                "step",
+                alt.Tooltip("x", format=".3f"),
+                alt.Tooltip("y", format=".3f"),
+                alt.Tooltip("loss", format=".3g"),
+            ],
+        }
+        layers.append(alt.Chart(df).mark_line(strokeWidth=2.5).encode(**enc))
+        layers.append(alt.Chart(df).mark_circle(size=25).encode(**enc))
+        start = df[df["step"] == 0].head(1)
+        layers.append(
+            alt.Chart(start)
+            .mark_point(shape="square", size=200, color="black", filled=True)
+            .encode(x="x:Q", y="y:Q")
+        )
+    if minimum is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"x": [minimum[0]], "y": [minimum[1]]}))
+            .mark_point(shape="cross", size=300, color="#D55E00", filled=True)
+            .encode(x="x:Q", y="y:Q")
+        )
+    return alt.layer(*layers).properties(height=height, title=title)
+
+
+def bump_paths(xs: np.ndarray, f: np.ndarray, paths, *, title: str = "", height: int = 380) -> alt.LayerChart:
+    """The 1-D bump f(x) and each optimizer's iterates (x_k, f(x_k)) joined in step order."""
+    curve = (
+        alt.Chart(pd.DataFrame({"x": xs, "f": f}))
+        .mark_line(color="black")
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("f:Q", title="loss f(x)"))
+    )
+    frames = [
+        pd.DataFrame(
+            {"optimizer": p.name, "step": np.arange(len(p.losses)), "x": p.points[:, 0], "f": p.losses}
+        )
+        for p in paths
+    ]
+    layers = [curve]
+    if frames:
+        df = pd.concat(frames, ignore_index=True)
+        df = df[(df["x"] >= xs[0]) & (df["x"] <= xs[-1])]
+        enc = {
+            "x": "x:Q",
+            "y": "f:Q",
+            "order": "step:Q",
+            "color": alt.Color("optimizer:N", scale=_colors(df["optimizer"])),
+            "tooltip": ["optimizer", "step", alt.Tooltip("x", format=".3f"), alt.Tooltip("f", format=".3g")],
+        }
+        layers.append(alt.Chart(df).mark_line(opacity=0.6).encode(**enc))
+        layers.append(alt.Chart(df).mark_circle(size=60).encode(**enc))
+    return alt.layer(*layers).properties(height=height, title=title)
+
+
+def beta_scan_chart(scan: dict, *, beta_star: float, beta_now: float, height: int = 320) -> alt.LayerChart:
+    """Measured iterations and the rate prediction ``ceil(ln tol / ln ρ)`` against β."""
+    rows = []
+    for b, m, r in zip(scan["beta"], scan["measured"], scan["from_rate"], strict=True):
+        if m is not None:
+            rows.append({"β": b, "iterations": m, "what": "measured (torch.optim)"})
+        if np.isfinite(r):
+            rows.append({"β": b, "iterations": r, "what": "from the rate: ⌈ln tol / ln ρ⌉"})
+    df = pd.DataFrame(rows)
+    lines = (
+        alt.Chart(df)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("β:Q", title="momentum β"),
+            y=alt.Y("iterations:Q", title="iterations to tolerance", scale=alt.Scale(type="log")),
+            color=alt.Color("what:N", title="", scale=alt.Scale(range=[OKABE_ITO[0], OKABE_ITO[1]])),
+            strokeDash=alt.StrokeDash("what:N", legend=None),
+            tooltip=["β", "iterations", "what"],
+        )
+    )
+    rules = (
+        alt.Chart(pd.DataFrame({"β": [beta_star, beta_now], "which": ["Polyak's β*", "your β"]}))
+        .mark_rule(strokeWidth=2)
+        .encode(x="β:Q", color=alt.value("#555555"), strokeDash=alt.StrokeDash("which:N", title=""))
+    )
+    return alt.layer(lines, rules).properties(height=height, title="Iterations to reach the tolerance")
+
+
+def grid_heatmaps(rows: list[dict]) -> alt.HConcatChart:
+    """Best validation MSE over learning rates, layers × units, one heat map per activation."""
+    df = pd.DataFrame(rows)
+    df = df[df["status"] == "ok"]
+    best = df.groupby(["activation", "layers", "units"], as_index=False)["val MSE"].min()
+    charts = []
+    for act in best["activation"].unique():
+        part = best[best["activation"] == act]
+        charts.append(
+            _heatmap(
+                part,
+                x="units",
+                y="layers",
+                value="val MSE",
+                title=f"{act}: best val MSE",
+                reverse=True,
+                height=220,
+            )
+        )
+    return alt.hconcat(*charts)
