@@ -1,0 +1,242 @@
+"""MLP and LSTM next-value predictors for a scalar series, trained full-batch; two kinds of forecast.
+
+Both models read the last ``lag`` values (normalised) and predict the next one: the MLP as a flat
+vector of ``lag`` inputs, the LSTM as a sequence of length ``lag``. Training is full-batch Adam on
+all windows of the training series, optionally with Gaussian noise on the inputs (it makes the model
+robust to its own errors when it later feeds on its own predictions).
+
+References: Weigend, Huberman & Rumelhart (1990), "Predicting the future: a connectionist approach";
+Hochreiter & Schmidhuber (1997), "Long short-term memory"; Goodfellow, Bengio & Courville (2016),
+"Deep Learning", sec. 7.5 (noise injection) and 10.2.1 (teacher forcing).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from annlab.timeseries.data import windows
+from annlab.training import Callback, TrainResult, divergence, generator
+
+MODELS = ("mlp", "lstm")
+
+
+@dataclass(frozen=True)
+class TSConfig:
+    """A next-value model for a scalar series.
+
+    Parameters
+    ----------
+    model : "mlp" or "lstm"
+    lag : int, past values seen (MLP inputs, LSTM sequence length)
+    hidden : int, hidden units (MLP) or LSTM hidden size
+    num_layers : int, LSTM layers (ignored by the MLP, which has one hidden layer)
+    num_epochs : int, full-batch Adam steps
+    lr : float, Adam learning rate
+    weight_decay : float, L2 penalty (AdamW-style decoupled decay)
+    input_noise : float, std of Gaussian noise added to the inputs while training (normalised units)
+    rollout : int, the loss averages the errors of ``rollout`` steps predicted in closed loop (each
+        step fed the model's own previous predictions), 1 = plain one-step (teacher-forced) training
+    rollout_epochs : int or None, use the rollout loss only for the last ``rollout_epochs`` epochs
+        (the first ones train one step ahead, which is cheaper); None = every epoch
+    """
+
+    model: str = "mlp"
+    lag: int = 25
+    hidden: int = 25
+    num_layers: int = 1
+    num_epochs: int = 1000
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    input_noise: float = 0.0
+    rollout: int = 1
+    rollout_epochs: int | None = None
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"Unknown model {self.model!r}: choose one of {MODELS}.")
+        if self.lag < 1:
+            raise ValueError(f"The lag must be at least 1 (got {self.lag}).")
+        if self.hidden < 1:
+            raise ValueError(f"The number of hidden units must be at least 1 (got {self.hidden}).")
+        if self.num_layers < 1:
+            raise ValueError(f"The LSTM needs at least one layer (got {self.num_layers}).")
+        if self.num_epochs < 1:
+            raise ValueError(f"Train for at least one epoch (got {self.num_epochs}).")
+        if not self.lr > 0:
+            raise ValueError(f"The learning rate must be positive (got {self.lr}).")
+        if self.rollout < 1:
+            raise ValueError(f"The rollout (steps fed back in the loss) must be >= 1, got {self.rollout}.")
+        if self.rollout_epochs is not None and not 0 <= self.rollout_epochs <= self.num_epochs:
+            raise ValueError(f"rollout_epochs must be between 0 and num_epochs (got {self.rollout_epochs}).")
+        if self.weight_decay < 0 or self.input_noise < 0:
+            raise ValueError("Weight decay and input noise cannot be negative.")
+
+
+class MLP(nn.Module):
+    """``lag`` inputs -> ``hidden`` tanh units -> 1 output."""
+
+    def __init__(self, lag: int, hidden: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(lag, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
+        return self.net(X).squeeze(-1)
+
+
+class LSTMNet(nn.Module):
+    """An LSTM reads the ``lag`` values in order; a linear layer maps its last state to the next value."""
+
+    def __init__(self, hidden: int, num_layers: int):
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden, num_layers=num_layers, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
+        out, _ = self.lstm(X.unsqueeze(-1))  # (B, lag, hidden)
+        return self.head(out[:, -1]).squeeze(-1)
+
+
+def build(cfg: TSConfig) -> nn.Module:
+    """An untrained model for ``cfg`` (PyTorch's default initialisation)."""
+    return MLP(cfg.lag, cfg.hidden) if cfg.model == "mlp" else LSTMNet(cfg.hidden, cfg.num_layers)
+
+
+@torch.no_grad()
+def _init(model: nn.Module, gen: torch.Generator) -> None:
+    """Re-draw every parameter from PyTorch's default ranges with a seeded generator (no global RNG)."""
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            bound = 1.0 / math.sqrt(module.in_features)
+            module.weight.uniform_(-bound, bound, generator=gen)
+            module.bias.uniform_(-bound, bound, generator=gen)
+        elif isinstance(module, nn.LSTM):
+            bound = 1.0 / math.sqrt(module.hidden_size)
+            for p in module.parameters():
+                p.uniform_(-bound, bound, generator=gen)
+
+
+def _rollout_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, rollout: int) -> torch.Tensor:
+    """Mean squared error of ``rollout`` closed-loop steps from each window.
+
+    X : (n, lag) starting windows; Y : (n, rollout) the true next ``rollout`` values.
+    """
+    cur, total = X, 0.0
+    for k in range(rollout):
+        y_hat = model(cur)  # (n,)
+        total = total + torch.mean((y_hat - Y[:, k]) ** 2)
+        cur = torch.cat([cur[:, 1:], y_hat.unsqueeze(1)], dim=1)  # feed the prediction back
+    return total / rollout
+
+
+def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int = 0,
+             callback: Callback | None = None) -> TrainResult:
+    """Train a next-value model on every window of a normalised training series.
+
+    Parameters
+    ----------
+    cfg : TSConfig
+    data : ndarray of shape (n,), the normalised training series (nothing after it)
+    device, seed : where to train; the seed fixes the initial weights and the input noise
+    callback : ``callback(epoch, {"loss": mse})``, called about 50 times per run
+
+    Returns
+    -------
+    TrainResult with ``history`` (one dict per reported epoch: loss = training MSE, normalised units)
+    and ``extra = {"train_s": seconds}``.
+    """
+    X_np, y_np = windows(data, cfg.lag)
+    if cfg.rollout > len(y_np):
+        raise ValueError(f"A rollout of {cfg.rollout} steps is longer than the {len(y_np)} training targets.")
+    n = len(y_np) - cfg.rollout + 1
+    X = torch.as_tensor(X_np[:n], device=device)  # (n, lag)
+    Y_np = np.stack([y_np[k:k + n] for k in range(cfg.rollout)], 1)
+    Y = torch.as_tensor(Y_np, device=device)  # (n, rollout): Y[i, k] = target k steps after window i
+    gen = generator(seed, "cpu")
+    model = build(cfg)
+    _init(model, gen)
+    model.to(device).train()
+    noise_gen = generator(seed + 1, device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    history: list[dict] = []
+    every = max(1, cfg.num_epochs // 50)
+    first_rollout_epoch = 0 if cfg.rollout_epochs is None else cfg.num_epochs - cfg.rollout_epochs
+    diverged = None
+    start = time.perf_counter()
+    for epoch in range(1, cfg.num_epochs + 1):
+        X_in = X
+        if cfg.input_noise > 0:
+            X_in = X + cfg.input_noise * torch.randn(X.shape, generator=noise_gen, device=device)
+        opt.zero_grad(set_to_none=True)
+        steps = cfg.rollout if epoch > first_rollout_epoch else 1
+        loss = _rollout_loss(model, X_in, Y, steps)
+        loss.backward()
+        opt.step()
+        if epoch % every == 0 or epoch == cfg.num_epochs:
+            value = float(loss.detach())
+            diverged = divergence(value, epoch, cfg.lr)
+            history.append({"epoch": epoch, "loss": value})
+            if callback is not None:
+                callback(epoch, {"loss": value})
+            if diverged:
+                break
+    model.eval()
+    return TrainResult(model, history, cfg, extra={"train_s": time.perf_counter() - start}, diverged=diverged)
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def forecast_iterated(model: nn.Module, history: np.ndarray, steps: int, lag: int) -> np.ndarray:
+    """Closed-loop forecast: after the start, every input is one of the model's own predictions.
+
+    Parameters
+    ----------
+    model : trained MLP or LSTMNet (not modified)
+    history : ndarray of shape (>= lag,), the known past (normalised); only its last ``lag`` values are used
+    steps : int, how many values to predict
+    lag : int
+
+    Returns
+    -------
+    ndarray of shape (steps,), normalised predictions of the ``steps`` values after ``history``
+    """
+    history = np.asarray(history, np.float32).ravel()
+    if history.size < lag:
+        raise ValueError(f"The forecast needs {lag} known values to start from, got {history.size}.")
+    device = _device_of(model)
+    buf = torch.empty(lag + steps, device=device)
+    buf[:lag] = torch.tensor(history[-lag:], device=device)
+    for k in range(steps):
+        buf[lag + k] = model(buf[k:k + lag].unsqueeze(0))[0]
+    return buf[lag:].cpu().numpy().astype(np.float64)
+
+
+@torch.no_grad()
+def forecast_one_step(model: nn.Module, history: np.ndarray, future: np.ndarray, lag: int) -> np.ndarray:
+    """Teacher-forced forecast: each value of ``future`` is predicted from the TRUE ``lag`` values before it.
+
+    Parameters
+    ----------
+    history : ndarray of shape (>= lag,), known past (normalised)
+    future : ndarray of shape (steps,), the true continuation (normalised)
+
+    Returns
+    -------
+    ndarray of shape (steps,), normalised one-step-ahead predictions
+    """
+    history = np.asarray(history, np.float32).ravel()
+    future = np.asarray(future, np.float32).ravel()
+    if history.size < lag:
+        raise ValueError(f"The forecast needs {lag} known values to start from, got {history.size}.")
+    full = np.concatenate([history[-lag:], future])
+    X, _ = windows(full, lag)
+    device = _device_of(model)
+    return model(torch.as_tensor(X, device=device)).cpu().numpy().astype(np.float64)

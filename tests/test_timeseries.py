@@ -1,0 +1,295 @@
+"""Time series: windowing, folds, normalisation, forecasts and training of the Santa Fe models."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import altair as alt
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from annlab.timeseries import charts
+from annlab.timeseries.data import normalise, santafe_split, time_series_folds, windows
+from annlab.timeseries.experiments import (
+    DEFAULTS,
+    baselines,
+    cross_validate,
+    evaluate,
+    grid_search,
+    mse,
+    nmse,
+    seed_study,
+    summary,
+    warm_configs,
+)
+from annlab.timeseries.models import (
+    TSConfig,
+    _rollout_loss,
+    build,
+    forecast_iterated,
+    forecast_one_step,
+    train_ts,
+)
+
+# ---------------------------------------------------------------- windows and folds
+
+
+@pytest.mark.parametrize("lag", [1, 3, 7])
+def test_windows_targets_never_inside_inputs(lag):
+    t = np.arange(50, dtype=np.float32)  # value == time index
+    X, y = windows(t, lag)
+    assert X.shape == (50 - lag, lag) and y.shape == (50 - lag,)
+    np.testing.assert_array_equal(X[:, 0], np.arange(50 - lag))
+    np.testing.assert_array_equal(y, X[:, -1] + 1)  # the target is the value right after the window
+    assert all(y[i] not in X[i] for i in range(len(y)))
+    assert (y > X.max(axis=1)).all()  # strictly in the future of every input
+
+
+def test_lag_longer_than_data_says_so():
+    with pytest.raises(ValueError, match="longer than the data"):
+        windows(np.zeros(10), 10)
+    with pytest.raises(ValueError, match="at least 1"):
+        windows(np.zeros(10), 0)
+
+
+@pytest.mark.parametrize("n_folds,val_size,lag", [(3, 100, 20), (5, 50, 1), (1, 80, 30)])
+def test_folds_respect_the_gap(n_folds, val_size, lag):
+    n_windows = 1000 - lag
+    folds = time_series_folds(n_windows, n_folds=n_folds, val_size=val_size, gap=lag)
+    assert len(folds) == n_folds
+    for train_idx, val_idx in folds:
+        assert len(val_idx) == val_size
+        assert val_idx[0] - train_idx[-1] - 1 == lag  # exactly `gap` windows dropped
+        # times used by training windows: inputs and targets, i .. i + lag
+        train_times = set(range(train_idx[0], train_idx[-1] + lag + 1))
+        val_input_times = set(range(val_idx[0], val_idx[-1] + lag))
+        val_target_times = set((val_idx + lag).tolist())
+        assert not train_times & val_input_times  # no validation input was a training target
+        assert not train_times & val_target_times
+    assert folds[-1][1][-1] == n_windows - 1
+
+
+def test_folds_that_do_not_fit_say_so():
+    with pytest.raises(ValueError, match="do not fit"):
+        time_series_folds(300, n_folds=3, val_size=100, gap=10)
+    with pytest.raises(ValueError, match="validation size"):
+        time_series_folds(300, n_folds=3, val_size=0)
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+def test_normalisation_uses_training_statistics_only():
+    rng = np.random.default_rng(0)
+    train = rng.normal(5.0, 2.0, 200)
+    a = normalise(train, rng.normal(0, 1, 30))
+    b = normalise(train, rng.normal(100, 50, 30))  # a wild continuation changes nothing on the training side
+    assert a.mean == b.mean == pytest.approx(train.mean())
+    assert a.std == b.std == pytest.approx(train.std())
+    np.testing.assert_array_equal(a.train, b.train)
+    assert abs(float(a.train.mean())) < 1e-5 and float(a.train.std()) == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(b.to_original(b.test), (b.test * train.std() + train.mean()), rtol=1e-6)
+
+
+def test_santafe_split_is_the_classic_one():
+    sp = santafe_split()
+    assert sp.train.shape == (1000,) and sp.test.shape == (100,)
+    assert sp.train_raw[:3] == pytest.approx([86.0, 141.0, 95.0], abs=1e-3)  # points 1..3 of data set A
+    assert sp.mean == pytest.approx(float(sp.train_raw.mean()), rel=1e-6)
+    assert not sp.train.flags.writeable
+    with pytest.raises(ValueError, match="cannot take"):
+        santafe_split(10_000, 200)
+
+
+# ---------------------------------------------------------------- forecasts
+
+
+class Spy(nn.Module):
+    """Predicts the mean of its inputs plus 1 and records every input it sees."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+        self.seen: list[np.ndarray] = []
+
+    def forward(self, X):
+        self.seen.append(X.detach().numpy().copy())
+        return X.mean(dim=1) + 1.0 + self.w
+
+
+def test_iterated_forecast_feeds_only_on_its_own_predictions():
+    lag, steps = 4, 6
+    history = np.array([9.0, 9.0, 1.0, 2.0, 3.0, 4.0], np.float32)
+    spy = Spy()
+    pred = forecast_iterated(spy, history, steps, lag)
+    assert pred.shape == (steps,)
+    np.testing.assert_allclose(spy.seen[0][0], history[-lag:])  # starts from the last known values only
+    for k in range(1, steps):
+        inputs = spy.seen[k][0]
+        known = history[-lag:][k:] if k < lag else np.array([])
+        expected = np.concatenate([known, pred[max(0, k - lag):k]])
+        np.testing.assert_allclose(inputs, expected, rtol=1e-6)
+    # the expected recursion by hand
+    buf = list(history[-lag:])
+    for _ in range(steps):
+        buf.append(np.mean(buf[-lag:]) + 1.0)
+    np.testing.assert_allclose(pred, buf[lag:], rtol=1e-5)
+
+
+def test_one_step_forecast_is_fed_the_truth():
+    lag = 3
+    history = np.array([0.0, 1.0, 2.0], np.float32)
+    future = np.array([10.0, 20.0, 30.0, 40.0], np.float32)
+    spy = Spy()
+    pred = forecast_one_step(spy, history, future, lag)
+    np.testing.assert_allclose(pred, [2.0, 16 / 3, 35 / 3, 21.0], rtol=1e-6)  # mean of the true past + 1
+    it = forecast_iterated(Spy(), history, 4, lag)
+    assert not np.allclose(it, pred)  # the closed loop differs once it uses its own outputs
+
+
+def test_forecast_needs_enough_history():
+    with pytest.raises(ValueError, match="known values"):
+        forecast_iterated(Spy(), np.zeros(2), 5, lag=3)
+
+
+# ---------------------------------------------------------------- configs, training
+
+
+def test_config_validation_is_clear():
+    with pytest.raises(ValueError, match="Unknown model"):
+        TSConfig(model="gru")
+    with pytest.raises(ValueError, match="lag"):
+        TSConfig(lag=0)
+    with pytest.raises(ValueError, match="hidden"):
+        TSConfig(hidden=0)
+    with pytest.raises(ValueError, match="rollout_epochs"):
+        TSConfig(num_epochs=10, rollout=5, rollout_epochs=20)
+    with pytest.raises(ValueError, match="longer than the data"):
+        train_ts(TSConfig(lag=50, num_epochs=1), np.zeros(30, np.float32))
+
+
+def test_rollout_of_one_is_the_one_step_loss():
+    model = build(TSConfig(lag=3, hidden=4))
+    X = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
+    Y = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        one = _rollout_loss(model, X, Y, 1)
+        assert float(one) == pytest.approx(float(torch.mean((model(X) - Y[:, 0]) ** 2)))
+        two = _rollout_loss(model, X, Y, 2)
+        y1 = model(X)
+        y2 = model(torch.cat([X[:, 1:], y1[:, None]], 1))
+    expected = (torch.mean((y1 - Y[:, 0]) ** 2) + torch.mean((y2 - Y[:, 1]) ** 2)) / 2
+    assert float(two) == pytest.approx(float(expected), rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "lstm"])
+def test_training_learns_a_sine_and_is_seeded(kind):
+    t = np.arange(300)
+    series = np.sin(2 * np.pi * t / 25).astype(np.float32)
+    before = series.copy()
+    cfg = TSConfig(model=kind, lag=10, hidden=8, num_epochs=150, lr=0.02)
+    a = train_ts(cfg, series, seed=3)
+    b = train_ts(cfg, series, seed=3)
+    c = train_ts(cfg, series, seed=4)
+    np.testing.assert_array_equal(series, before)  # input not modified
+    losses = [h["loss"] for h in a.history]
+    assert np.isfinite(losses).all() and a.diverged is None
+    assert losses[-1] < 0.05 * losses[0] and losses[-1] < 0.02  # the variance of a sine is 0.5
+    assert [h["loss"] for h in b.history] == losses  # same seed, same run
+    assert [h["loss"] for h in c.history] != losses
+    pred = forecast_iterated(a.model, series, 25, cfg.lag)
+    truth = np.sin(2 * np.pi * np.arange(300, 325) / 25)
+    assert nmse(truth, pred) < 0.3  # a sine is easy to continue in closed loop
+
+
+def test_divergence_stops_with_a_sentence():
+    series = np.sin(np.arange(200) / 3).astype(np.float32)
+    res = train_ts(TSConfig(lag=5, hidden=8, num_epochs=50, lr=1e30), series, seed=0)
+    if res.diverged is not None:  # a huge learning rate blows up: reported in words
+        assert "diverged" in res.diverged
+        assert len(res.history) < 50
+    else:
+        pytest.fail("A learning rate of 1e30 should make the loss infinite.")
+
+
+# ---------------------------------------------------------------- scores and experiments
+
+
+def test_scores_and_baselines():
+    sp = santafe_split()
+    truth = sp.test_raw
+    assert nmse(truth, np.full_like(truth, truth.mean())) == pytest.approx(1.0)
+    assert mse([0, 0], [1, 3]) == pytest.approx(5.0)
+    base = baselines(sp)
+    assert base["training mean"] == pytest.approx(np.full(100, sp.mean))
+    assert base["last value"][0] == pytest.approx(float(sp.train_raw[-1]))
+    assert 0.9 < nmse(truth, base["training mean"]) < 1.1  # about 1.0, as the issue says
+    assert nmse(truth, base["last value"]) > 1.0
+
+
+def test_cross_validation_trains_only_before_each_gap(monkeypatch):
+    import annlab.timeseries.experiments as ex
+
+    lengths = []
+    real = ex.train_ts
+
+    def spy(cfg, data, **kw):
+        lengths.append(len(data))
+        return real(cfg, data, **kw)
+
+    monkeypatch.setattr(ex, "train_ts", spy)
+    series = np.sin(np.arange(400) / 4).astype(np.float32)
+    cfg = TSConfig(lag=10, hidden=4, num_epochs=5)
+    scores = cross_validate(cfg, series, n_folds=3, val_size=50, std=2.0)
+    assert len(scores) == 3 and all(s >= 0 for s in scores)
+    X, _ = windows(series, cfg.lag)
+    folds = time_series_folds(len(X), n_folds=3, val_size=50, gap=cfg.lag)
+    for n_used, (_, val_idx) in zip(lengths, folds, strict=True):
+        assert n_used <= val_idx[0]  # every training value comes before the first validation input
+
+
+def test_grid_search_reports_folds_that_do_not_fit():
+    series = np.sin(np.arange(260) / 4).astype(np.float32)
+    sp = normalise(series[:200], series[200:])
+    calls = []
+    rows = grid_search(TSConfig(num_epochs=3), sp, lags=(2, 150), hidden=(3,), n_folds=2, val_size=40,
+                       progress=lambda d, t, text: calls.append((d, t)))
+    assert [r["lag"] for r in rows] == [2, 150]
+    assert np.isfinite(rows[0]["cv_mse"]) and rows[0]["error"] == ""
+    assert np.isnan(rows[1]["cv_mse"]) and "do not fit" in rows[1]["error"]
+    assert calls == [(1, 2), (2, 2)]
+    chart = charts.grid_chart(rows, selected=(2, 3))
+    assert isinstance(chart, alt.LayerChart) and chart.to_dict()
+
+
+def test_seed_study_uses_the_store_and_scores_held_out_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    sp = santafe_split()
+    cfg = TSConfig(lag=10, hidden=5, num_epochs=20)
+    rows = seed_study(cfg, sp, seeds=(0, 1))
+    assert [r["seed"] for r in rows] == [0, 1]
+    assert len(list(tmp_path.glob("TSConfig-*.pt"))) == 2
+    again = seed_study(cfg, sp, seeds=(0, 1))
+    assert [r["iterated_nmse"] for r in again] == [r["iterated_nmse"] for r in rows]
+    mean, std = summary(rows)
+    assert mean == pytest.approx(np.mean([r["iterated_nmse"] for r in rows])) and std >= 0
+    fc = evaluate(build(cfg).eval(), cfg, sp)
+    assert fc.iterated.shape == fc.one_step.shape == (100,)
+
+
+def test_warm_configs_shrink_epochs():
+    small = warm_configs(epochs=3)
+    assert [c.model for c in small] == list(DEFAULTS)
+    assert all(c.num_epochs == 3 for c in small)
+    assert all(dataclasses.replace(c, num_epochs=d.num_epochs, rollout_epochs=d.rollout_epochs) == d
+               for c, d in zip(small, DEFAULTS.values(), strict=True))
+
+
+def test_charts_build():
+    sp = santafe_split()
+    assert charts.series_chart(sp.train_raw, sp.test_raw).to_dict()
+    c = charts.forecast_chart(1001, sp.test_raw, {"mean": np.full(100, sp.mean)}, context=sp.train_raw[-20:])
+    assert c.to_dict()
+    assert charts.seed_chart([{"seed": 0, "iterated_nmse": 0.5}], 1.0).to_dict()
