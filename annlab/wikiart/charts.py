@@ -1,0 +1,73 @@
+"""Charts of the WikiArt page: pure functions from arrays to ``alt.Chart`` (testable without a server)."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+
+def class_distribution(classes, train_counts, test_counts, *, height: int = 320) -> alt.Chart:
+    """Horizontal bars of pictures per style, train and test side by side, largest style on top."""
+    rows = [{"style": c, "split": s, "pictures": int(n)}
+            for s, counts in (("train", train_counts), ("test", test_counts))
+            for c, n in zip(classes, counts, strict=True)]
+    order = [classes[i] for i in np.argsort(-np.asarray(train_counts), kind="stable")]
+    return alt.Chart(pd.DataFrame(rows), title="Pictures per style", height=height).mark_bar().encode(
+        y=alt.Y("style:N", sort=order, title=None),
+        yOffset=alt.YOffset("split:N"),
+        x=alt.X("pictures:Q", title="number of pictures"),
+        color=alt.Color("split:N", title="split"),
+        tooltip=["style", "split", "pictures"])
+
+
+def confusion(matrix, classes, *, normalise: bool = True, height: int = 420) -> alt.LayerChart:
+    """Confusion matrix: rows = true style, columns = predicted style; cells are row shares (recall)."""
+    m = np.asarray(matrix, float)
+    shown = m / np.maximum(m.sum(1, keepdims=True), 1) if normalise else m
+    rows = [{"true style": classes[i], "predicted style": classes[j], "share": shown[i, j],
+             "pictures": int(m[i, j])} for i in range(len(classes)) for j in range(len(classes))]
+    df = pd.DataFrame(rows)
+    base = alt.Chart(df, title="Confusion matrix (row = true style, share of its test pictures)",
+                     height=height).encode(
+        x=alt.X("predicted style:N", sort=list(classes), axis=alt.Axis(labelAngle=-40)),
+        y=alt.Y("true style:N", sort=list(classes)))
+    rect = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="share"),
+        tooltip=["true style", "predicted style", "pictures", alt.Tooltip("share:Q", format=".2f")])
+    text = base.mark_text(baseline="middle").encode(
+        text=alt.Text("share:Q", format=".2f"),
+        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")))
+    return rect + text
+
+
+def recall_by_style(recalls: dict[str, list[float]], classes, counts, *, height: int = 360) -> alt.Chart:
+    """Per-style test recall, one bar per run (remedy), styles ordered largest to smallest."""
+    order = [classes[i] for i in np.argsort(-np.asarray(counts), kind="stable")]
+    rows = [{"style": c, "run": run, "recall": float(r)} for run, rs in recalls.items()
+            for c, r in zip(classes, rs, strict=True)]
+    return alt.Chart(pd.DataFrame(rows), title="Recall per style (styles from largest to smallest)",
+                     height=height).mark_bar().encode(
+        x=alt.X("style:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40)),
+        xOffset=alt.XOffset("run:N"),
+        y=alt.Y("recall:Q", scale=alt.Scale(domain=[0, 1]), title="recall on the test split"),
+        color=alt.Color("run:N", title="run"),
+        tooltip=["style", "run", alt.Tooltip("recall:Q", format=".2f")])
+
+
+def top_k(probs, classes, k: int = 5, *, height: int = 240) -> alt.Chart:
+    """Horizontal bars of the ``k`` most likely styles."""
+    probs = np.asarray(probs, float)
+    idx = np.argsort(-probs)[:k]
+    df = pd.DataFrame({"style": [classes[i] for i in idx], "probability": probs[idx]})
+    return alt.Chart(df, title=f"Top {len(idx)} styles", height=height).mark_bar().encode(
+        y=alt.Y("style:N", sort=list(df["style"]), title=None),
+        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
+        tooltip=["style", alt.Tooltip("probability:Q", format=".3f")])
+
+
+def history_long(history: list[dict], keys: dict[str, str]) -> pd.DataFrame:
+    """Per-epoch history as long format for ``annlab.charts.lines``: keys maps metric -> label."""
+    rows = [{"epoch": h["epoch"], "curve": label, "value": h[k]}
+            for h in history for k, label in keys.items() if k in h]
+    return pd.DataFrame(rows, columns=["epoch", "curve", "value"])
