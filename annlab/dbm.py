@@ -178,6 +178,10 @@ class DBM(nn.Module):
         return self.W1.cpu().numpy().copy(), (self.W2 @ self.W1).cpu().numpy()
 
 
+DEFAULT = DBMConfig(dataset="mnist", n_hidden1=200, n_hidden2=100, lr=0.05, pretrain_epochs=10,
+                    num_epochs=10, batch_size=50, n_chains=100, mf_steps=10)
+
+
 def build(cfg: DBMConfig) -> DBM:
     """An untrained DBM of the right shape for ``cfg`` (for the model store)."""
     return DBM(cfg.n_visible, cfg.n_hidden1, cfg.n_hidden2)
@@ -200,8 +204,8 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
     (held-out; for stage 2 of the second RBM on hidden probabilities) and "time_s".
     """
     X, X_val = (data if isinstance(data, tuple) else (data, None))
-    X = torch.as_tensor(np.asarray(X, np.float32), device=device)
-    X_val = torch.as_tensor(np.asarray(X_val, np.float32), device=device) if X_val is not None else X[:500]
+    X = torch.tensor(np.asarray(X, np.float32), device=device)
+    X_val = torch.tensor(np.asarray(X_val, np.float32), device=device) if X_val is not None else X[:500]
     history: list[dict] = []
     start = time.perf_counter()
 

@@ -12,6 +12,7 @@ Salakhutdinov & Hinton (2009), "Deep Boltzmann machines" (conditional sampling o
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -20,7 +21,9 @@ import torch
 
 from annlab.data import binarize, digit_split
 from annlab.rbm import bernoulli
+from annlab.store import Lazy, get_or_train
 from annlab.training import generator
+from annlab.warm import register_warm
 
 REGIONS = ("top", "middle", "bottom", "left", "right", "random")
 
@@ -102,7 +105,7 @@ def inpaint(model, X: np.ndarray, missing: np.ndarray, steps: int, *, seed: int 
     if steps <= 0:
         return np.where(missing, 0.5, X).astype(np.float32)
     g = generator(seed, str(device))
-    v = torch.as_tensor(X, device=device).clone()
+    v = torch.tensor(X, device=device)
     miss = torch.as_tensor(np.ascontiguousarray(missing), device=device)
     v[miss] = bernoulli(torch.full_like(v, 0.5), g)[miss]
     out = model.gibbs(v, int(steps), g, known=~miss, mean_last=mean_last)
@@ -199,3 +202,29 @@ def sweep_location(models: dict, X, y, side: int, band: int, steps: int, *, seed
         rows += _rows("band_start_row", int(s),
                       _methods(models, X, missing, steps, seed, mean_last, pixel_mean), X, y, missing, clf)
     return pd.DataFrame(rows)
+
+
+def page_configs(epochs: int | None = None):
+    """The RBM and DBM the page trains on first open (``epochs`` overrides every epoch count)."""
+    from annlab import dbm, rbm
+
+    r, d = rbm.DEFAULT, dbm.DEFAULT
+    if epochs is not None:
+        r = dataclasses.replace(r, num_epochs=max(1, epochs))
+        d = dataclasses.replace(d, pretrain_epochs=max(1, epochs), num_epochs=max(1, epochs))
+    return r, d
+
+
+@register_warm("RBM inpainting")
+def _warm(device: str, epochs: int | None, report) -> None:
+    from annlab import dbm, rbm
+
+    r_cfg, d_cfg = page_configs(epochs)
+    split, key = rbm.binary_digits(r_cfg.dataset, 0)
+    data = Lazy(lambda: (split.X_train, split.X_test))
+    for cfg, train_fn, build, name in ((r_cfg, rbm.train_rbm, rbm.build, "RBM"),
+                                       (d_cfg, dbm.train_dbm, dbm.build, "DBM")):
+        result = get_or_train(cfg, train_fn, build, data, data_key=key, device=device, seed=0)
+        last = result.history[-1] if result.history else {}
+        report(f"{name}: {'cached' if result.from_cache else 'trained'}, "
+               f"held-out reconstruction error {last.get('recon_error', float('nan')):.4f}")

@@ -18,6 +18,8 @@ Hinton (2010), "A practical guide to training restricted Boltzmann machines".
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import itertools
 import math
 import time
@@ -28,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from annlab.data import DigitSplit, binarize, digit_split
 from annlab.training import Callback, TrainResult, divergence, generator
 
 DATASETS = {"mnist": 784, "digits8": 64}
@@ -198,6 +201,26 @@ class RBM(nn.Module):
         return self.W.detach().cpu().numpy().copy()
 
 
+DEFAULT = RBMConfig(dataset="mnist", n_hidden=200, lr=0.05, num_epochs=20, batch_size=20, k=1, method="pcd")
+
+
+@functools.lru_cache(maxsize=8)
+def binary_digits(dataset: str = "mnist", seed: int = 0) -> tuple[DigitSplit, str]:
+    """The digit split with every pixel binarised at 0.5, and its data key for the model store.
+
+    Returns
+    -------
+    split : DigitSplit whose X_train (n, V) and X_test (m, V) are 0/1 float32 (read-only)
+    key : str naming the data (source and binarisation), for ``get_or_train(data_key=...)``
+    """
+    split = digit_split(dataset, seed=seed)
+    Xtr, Xte = binarize(split.X_train), binarize(split.X_test)
+    Xtr.flags.writeable = False
+    Xte.flags.writeable = False
+    out = dataclasses.replace(split, X_train=Xtr, X_test=Xte)
+    return out, f"{dataset}-binary0.5-{split.source}"
+
+
 def build(cfg: RBMConfig) -> RBM:
     """An untrained RBM of the right shape for ``cfg`` (for the model store)."""
     return RBM(cfg.n_visible, cfg.n_hidden)
@@ -215,7 +238,7 @@ def exact_log_likelihood(model: RBM, v: torch.Tensor) -> float:
 
 
 def _as_tensor(X, device) -> torch.Tensor:
-    return torch.as_tensor(np.asarray(X, np.float32), device=device)
+    return torch.tensor(np.asarray(X, np.float32), device=device)
 
 
 def _snapshot(model: RBM) -> dict:
@@ -229,7 +252,8 @@ def _finite(model: nn.Module) -> bool:
 def evaluate(model: RBM, X_val: torch.Tensor, seed: int = 0) -> dict:
     """Held-out metrics: mean pseudo-likelihood (fixed flipped bits per ``seed``) and reconstruction error."""
     g = generator(seed, str(X_val.device))
-    return {"pseudo_ll": float(model.pseudo_likelihood(X_val, g).mean()),
+    pll = float(model.pseudo_likelihood(X_val, g).mean())
+    return {"pseudo_ll": pll, "pseudo_ll_per_pixel": pll / X_val.shape[1],
             "recon_error": model.reconstruction_error(X_val)}
 
 
@@ -247,7 +271,8 @@ def train_rbm(cfg: RBMConfig, data, *, device: str = "cpu", seed: int = 0,
 
     Returns
     -------
-    TrainResult whose history has per epoch "pseudo_ll", "recon_error" (on X_val) and "time_s";
+    TrainResult whose history has per epoch "pseudo_ll" (summed over pixels, as scikit-learn),
+    "pseudo_ll_per_pixel", "recon_error" (mean squared error per pixel; all on X_val) and "time_s";
     ``diverged`` is set (and the last finite weights kept) when the weights become NaN/inf.
     """
     X, X_val = (data if isinstance(data, tuple) else (data, None))
