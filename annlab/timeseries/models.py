@@ -24,6 +24,7 @@ from annlab.timeseries.data import windows
 from annlab.training import Callback, TrainResult, divergence, generator
 
 MODELS = ("mlp", "lstm")
+OPTIMIZERS = ("adam", "lbfgs")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class TSConfig:
         step fed the model's own previous predictions), 1 = plain one-step (teacher-forced) training
     rollout_epochs : int or None, use the rollout loss only for the last ``rollout_epochs`` epochs
         (the first ones train one step ahead, which is cheaper); None = every epoch
+    optimizer : "adam" (AdamW, one full-batch step per epoch) or "lbfgs" (one L-BFGS step of up to
+        20 iterations per epoch, with a strong-Wolfe line search)
     """
 
     model: str = "mlp"
@@ -56,10 +59,13 @@ class TSConfig:
     input_noise: float = 0.0
     rollout: int = 1
     rollout_epochs: int | None = None
+    optimizer: str = "adam"
 
     def __post_init__(self):
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: choose one of {MODELS}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}: choose one of {OPTIMIZERS}.")
         if self.lag < 1:
             raise ValueError(f"The lag must be at least 1 (got {self.lag}).")
         if self.hidden < 1:
@@ -162,7 +168,11 @@ def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int 
     _init(model, gen)
     model.to(device).train()
     noise_gen = generator(seed + 1, device)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "lbfgs":
+        opt = torch.optim.LBFGS(model.parameters(), lr=cfg.lr, max_iter=20, history_size=20,
+                                line_search_fn="strong_wolfe")
+    else:
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     history: list[dict] = []
     every = max(1, cfg.num_epochs // 50)
     first_rollout_epoch = 0 if cfg.rollout_epochs is None else cfg.num_epochs - cfg.rollout_epochs
@@ -172,11 +182,17 @@ def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int 
         X_in = X
         if cfg.input_noise > 0:
             X_in = X + cfg.input_noise * torch.randn(X.shape, generator=noise_gen, device=device)
-        opt.zero_grad(set_to_none=True)
         steps = cfg.rollout if epoch > first_rollout_epoch else 1
-        loss = _rollout_loss(model, X_in, Y, steps)
-        loss.backward()
-        opt.step()
+
+        def closure(X_in=X_in, steps=steps):
+            opt.zero_grad(set_to_none=True)
+            loss = _rollout_loss(model, X_in, Y, steps)
+            if cfg.optimizer == "lbfgs" and cfg.weight_decay > 0:
+                loss = loss + 0.5 * cfg.weight_decay * sum((p ** 2).sum() for p in model.parameters())
+            loss.backward()
+            return loss
+
+        loss = opt.step(closure)
         if epoch % every == 0 or epoch == cfg.num_epochs:
             value = float(loss.detach())
             diverged = divergence(value, epoch, cfg.lr)
