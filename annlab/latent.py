@@ -39,7 +39,8 @@ GANS = {"GAN (dense)": "dense", "DCGAN (convolutional)": "dcgan"}
 DATASETS = {"MNIST-5k (28x28)": "mnist", "8x8 digits": "digits8"}
 DEFAULT_MODEL = "VAE (dense)"
 DEFAULT_LATENT = 2
-CLUSTER_LATENT = 10  # codes used for clustering: small enough for k-means, large enough to keep detail
+CLUSTER_MODEL = "VAE (dense)"  # codes used for clustering: its KL term packs the classes into blobs
+CLUSTER_LATENT = 16
 
 
 def model_config(model: str, dataset: str = "mnist", latent_dim: int = DEFAULT_LATENT, loss: str = "bce",
@@ -214,11 +215,25 @@ def cluster_report(F: np.ndarray, y: np.ndarray, *, k: int = 10, seed: int = 0, 
                          float(normalized_mutual_info_score(y, clusters)), sil, conf, clusters, features)
 
 
-def embed_then_cluster(Z: np.ndarray, y: np.ndarray, *, k: int = 10, seed: int = 0,
-                       features: str = "") -> ClusterReport:
-    """t-SNE of the codes to 2-D, then k-means there (labels only used to score)."""
-    E = project_2d(np.asarray(Z, np.float32), "t-SNE", seed=seed)
-    return cluster_report(E, y, k=k, seed=seed, features=features)
+def embed_then_cluster(Z: np.ndarray, y: np.ndarray, *, Z_unlabelled: np.ndarray | None = None, k: int = 10,
+                       seed: int = 0, features: str = "") -> ClusterReport:
+    """t-SNE of the codes to 2-D, then k-means there; labels are only used to score.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, d), codes of the digits to cluster and score (test digits)
+    y : ndarray of shape (n,), their labels (scoring only)
+    Z_unlabelled : ndarray of shape (m, d), optional extra codes (train digits, labels unused) embedded
+        together with ``Z``: t-SNE finds the cluster structure better with more points. Only the
+        first n points are scored.
+    """
+    Z = np.asarray(Z, np.float32)
+    both = Z if Z_unlabelled is None else np.vstack([Z, np.asarray(Z_unlabelled, np.float32)])
+    E = project_2d(both, "t-SNE", seed=seed)
+    from sklearn.cluster import KMeans
+
+    clusters = KMeans(k, n_init=10, random_state=seed).fit_predict(E)[: len(Z)]
+    return cluster_report(E[: len(Z)], y, k=k, seed=seed, features=features, clusters=clusters)
 
 
 # --- classifiers ----------------------------------------------------------------------------------
@@ -326,7 +341,7 @@ def default_configs(dataset: str = "mnist") -> dict[str, object]:
     """Every model the page trains on first open, by role."""
     return {
         "main": model_config(DEFAULT_MODEL, dataset),
-        "cluster": model_config("Autoencoder (dense)", dataset, CLUSTER_LATENT),
+        "cluster": model_config(CLUSTER_MODEL, dataset, CLUSTER_LATENT),
         "gan": gan_config("dense", dataset),
         "denoise": model_config("Autoencoder (convolutional)", dataset, 32, corrupt="blur",
                                 corrupt_level=1.5),

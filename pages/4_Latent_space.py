@@ -239,9 +239,9 @@ with tab_samp:
 with tab_clu:
     st.markdown("k-means (k = 10) on held-out test digits; clusters are matched to labels with the "
                 "Hungarian algorithm only to score them.")
-    ccfg = small(lat.model_config("Autoencoder (dense)", dataset, lat.CLUSTER_LATENT))
+    ccfg = small(lat.model_config(lat.CLUSTER_MODEL, dataset, lat.CLUSTER_LATENT))
     use_main = ui.persisted(st.toggle, "Cluster the codes of the model chosen above (else a "
-                            f"{lat.CLUSTER_LATENT}-D dense autoencoder)", key="lat_clu_main", default=False)
+                            f"{lat.CLUSTER_LATENT}-D dense VAE)", key="lat_clu_main", default=False)
     cm = model if use_main else train_model(ccfg).model
     ck = mkey if use_main else (ccfg, dataset, lab.seed)
 
@@ -251,15 +251,27 @@ with tab_clu:
         svm = lat.code_classifier_accuracy(ae.encode(_m, digits.X_train), digits.y_train, Zc, digits.y_test,
                                            seed=lab.seed)
         return svm, [lat.cluster_report(digits.X_test, digits.y_test, seed=lab.seed, features="raw pixels"),
-                lat.cluster_report(Zc, digits.y_test, seed=lab.seed, features="autoencoder codes"),
-                lat.embed_then_cluster(Zc, digits.y_test, seed=lab.seed, features="t-SNE of the codes")]
+                     lat.cluster_report(Zc, digits.y_test, seed=lab.seed, features="autoencoder codes")]
+
+    @st.cache_data(show_spinner="t-SNE of all codes, then k-means (about half a minute) ...", max_entries=8)
+    def tsne_clustering(key, _m):
+        return lat.embed_then_cluster(ae.encode(_m, digits.X_test), digits.y_test,
+                                      Z_unlabelled=ae.encode(_m, digits.X_train), seed=lab.seed,
+                                      features="t-SNE of the codes")
 
     svm_acc, reports = clustering(ck, cm)
+    tsne_key = f"lat_tsne::{ck}"
+    st.caption("The trick: t-SNE first places the codes of all digits (train digits unlabelled, to see "
+               "the shape of the data) on a plane where classes form tight islands; k-means then finds them.")
+    if st.button("Cluster after a t-SNE embedding", key="lat_tsne_btn"):
+        st.session_state[tsne_key] = tsne_clustering(ck, cm)
+    if tsne_key in st.session_state:
+        reports = [*reports, st.session_state[tsne_key]]
     st.dataframe(pd.DataFrame([{"k-means on": r.features, "accuracy": r.accuracy, "ARI": r.ari, "NMI": r.nmi,
                                 "silhouette": r.silhouette} for r in reports]).style.format(precision=3),
                  hide_index=True)
-    pick = ui.persisted(st.radio, "Confusion matrix of", key="lat_clu_pick", default="t-SNE of the codes",
-                        options=[r.features for r in reports], horizontal=True)
+    pick = st.radio("Confusion matrix of", options=[r.features for r in reports], index=len(reports) - 1,
+                    horizontal=True, key="lat_clu_pick")
     rep = next(r for r in reports if r.features == pick)
     cols = [str(i) for i in range(10)] + ["no label"]
     conf = pd.DataFrame(rep.confusion, columns=cols[: rep.confusion.shape[1]])
