@@ -1,0 +1,265 @@
+"""Optimizers: one step of each against the hand formula, quadratic theory, divergence, the race, the bump."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from annlab.optim import OPTIMIZERS, make_optimizer
+from annlab.optim import landscape as ls
+from annlab.optim import race as rc
+
+# ------------------------------------------------------------------ one step against the hand formula
+W0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
+H = torch.tensor([3.0, 0.5], dtype=torch.float64)   # f(w) = 0.5 * sum(H * w**2), gradient H * w
+
+
+def _steps(name, lr, n, **kw):
+    w = W0.clone().requires_grad_(True)
+    opt = make_optimizer(name, [w], lr, **kw)
+    out = []
+
+    def closure():
+        opt.zero_grad()
+        loss = 0.5 * (H * w ** 2).sum()
+        loss.backward()
+        return loss
+
+    for _ in range(n):
+        if name == "L-BFGS":
+            opt.step(closure)
+        else:
+            closure()
+            opt.step()
+        out.append(w.detach().clone())
+    return out
+
+
+def _hand(name, lr, n):
+    """The textbook updates, written out (torch.optim's conventions: buffers start at zero or at g)."""
+    w = W0.clone()
+    m = torch.zeros_like(w)
+    v = torch.zeros_like(w)
+    acc_dx = torch.zeros_like(w)
+    out = []
+    for t in range(1, n + 1):
+        g = H * w
+        if name in ("GD (full batch)", "SGD (mini-batch)"):
+            w = w - lr * g
+        elif name == "Momentum":
+            m = g if t == 1 else 0.9 * m + g
+            w = w - lr * m
+        elif name == "Nesterov":
+            m = g if t == 1 else 0.9 * m + g
+            w = w - lr * (g + 0.9 * m)
+        elif name == "Adagrad":
+            v = v + g ** 2
+            w = w - lr * g / (v.sqrt() + 1e-10)
+        elif name == "RMSProp":
+            v = 0.99 * v + 0.01 * g ** 2
+            w = w - lr * g / (v.sqrt() + 1e-8)
+        elif name == "Adam":
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g ** 2
+            m_hat, v_hat = m / (1 - 0.9 ** t), v / (1 - 0.999 ** t)
+            w = w - lr * m_hat / (v_hat.sqrt() + 1e-8)
+        elif name == "Adadelta":
+            v = 0.9 * v + 0.1 * g ** 2
+            dx = (acc_dx + 1e-6).sqrt() / (v + 1e-6).sqrt() * g
+            acc_dx = 0.9 * acc_dx + 0.1 * dx ** 2
+            w = w - lr * dx
+        out.append(w.clone())
+    return out
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "L-BFGS"])
+def test_each_optimizer_matches_hand_computed_updates(name):
+    lr = 0.1
+    got, want = _steps(name, lr, 3), _hand(name, lr, 3)
+    for step, (g, w) in enumerate(zip(got, want, strict=True), start=1):
+        assert torch.allclose(g, w, rtol=1e-10, atol=1e-12), f"{name} step {step}: {g} != {w}"
+    assert not torch.allclose(got[0], W0)   # it moved
+
+
+def test_first_adam_step_is_lr_times_sign_of_gradient():
+    (w1,) = _steps("Adam", 0.01, 1)
+    assert torch.allclose(w1, W0 - 0.01 * torch.sign(H * W0), atol=1e-9)
+
+
+def test_lbfgs_solves_a_quadratic_in_a_few_steps():
+    w = _steps("L-BFGS", 1.0, 2)[-1]
+    f0, f2 = float(0.5 * (H * W0 ** 2).sum()), float(0.5 * (H * w ** 2).sum())
+    assert f2 < 1e-9 * f0   # two step() calls (<= 10 quasi-Newton iterations); GD needs far more
+
+
+def test_unknown_optimizer_and_bad_lr_are_clear_errors():
+    p = [torch.zeros(2, requires_grad=True)]
+    with pytest.raises(ValueError, match="Unknown optimizer"):
+        make_optimizer("Adamax", p, 0.1)
+    with pytest.raises(ValueError, match="positive"):
+        make_optimizer("Adam", p, 0.0)
+
+
+# --------------------------------------------------------------------------------- quadratic theory
+def test_kappa100_counts_match_the_numbers_quoted_in_class():
+    lr = ls.optimal_gd_lr(100)
+    assert ls.iterations_from_rate(ls.gd_rate(100, lr)) == 691
+    assert ls.measured_iterations(100, "GD (full batch)", lr) == 691
+    s = math.sqrt(100)
+    assert ls.iterations_from_rate((s - 1) / (s + 1)) == 69
+    lr_star, beta_star = ls.polyak(100)
+    assert math.isclose(ls.momentum_rate(100, lr_star, beta_star), (s - 1) / (s + 1), rel_tol=1e-6)
+    assert math.isclose(ls.momentum_lr(100, beta_star), lr_star)
+
+
+@pytest.mark.parametrize("kappa,scale", [(10, 1.0), (100, 1.0), (100, 0.5), (1000, 1.0), (20, 0.9)])
+def test_gradient_descent_measured_within_10_percent_of_rate(kappa, scale):
+    lr = scale * ls.optimal_gd_lr(kappa)
+    predicted = ls.iterations_from_rate(ls.gd_rate(kappa, lr))
+    measured = ls.measured_iterations(kappa, "GD (full batch)", lr, max_iter=50000)
+    assert measured is not None
+    assert abs(measured - predicted) <= 0.10 * predicted, (measured, predicted)
+
+
+@pytest.mark.parametrize("beta", [0.3, 0.8, 0.85, 0.9])
+def test_momentum_measured_within_10_percent_of_rate(beta):
+    lr = ls.momentum_lr(100, beta)
+    predicted = ls.iterations_from_rate(ls.momentum_rate(100, lr, beta))
+    measured = ls.measured_iterations(100, "Momentum", lr, beta)
+    assert abs(measured - predicted) <= 0.10 * predicted, (measured, predicted)
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, None, 0.7])
+def test_torch_momentum_follows_the_exact_recurrence(beta):
+    lr_star, beta_star = ls.polyak(100)
+    beta = beta_star if beta is None else beta
+    lr = ls.momentum_lr(100, beta)
+    measured = ls.measured_iterations(100, "Momentum", lr, beta)
+    assert measured == ls.recurrence_iterations(100, lr, beta)
+
+
+def test_polyak_double_root_takes_longer_than_the_rate_says():
+    lr_star, beta_star = ls.polyak(100)
+    measured = ls.measured_iterations(100, "Momentum", lr_star, beta_star)
+    assert 69 < measured < 2 * 69   # k * rho^k, not rho^k: the documented 93 from (-1, 1)
+
+
+def test_beta_scan_agrees_with_single_runs():
+    betas = (0.0, 0.5, 0.8)
+    scan = ls.beta_scan(100, betas)
+    for b, m in zip(betas, scan["measured"], strict=True):
+        assert m == ls.measured_iterations(100, "Momentum", ls.momentum_lr(100, b), b)
+    assert scan["measured"][2] < scan["measured"][0]   # momentum buys iterations
+
+
+# ------------------------------------------------------------------------------------- divergence
+def test_gd_on_quadratic_diverges_above_2_over_L_and_says_why():
+    surf = ls.Surface("Quadratic (ill-conditioned)", kappa=100)
+    ok = ls.run_path(surf, "GD (full batch)", 0.0199, 300)
+    assert ok.diverged is None and ok.losses[-1] < ok.losses[0]
+    bad = ls.run_path(surf, "GD (full batch)", 0.021, 3000)
+    assert bad.diverged is not None
+    assert "diverged at step" in bad.diverged and "2/L" in bad.diverged and "L = 100" in bad.diverged
+    assert np.isfinite(bad.points).all() and np.abs(bad.points).max() <= ls.DIVERGED_NORM
+    assert len(bad.points) < 3001
+
+
+def test_diverging_race_run_stops_at_its_epoch_and_keeps_no_garbage():
+    cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Adam"), lr_scale=100.0, num_epochs=60,
+                        data=rc.TaskConfig(n_points=60))
+    res = rc.race(cfg, seed=0)
+    gd, adam = res.runs
+    assert gd.diverged is not None and "epoch" in gd.diverged and "lr = 10" in gd.diverged
+    assert np.isfinite(gd.train).all() and np.isfinite(gd.val).all()
+    assert gd.epoch[-1] < 60 and math.isnan(gd.final_val) and math.isnan(gd.test)
+    assert np.isnan(gd.grid_pred).all()
+    row = res.table()[0]
+    assert row["status"] == "diverged"
+    assert adam.diverged is None or np.isfinite(adam.train).all()
+
+
+# ------------------------------------------------------------------------------------------- bump
+def test_gd_stops_in_front_of_the_bump_and_adam_crosses():
+    surf = ls.Surface("1-D bump", theta=0.7)
+    peak = float(ls.bump_peak([0.7])[0])
+    gd = ls.run_path(surf, "GD (full batch)", 0.3, 200)
+    adam = ls.run_path(surf, "Adam", 0.3, 20)
+    assert gd.points[-1, 0] < peak < adam.points[-1, 0]
+    assert abs(float(torch.autograd.functional.jacobian(
+        lambda x: ls.bump(x, 0.7), torch.tensor([gd.points[-1, 0]]))[0, 0])) < 1e-3   # a stationary point
+
+
+def test_bump_scan_matches_single_runs_and_adam_beats_gd():
+    scan = ls.bump_crossing("Adam", 0.3, 20, [0.3, 0.7, 1.5])
+    for th, x in zip(scan["theta"], scan["final_x"], strict=True):
+        path = ls.run_path(ls.Surface("1-D bump", theta=float(th)), "Adam", 0.3, 20)
+        assert math.isclose(path.points[-1, 0], x, rel_tol=1e-9)
+    adam, gd = ls.max_theta_crossed("Adam"), ls.max_theta_crossed("GD (full batch)")
+    assert 0.5 < adam and gd < adam
+
+
+def test_gradient_noise_is_seeded():
+    surf = ls.Surface("Rosenbrock")
+    a = ls.run_path(surf, "Adam", 0.05, 30, noise=1.0, seed=3)
+    b = ls.run_path(surf, "Adam", 0.05, 30, noise=1.0, seed=3)
+    c = ls.run_path(surf, "Adam", 0.05, 30, noise=0.0)
+    assert np.array_equal(a.points, b.points) and not np.allclose(a.points, c.points)
+
+
+def test_surfaces_have_their_minimum_where_documented():
+    for name in ("Rosenbrock", "Beale", "Quadratic (ill-conditioned)"):
+        surf = ls.Surface(name)
+        assert float(surf(torch.tensor(surf.minimum, dtype=torch.float64))) < 1e-12
+    with pytest.raises(ValueError, match="condition number"):
+        ls.Surface("Quadratic (ill-conditioned)", kappa=0.5)
+
+
+# -------------------------------------------------------------------------------------- race/data
+def test_personal_digits_and_clear_errors():
+    assert rc.personal_digits("r0123456") == (6, 5, 4, 3, 2)
+    with pytest.raises(ValueError, match="at least 5 digits"):
+        rc.personal_digits("r12")
+    with pytest.raises(ValueError, match="all 0"):
+        rc.TaskConfig(task=rc.TASKS[1], number="00000")
+
+
+def test_data_split_noise_and_snr():
+    clean = rc.make_data(rc.TaskConfig(task=rc.TASKS[1], noise=0.0, n_points=20), seed=1)
+    noisy = rc.make_data(rc.TaskConfig(task=rc.TASKS[1], noise=0.2, n_points=20), seed=1)
+    assert len(clean.y_train) + len(clean.y_val) + len(clean.y_test) == 400
+    assert clean.snr_db == math.inf
+    expected = 10 * np.log10(np.var(clean.y_true) / 0.04)
+    assert math.isclose(noisy.snr_db, expected, rel_tol=1e-5)
+    rows = set()
+    for part in (clean.X_train, clean.X_val, clean.X_test):
+        rows |= {tuple(r) for r in part}
+    assert len(rows) == 400   # disjoint
+    resid = noisy.y_train - rc.personal_target(noisy.X_train, noisy.digits)
+    assert 0.15 < resid.std() < 0.25
+
+
+def test_race_starts_all_optimizers_from_the_same_weights_and_is_reproducible():
+    cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Momentum", "Adam", "SGD (mini-batch)", "L-BFGS"),
+                        num_epochs=30, data=rc.TaskConfig(n_points=80))
+    a = rc.race(cfg, seed=2)
+    b = rc.race(cfg, seed=2)
+    starts = {round(r.train[0], 12) for r in a.runs}
+    assert len(starts) == 1
+    for ra, rb in zip(a.runs, b.runs, strict=True):
+        assert np.array_equal(ra.val, rb.val)
+        assert ra.diverged is None and len(ra.epoch) == 31
+        assert ra.train[-1] < ra.train[0]
+        assert np.all(np.diff(ra.seconds) >= 0)
+    assert min(r.final_train for r in a.runs) < 0.5 * a.runs[0].train[0]
+
+
+def test_model_selection_picks_the_lowest_validation_loss():
+    cfg = rc.GridConfig(data=rc.TaskConfig(n_points=60), layers=(1, 2), units=(5, 20), activations=("tanh",),
+                        lrs=(0.001, 0.02), num_epochs=40)
+    res = rc.model_selection(cfg, seed=0)
+    assert len(res.rows) == cfg.size == 8
+    assert res.best["val MSE"] == min(r["val MSE"] for r in res.rows)
+    assert math.isfinite(res.test_mse)
+    with pytest.raises(ValueError, match="at least one"):
+        rc.GridConfig(units=())
