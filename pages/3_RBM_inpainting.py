@@ -146,7 +146,8 @@ with tab_fill:
             st.caption(f"The classifier reads your inpainted drawing as a **{clf.predict(R[:1])[0]}**.")
 
 with tab_sweep:
-    n_test = 40 if fast_mode() else 300
+    n_test, steps_grid, fractions = ((20, [1, 10, 50], (0.2, 0.5)) if fast_mode() else
+                                     (300, [1, 5, 10, 20, 50, 100, 200], (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)))
     st.markdown(f"Each sweep inpaints {n_test} test digits and compares the RBM (and the DBM, once trained "
                 "on its tab's settings) with filling the gap by the mean training image. **Error** is the "
                 "mean squared error on the missing pixels; **label accuracy** is how often a logistic "
@@ -161,14 +162,14 @@ with tab_sweep:
         Xs, ys = split.X_test[:n_test], split.y_test[:n_test]
         kw = dict(seed=lab.seed, clf=clf, pixel_mean=split.X_train.mean(0))
         band = max(1, side // 5 + 1)
+        n_rows_grid = sorted({max(1, round(f * side)) for f in fractions})
         with st.spinner("Gibbs sampling the sweeps ..."):
             st.session_state["_rbm_sweeps"] = (sweep_key, {
                 "steps": ip.sweep_steps(models, Xs, ys, ip.row_mask(side, *ip.centred_rows(side, band)),
-                                        [1, 5, 10, 20, 50, 100, 200], **kw),
-                "rows": ip.sweep_rows(models, Xs, ys, side, sorted({max(1, round(f * side)) for f in
-                                                                    (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)}),
-                                      int(sweep_steps_n), **kw),
-                "where": ip.sweep_location(models, Xs, ys, side, band, int(sweep_steps_n), **kw),
+                                        steps_grid, **kw),
+                "rows": ip.sweep_rows(models, Xs, ys, side, n_rows_grid, int(sweep_steps_n), **kw),
+                "where": ip.sweep_location(models, Xs, ys, side, band, int(sweep_steps_n),
+                                           n_positions=3 if fast_mode() else 8, **kw),
                 "clean": float((clf.predict(Xs) == ys).mean()),
             })
     saved = st.session_state.get("_rbm_sweeps")
