@@ -1,0 +1,204 @@
+"""Hopfield maths: energy descent, fixed points, the newhop design, parsing, digits and capacity."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from annlab.hopfield import core as hc
+from annlab.hopfield import digits as hd
+
+TWO = np.array([[1, 1], [-1, -1], [1, -1]], float)
+THREE = np.array([[1, 1, 1], [-1, -1, -1], [1, -1, 1]], float)
+
+
+def _random_net(seed, n, kind):
+    rng = np.random.default_rng(seed)
+    if kind == "random":  # any symmetric W with a non-negative diagonal, with a bias
+        A = rng.normal(size=(n, n))
+        W = (A + A.T) / 2
+        np.fill_diagonal(W, np.abs(np.diag(W)))
+        return W, rng.normal(size=n)
+    X = np.where(rng.random((max(1, n // 3), n)) < 0.5, -1.0, 1.0)
+    return hc.store(X, kind)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 24),
+       kind=st.sampled_from(["random", "hebbian", "pseudoinverse", "storkey"]))
+def test_energy_never_increases_under_asynchronous_updates(seed, n, kind):
+    W, b = _random_net(seed, n, kind)
+    rng = np.random.default_rng(seed + 1)
+    x = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    e = hc.energy(W, b, x)[0]
+    for _ in range(5):  # five sweeps, checking after every single neuron update
+        for i in rng.permutation(n):
+            field = W[i] @ x + b[i]
+            x[i] = 1.0 if field > 0 else (-1.0 if field < 0 else x[i])
+            e_new = hc.energy(W, b, x)[0]
+            assert e_new <= e + 1e-9
+            e = e_new
+    # The library's own asynchronous run agrees: its per-sweep energy is non-increasing too.
+    tr = hc.run(W, b, rng.uniform(-1, 1, size=(4, n)), hc.HopfieldConfig(kind if kind != "random" else
+                                                                          "hebbian", "asynchronous", 10, seed))
+    assert np.all(np.diff(tr.energy[1:], axis=0) <= 1e-9)
+
+
+def test_synchronous_updates_can_raise_energy_and_cycle():
+    # Hebb on the 2-neuron preset: [1, -1] flips to [-1, 1] and back, forever.
+    W, b = hc.store(TWO, "hebbian")
+    tr = hc.run(W, b, np.array([[1.0, -1.0]]), hc.HopfieldConfig("hebbian", "synchronous", 20))
+    assert tr.iterations[0] == -1
+    assert np.array_equal(tr.states[1, 0], [-1, 1]) and np.array_equal(tr.states[2, 0], [1, -1])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hebbian_stores_few_patterns_as_fixed_points(seed):
+    rng = np.random.default_rng(seed)
+    X = np.where(rng.random((3, 200)) < 0.5, -1.0, 1.0)  # P = 3 << N = 200
+    W, b = hc.store(X, "hebbian")
+    assert np.allclose(np.diag(W), 0)
+    assert np.array_equal(np.sign(X @ W.T + b), X)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pseudoinverse_stores_any_independent_set(seed):
+    rng = np.random.default_rng(seed)
+    n, P = 40, 25  # heavily loaded, and correlated: every pattern shares its first 12 bits
+    X = np.where(rng.random((P, n)) < 0.5, -1.0, 1.0)
+    X[:, :12] = X[0, :12]
+    assert np.linalg.matrix_rank(X) == P
+    W, b = hc.store(X, "pseudoinverse")
+    assert np.allclose(X @ W.T, X)
+    assert np.array_equal(np.sign(X @ W.T + b), X)
+    # Hebb fails on the same correlated set: some pattern is not a fixed point.
+    Wh, bh = hc.store(X, "hebbian")
+    assert not np.array_equal(np.sign(X @ Wh.T + bh), X)
+
+
+def test_storkey_beats_hebb_at_moderate_load():
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((20, 100)) < 0.5, -1.0, 1.0)  # P / N = 0.2 > 0.138
+    stable = {rule: np.all(np.sign(X @ hc.store(X, rule)[0].T) == X, axis=1).mean()
+              for rule in ("hebbian", "storkey")}
+    assert stable["storkey"] == 1.0 and stable["hebbian"] < 0.9
+    W, _ = hc.store(X, "storkey")
+    assert np.allclose(W, W.T)
+
+
+def test_newhop_two_neuron_preset_has_four_stable_corners_and_unstable_axis_points():
+    W, b = hc.store(TWO, "newhop")
+    cfg = hc.HopfieldConfig("newhop", max_iter=200)
+    assert np.allclose(W, np.exp(0.15) * np.eye(2)) and np.allclose(b, 0)
+    corners = {tuple(c) for c in hc.stable_corners(W, b, cfg)}
+    assert corners == {(1, 1), (-1, -1), (1, -1), (-1, 1)}
+    starts = hc.symmetric_starts(2)
+    tr = hc.run(W, b, starts, cfg)
+    assert np.allclose(tr.final, starts) and tr.converged.all()  # every axis point is an equilibrium ...
+    labels = hc.label_states(tr.final, tr.converged, TWO, W, b, cfg)
+    assert labels == ["unstable equilibrium"] * 5  # ... that a small nudge leaves
+    far = hc.run(W, b, np.array([[-0.3, 0.4]]), cfg)
+    assert hc.label_states(far.final, far.converged, TWO, W, b, cfg) == ["inverse of a target"]
+    assert np.allclose(far.final, [[-1, 1]])
+
+
+def test_newhop_three_neuron_preset_matches_the_design():
+    W, b = hc.store(THREE, "newhop")
+    # The targets differ from the last one in a 2-D subspace; its complement is [1, 0, -1] / sqrt(2).
+    u = np.array([1, 0, -1]) / np.sqrt(2)
+    expected = np.exp(0.15) * (np.eye(3) - np.outer(u, u)) + np.exp(-1.5) * np.outer(u, u)
+    assert np.allclose(W, expected) and np.allclose(b, 0)
+    corners = {tuple(c) for c in hc.stable_corners(W, b, hc.HopfieldConfig("newhop"))}
+    assert corners == {(1, 1, 1), (-1, -1, -1), (1, -1, 1), (-1, 1, -1)}
+
+
+def test_newhop_with_a_bias_keeps_every_target_stable():
+    T = np.array([[1, -1, 1, 1], [-1, 1, 1, -1], [1, 1, -1, 1]], float)
+    W, b = hc.store(T, "newhop")
+    assert np.abs(b).max() > 0
+    cfg = hc.HopfieldConfig("newhop")
+    tr = hc.run(W, b, T, cfg)
+    assert np.allclose(tr.final, T)
+    assert hc.label_states(tr.final, tr.converged, T, W, b, cfg) == ["target"] * 3
+
+
+def test_random_starts_fill_the_basins_of_the_four_corners():
+    W, b = hc.store(TWO, "newhop")
+    cfg = hc.HopfieldConfig("newhop", max_iter=200)
+    tr = hc.run(W, b, hc.random_starts(2000, 2, seed=0), cfg)
+    table = hc.attractor_table(tr, hc.label_states(tr.final, tr.converged, TWO, W, b, cfg))
+    assert len(table) == 4 and table["share"].sum() == pytest.approx(1.0)
+    assert table["share"].between(0.2, 0.3).all()  # W = e^h I: each quadrant flows to its corner
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "at least one"), ("1 1\n1 -1 1", "same length"), ("1 0", "must be"), ("1 a", "not a number"),
+    ("1\n-1", "at least 2 neurons")])
+def test_parse_targets_rejects_bad_input_with_a_clear_message(text, message):
+    with pytest.raises(ValueError, match=message):
+        hc.parse_targets(text)
+
+
+def test_parse_targets_and_points():
+    assert np.array_equal(hc.parse_targets("1, -1, 1\n[-1 -1 1]"), [[1, -1, 1], [-1, -1, 1]])
+    assert np.allclose(hc.parse_point("0.5, -0.25", 2), [0.5, -0.25])
+    with pytest.raises(ValueError, match="needs 3 numbers"):
+        hc.parse_point("0.5", 3)
+    with pytest.raises(ValueError, match="between -1 and 1"):
+        hc.parse_point("2 0", 2)
+
+
+def test_config_validates():
+    with pytest.raises(ValueError, match="storage rule"):
+        hc.HopfieldConfig("hebb")
+    with pytest.raises(ValueError, match="dynamics"):
+        hc.HopfieldConfig("hebbian", "parallel")
+
+
+def test_corrupt_flips_exactly_the_asked_share():
+    rng = np.random.default_rng(0)
+    X = np.ones((5, 100))
+    Y = hd.corrupt(X, flip=0.2, rng=rng)
+    assert np.all((Y < 0).sum(axis=1) == 20) and np.all(X == 1)
+
+
+def test_digit_prototypes_and_recall():
+    P = hd.prototypes("digits8", 8)
+    assert P.shape == (10, 64) and set(np.unique(P)) == {-1.0, 1.0}
+    W, b = hc.store(P, "pseudoinverse")
+    r = hd.recall(W, b, P, hc.HopfieldConfig("pseudoinverse", "synchronous", 30), flip=0.0)
+    assert r.correct.all()
+    # Hebb cannot hold ten correlated digits: clean digits already drift away.
+    Wh, bh = hc.store(P, "hebbian")
+    rh = hd.recall(Wh, bh, P, hc.HopfieldConfig("hebbian", "synchronous", 30))
+    assert rh.correct.mean() < 0.5
+    assert hd.outcome(3, 3, False) == "retrieved" and hd.outcome(3, 5, False) == "became a 5"
+    assert hd.outcome(3, -1, False) == "spurious state" and hd.outcome(3, 3, True) == "inverse of a 3"
+
+
+def test_noise_sweep_accuracy_falls_with_noise():
+    P = hd.prototypes("digits8", 8)
+    df = hd.noise_sweep(P, ["pseudoinverse"], [0.0, 0.45], kind="flip", repeats=5)
+    acc = df.set_index("noise")["accuracy"]
+    assert acc[0.0] == 1.0 and acc[0.45] < 0.5
+
+
+def test_capacity_sweep_shows_the_cliff_and_matches_a_slow_reference():
+    df = hd.capacity_sweep(n=60, p_max=24, trials=6, flips=(0.0, 0.1), workers=1)
+    heb = df[(df.rule == "hebbian") & (df.flip == 0.0)].set_index("P")["recall"]
+    assert heb[2] == 1.0 and heb[24] < 0.2  # the cliff
+    pinv = df[(df.rule == "pseudoinverse") & (df.flip == 0.0)].set_index("P")["recall"]
+    assert (pinv == 1.0).all()
+    # Reference: plain per-network synchronous runs with the library's dynamics (same seeds as the sweep).
+    rng = np.random.default_rng(0)
+    X = np.where(rng.random((6, 24, 60)) < 0.5, -1.0, 1.0)
+    probes = [hd.corrupt(X.reshape(-1, 60), flip=f, rng=rng).reshape(6, 24, 60) for f in (0.0, 0.1)]
+    for rule in ("hebbian", "storkey"):
+        for P in (8, 16):
+            hits = []
+            for t in range(6):
+                W, b = hc.store(X[t, :P], rule)
+                tr = hc.run(W, b, probes[1][t, :P], hc.HopfieldConfig(rule, "synchronous", 20))
+                hits += list(tr.converged & np.all(tr.final == X[t, :P], axis=1))
+            got = df[(df.rule == rule) & (df.flip == 0.1) & (df.P == P)]["recall"].item()
+            assert got == pytest.approx(np.mean(hits), abs=1e-6)
