@@ -1,0 +1,56 @@
+"""Benchmark of the time-series page: 5-seed closed-loop NMSE of the default MLP and LSTM, training times.
+
+Run: ``.venv/bin/python bench/timeseries.py`` (trains from scratch, no model store). Prints progress lines,
+then ONE JSON object on its last line with the keys of issue 6. Threads: ``BENCH_THREADS`` (default 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from annlab.timeseries.data import santafe_split  # noqa: E402
+from annlab.timeseries.experiments import DEFAULTS, SEEDS, baselines, evaluate, grid_search, nmse  # noqa: E402
+from annlab.timeseries.models import TSConfig, train_ts  # noqa: E402
+
+
+def main() -> dict:
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
+    split = santafe_split()
+    out: dict = {}
+    for key in ("mlp", "lstm"):
+        cfg = DEFAULTS[key]
+        scores, times = [], []
+        for seed in SEEDS:
+            start = time.perf_counter()
+            result = train_ts(cfg, split.train, seed=seed)
+            times.append(time.perf_counter() - start)
+            fc = evaluate(result.model, cfg, split)
+            scores.append(fc.scores["iterated_nmse"])
+            print(f"{key} seed {seed}: closed-loop NMSE {scores[-1]:.3f}, one-step NMSE "
+                  f"{fc.scores['one_step_nmse']:.3f}, trained in {times[-1]:.1f} s", flush=True)
+        out[f"{key}_nmse_mean"] = float(np.mean(scores))
+        out[f"{key}_nmse_std"] = float(np.std(scores))
+        out[f"{key}_train_s"] = float(np.mean(times))
+    base = baselines(split)
+    out["mean_baseline_nmse"] = nmse(split.test_raw, base["training mean"])
+    out["last_value_nmse"] = nmse(split.test_raw, base["last value"])
+    start = time.perf_counter()
+    grid_search(TSConfig(model="mlp", num_epochs=200, lr=0.01), split, n_folds=3, val_size=100)
+    out["grid_s"] = time.perf_counter() - start
+    print("grid: 6 lags x 4 hidden sizes x 3 folds, MLP 200 Adam epochs per fit", flush=True)
+    keys = ["mlp_nmse_mean", "mlp_nmse_std", "lstm_nmse_mean", "lstm_nmse_std", "mean_baseline_nmse",
+            "last_value_nmse", "mlp_train_s", "lstm_train_s", "grid_s"]
+    return {k: round(out[k], 4) for k in keys}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
