@@ -11,7 +11,15 @@ from annlab import ui
 from annlab.charts import lines, scatter
 from annlab.images import tile
 from annlab.wikiart import charts as art_charts
-from annlab.wikiart.data import MAX_UPLOAD_BYTES, UPLOAD_TYPES, ImageError, load_art, read_upload, wikiart_dir
+from annlab.wikiart.data import (
+    DEFAULT_MAX_PER_CLASS,
+    MAX_UPLOAD_BYTES,
+    UPLOAD_TYPES,
+    ImageError,
+    load_art,
+    read_upload,
+    wikiart_dir,
+)
 from annlab.wikiart.models import OPTIMIZERS
 from annlab.wikiart.train import (
     REMEDIES,
@@ -46,12 +54,20 @@ side = ui.persisted(st.selectbox, "Image side (pixels)", key="art_side", default
                          "sides show more brushwork but train more slowly.")
 
 
-@st.cache_resource(show_spinner="Loading pictures ...", max_entries=4)
-def get_art(side: int, folder: str):
-    return load_art(side)
+per_style = DEFAULT_MAX_PER_CLASS
+if real:
+    per_style = ui.persisted(st.selectbox, "Pictures per style (at most)", key="art_per_style",
+                             default=DEFAULT_MAX_PER_CLASS, options=[100, 300, 1000, 3000, 0],
+                             format_func=lambda v: "all" if v == 0 else str(v),
+                             help="A seeded random choice per style; fewer pictures load and train faster.")
 
 
-art = get_art(side, str(wikiart_dir()))
+@st.cache_resource(show_spinner="Loading pictures (the first time this can take minutes) ...", max_entries=4)
+def get_art(side: int, folder: str, per_style: int):
+    return load_art(side, max_per_class=per_style or None)
+
+
+art = get_art(side, str(wikiart_dir()), per_style)
 if art.synthetic:
     st.info("No WikiArt folder is configured on this server (`ANNLAB_WIKIART_DIR`), so this page uses "
             "**built-in synthetic paintings**: ten styles painted by a program, not real art. They are as "

@@ -22,6 +22,7 @@ import io
 import json
 import os
 import tempfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ CACHE_FORMAT = 1
 SIDES = (32, 48, 64, 96, 128)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+DEFAULT_MAX_PER_CLASS = 1000  # pictures read per style and split by default (None: all)
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 
@@ -272,6 +274,15 @@ def _from_payload(p: dict) -> ArtSet:
                   skipped=tuple((a, b) for a, b in p["skipped"]), warning=p["warning"] or None)
 
 
+def _subset(files: list[Path], k: int, seed: int, style: str) -> list[Path]:
+    """A seeded random ``k`` of ``files`` in name order (file names sort by artist: the first k would
+    be a few artists only)."""
+    if len(files) <= k:
+        return files
+    rng = np.random.default_rng([seed, zlib.crc32(style.encode())])
+    return [files[i] for i in sorted(rng.choice(len(files), size=k, replace=False))]
+
+
 def _stack(arrays, side):
     return np.stack(arrays) if arrays else np.zeros((0, side, side, 3), np.uint8)
 
@@ -300,7 +311,8 @@ def load_folder(root, side: int = 64, *, test_size: float = 0.2, seed: int = 0,
     root = Path(root)
     layout, splits = list_folder(root)
     if max_per_class is not None:
-        splits = {s: {c: f[:max_per_class] for c, f in pc.items()} for s, pc in splits.items()}
+        splits = {s: {c: _subset(f, max_per_class, seed, c) for c, f in pc.items()}
+                  for s, pc in splits.items()}
     options = {"side": side, "test_size": test_size if layout == "flat" else None, "seed": seed,
                "max_per_class": max_per_class}
     key = f"wikiart-{_fingerprint(root, splits, options)}"
@@ -370,15 +382,17 @@ def synthetic_set(side: int = 32, seed: int = 0) -> ArtSet:
     return art
 
 
-def load_art(side: int = 32, *, seed: int = 0, max_per_class: int | None = None) -> ArtSet:
-    """WikiArt when ``ANNLAB_WIKIART_DIR`` is set and usable, else the built-in set (with a warning
-    saying why when the folder could not be used)."""
+def load_art(side: int = 32, *, seed: int = 0,
+             max_per_class: int | None = DEFAULT_MAX_PER_CLASS) -> ArtSet:
+    """WikiArt when ``ANNLAB_WIKIART_DIR`` is set and usable (at most ``max_per_class`` pictures per
+    style and split, a seeded random choice), else the built-in set at 32 px (with a warning saying
+    why when the folder could not be used)."""
     root = wikiart_dir()
     if root is None:
         return synthetic_set(side, seed)
     try:
         return load_folder(root, side, seed=seed, max_per_class=max_per_class)
     except ArtDataError as exc:
-        art = synthetic_set(side, seed)
+        art = synthetic_set(32, seed)  # the painted set at its own size: painting 128 px is slow
         return ArtSet(art.X_train, art.y_train, art.X_test, art.y_test, art.classes, art.side, art.source,
                       art.key, True, (), f"{exc} Showing the built-in painted styles instead.")

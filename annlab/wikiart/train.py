@@ -257,10 +257,13 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
         diverged = divergence(train_loss, epoch, cfg.lr)
         if diverged:
             break
-        val_loss, pred = _evaluate_loss(model, X_val, t_val)
-        val_bal = float(balanced_accuracy_score(y_val, pred)) if len(y_val) else 0.0
-        row = {"epoch": epoch, "loss": train_loss, "acc": correct / max(seen, 1), "val_loss": val_loss,
-               "val_acc": float(np.mean(pred == y_val)) if len(y_val) else 0.0, "val_bal_acc": val_bal}
+        row = {"epoch": epoch, "loss": train_loss, "acc": correct / max(seen, 1)}
+        if len(y_val):
+            val_loss, pred = _evaluate_loss(model, X_val, t_val)
+            val_bal = float(balanced_accuracy_score(y_val, pred))
+            row.update(val_loss=val_loss, val_acc=float(np.mean(pred == y_val)), val_bal_acc=val_bal)
+        else:  # too few pictures for a validation part: keep the last epoch
+            val_bal, val_loss = float(epoch), 0.0
         history.append(row)
         if callback:
             callback(epoch, row)
