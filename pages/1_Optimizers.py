@@ -203,6 +203,9 @@ with tab_race:
         "Times are measured on this server and vary with its load."
     )
     table = pd.DataFrame(result.table())
+    for col in table.columns:
+        if col.startswith("epochs to") or col.startswith("best epoch"):
+            table[col] = table[col].astype("Int64")
     st.dataframe(
         table.style.format(
             {c: "{:.4g}" for c in table.columns if "MSE" in c or "seconds" in c or c == "lr"}, na_rep="—"
@@ -281,7 +284,7 @@ with tab_land:
             st.select_slider,
             "Steps",
             key=f"opt_steps{skey}",
-            default=20 if skey == 3 else 200,
+            default={0: 200, 1: 500, 2: 200, 3: 20}[skey],
             options=[10, 20, 50, 100, 200, 500, 1000],
         )
         beta = ui.persisted(
@@ -303,8 +306,8 @@ with tab_land:
                 default=True,
                 help="GD: 2/(L+μ). Momentum: 2(1+β)/(L+μ).",
             )
-        gd_default = {0: 0.02, 1: 0.0005, 2: 0.01, 3: 0.3}[skey]
-        ad_default = {0: 0.05, 1: 0.05, 2: 0.05, 3: 0.3}[skey]
+        gd_default = {0: 0.02, 1: 0.001, 2: 0.01, 3: 0.3}[skey]
+        ad_default = {0: 0.05, 1: 0.1, 2: 0.1, 3: 0.3}[skey]
         lr_gd = ui.persisted(
             st.select_slider,
             "Learning rate: GD, momentum, Nesterov",

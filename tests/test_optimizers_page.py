@@ -64,3 +64,16 @@ def test_bad_student_number_is_a_readable_error():
     at.text_input(key="opt_number").set_value("r12").run()
     assert not at.exception
     assert any("at least 5 digits" in e.value for e in at.error)
+
+
+def test_model_selection_grid_runs_on_the_button():
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    at.multiselect(key="opt_grid_units").set_value([10])
+    at.multiselect(key="opt_grid_layers").set_value([1, 2]).run()
+    assert not at.exception
+    assert not any("Chosen by validation" in s.value for s in at.success)
+    at.button(key="opt_grid_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    chosen = next(s.value for s in at.success if "Chosen by validation" in s.value)
+    assert "Test MSE of the chosen model" in chosen

@@ -58,11 +58,17 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340
                 title="mean squared error",
                 scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
             ),
-            color=alt.Color("optimizer", type="nominal", scale=_colors(df["optimizer"])),
+            color=alt.Color(
+                "optimizer",
+                type="nominal",
+                scale=_colors(df["optimizer"]),
+                legend=alt.Legend(orient="bottom", columns=3),
+            ),
             strokeDash=alt.StrokeDash(
                 "split",
                 type="nominal",
                 title="data",
+                legend=alt.Legend(orient="bottom"),
                 scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 4]]),
             ),
             tooltip=[
@@ -238,8 +244,9 @@ def contour_paths(
                 alt.Tooltip("loss", format=".3g"),
             ],
         }
+        no_legend = alt.Color("optimizer:N", scale=_colors(df["optimizer"]), legend=None)
         layers.append(alt.Chart(df).mark_line(strokeWidth=2.5).encode(**enc))
-        layers.append(alt.Chart(df).mark_circle(size=25).encode(**enc))
+        layers.append(alt.Chart(df).mark_circle(size=25).encode(**{**enc, "color": no_legend}))
         start = df[df["step"] == 0].head(1)
         layers.append(
             alt.Chart(start)
@@ -279,8 +286,9 @@ def bump_paths(xs: np.ndarray, f: np.ndarray, paths, *, title: str = "", height:
             "color": alt.Color("optimizer:N", scale=_colors(df["optimizer"])),
             "tooltip": ["optimizer", "step", alt.Tooltip("x", format=".3f"), alt.Tooltip("f", format=".3g")],
         }
+        no_legend = alt.Color("optimizer:N", scale=_colors(df["optimizer"]), legend=None)
         layers.append(alt.Chart(df).mark_line(opacity=0.6).encode(**enc))
-        layers.append(alt.Chart(df).mark_circle(size=60).encode(**enc))
+        layers.append(alt.Chart(df).mark_circle(size=60).encode(**{**enc, "color": no_legend}))
     return alt.layer(*layers).properties(height=height, title=title)
 
 

@@ -69,8 +69,8 @@ class Surface:
     def start(self) -> tuple[float, ...]:
         return {
             "Quadratic (ill-conditioned)": (-1.0, 1.0),
-            "Rosenbrock": (-1.5, 2.0),
-            "Beale": (0.5, 1.8),
+            "Rosenbrock": (-1.2, 1.0),
+            "Beale": (1.0, 1.0),
             "1-D bump": (0.0,),
         }[self.name]
 
