@@ -24,8 +24,11 @@ def _random_net(seed, n, kind):
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(2, 24),
-       kind=st.sampled_from(["random", "hebbian", "pseudoinverse", "storkey"]))
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(2, 24),
+    kind=st.sampled_from(["random", "hebbian", "pseudoinverse", "storkey"]),
+)
 def test_energy_never_increases_under_asynchronous_updates(seed, n, kind):
     W, b = _random_net(seed, n, kind)
     rng = np.random.default_rng(seed + 1)
@@ -39,8 +42,8 @@ def test_energy_never_increases_under_asynchronous_updates(seed, n, kind):
             assert e_new <= e + 1e-9
             e = e_new
     # The library's own asynchronous run agrees: its per-sweep energy is non-increasing too.
-    tr = hc.run(W, b, rng.uniform(-1, 1, size=(4, n)), hc.HopfieldConfig(kind if kind != "random" else
-                                                                          "hebbian", "asynchronous", 10, seed))
+    cfg = hc.HopfieldConfig("hebbian" if kind == "random" else kind, "asynchronous", 10, seed)
+    tr = hc.run(W, b, rng.uniform(-1, 1, size=(4, n)), cfg)
     assert np.all(np.diff(tr.energy[1:], axis=0) <= 1e-9)
 
 
@@ -79,8 +82,10 @@ def test_pseudoinverse_stores_any_independent_set(seed):
 def test_storkey_beats_hebb_at_moderate_load():
     rng = np.random.default_rng(0)
     X = np.where(rng.random((20, 100)) < 0.5, -1.0, 1.0)  # P / N = 0.2 > 0.138
-    stable = {rule: np.all(np.sign(X @ hc.store(X, rule)[0].T) == X, axis=1).mean()
-              for rule in ("hebbian", "storkey")}
+    stable = {
+        rule: np.all(np.sign(X @ hc.store(X, rule)[0].T) == X, axis=1).mean()
+        for rule in ("hebbian", "storkey")
+    }
     assert stable["storkey"] == 1.0 and stable["hebbian"] < 0.9
     W, _ = hc.store(X, "storkey")
     assert np.allclose(W, W.T)
@@ -131,9 +136,16 @@ def test_random_starts_fill_the_basins_of_the_four_corners():
     assert table["share"].between(0.2, 0.3).all()  # W = e^h I: each quadrant flows to its corner
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "at least one"), ("1 1\n1 -1 1", "same length"), ("1 0", "must be"), ("1 a", "not a number"),
-    ("1\n-1", "at least 2 neurons")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "at least one"),
+        ("1 1\n1 -1 1", "same length"),
+        ("1 0", "must be"),
+        ("1 a", "not a number"),
+        ("1\n-1", "at least 2 neurons"),
+    ],
+)
 def test_parse_targets_rejects_bad_input_with_a_clear_message(text, message):
     with pytest.raises(ValueError, match=message):
         hc.parse_targets(text)

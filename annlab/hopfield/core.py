@@ -25,8 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 RULES = ("hebbian", "pseudoinverse", "storkey", "newhop")
-RULE_NAMES = {"hebbian": "Hebbian", "pseudoinverse": "Pseudo-inverse", "storkey": "Storkey",
-              "newhop": "newhop (Li-Michel-Porod)"}
+RULE_NAMES = {
+    "hebbian": "Hebbian",
+    "pseudoinverse": "Pseudo-inverse",
+    "storkey": "Storkey",
+    "newhop": "newhop (Li-Michel-Porod)",
+}
 DYNAMICS = ("synchronous", "asynchronous")
 LABELS = ("target", "inverse of a target", "spurious", "unstable equilibrium", "not converged")
 NEWHOP_TAU = 10.0
@@ -84,7 +88,9 @@ def parse_targets(text: str) -> np.ndarray:
         try:
             rows.append([float(p) for p in parts])
         except ValueError:
-            raise ValueError(f"Target {k} ({line.strip()!r}) contains something that is not a number.") from None
+            raise ValueError(
+                f"Target {k} ({line.strip()!r}) contains something that is not a number."
+            ) from None
     if not rows:
         raise ValueError("Type at least one target, e.g. `1 -1 1`.")
     lengths = {len(r) for r in rows}
@@ -256,8 +262,9 @@ class Trajectories:
         return self.iterations >= 0
 
 
-def step(W: np.ndarray, b: np.ndarray, X: np.ndarray, cfg: HopfieldConfig, rng: np.random.Generator | None = None
-         ) -> np.ndarray:
+def step(
+    W: np.ndarray, b: np.ndarray, X: np.ndarray, cfg: HopfieldConfig, rng: np.random.Generator | None = None
+) -> np.ndarray:
     """One iteration for every row of ``X`` (S, N): a synchronous update, a satlins update (newhop), or
     one asynchronous sweep over all neurons in a random order per start (drawn from ``rng``)."""
     if cfg.satlins:
@@ -276,8 +283,9 @@ def step(W: np.ndarray, b: np.ndarray, X: np.ndarray, cfg: HopfieldConfig, rng: 
     return X
 
 
-def run(W: np.ndarray, b: np.ndarray, X0: np.ndarray, cfg: HopfieldConfig, *, tol: float = 1e-9
-        ) -> Trajectories:
+def run(
+    W: np.ndarray, b: np.ndarray, X0: np.ndarray, cfg: HopfieldConfig, *, tol: float = 1e-9
+) -> Trajectories:
     """Run the network from each row of ``X0`` (S, N) for ``cfg.max_iter`` iterations.
 
     A start has converged at iteration ``k`` when iteration ``k + 1`` leaves it unchanged (max-norm
@@ -300,8 +308,9 @@ def run(W: np.ndarray, b: np.ndarray, X0: np.ndarray, cfg: HopfieldConfig, *, to
     return Trajectories(S, E, iters)
 
 
-def is_stable(W: np.ndarray, b: np.ndarray, x: np.ndarray, cfg: HopfieldConfig, *, eps: float = 0.02,
-              n_random: int = 8) -> bool:
+def is_stable(
+    W: np.ndarray, b: np.ndarray, x: np.ndarray, cfg: HopfieldConfig, *, eps: float = 0.02, n_random: int = 8
+) -> bool:
     """Whether the fixed point ``x`` (N,) attracts its neighbourhood.
 
     Starts at ``x`` nudged by ``+-eps`` along every axis and along ``n_random`` seeded random directions;
@@ -320,8 +329,14 @@ def is_stable(W: np.ndarray, b: np.ndarray, x: np.ndarray, cfg: HopfieldConfig, 
     return bool(np.all(np.abs(tr.final - x).max(axis=1) <= SAME))
 
 
-def label_states(final: np.ndarray, converged: np.ndarray, targets: np.ndarray, W: np.ndarray, b: np.ndarray,
-                 cfg: HopfieldConfig) -> list[str]:
+def label_states(
+    final: np.ndarray,
+    converged: np.ndarray,
+    targets: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray,
+    cfg: HopfieldConfig,
+) -> list[str]:
     """Label each final state (S, N) with one of :data:`LABELS`.
 
     A converged state equal to a target is a "target" and one equal to minus a target an "inverse of a
@@ -394,10 +409,18 @@ def attractor_table(tr: Trajectories, labels: list[str]):
     for (state, lab), its in rows.items():
         its = np.asarray(its, float)
         conv = its[its >= 0]
-        out.append({"final state": state, "label": lab, "starts": len(its), "share": len(its) / total,
-                    "mean iterations": float(conv.mean()) if len(conv) else float("nan"),
-                    "std iterations": float(conv.std()) if len(conv) else float("nan")})
+        out.append(
+            {
+                "final state": state,
+                "label": lab,
+                "starts": len(its),
+                "share": len(its) / total,
+                "mean iterations": float(conv.mean()) if len(conv) else float("nan"),
+                "std iterations": float(conv.std()) if len(conv) else float("nan"),
+            }
+        )
     order = {lab: i for i, lab in enumerate(LABELS)}
     df = pd.DataFrame(out)
-    return df.sort_values(["label", "starts"], key=lambda s: s.map(order) if s.name == "label" else -s,
-                          ignore_index=True)
+    return df.sort_values(
+        ["label", "starts"], key=lambda s: s.map(order) if s.name == "label" else -s, ignore_index=True
+    )

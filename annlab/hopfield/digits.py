@@ -107,7 +107,7 @@ def identify(states: np.ndarray, patterns: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def outcome(true_digit: int, which: int, inverse: bool) -> str:
-    """"retrieved", "became a k", "inverse of a k" or "spurious state" in words."""
+    """ "retrieved", "became a k", "inverse of a k" or "spurious state" in words."""
     if which < 0:
         return "spurious state"
     if inverse:
@@ -138,8 +138,17 @@ def network(patterns: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
     return store(patterns, rule)
 
 
-def recall(W: np.ndarray, b: np.ndarray, patterns: np.ndarray, cfg: HopfieldConfig, *, gauss: float = 0.0,
-           flip: float = 0.0, repeats: int = 1, seed: int = 0) -> Recall:
+def recall(
+    W: np.ndarray,
+    b: np.ndarray,
+    patterns: np.ndarray,
+    cfg: HopfieldConfig,
+    *,
+    gauss: float = 0.0,
+    flip: float = 0.0,
+    repeats: int = 1,
+    seed: int = 0,
+) -> Recall:
     """Corrupt each pattern ``repeats`` times, run the network, say what each probe became.
 
     The probe order is pattern 0..P-1, repeated ``repeats`` times.
@@ -164,8 +173,17 @@ def _final(W, b, X, cfg: HopfieldConfig) -> np.ndarray:
     return X if cfg.satlins else np.where(X >= 0, 1.0, -1.0)
 
 
-def noise_sweep(patterns: np.ndarray, rules, levels, *, kind: str = "flip", dynamics: str = "synchronous",
-                max_iter: int = 30, repeats: int = 10, seed: int = 0):
+def noise_sweep(
+    patterns: np.ndarray,
+    rules,
+    levels,
+    *,
+    kind: str = "flip",
+    dynamics: str = "synchronous",
+    max_iter: int = 30,
+    repeats: int = 10,
+    seed: int = 0,
+):
     """Retrieval accuracy against noise for each rule.
 
     Parameters
@@ -187,8 +205,14 @@ def noise_sweep(patterns: np.ndarray, rules, levels, *, kind: str = "flip", dyna
         for lev in levels:
             kw = {"flip": float(lev)} if kind == "flip" else {"gauss": float(lev)}
             r = recall(W, b, patterns, cfg, repeats=repeats, seed=seed, **kw)
-            rows.append({"rule": rule, "noise": float(lev), "accuracy": float(r.correct.mean()),
-                         "spurious": float((r.which < 0).mean())})
+            rows.append(
+                {
+                    "rule": rule,
+                    "noise": float(lev),
+                    "accuracy": float(r.correct.mean()),
+                    "spurious": float((r.which < 0).mean()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -205,8 +229,17 @@ def retrieve_drawing(W: np.ndarray, b: np.ndarray, x0: np.ndarray, cfg: Hopfield
 
 
 # ------------------------------------------------------------------------------------------ capacity
-def capacity_sweep(n: int = 100, p_max: int = 50, trials: int = 50, flips=(0.0, 0.1, 0.2),
-                   rules=CAPACITY_RULES, *, max_iter: int = 20, seed: int = 0, workers: int = 2):
+def capacity_sweep(
+    n: int = 100,
+    p_max: int = 50,
+    trials: int = 50,
+    flips=(0.0, 0.1, 0.2),
+    rules=CAPACITY_RULES,
+    *,
+    max_iter: int = 20,
+    seed: int = 0,
+    workers: int = 2,
+):
     """Recall against load P / N for random patterns, vectorised over trials and probes.
 
     For each trial one set of ``p_max`` random +-1 patterns is drawn; the network storing the first P
@@ -227,8 +260,9 @@ def capacity_sweep(n: int = 100, p_max: int = 50, trials: int = 50, flips=(0.0, 
     X = np.where(rng.random((trials, p_max, n)) < 0.5, -1.0, 1.0).astype(np.float32)  # (T, Pmax, N)
     flips = [float(f) for f in flips]
     # Probes: every pattern at every flip level, corrupted once (same corruption for every P and rule).
-    probes = np.stack([corrupt(X.reshape(-1, n), flip=f, rng=rng).reshape(trials, p_max, n)
-                       for f in flips], axis=2).astype(np.float32)  # (T, Pmax, F, N)
+    probes = np.stack(
+        [corrupt(X.reshape(-1, n), flip=f, rng=rng).reshape(trials, p_max, n) for f in flips], axis=2
+    ).astype(np.float32)  # (T, Pmax, F, N)
     Q = np.linalg.qr(X.transpose(0, 2, 1).astype(np.float64))[0].astype(np.float32)  # (T, N, Pmax)
     for rule in rules:
         if rule not in CAPACITY_RULES:
@@ -247,8 +281,9 @@ def capacity_sweep(n: int = 100, p_max: int = 50, trials: int = 50, flips=(0.0, 
     return pd.DataFrame([row for part in parts for row in part])
 
 
-def _capacity_rule(rule: str, *, X: np.ndarray, Q: np.ndarray, probes: np.ndarray, flips: list[float],
-                   max_iter: int) -> list[dict]:
+def _capacity_rule(
+    rule: str, *, X: np.ndarray, Q: np.ndarray, probes: np.ndarray, flips: list[float], max_iter: int
+) -> list[dict]:
     trials, p_max, n = X.shape
     rows = []
     W = np.zeros((trials, n, n), np.float32)
@@ -268,14 +303,22 @@ def _capacity_rule(rule: str, *, X: np.ndarray, Q: np.ndarray, probes: np.ndarra
         same = (S == target).mean(axis=2).reshape(trials, P, len(flips))  # (T, P, F)
         exact = (same == 1.0) & fixed.reshape(trials, P, len(flips))
         for j, f in enumerate(flips):
-            rows.append({"rule": rule, "flip": f, "P": P, "load": P / n,
-                         "recall": float(exact[:, :, j].mean()),
-                         "overlap": float(same[:, :, j].mean())})
+            rows.append(
+                {
+                    "rule": rule,
+                    "flip": f,
+                    "P": P,
+                    "load": P / n,
+                    "recall": float(exact[:, :, j].mean()),
+                    "overlap": float(same[:, :, j].mean()),
+                }
+            )
     return rows
 
 
-def _sync_batch(S: np.ndarray, left: np.ndarray, right: np.ndarray | None, shift: float, max_iter: int
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _sync_batch(
+    S: np.ndarray, left: np.ndarray, right: np.ndarray | None, shift: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Synchronous sign updates of states S (T, M, N), the fields being ``S @ left @ right + shift * S``
     (``right`` None: ``S @ left``), i.e. a symmetric weight matrix per trial, given in factors.
 
@@ -323,8 +366,12 @@ def _sync_batch(S: np.ndarray, left: np.ndarray, right: np.ndarray | None, shift
             break
         if width < 0.8 * valid.shape[1]:
             order = np.argsort(~valid, axis=1, kind="stable")[:, :width]  # (T, width): moving first
-            cur, prev_flip, slot, valid = cur[rows, order], prev_flip[rows, order], slot[rows, order], \
-                valid[rows, order]
+            cur, prev_flip, slot, valid = (
+                cur[rows, order],
+                prev_flip[rows, order],
+                slot[rows, order],
+                valid[rows, order],
+            )
     t_idx, s_idx = np.nonzero(valid)
     out[t_idx, slot[t_idx, s_idx]] = cur[t_idx, s_idx]
     return out, fixed
