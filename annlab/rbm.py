@@ -301,21 +301,33 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
     start = time.perf_counter()
     for epoch in range(1, cfg.num_epochs + 1):
         safe = _snapshot(model)
-        order = torch.randperm(n, generator=g, device=device)
+        X_epoch = X[torch.randperm(n, generator=g, device=device)]  # (n, V), shuffled once per epoch
         for i in range(0, n, B):
-            v_pos = X[order[i:i + B]]  # (b, V)
-            h_pos = model.p_h(v_pos)  # (b, H)
-            h = chains if cfg.method == "pcd" else bernoulli(h_pos, g)
-            for _ in range(cfg.k):
-                v_neg = bernoulli(model.p_v(h), g)  # (c, V)
-                h_neg = model.p_h(v_neg)  # (c, H)
-                h = bernoulli(h_neg, g)
+            v_pos = X_epoch[i:i + B]  # (b, V)
+            b = v_pos.shape[0]
             if cfg.method == "pcd":
-                chains = h
-            a_pos, a_neg = cfg.lr / v_pos.shape[0], cfg.lr / v_neg.shape[0]
-            W.addmm_(h_pos.t(), v_pos, alpha=a_pos).addmm_(h_neg.t(), v_neg, alpha=-a_neg)
-            b_h.add_(h_pos.sum(0), alpha=a_pos).add_(h_neg.sum(0), alpha=-a_neg)
-            b_v.add_(v_pos.sum(0), alpha=a_pos).add_(v_neg.sum(0), alpha=-a_neg)
+                h = chains  # (B, H)
+                for step in range(cfg.k):
+                    v_neg = bernoulli(model.p_v(h), g)  # (B, V)
+                    if step < cfg.k - 1:
+                        h = bernoulli(model.p_h(v_neg), g)
+                both = torch.cat([v_pos, v_neg])  # (b + B, V): one matmul for both phases
+                p_both = model.p_h(both)  # (b + B, H)
+                chains = bernoulli(p_both[b:], g)
+            else:
+                h_pos = model.p_h(v_pos)  # (b, H)
+                h = bernoulli(h_pos, g)
+                for _ in range(cfg.k):
+                    v_neg = bernoulli(model.p_v(h), g)  # (b, V)
+                    h_neg = model.p_h(v_neg)
+                    h = bernoulli(h_neg, g)
+                both, p_both = torch.cat([v_pos, v_neg]), torch.cat([h_pos, h_neg])
+            # mean positive statistics minus mean negative statistics, as one weighted matmul
+            coef = torch.cat([torch.full((b,), cfg.lr / b, device=device),
+                              torch.full((v_neg.shape[0],), -cfg.lr / v_neg.shape[0], device=device)])
+            W.addmm_((p_both * coef[:, None]).t(), both)  # (H, V)
+            b_h.add_(coef @ p_both)
+            b_v.add_(coef @ both)
         metrics = evaluate(model, X_val, seed) if _finite(model) else {"pseudo_ll": float("nan")}
         reason = None if _finite(model) else divergence(float("nan"), epoch, cfg.lr)
         reason = reason or divergence(metrics["pseudo_ll"], epoch, cfg.lr)
