@@ -8,6 +8,7 @@ import pandas as pd
 
 from annlab.charts import OKABE_ITO
 from annlab.charts import heatmap as _heatmap
+from annlab.optim import OPTIMIZERS
 
 MAX_POINTS = 250
 
@@ -21,8 +22,13 @@ def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def _colors(names) -> alt.Scale:
+    """One fixed colour per optimizer (its place in OPTIMIZERS), the same in every chart."""
     names = list(dict.fromkeys(names))
-    return alt.Scale(domain=names, range=[OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(names))])
+    order = list(OPTIMIZERS)
+    palette = OKABE_ITO + ["#888888", "#5B3A29"]
+    return alt.Scale(
+        domain=names, range=[palette[order.index(n) if n in order else i] for i, n in enumerate(names)]
+    )
 
 
 def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340) -> alt.Chart:
@@ -68,7 +74,7 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340
                 "split",
                 type="nominal",
                 title="data",
-                legend=alt.Legend(orient="bottom"),
+                legend=None,
                 scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 4]]),
             ),
             tooltip=[
@@ -90,6 +96,7 @@ def fit_1d(
     y_train: np.ndarray,
     *,
     height: int = 300,
+    width: int = 760,
 ) -> alt.VConcatChart:
     """The fitted curves (one per optimizer in ``preds``) against the truth, with the residuals below.
 
@@ -117,11 +124,16 @@ def fit_1d(
         alt.Chart(fits)
         .mark_line()
         .encode(
-            x="x:Q", y="y:Q", color=alt.Color("curve:N", title="optimizer", scale=scale), tooltip=["curve"]
+            x="x:Q",
+            y="y:Q",
+            color=alt.Color("curve:N", title="optimizer", scale=scale, legend=alt.Legend(orient="top")),
+            tooltip=["curve"],
         )
     )
     top = (pts + base + lines).properties(
-        height=height, title="Fit (coloured) against the truth (dashed black); grey dots: training data"
+        height=height,
+        width=width,
+        title="Fit (coloured) against the truth (dashed black); grey dots: training data",
     )
     res = (
         alt.Chart(fits)
@@ -129,9 +141,9 @@ def fit_1d(
         .encode(
             x=alt.X("x:Q", title="x"),
             y=alt.Y("residual:Q", title="fit − truth"),
-            color=alt.Color("curve:N", title="optimizer", scale=scale),
+            color=alt.Color("curve:N", title="optimizer", scale=scale, legend=None),
         )
-        .properties(height=height * 0.55, title="Residuals: fit minus the noise-free truth")
+        .properties(height=height * 0.55, width=width, title="Residuals: fit minus the noise-free truth")
     )
     rule = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
     return alt.vconcat(top, res + rule)
@@ -144,7 +156,7 @@ def surface_2d(
     title: str,
     scheme: str = "viridis",
     domain: tuple[float, float] | None = None,
-    height: int = 260,
+    height: int = 210,
 ) -> alt.Chart:
     """A heat map of ``values`` (m,) on the 2-D grid points ``X_grid`` (m, 2) (a regular square grid)."""
     side = int(round(np.sqrt(len(values))))
@@ -167,7 +179,9 @@ def surface_2d(
             x2="x1e:Q",
             y=alt.Y("x2:Q", title="x₂"),
             y2="x2e:Q",
-            color=alt.Color("value:Q", title="", scale=scale),
+            color=alt.Color(
+                "value:Q", title="", scale=scale, legend=alt.Legend(orient="bottom", gradientLength=180)
+            ),
             tooltip=[alt.Tooltip("value:Q", format=".3f")],
         )
     )
@@ -244,9 +258,8 @@ def contour_paths(
                 alt.Tooltip("loss", format=".3g"),
             ],
         }
-        no_legend = alt.Color("optimizer:N", scale=_colors(df["optimizer"]), legend=None)
-        layers.append(alt.Chart(df).mark_line(strokeWidth=2.5).encode(**enc))
-        layers.append(alt.Chart(df).mark_circle(size=25).encode(**{**enc, "color": no_legend}))
+        dots = alt.OverlayMarkDef(size=25, filled=True)
+        layers.append(alt.Chart(df).mark_line(strokeWidth=2.5, point=dots).encode(**enc))
         start = df[df["step"] == 0].head(1)
         layers.append(
             alt.Chart(start)
@@ -286,9 +299,8 @@ def bump_paths(xs: np.ndarray, f: np.ndarray, paths, *, title: str = "", height:
             "color": alt.Color("optimizer:N", scale=_colors(df["optimizer"])),
             "tooltip": ["optimizer", "step", alt.Tooltip("x", format=".3f"), alt.Tooltip("f", format=".3g")],
         }
-        no_legend = alt.Color("optimizer:N", scale=_colors(df["optimizer"]), legend=None)
-        layers.append(alt.Chart(df).mark_line(opacity=0.6).encode(**enc))
-        layers.append(alt.Chart(df).mark_circle(size=60).encode(**{**enc, "color": no_legend}))
+        dots = alt.OverlayMarkDef(size=60, filled=True, opacity=1.0)
+        layers.append(alt.Chart(df).mark_line(opacity=0.7, point=dots).encode(**enc))
     return alt.layer(*layers).properties(height=height, title=title)
 
 
