@@ -60,6 +60,20 @@ def small_network(
     return W, b, tr, labels, hc.attractor_table(tr, labels), corners
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def small_charts(args: tuple, azimuth: int, elevation: int):
+    """The state-space picture (None beyond 3 neurons) and the energy chart, built once per setting."""
+    _, _, tr, labels, _, _ = small_network(*args)
+    T = np.asarray(args[0], float)
+    if T.shape[1] == 2:
+        main = hch.trajectories_2d(tr, labels, T)
+    elif T.shape[1] == 3:
+        main = hch.trajectories_3d(tr, labels, T, azimuth=azimuth, elevation=elevation)
+    else:
+        main = None
+    return main, hch.energy_lines(tr, labels)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def digit_network(source: str, side: int, rule: str):
     P = np.array(hd.prototypes(source, side))
@@ -88,6 +102,11 @@ def drawing_retrieval(pattern: np.ndarray, source, side, rule, dynamics, max_ite
 @st.cache_data(show_spinner=False, max_entries=8)
 def capacity(n: int, trials: int, seed: int):
     return hd.capacity_sweep(n=n, p_max=n // 2, trials=trials, seed=seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def capacity_figure(n: int, trials: int, seed: int, metric: str):
+    return hch.capacity_chart(capacity(n, trials, seed), n, metric=metric)
 
 
 def as_image(x: np.ndarray, side: int) -> np.ndarray:
@@ -186,33 +205,27 @@ if targets is not None:
     if targets.shape[1] > 10:
         st.warning("Keep own targets to at most 10 neurons here; the digits below show big networks.")
     else:
-        W, b, tr, labels, table, corners = small_network(
-            tuple(map(tuple, targets)),
-            rule,
-            dynamics,
-            max_iter,
-            starts_kind,
-            n_random,
-            tuple(point),
-            lab.seed,
-        )
+        args = (tuple(map(tuple, targets)), rule, dynamics, max_iter, starts_kind, n_random, tuple(point),
+                lab.seed)
+        W, b, tr, labels, table, corners = small_network(*args)
         n = targets.shape[1]
         left, right = st.columns(2)
         with left:
-            if n == 2:
-                ui.show_chart(hch.trajectories_2d(tr, labels, targets))
-            elif n == 3:
+            az, el = 35, 20
+            if n == 3:
                 a1, a2 = st.columns(2)
                 az = a1.slider("Turn the cube (azimuth, degrees)", -180, 180, 35, 5, key="hop_az")
                 el = a2.slider("Tilt (elevation, degrees)", -60, 80, 20, 5, key="hop_el")
-                ui.show_chart(hch.trajectories_3d(tr, labels, targets, azimuth=az, elevation=el))
+            main_chart, energy_chart = small_charts(args, az, el)
+            if main_chart is not None:
+                ui.show_chart(main_chart)
             else:
                 st.info(
                     f"{n} neurons cannot be drawn as a picture; the energy and the table still tell "
                     "the story."
                 )
         with right:
-            ui.show_chart(hch.energy_lines(tr, labels))
+            ui.show_chart(energy_chart)
             if corners is not None:
                 names = ", ".join(hc.fmt_state(c) for c in corners) or "none"
                 st.markdown(f"**Stable corners of the cube** ({len(corners)} of {2**n}): {names}")
@@ -449,7 +462,7 @@ metric = ui.persisted(
 )
 with st.spinner("Storing P = 1 .. N/2 random patterns with three rules and probing them..."):
     cap = capacity(cap_n, trials, lab.seed)
-ui.show_chart(hch.capacity_chart(cap, cap_n, metric=metric))
+ui.show_chart(capacity_figure(cap_n, trials, lab.seed, metric))
 half = (
     cap[cap["flip"] == 0.0]
     .assign(ok=lambda d: d["recall"] >= 0.5)
