@@ -350,9 +350,8 @@ def _sync_batch(
         # The field is H + shift * cur; a neuron flips when the field opposes it (ties keep it), and
         # (H + shift * cur) * cur = H * cur + shift since cur is +-1.
         H *= cur
-        flip = H < -shift - tie
-        flip &= valid[:, :, None]
-        moved = flip.any(axis=2)  # (T, m)
+        flip = H < -shift - tie  # padding slots (not valid) may flip too; they are never read back
+        moved = flip.any(axis=2) & valid  # (T, m)
         cycle = moved & ~(flip ^ prev_flip).any(axis=2)  # flipping the same neurons again: 2-cycle
         cur *= 1.0 - 2.0 * flip.astype(np.float32)
         fixed[rows, slot] |= valid & ~moved
