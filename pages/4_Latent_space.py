@@ -160,8 +160,12 @@ with tab_rec:
     st.subheader("Originals (top) and reconstructions (bottom)")
     show = digits.X_test[:12]
     ui.show_image(tile(np.vstack([show, ae.reconstruct(model, show)]), 12), scale=3 if side == 28 else 8)
-    err = ae.per_image_error(model, digits.X_test)
-    st.metric("Mean squared error per pixel on test digits", f"{err.mean():.4f}")
+
+    @st.cache_data(show_spinner=False, max_entries=16)
+    def test_error(key, _m):
+        return float(ae.per_image_error(_m, digits.X_test).mean())
+
+    st.metric("Mean squared error per pixel on test digits", f"{test_error(mkey, model):.4f}")
     st.subheader("The bottleneck: error and code quality against latent size")
     st.caption(f"Trains the {model_name.lower()} at every latent size {list(ae.LATENT_SIZES)} "
                "(cached after the first time).")
@@ -190,37 +194,35 @@ with tab_rec:
 
 # ---------------------------------------------------------------------------------------------------
 with tab_samp:
-    clf, clf_acc = lat.digit_classifier(dataset, lab.seed)
-    st.caption(f"A random forest trained on real digits (test accuracy {clf_acc:.1%}) labels every "
-               "sample; a sample counts as recognised when its top class has probability >= 0.6.")
+    _, clf_acc, real_rec = lat.digit_classifier(dataset, lab.seed)
+    st.caption(f"A random forest trained on real digits (test accuracy {clf_acc:.1%}) labels every sample; "
+               f"a sample counts as recognised when its top class gets probability >= {lat.CONFIDENT:g}. "
+               f"For reference, {real_rec:.0%} of real test digits are recognised that way.")
     n_comp = ui.persisted(st.slider, "Gaussian-mixture components", key="lat_gmm", default=10,
                           min_value=1, max_value=30)
-    n_samples = 60
-    Z_train = ae.encode(model, digits.X_train)
-
-    @st.cache_data(show_spinner="Fitting the mixture ...", max_entries=32)
-    def gmm_codes(key, k, n):
-        return lat.gmm_sample(Z_train, k, n, seed=lab.seed)
-
-    Z_gmm = gmm_codes(mkey, n_comp, n_samples)
-    sources = {f"GMM ({n_comp} components) on the codes": ae.decode(model, Z_gmm)}
-    if is_prior:
-        sources[f"{model_name.split(' (')[0]}: codes drawn from N(0, I)"] = ae.decode(
-            model, lat.prior_sample(latent_dim, n_samples, lab.seed))
     gan_arch = ui.persisted(st.radio, "GAN", key="lat_gan", default="GAN (dense)", options=list(lat.GANS),
                             horizontal=True)
     gcfg = small(lat.gan_config(lat.GANS[gan_arch], dataset))
     gres = train_gan(gcfg)
     if gres.diverged:
         st.error(gres.diverged)
-    else:
-        sources[f"{gan_arch}: z drawn from N(0, I)"] = gan_mod.generate(
-            gres.model, gan_mod.sample_z(gcfg, n_samples, lab.seed))
-    summary = []
-    for title, imgs in sources.items():
-        verdict = lat.judge(imgs, dataset, seed=lab.seed)
-        summary.append({"source": title, "recognised": verdict["recognised"]})
-        st.markdown(f"**{title}**: {verdict['recognised']:.0%} recognised confidently")
+
+    @st.cache_data(show_spinner="Sampling and judging ...", max_entries=32)
+    def sampled(key, gkey, k, _model, _gan, n=300):
+        """Decoded samples (first 30 kept for display) and the forest's verdict on all n."""
+        out = {f"GMM ({k} components) on the codes":
+               ae.decode(_model, lat.gmm_sample(ae.encode(_model, digits.X_train), k, n, seed=lab.seed))}
+        if is_prior:
+            out[f"{model_name.split(' (')[0]}: codes drawn from N(0, I)"] = ae.decode(
+                _model, lat.prior_sample(latent_dim, n, lab.seed))
+        if _gan is not None:
+            z = gan_mod.sample_z(gcfg, n, lab.seed)
+            out[f"{gan_arch}: z drawn from N(0, I)"] = gan_mod.generate(_gan, z)
+        return {title: (imgs[:30], lat.judge(imgs, dataset, seed=lab.seed)) for title, imgs in out.items()}
+
+    sources = sampled(mkey, (gcfg, dataset, lab.seed), n_comp, model, None if gres.diverged else gres.model)
+    for title, (imgs, verdict) in sources.items():
+        st.markdown(f"**{title}**: {verdict['recognised']:.0%} of 300 samples recognised confidently")
         g1, g2 = st.columns([1.3, 1])
         with g1:
             ui.show_image(tile(imgs[:30], 10), scale=3 if side == 28 else 8)
@@ -299,14 +301,20 @@ with tab_moons:
                         data_key=f"moons-noise{train_noise:g}", device=lab.device, seed=lab.seed,
                         label=f"the two-moons {k.upper()}", num_epochs=c.num_epochs,
                         curves=("loss", "test_loss")) for k, c in mcfgs.items()}
-    Xm, ym = two_moons(500, noise=test_noise, seed=lab.seed + 2000)
-    am = mres["ae"].model
-    Zm = ae.encode(am, Xm)
-    curve = lat.moons_curve(am, Zm)
-    rec_err = float(((ae.decode(am, Zm) - Xm) ** 2).sum(1).mean())
-    gm = ae.decode(am, lat.gmm_sample(ae.encode(am, two_moons(lat.MOONS_N, noise=train_noise,
-                                                                seed=lab.seed)[0]), 4, 300, seed=lab.seed))
-    mm = ae.decode(mres["mmd"].model, lat.prior_sample(1, 300, lab.seed))
+
+    @st.cache_data(show_spinner=False, max_entries=32)
+    def moons_view(key, test_noise, _am, _mmd):
+        Xm, ym = two_moons(500, noise=test_noise, seed=lab.seed + 2000)
+        Zm = ae.encode(_am, Xm)
+        rec_err = float(((ae.decode(_am, Zm) - Xm) ** 2).sum(1).mean())
+        Z_fit = ae.encode(_am, two_moons(lat.MOONS_N, noise=key[1], seed=lab.seed)[0])
+        gm = ae.decode(_am, lat.gmm_sample(Z_fit, 4, 300, seed=lab.seed))
+        mm = ae.decode(_mmd, lat.prior_sample(1, 300, lab.seed))
+        return Xm, ym, Zm, lat.moons_curve(_am, Zm), rec_err, gm, mm
+
+    Xm, ym, Zm, curve, rec_err, gm, mm = moons_view((mcfgs["ae"], train_noise, lab.seed), test_noise,
+                                                    mres["ae"].model, mres["mmd"].model)
+
     def pts(X, name):
         return pd.DataFrame({"x": X[:, 0], "y": X[:, 1], "points": name})
 
@@ -336,18 +344,27 @@ with tab_dn:
         kind = ui.persisted(st.radio, "Corruption", key="lat_dn_kind", default="blur",
                             options=["blur", "noise"], horizontal=True)
     with d2:
-        level = ui.persisted(st.slider, "Blur sigma (pixels) / noise std", key="lat_dn_level", default=1.5,
-                             min_value=0.0, max_value=3.0 if kind == "blur" else 1.0, step=0.1)
+        if kind == "blur":
+            level = ui.persisted(st.slider, "Blur sigma (pixels)", key="lat_dn_sigma", default=1.5,
+                                 min_value=0.0, max_value=3.0, step=0.1)
+        else:
+            level = ui.persisted(st.slider, "Noise standard deviation", key="lat_dn_std", default=0.5,
+                                 min_value=0.0, max_value=1.0, step=0.05)
     dcfg = small(lat.model_config("Autoencoder (convolutional)", dataset, 32, corrupt=kind,
                                   corrupt_level=1.5 if kind == "blur" else 0.5))
     dres = train_model(dcfg)
-    show = digits.X_test[:200]
-    noisy = ae.corrupt(show, kind, level, side=side, seed=lab.seed)
-    clean = ae.reconstruct(dres.model, noisy)
-    ui.show_image(tile(np.vstack([show[:12], noisy[:12], clean[:12]]), 12), scale=3 if side == 28 else 8,
-                  caption="originals / corrupted / denoised")
-    accs = {name: float(np.mean(lat.judge(x, dataset, seed=lab.seed)["labels"] == digits.y_test[:200]))
-            for name, x in (("originals", show), ("corrupted", noisy), ("denoised", clean))}
+
+    @st.cache_data(show_spinner=False, max_entries=64)
+    def denoise_view(key, kind, level, _m):
+        show = digits.X_test[:200]
+        noisy = ae.corrupt(show, kind, level, side=side, seed=lab.seed)
+        clean = ae.reconstruct(_m, noisy)
+        accs = {name: float(np.mean(lat.judge(x, dataset, seed=lab.seed)["labels"] == digits.y_test[:200]))
+                for name, x in (("originals", show), ("corrupted", noisy), ("denoised", clean))}
+        return tile(np.vstack([show[:12], noisy[:12], clean[:12]]), 12), accs
+
+    grid_img, accs = denoise_view((dcfg, dataset, lab.seed), kind, level, dres.model)
+    ui.show_image(grid_img, scale=3 if side == 28 else 8, caption="originals / corrupted / denoised")
     st.caption(f"Trained at {dcfg.corrupt_level:g} ({kind}); the slider corrupts the test digits.")
     ui.show_chart(bars(list(accs), list(accs.values()), x_title="", y_title="forest accuracy",
                        title="Random forest accuracy on 200 test digits", height=260))
