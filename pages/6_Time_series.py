@@ -18,6 +18,7 @@ from annlab.timeseries.experiments import (
     GRID_HIDDEN,
     GRID_LAGS,
     SEEDS,
+    baseline_rows,
     baselines,
     evaluate,
     grid_search,
@@ -25,6 +26,7 @@ from annlab.timeseries.experiments import (
     nmse,
     seed_study,
     summary,
+    verdict,
 )
 from annlab.timeseries.models import TSConfig, build, train_ts
 
@@ -228,14 +230,14 @@ for name, fc in forecasts.items():
             "training s": results[name].extra.get("train_s", math.nan),
         }
     )
-for name, values in base.items():
+for b in baseline_rows(split):
     rows.append(
         {
-            "forecast": f"baseline: {name}",
-            "closed-loop MSE": float(np.mean((truth - values) ** 2)),
-            "closed-loop NMSE": base_nmse[name],
-            "one-step MSE": math.nan,
-            "one-step NMSE": math.nan,
+            "forecast": b["forecast"],
+            "closed-loop MSE": b["iterated_mse"],
+            "closed-loop NMSE": b["iterated_nmse"],
+            "one-step MSE": b["one_step_mse"],
+            "one-step NMSE": b["one_step_nmse"],
             "training s": math.nan,
         }
     )
@@ -255,15 +257,9 @@ cols[-1].metric(
     help="MSE of always predicting the training mean, divided by the continuation's variance.",
 )
 for name, fc in forecasts.items():
-    value = fc.scores["iterated_nmse"]
-    if value >= base_nmse["training mean"]:
-        st.warning(
-            f"The {name} does **not** beat predicting the training mean in closed loop "
-            f"(NMSE {value:.2f} ≥ {base_nmse['training mean']:.2f}): its forecast is no better "
-            "than a flat line."
-        )
-    elif value >= base_nmse["last value"]:
-        st.warning(f"The {name} does not beat repeating the last value (NMSE {value:.2f}).")
+    message = verdict(name, fc.scores["iterated_nmse"], base_nmse)
+    if message:
+        st.warning(message)
 st.dataframe(
     table.style.format("{:.3f}", subset=["closed-loop NMSE", "one-step NMSE"])
     .format("{:.0f}", subset=["closed-loop MSE", "one-step MSE"])

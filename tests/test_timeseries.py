@@ -14,6 +14,7 @@ from annlab.timeseries import charts
 from annlab.timeseries.data import normalise, santafe_split, time_series_folds, windows
 from annlab.timeseries.experiments import (
     DEFAULTS,
+    baseline_rows,
     baselines,
     cross_validate,
     evaluate,
@@ -22,6 +23,7 @@ from annlab.timeseries.experiments import (
     nmse,
     seed_study,
     summary,
+    verdict,
     warm_configs,
 )
 from annlab.timeseries.models import (
@@ -227,6 +229,19 @@ def test_scores_and_baselines():
     assert base["last value"][0] == pytest.approx(float(sp.train_raw[-1]))
     assert 0.9 < nmse(truth, base["training mean"]) < 1.1  # about 1.0, as the issue says
     assert nmse(truth, base["last value"]) > 1.0
+    rows = {r["forecast"]: r for r in baseline_rows(sp)}
+    flat = rows["baseline: training mean"]
+    assert flat["one_step_nmse"] == flat["iterated_nmse"]
+    persistence = np.concatenate([sp.train_raw[-1:], truth[:-1]])
+    assert rows["baseline: last value"]["one_step_mse"] == pytest.approx(mse(truth, persistence))
+
+
+def test_verdict_says_when_the_mean_is_not_beaten():
+    base = {"training mean": 1.0, "last value": 1.3}
+    assert "does **not** beat predicting the training mean" in verdict("MLP", 1.2, base)
+    assert "training mean" in verdict("MLP", float("nan"), base)
+    assert verdict("MLP", 0.25, base) is None
+    assert "last value" in verdict("LSTM", 0.5, {"training mean": 1.0, "last value": 0.4})
 
 
 def test_cross_validation_trains_only_before_each_gap(monkeypatch):

@@ -62,6 +62,37 @@ def baselines(split: SeriesSplit) -> dict[str, np.ndarray]:
             "last value": np.full(n, float(split.train_raw[-1]))}
 
 
+def baseline_rows(split: SeriesSplit) -> list[dict]:
+    """Scores of the baselines, laid out like :class:`Forecast` scores.
+
+    Closed loop, a baseline repeats one number (the training mean, or point 1,000). One step ahead, the
+    "last value" baseline is fed the truth like the models are: it predicts each point by the one before.
+    """
+    truth = split.test_raw
+    previous = np.concatenate([split.train_raw[-1:], truth[:-1]])
+    rows = []
+    for name, closed in baselines(split).items():
+        one = closed if name == "training mean" else previous
+        rows.append({"forecast": f"baseline: {name}", "iterated_mse": mse(truth, closed),
+                     "iterated_nmse": nmse(truth, closed), "one_step_mse": mse(truth, one),
+                     "one_step_nmse": nmse(truth, one)})
+    return rows
+
+
+def verdict(name: str, value: float, baseline_nmse: dict[str, float]) -> str | None:
+    """A sentence when a closed-loop NMSE does not beat a baseline, else None.
+
+    baseline_nmse : NMSE of ``"training mean"`` and ``"last value"`` (see :func:`baselines`)
+    """
+    mean_score = baseline_nmse["training mean"]
+    if not np.isfinite(value) or value >= mean_score:
+        return (f"The {name} does **not** beat predicting the training mean in closed loop (NMSE {value:.2f} "
+                f"vs {mean_score:.2f}): its forecast is no better than a flat line.")
+    if value >= baseline_nmse["last value"]:
+        return f"The {name} does not beat repeating the last value (NMSE {value:.2f})."
+    return None
+
+
 @dataclass
 class Forecast:
     """A trained model's forecasts of the continuation, in original units.
