@@ -44,8 +44,13 @@ def cached_race(cfg, seed):
         if key in memory:
             return memory[key]
     bar = st.progress(0.0, text="Racing the optimizers from the same initial weights ...")
-    result = rc.race(cfg, seed=seed, callback=lambda done, info: bar.progress(
-        min(1.0, info["fraction"]), text=f"Racing: {info['optimizer']} ..."))
+    result = rc.race(
+        cfg,
+        seed=seed,
+        callback=lambda done, info: bar.progress(
+            min(1.0, info["fraction"]), text=f"Racing: {info['optimizer']} ..."
+        ),
+    )
     bar.empty()
     with lock:
         if len(memory) >= 64:
@@ -231,7 +236,7 @@ with tab_race:
         column_config={
             c: st.column_config.NumberColumn(c, format="%.4g")
             for c in table.columns
-            if "MSE" in c or "seconds" in c or c == "lr"
+            if "MSE" in c or c.startswith("s to") or c in ("total s", "lr")
         },
     )
 
@@ -420,7 +425,7 @@ with tab_land:
                     "lr": lr,
                     "steps run": len(p.points) - 1,
                     "final loss": p.losses[-1],
-                    "final position": np.round(p.points[-1], 4).tolist(),
+                    "final position": ", ".join(f"{v:.4g}" for v in p.points[-1]),
                     "status": "diverged" if p.diverged else "ok",
                 }
                 for p, lr in zip(paths, lrs, strict=True)
@@ -428,6 +433,10 @@ with tab_land:
         ),
         hide_index=True,
         width="stretch",
+        column_config={
+            "lr": st.column_config.NumberColumn("lr", format="%.4g"),
+            "final loss": st.column_config.NumberColumn("final loss", format="%.3e"),
+        },
     )
 
     if skey == 0:
@@ -578,6 +587,4 @@ with tab_sel:
             f"{grid.test_mse:.4g}**."
         )
         ui.show_chart(oc.grid_heatmaps(grid.rows))
-        st.dataframe(
-            pd.DataFrame(grid.rows).sort_values("val MSE"), hide_index=True, width="stretch"
-        )
+        st.dataframe(pd.DataFrame(grid.rows).sort_values("val MSE"), hide_index=True, width="stretch")

@@ -12,9 +12,20 @@ from PIL import Image
 
 from annlab.charts import OKABE_ITO
 from annlab.charts import heatmap as _heatmap
-from annlab.optim import OPTIMIZERS
 
 MAX_POINTS = 150
+# Okabe-Ito colours, one per optimizer, the same in every chart (no yellow: it vanishes on the grey map).
+OPTIMIZER_COLOURS = {
+    "GD (full batch)": "#0072B2",
+    "SGD (mini-batch)": "#56B4E9",
+    "Momentum": "#009E73",
+    "Nesterov": "#CC79A7",
+    "Adagrad": "#882255",
+    "RMSProp": "#E69F00",
+    "Adam": "#D55E00",
+    "Adadelta": "#999999",
+    "L-BFGS": "#000000",
+}
 
 
 def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
@@ -28,10 +39,8 @@ def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
 def _colors(names) -> alt.Scale:
     """One fixed colour per optimizer (its place in OPTIMIZERS), the same in every chart."""
     names = list(dict.fromkeys(names))
-    order = list(OPTIMIZERS)
-    palette = OKABE_ITO + ["#888888", "#5B3A29"]
     return alt.Scale(
-        domain=names, range=[palette[order.index(n) if n in order else i] for i, n in enumerate(names)]
+        domain=names, range=[OPTIMIZER_COLOURS.get(n, OKABE_ITO[i % 8]) for i, n in enumerate(names)]
     )
 
 
@@ -100,7 +109,7 @@ def fit_1d(
     y_train: np.ndarray,
     *,
     height: int = 300,
-    width: int = 760,
+    width: int = 700,
 ) -> alt.VConcatChart:
     """The fitted curves (one per optimizer in ``preds``) against the truth, with the residuals below.
 
@@ -268,7 +277,9 @@ def contour_paths(
     if minimum is not None:
         layers.append(
             alt.Chart(pd.DataFrame({"x": [minimum[0]], "y": [minimum[1]]}))
-            .mark_point(shape="cross", size=300, color="#D55E00", filled=True)
+            .mark_point(
+                shape="cross", size=300, color="#FFFFFF", stroke="#000000", strokeWidth=1.5, filled=True
+            )
             .encode(x="x:Q", y="y:Q")
         )
     return alt.layer(*layers).properties(height=height, title=title)

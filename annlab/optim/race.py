@@ -324,21 +324,21 @@ class RaceResult:
     extra: dict = field(default_factory=dict)
 
     def table(self) -> list[dict]:
-        """One row per optimizer: final losses, best epoch, time to the threshold, status."""
+        """One row per optimizer: final train / validation / test MSE, the epoch of the lowest validation
+        MSE, epochs and seconds until the validation MSE first reaches the threshold, total seconds."""
         rows = []
         for r in self.runs:
             rows.append(
                 {
                     "optimizer": r.name,
                     "lr": r.lr,
-                    "final train MSE": r.final_train,
-                    "final val MSE": r.final_val,
+                    "train MSE": r.final_train,
+                    "val MSE": r.final_val,
                     "test MSE": r.test,
-                    "best epoch (val)": r.best_epoch,
-                    "best val MSE": r.best_val,
+                    "best epoch": r.best_epoch,
                     f"epochs to val ≤ {self.config.threshold:g}": r.threshold_epoch,
-                    f"seconds to val ≤ {self.config.threshold:g}": r.threshold_seconds,
-                    "total seconds": float(r.seconds[-1]),
+                    f"s to val ≤ {self.config.threshold:g}": r.threshold_seconds,
+                    "total s": float(r.seconds[-1]),
                     "status": "diverged" if r.diverged else "ok",
                 }
             )
