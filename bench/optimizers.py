@@ -29,10 +29,13 @@ def main() -> dict:
     gd = ls.measured_iterations(100, "GD (full batch)", ls.optimal_gd_lr(100))
     lr_star, beta_star = ls.polyak(100)
     star = ls.measured_iterations(100, "Momentum", lr_star, beta_star)
+    star_rate = ls.measured_rate(100, "Momentum", lr_star, beta_star)
     betas = sorted(set(np.round(np.arange(0.60, 0.80, 0.0025), 4)) | {round(beta_star, 6)})
     scan = ls.beta_scan(100, betas)
     pairs = zip(scan["measured"], scan["beta"], strict=True)
     best, best_beta = min((m, b) for m, b in pairs if m is not None)
+    print(f"kappa=100: Polyak measured rate {star_rate:.4f} -> {ls.iterations_from_rate(star_rate):.0f} "
+          "iterations (theory 69)", flush=True)
     print(f"kappa=100: GD {gd} (theory 691); Polyak beta*={beta_star:.4f}: measured {star}, rate theory 69; "
           f"best over the beta scan: {best} at beta={best_beta}", flush=True)
 
@@ -43,17 +46,19 @@ def main() -> dict:
     cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam"),
                         layers=2, units=50, num_epochs=1000)
     rc.race(rc.RaceConfig(optimizers=("Adam",), num_epochs=20))   # warm-up (imports, allocator)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = rc.race(cfg, seed=0)
     race_s = time.perf_counter() - t0
+    print(f"race: {race_s:.2f} s wall, {time.process_time() - c0:.2f} s CPU of this process", flush=True)
     for r in res.runs:
         print(f"race {r.name:16s} {r.seconds[-1]:.2f} s  final val {r.final_val:.4f}", flush=True)
 
     gcfg = rc.GridConfig()
     assert gcfg.size == 54
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     grid = rc.model_selection(gcfg, seed=0)
     grid_s = time.perf_counter() - t0
+    print(f"grid: {grid_s:.2f} s wall, {time.process_time() - c0:.2f} s CPU of this process", flush=True)
     print(f"grid: best {grid.best}, test MSE {grid.test_mse:.4f}", flush=True)
     return {"kappa100_gd_iters": gd, "kappa100_momentum_iters": best, "adam_bump_max_theta": theta,
             "race_s": round(race_s, 3), "grid_s": round(grid_s, 3)}

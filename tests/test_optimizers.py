@@ -145,6 +145,14 @@ def test_polyak_double_root_takes_longer_than_the_rate_says():
     assert 69 < measured < 2 * 69   # k * rho^k, not rho^k: the documented 93 from (-1, 1)
 
 
+def test_measured_rates_match_theory():
+    lr_star, beta_star = ls.polyak(100)
+    rho = ls.measured_rate(100, "Momentum", lr_star, beta_star)
+    assert abs(ls.iterations_from_rate(rho) - 69) <= 0.10 * 69   # 70: the rate is Polyak's, not the count
+    gd = ls.measured_rate(100, "GD (full batch)", ls.optimal_gd_lr(100))
+    assert math.isclose(gd, 99 / 101, rel_tol=1e-6)
+
+
 def test_beta_scan_agrees_with_single_runs():
     betas = (0.0, 0.5, 0.8)
     scan = ls.beta_scan(100, betas)

@@ -15,7 +15,9 @@ minimum relative to the start, Euclidean norm, tol = 1e-6, start (−1, 1), floa
   At exactly that tuning the two roots of each eigen-direction's recurrence coincide, the error is
   (1 + c·k)·ρ^k rather than ρ^k, and the measured count from (−1, 1) is 93. A slightly larger β
   (lr = 2(1+β)/(L+μ), which equals Polyak's lr at his β) keeps the rate close to ρ without the
-  double root: scanning β gives a measured best in the low 70s (see :func:`beta_scan`).
+  double root: scanning β gives a measured best of 74 (β ≈ 0.695, see :func:`beta_scan`). The rate
+  itself matches: measured from the tail of a run (:func:`measured_rate`) it is 0.820 against 0.818,
+  i.e. 70 iterations against the theoretical 69.
 
 References: Polyak (1964), "Some methods of speeding up the convergence of iteration methods";
 Nocedal & Wright, *Numerical Optimization* (2006), §3.3; Goh (2017), "Why momentum really works",
@@ -366,6 +368,31 @@ def measured_iterations(
         if n <= tol * d0:
             return k
     return None
+
+
+def measured_rate(
+    kappa: float, name: str, lr: float, beta: float = 0.0, start=(-1.0, 1.0), num_iter: int = 600
+) -> float:
+    """The convergence factor per iteration measured from the tail of a ``torch.optim`` run.
+
+    ``ρ̂ = (‖x_K‖ / ‖x_{K/2}‖)^(2/K)`` with K = ``num_iter``: the start-up transient (e.g. the factor k
+    of a double root) no longer matters, so ρ̂ is directly comparable with the theoretical rate.
+    """
+    surf = Surface("Quadratic (ill-conditioned)", kappa=kappa)
+    x = torch.tensor(np.asarray(start, float), dtype=torch.float64, requires_grad=True)
+    kwargs = {"momentum": beta} if name in MOMENTUM_NAMES else {}
+    opt = make_optimizer(name, [x], lr, **kwargs)
+    half = num_iter // 2
+    norms = {}
+    for k in range(1, num_iter + 1):
+        opt.zero_grad()
+        surf(x).backward()
+        opt.step()
+        if k in (half, num_iter):
+            norms[k] = float(x.detach().norm())
+    if not all(math.isfinite(v) and v > 0 for v in norms.values()):
+        return math.nan
+    return (norms[num_iter] / norms[half]) ** (1.0 / (num_iter - half))
 
 
 def beta_scan(kappa: float, betas, *, start=(-1.0, 1.0), tol: float = 1e-6, max_iter: int = 5000) -> dict:
