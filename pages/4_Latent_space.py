@@ -229,6 +229,27 @@ with tab_samp:
         with g2:
             ui.show_chart(bars(range(10), verdict["histogram"], x_title="class the forest sees",
                                y_title="confident samples", title="Class histogram", height=200))
+    if not gres.diverged:
+        st.markdown(f"**Slide between two {gan_arch} samples** (spherical path between two prior draws)")
+        q1, q2, q3 = st.columns([1, 1, 2])
+        with q1:
+            seed_a = ui.persisted(st.number_input, "First draw #", key="lat_gan_a", default=1, min_value=0,
+                                  max_value=9999, step=1)
+        with q2:
+            seed_b = ui.persisted(st.number_input, "Second draw #", key="lat_gan_b", default=2, min_value=0,
+                                  max_value=9999, step=1)
+        with q3:
+            gt = ui.persisted(st.slider, "Position along the path", key="lat_gan_t", default=0.5,
+                              min_value=0.0, max_value=1.0, step=0.05)
+        ga, gb = gan_mod.sample_z(gcfg, 1, int(seed_a))[0], gan_mod.sample_z(gcfg, 1, int(seed_b))[0]
+        gpath = np.vstack([lat.interpolate(ga, gb, 9, "spherical"), lat.slerp(ga, gb, gt)[None]])
+        gimgs = gan_mod.generate(gres.model, gpath)
+        r1, r2 = st.columns([3, 1])
+        with r1:
+            ui.show_image(tile(gimgs[:9], 9), caption="from the first draw to the second",
+                          scale=3 if side == 28 else 8)
+        with r2:
+            ui.show_image(gimgs[9].reshape(side, side), caption=f"GAN at {gt:.2f}", scale=5)
     with st.expander("GAN losses during training"):
         h = pd.DataFrame(gres.history)
         if len(h):

@@ -109,7 +109,8 @@ def test_training_does_not_touch_the_global_rng():
 
 def test_diverging_run_stops_with_a_message():
     X = np.random.default_rng(0).random((64, 4)).astype(np.float32) * 1e3
-    cfg = ae.AEConfig(input_dim=4, latent_dim=1, hidden=(8,), loss="mse", bounded=False, lr=1e6, num_epochs=30)
+    cfg = ae.AEConfig(input_dim=4, latent_dim=1, hidden=(8,), loss="mse", bounded=False, lr=1e6,
+                      num_epochs=30)
     r = ae.train_autoencoder(cfg, X)
     assert r.diverged and "diverged" in r.diverged and len(r.history) < 30
 
@@ -141,7 +142,7 @@ def test_gan_shapes_losses_and_tiny_training(arch):
                             batch_size=16)
     model = gan_mod.build_gan(cfg)
     z = torch.randn(6, 4, generator=generator(0))
-    x = model.generate(z)
+    x = model.generate(z).detach()
     assert x.shape == (6, 64) and float(x.min()) >= 0 and float(x.max()) <= 1
     assert model.discriminate(x).shape == (6,)
     terms = gan_mod.gan_losses(model, torch.rand(6, 64, generator=generator(1)), z)
