@@ -114,7 +114,7 @@ def as_image(x: np.ndarray, side: int) -> np.ndarray:
     return np.clip((np.asarray(x, float).reshape(side, side) + 1) / 2, 0, 1)
 
 
-def attractor_name(which: int, inverse: bool, states_moved: bool, iters: int) -> str:
+def attractor_name(which: int, inverse: bool, iters: int) -> str:
     if iters < 0:
         return "**not converged**: the state was still changing at the last iteration (add iterations)."
     if which < 0:
@@ -430,11 +430,8 @@ if drawn is not None:
             )
         with i2:
             ui.show_chart(hch.energy_step(energy, k))
-        st.markdown(
-            "It settled into "
-            + attractor_name(which, inverse, last > 0, iters)
-            + (f" ({iters} iterations)" if iters >= 0 else "")
-        )
+        after = f" It stopped changing after {iters} iteration(s)." if iters >= 0 else ""
+        st.markdown("It settled into " + attractor_name(which, inverse, iters) + after)
 
 # ------------------------------------------------------------------------------------ 3. capacity
 st.header("3. Capacity: how many memories fit?")

@@ -214,3 +214,21 @@ def test_capacity_sweep_shows_the_cliff_and_matches_a_slow_reference():
                 hits += list(tr.converged & np.all(tr.final == X[t, :P], axis=1))
             got = df[(df.rule == rule) & (df.flip == 0.1) & (df.P == P)]["recall"].item()
             assert got == pytest.approx(np.mean(hits), abs=1e-6)
+
+
+def test_charts_build_for_two_and_three_neurons():
+    from annlab.hopfield import charts as hch
+
+    for T in (TWO, THREE):
+        W, b = hc.store(T, "newhop")
+        cfg = hc.HopfieldConfig("newhop", max_iter=100)
+        tr = hc.run(W, b, hc.random_starts(20, T.shape[1], 0), cfg)
+        labels = hc.label_states(tr.final, tr.converged, T, W, b, cfg)
+        chart = hch.trajectories_2d(tr, labels, T) if T.shape[1] == 2 else hch.trajectories_3d(tr, labels, T)
+        spec = chart.to_dict()
+        assert len(spec["layer"]) >= 4
+        assert hch.energy_lines(tr, labels).to_dict()["mark"]["type"] == "line"
+    # The 3-D view is right-handed with a3 pointing up the screen.
+    proj = hch._project(np.eye(3), 30, 20)
+    assert proj[2, 1] > 0.9 and proj[0, 0] > 0.5
+    assert np.allclose(np.cross(proj[:, 0], proj[:, 1]), proj[:, 2])

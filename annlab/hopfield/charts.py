@@ -15,6 +15,7 @@ LABEL_COLOURS = {
     "unstable equilibrium": "#CC79A7",
     "not converged": "#000000",
 }
+_LEGEND = alt.Legend(orient="bottom", columns=2)
 _label_scale = alt.Scale(domain=list(LABELS), range=[LABEL_COLOURS[k] for k in LABELS])
 
 
@@ -60,7 +61,7 @@ def trajectories_2d(
     targets : ndarray of shape (P, 2)
     """
     df = _paths(tr, labels, max_paths)
-    scale = alt.Scale(domain=[-1.15, 1.15], nice=False)
+    scale = alt.Scale(domain=[-1.3, 1.3], nice=False)
     enc = {
         "x": alt.X("x1:Q", title="neuron 1 (a1)", scale=scale),
         "y": alt.Y("x2:Q", title="neuron 2 (a2)", scale=scale),
@@ -72,7 +73,7 @@ def trajectories_2d(
             **enc,
             detail="start:N",
             order="iteration:Q",
-            color=alt.Color("label:N", scale=_label_scale, title="ended as"),
+            color=alt.Color("label:N", scale=_label_scale, title="ended as", legend=_LEGEND),
             tooltip=["from", "to", "label", "iteration"],
         )
     )
@@ -81,19 +82,24 @@ def trajectories_2d(
         .mark_circle(size=35, opacity=0.8)
         .encode(
             **enc,
-            color=alt.Color("label:N", scale=_label_scale, title="ended as"),
+            color=alt.Color("label:N", scale=_label_scale, title="ended as", legend=_LEGEND),
             tooltip=["from", "to", "label"],
         )
     )
     tg = pd.DataFrame(
-        {"x1": targets[:, 0], "x2": targets[:, 1], "what": "target", "name": [fmt_state(t) for t in targets]}
+        {"x1": targets[:, 0], "x2": targets[:, 1], "name": [fmt_state(t) for t in targets],
+         "ty": targets[:, 1] + 0.17 * np.sign(targets[:, 1])}  # the name just outside its square
     )
     marks = (
         alt.Chart(tg)
         .mark_point(shape="square", size=600, filled=False, strokeWidth=3, color="#009E73")
         .encode(**enc, tooltip=["name"])
     )
-    text = alt.Chart(tg).mark_text(dy=-22, color="#009E73", fontWeight="bold").encode(**enc, text="name")
+    text = (
+        alt.Chart(tg)
+        .mark_text(color="#009E73", fontWeight="bold")
+        .encode(x=enc["x"], y=alt.Y("ty:Q", scale=scale), text="name")
+    )
     return (lines + starts + marks + text).properties(title=title, width=size, height=size)
 
 
@@ -102,8 +108,8 @@ def _project(P: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
     depth as a third column (larger = nearer)."""
     a, e = np.radians(azimuth), np.radians(elevation)
     right = np.array([np.cos(a), np.sin(a), 0.0])
-    toward = np.array([-np.sin(a) * np.cos(e), np.cos(a) * np.cos(e), np.sin(e)])
-    up = np.cross(toward, right)
+    toward = np.array([np.sin(a) * np.cos(e), -np.cos(a) * np.cos(e), np.sin(e)])  # origin -> camera
+    up = np.cross(toward, right)  # right x up = toward: a right-handed view, a3 pointing up
     P = np.asarray(P, float)
     return np.stack([P @ right, P @ up, P @ toward], axis=1)
 
@@ -116,7 +122,7 @@ def trajectories_3d(
     azimuth: float = 30.0,
     elevation: float = 20.0,
     max_paths: int = 200,
-    title: str = "Trajectories in the cube",
+    title: str = "Trajectories in the cube (corners named [a1, a2, a3])",
     size: int = 480,
 ) -> alt.LayerChart:
     """A 3-neuron network's paths inside the cube [-1, 1]^3, seen from (``azimuth``, ``elevation``).
@@ -153,7 +159,7 @@ def trajectories_3d(
             **enc,
             detail="start:N",
             order="iteration:Q",
-            color=alt.Color("label:N", scale=_label_scale, title="ended as"),
+            color=alt.Color("label:N", scale=_label_scale, title="ended as", legend=_LEGEND),
             tooltip=["from", "to", "label"],
         )
     )
@@ -162,7 +168,7 @@ def trajectories_3d(
         .mark_circle(size=30)
         .encode(
             **enc,
-            color=alt.Color("label:N", scale=_label_scale, title="ended as"),
+            color=alt.Color("label:N", scale=_label_scale, title="ended as", legend=_LEGEND),
             tooltip=["from", "to", "label"],
         )
     )
@@ -195,7 +201,7 @@ def energy_lines(
             x=alt.X("iteration:Q", title="iteration"),
             y=alt.Y("energy:Q", title="energy E(a)", scale=alt.Scale(zero=False)),
             detail="start:N",
-            color=alt.Color("label:N", scale=_label_scale, title="ended as"),
+            color=alt.Color("label:N", scale=_label_scale, title="ended as", legend=_LEGEND),
             tooltip=["from", "to", "label", "iteration", alt.Tooltip("energy:Q", format=".3f")],
         )
     )
