@@ -75,28 +75,28 @@ def small_charts(args: tuple, azimuth: int, elevation: int):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def digit_network(source: str, side: int, rule: str):
-    P = np.array(hd.prototypes(source, side))
+def digit_network(source: str, side: int, rule: str, digits: tuple):
+    P = np.array(hd.prototypes(source, side))[list(digits)]
     W, b = hc.store(P, rule)
     return P, W, b
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def digit_recall(source, side, rule, dynamics, max_iter, gauss, flip, seed):
-    P, W, b = digit_network(source, side, rule)
+def digit_recall(source, side, rule, digits, dynamics, max_iter, gauss, flip, seed):
+    P, W, b = digit_network(source, side, rule, digits)
     return hd.recall(
         W, b, P, hc.HopfieldConfig(rule, dynamics, max_iter, seed), gauss=gauss, flip=flip, seed=seed
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def drawing_retrieval(pattern: np.ndarray, source, side, rule, dynamics, max_iter, seed):
-    P, W, b = digit_network(source, side, rule)
+def drawing_retrieval(pattern: np.ndarray, source, side, rule, digits, dynamics, max_iter, seed):
+    P, W, b = digit_network(source, side, rule, digits)
     states, energy, iters = hd.retrieve_drawing(
         W, b, pattern, hc.HopfieldConfig(rule, dynamics, max_iter, seed)
     )
     which, inverse = hd.identify(states[-1:], P)
-    return states, energy, iters, int(which[0]), bool(inverse[0])
+    return states, energy, iters, (digits[which[0]] if which[0] >= 0 else -1), bool(inverse[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -119,7 +119,7 @@ def attractor_name(which: int, inverse: bool, iters: int) -> str:
         return "**not converged**: the state was still changing at the last iteration (add iterations)."
     if which < 0:
         return (
-            "a **spurious state**: a stable valley of the energy that is none of the ten stored digits "
+            "a **spurious state**: a stable valley of the energy that is none of the stored digits "
             "(often a blend of several of them)."
         )
     if inverse:
@@ -205,8 +205,16 @@ if targets is not None:
     if targets.shape[1] > 10:
         st.warning("Keep own targets to at most 10 neurons here; the digits below show big networks.")
     else:
-        args = (tuple(map(tuple, targets)), rule, dynamics, max_iter, starts_kind, n_random, tuple(point),
-                lab.seed)
+        args = (
+            tuple(map(tuple, targets)),
+            rule,
+            dynamics,
+            max_iter,
+            starts_kind,
+            n_random,
+            tuple(point),
+            lab.seed,
+        )
         W, b, tr, labels, table, corners = small_network(*args)
         n = targets.shape[1]
         left, right = st.columns(2)
@@ -297,6 +305,14 @@ with d1:
         "N = side x side neurons.",
     )
     side = 8 if source == "digits8" else side
+    digits = ui.persisted(
+        st.multiselect,
+        "Digits to store",
+        key="hop_digits",
+        default=list(range(10)),
+        options=list(range(10)),
+        help="Fewer digits, fewer overlaps: Hebb's rule copes with two or three digits, not with ten.",
+    )
 with d2:
     drule = ui.persisted(
         st.selectbox,
@@ -337,14 +353,20 @@ with d3:
         step=0.01,
     )
 
-P, Wd, bd = digit_network(source, side, drule)
-rec = digit_recall(source, side, drule, ddyn, diter, noise, flip, lab.seed)
+if not digits:
+    st.warning("Choose at least one digit to store.")
+    digits = [0]
+digits = tuple(sorted(digits))
+P, Wd, bd = digit_network(source, side, drule, digits)
+rec = digit_recall(source, side, drule, digits, ddyn, diter, noise, flip, lab.seed)
 outcomes = [
-    hd.outcome(k, int(w), bool(i)) for k, (w, i) in enumerate(zip(rec.which, rec.inverse, strict=True))
+    hd.outcome(d, digits[w] if w >= 0 else -1, bool(i))
+    for d, w, i in zip(digits, rec.which, rec.inverse, strict=True)
 ]
+n_dig = len(digits)
 st.markdown(
-    f"**{int(rec.correct.sum())} of 10 digits retrieved** with {RULE_LABEL(drule)} "
-    f"(N = {side * side} neurons, 10 patterns, load {10 / (side * side):.3f})."
+    f"**{int(rec.correct.sum())} of {n_dig} digits retrieved** with {RULE_LABEL(drule)} "
+    f"(N = {side * side} neurons, {n_dig} patterns, load P/N = {n_dig / (side * side):.3f})."
 )
 grid = np.concatenate(
     [
@@ -358,14 +380,15 @@ with g1:
     ui.show_image(
         grid,
         caption="Top: stored digit.  Middle: noisy input.  Bottom: where the network settled.",
-        scale=max(1, 720 // (10 * (side + 1))),
+        scale=max(1, 720 // (max(n_dig, 4) * (side + 1))),
     )
 with g2:
-    st.dataframe(pd.DataFrame({"digit": range(10), "result": outcomes}), hide_index=True, height=390)
+    st.dataframe(pd.DataFrame({"digit": digits, "result": outcomes}), hide_index=True)
 if drule == "hebbian" and rec.correct.mean() < 0.5:
     st.info(
-        "Hebb's rule adds the ten digits' outer products; the digits share many pixels, so their valleys "
-        "merge into a few blended (spurious) states. The pseudo-inverse removes these overlaps first."
+        "Hebb's rule adds the digits' outer products; the digits share many pixels, so their valleys "
+        "merge into a few blended (spurious) states. The pseudo-inverse removes these overlaps first; "
+        "or store fewer digits."
     )
 
 with st.expander("Sweep: retrieval accuracy against noise for every rule", expanded=True):
@@ -382,23 +405,23 @@ with st.expander("Sweep: retrieval accuracy against noise for every rule", expan
         levels = np.linspace(0, 0.5, 11) if kind == "flip" else np.linspace(0, 2.0, 11)
         with st.spinner("Corrupting and recalling the digits at 11 noise levels for 4 rules..."):
             st.session_state["hop_sweep_result"] = (
-                (source, side, ddyn, diter, kind),
+                (source, side, ddyn, diter, kind, digits),
                 hd.noise_sweep(
                     P, hc.RULES, levels, kind=kind, dynamics=ddyn, max_iter=diter, repeats=reps, seed=lab.seed
                 ),
             )
     saved = st.session_state.get("hop_sweep_result")
     if saved is not None:
-        (s_src, s_side, s_dyn, s_iter, s_kind), df = saved
+        (s_src, s_side, s_dyn, s_iter, s_kind, s_digits), df = saved
         with s2:
             ui.show_chart(hch.noise_sweep_chart(df, kind=s_kind))
             st.caption(
-                f"{hd.SOURCES[s_src]}, {s_side}x{s_side}, {s_dyn} updates, up to {s_iter} iterations, "
-                f"{reps} noisy copies of each digit per level."
+                f"{hd.SOURCES[s_src]}, {s_side}x{s_side}, digits {', '.join(map(str, s_digits))}, "
+                f"{s_dyn} updates, up to {s_iter} iterations, {reps} noisy copies of each digit per level."
             )
     else:
         s2.caption(
-            "Press the button: each rule stores the ten digits, then recalls noisy copies at 11 levels."
+            "Press the button: each rule stores the chosen digits, then recalls noisy copies at 11 levels."
         )
 
 st.subheader("Draw a digit: which valley does it fall into?")
@@ -407,7 +430,9 @@ with k1:
     drawn = ui.draw_digit("hop_canvas", side=side, page="Hopfield")
 if drawn is not None:
     x0 = hd.binarise(drawn)
-    states, energy, iters, which, inverse = drawing_retrieval(x0, source, side, drule, ddyn, diter, lab.seed)
+    states, energy, iters, which, inverse = drawing_retrieval(
+        x0, source, side, drule, digits, ddyn, diter, lab.seed
+    )
     last = len(states) - 1
     with k2:
         if last > 0:

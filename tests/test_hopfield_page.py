@@ -83,3 +83,13 @@ def test_sweep_button_draws_the_accuracy_chart(app):
     app.button(key="hop_sweep_btn").click().run()
     assert not app.exception
     assert len(app.get("vega_lite_chart")) == before + 1
+
+
+def test_fewer_digits_rescue_hebb(app):
+    app.selectbox(key="hop_drule").set_value("hebbian").run()
+    app.multiselect(key="hop_digits").set_value([0, 1]).run()
+    assert not app.exception
+    line = next(t for t in _texts(app) if "digits retrieved" in t)
+    assert line.startswith("**2 of 2 digits retrieved**")
+    app.multiselect(key="hop_digits").set_value(list(range(10))).run()
+    app.selectbox(key="hop_drule").set_value("pseudoinverse").run()
