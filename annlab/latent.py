@@ -54,7 +54,7 @@ def model_config(model: str, dataset: str = "mnist", latent_dim: int = DEFAULT_L
     kw = dict(MODELS[model], input_dim=dim, latent_dim=latent_dim, loss=loss, hidden=hidden,
               num_epochs=epochs)
     if kw["arch"] == "conv":
-        kw.update(num_epochs=max(10, epochs // 2), hidden=(128,))
+        kw.update(num_epochs=max(10, epochs // 3), hidden=(128,))
     kw.update(overrides)
     return ae.AEConfig(**kw)
 
@@ -64,7 +64,7 @@ def gan_config(arch: str = "dense", dataset: str = "mnist", latent_dim: int = 32
     dim = 784 if dataset == "mnist" else 64
     kw = dict(arch=arch, input_dim=dim, latent_dim=latent_dim,
               hidden=(256, 512) if dataset == "mnist" else (128, 256),
-              num_epochs=(40 if arch == "dense" else 15) if dataset == "mnist" else 120)
+              batch_size=32, num_epochs=(30 if arch == "dense" else 10) if dataset == "mnist" else 100)
     kw.update(overrides)
     return gan_mod.GANConfig(**kw)
 
