@@ -234,6 +234,8 @@ if targets is not None:
                 )
         with right:
             ui.show_chart(energy_chart)
+            if len(tr.final) > 300:
+                st.caption(f"The charts draw the first 300 of {len(tr.final)} starts; the table counts all.")
             if corners is not None:
                 names = ", ".join(hc.fmt_state(c) for c in corners) or "none"
                 st.markdown(f"**Stable corners of the cube** ({len(corners)} of {2**n}): {names}")
@@ -276,10 +278,32 @@ if targets is not None:
             )
         for note in notes:
             st.markdown("- " + note)
-        if rule == "hebbian" and len(targets) >= n:
-            st.warning(
-                f"{len(targets)} targets in {n} neurons is far beyond what Hebb's rule can hold "
-                "(about 0.14 per neuron): expect targets that are not attractors."
+        if corners is not None:
+            lost = [t for t in targets if not np.any(np.all(corners == t, axis=1))]
+            if lost:
+                st.warning(
+                    f"Not every target is an attractor with {RULE_LABEL(rule)}: "
+                    f"{', '.join(hc.fmt_state(t) for t in lost)} is not a stable state, so the network "
+                    f"cannot recall it. {len(targets)} targets in {n} neurons is more than the rule can "
+                    "hold (Hebb: about 0.14 patterns per neuron); try the pseudo-inverse or newhop."
+                )
+        with st.expander("The four storage rules, one line each"):
+            st.markdown(
+                r"""
+- **Hebbian**: $W = \frac{1}{N}\sum_p x_p x_p^\top$ with $W_{ii} = 0$. Simple and local, but patterns
+  that overlap interfere; it holds about $0.138\,N$ random patterns.
+- **Pseudo-inverse (projection)**: $W = X^{+}X$ projects onto the span of the targets, so every linearly
+  independent target is a fixed point, however correlated; not local (needs all patterns at once).
+- **Storkey**: $\Delta W_{ij} = \frac{1}{N}(x_i x_j - x_i h_{ji} - h_{ij} x_j)$ with the local field
+  $h_{ij} = \sum_{k \ne i,j} W_{ik} x_k$: local and incremental, and holds more than Hebb.
+- **newhop** (Li, Michel & Porod; MATLAB): split space into the span $T^{+}$ of the differences to the last
+  target and its complement $T^{-}$, set $T_\tau = T^{+} - \tau T^{-}$ ($\tau = 10$),
+  $W = e^{h T_\tau}$ ($h = 0.15$) and a bias $b$; run $a(k+1) = \mathrm{satlins}(W a(k) + b)$. Inside the span
+  states grow by $e^{0.15}$ per step until they hit a face of the cube; off the span they shrink.
+
+Energy: $E(a) = -\tfrac12 a^\top W a - b^\top a$. One neuron flipping to agree with its field can only
+lower it, so asynchronous updates always settle; synchronous ones may oscillate.
+"""
             )
 
 # ------------------------------------------------------------------------------------ 2. digits

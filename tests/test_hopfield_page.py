@@ -41,6 +41,7 @@ def test_rule_changes_the_attractors(app):
     # Hebb cannot hold [1, -1] next to [1, 1] and [-1, -1]: only two corners are stable now.
     assert any("Stable corners" in t and "(2 of 4)" in t for t in _texts(app))
     assert "inverse of a target" not in set(table["label"])
+    assert any("[1, -1] is not a stable state" in w.value for w in app.warning)
     app.selectbox(key="hop_rule").set_value("newhop").run()
 
 
