@@ -8,7 +8,7 @@ import streamlit as st
 from sklearn.manifold import TSNE
 
 from annlab import ui
-from annlab.charts import lines, scatter
+from annlab.charts import lines
 from annlab.images import tile
 from annlab.wikiart import charts as art_charts
 from annlab.wikiart.data import (
@@ -48,18 +48,20 @@ lab = ui.page(
 
 # ----------------------------------------------------------------------------------------------- data
 real = wikiart_dir() is not None
-side = ui.persisted(st.selectbox, "Image side (pixels)", key="art_side", default=32,
-                    options=[32, 64, 128] if real else [32, 48],
-                    help="Every picture is centre-cropped to a square and resized to this side. Larger "
-                         "sides show more brushwork but train more slowly.")
-
-
+d1, d2, _ = st.columns(3)
+with d1:
+    side = ui.persisted(st.selectbox, "Image side (pixels)", key="art_side", default=32,
+                        options=[32, 64, 128] if real else [32, 48],
+                        help="Every picture is centre-cropped to a square and resized to this side. Larger "
+                             "sides show more brushwork but train more slowly.")
 per_style = DEFAULT_MAX_PER_CLASS
 if real:
-    per_style = ui.persisted(st.selectbox, "Pictures per style (at most)", key="art_per_style",
-                             default=DEFAULT_MAX_PER_CLASS, options=[100, 300, 1000, 3000, 0],
-                             format_func=lambda v: "all" if v == 0 else str(v),
-                             help="A seeded random choice per style; fewer pictures load and train faster.")
+    with d2:
+        per_style = ui.persisted(st.selectbox, "Pictures per style (at most)", key="art_per_style",
+                                 default=DEFAULT_MAX_PER_CLASS, options=[100, 300, 1000, 3000, 0],
+                                 format_func=lambda v: "all" if v == 0 else str(v),
+                                 help="A seeded random choice per style; fewer pictures load and train "
+                                      "faster.")
 
 
 @st.cache_resource(show_spinner="Loading pictures (the first time this can take minutes) ...", max_entries=4)
@@ -180,9 +182,9 @@ with tab_cnn:
                   f"{test['balanced_acc'] - test['majority_balanced']:+.1%} vs baseline",
                   help="The mean of the recalls of the styles: every style counts the same.")
         m3.metric("Macro-F1", f"{test['macro_f1']:.3f}")
-        m4.metric("Baseline: always the largest style", f"{test['majority_baseline']:.1%}",
-                  help=f"Accuracy of answering '{classes[int(np.argmax(train_counts))]}' for every "
-                       f"picture; its balanced accuracy is {test['majority_balanced']:.1%}.")
+        m4.metric("Largest-style baseline", f"{test['majority_baseline']:.1%}",
+                  help=f"Accuracy of always answering '{classes[int(np.argmax(train_counts))]}', the "
+                       f"largest style; its balanced accuracy is {test['majority_balanced']:.1%}.")
         st.caption(f"Remedies: **{cfg.remedy}**. Kept epoch {result.extra.get('best_epoch')} of "
                    f"{len(result.history)} (best validation balanced accuracy). Mean recall of the three "
                    f"smallest styles: {np.mean([test['recall'][i] for i in smallest3]):.1%}.")
@@ -191,17 +193,20 @@ with tab_cnn:
             df = art_charts.history_long(result.history, {"loss": "training loss",
                                                           "val_loss": "validation loss"})
             ui.show_chart(lines(df, x="epoch", y="value", color="curve", title="Loss",
-                                x_title="epoch", y_title="cross-entropy" if not focal else "loss",
+                                x_title="epoch", y_title="loss (per picture)",
                                 height=260))
+        with g2:
             df = art_charts.history_long(result.history, {"acc": "training accuracy",
                                                           "val_acc": "validation accuracy",
                                                           "val_bal_acc": "validation balanced accuracy"})
             ui.show_chart(lines(df, x="epoch", y="value", color="curve", title="Accuracy",
                                 x_title="epoch", y_title="share correct", height=260))
-        with g2:
+        g3, g4 = st.columns([3, 2])
+        with g3:
             ui.show_chart(art_charts.confusion(test["confusion"], classes))
-        ui.show_chart(art_charts.recall_by_style({cfg.remedy: test["recall"]}, classes, train_counts,
-                                                 height=300))
+        with g4:
+            ui.show_chart(art_charts.recall_by_style({cfg.remedy: test["recall"]}, classes, train_counts,
+                                                     height=420))
 
 # ----------------------------------------------------------------------------------------------- run table
 with tab_runs:
@@ -223,11 +228,11 @@ with tab_runs:
                          "epochs": len(r.history), "diverged": bool(r.diverged)})
             recalls[name] = t["recall"]
         if rows:
-            base_row = {"remedy": "baseline: always the largest style",
+            base_row = {"remedy": "always the largest style",
                         "accuracy": test["majority_baseline"] if test else np.nan,
                         "balanced accuracy": test["majority_balanced"] if test else np.nan,
-                        "macro-F1": np.nan, "recall of 3 smallest styles": 0.0, "epochs": 0,
-                        "diverged": False}
+                        "macro-F1": test.get("majority_macro_f1", np.nan) if test else np.nan,
+                        "recall of 3 smallest styles": 0.0, "epochs": 0, "diverged": False}
             st.session_state[str(runs_key)] = (pd.DataFrame(rows + [base_row]), recalls)
     if str(runs_key) in st.session_state:
         table, recalls = st.session_state[str(runs_key)]
@@ -244,7 +249,10 @@ with tab_runs:
 with tab_up:
     st.markdown("Which style does the network see in your picture? (the classifier of the *Classifier* tab; "
                 f"PNG, JPEG, WebP, BMP, GIF or TIFF, at most {MAX_UPLOAD_BYTES // 2**20} MB)")
-    up = st.file_uploader("Upload a picture", type=UPLOAD_TYPES, key="art_upload")
+    u1, u2 = st.columns([2, 1])
+    with u1:
+        up = st.file_uploader("Upload a picture", type=UPLOAD_TYPES, key="art_upload",
+                              max_upload_size=MAX_UPLOAD_BYTES // 2**20)
     picture, caption = None, None
     if up is not None:
         try:
@@ -253,8 +261,9 @@ with tab_up:
         except ImageError as exc:
             st.error(f"That file cannot be used: {exc}")
     else:
-        idx = ui.persisted(st.number_input, "Or pick a test picture (number)", key="art_test_pick", default=0,
-                           min_value=0, max_value=max(len(art.y_test) - 1, 0), step=1)
+        with u2:
+            idx = ui.persisted(st.number_input, "Or pick a test picture (number)", key="art_test_pick",
+                               default=0, min_value=0, max_value=max(len(art.y_test) - 1, 0), step=1)
         if len(art.y_test):
             picture = art.X_test[int(idx)]
             caption = f"Test picture {int(idx)}: {classes[art.y_test[int(idx)]]}"
@@ -273,8 +282,10 @@ with tab_clu:
                 "the codes of the test pictures, and ARI / NMI measure how well those groups match the "
                 "styles "
                 "(0: no better than chance, 1: the styles exactly).")
-    ae_epochs = ui.persisted(st.slider, "Autoencoder epochs", key="art_ae_epochs",
-                             default=default_ae(art).num_epochs, min_value=2, max_value=60)
+    a1, _ = st.columns([1, 2])
+    with a1:
+        ae_epochs = ui.persisted(st.slider, "Autoencoder epochs", key="art_ae_epochs",
+                                 default=default_ae(art).num_epochs, min_value=2, max_value=60)
     ae_cfg = dataclasses.replace(default_ae(art), num_epochs=ae_epochs)
     ae_res = ui.train(ae_cfg, train_ae, build_ae, lambda: art, data_key=art.key, device=lab.device,
                       seed=lab.seed, label="the autoencoder", num_epochs=ae_cfg.num_epochs,
@@ -306,10 +317,11 @@ with tab_clu:
             xy, labels = tsne_map(ae_res.model, (ae_cfg, art.key, lab.seed), lab.seed)
             s1, s2 = st.columns(2)
             with s1:
-                ui.show_chart(scatter(xy, [classes[i] for i in art.y_test],
-                                      title="t-SNE of the codes: true style", x_title="t-SNE 1",
-                                      y_title="t-SNE 2", label_title="style"))
+                ui.show_chart(art_charts.codes_map(xy, [classes[i] for i in art.y_test],
+                                                   title="t-SNE of the codes: true style",
+                                                   label_title="style", order=classes))
             with s2:
-                ui.show_chart(scatter(xy, [f"cluster {c}" for c in labels], title="t-SNE of the codes: "
-                                      "k-means cluster", x_title="t-SNE 1", y_title="t-SNE 2",
-                                      label_title="cluster"))
+                ui.show_chart(art_charts.codes_map(xy, [f"cluster {c}" for c in labels],
+                                                   title="t-SNE of the codes: k-means cluster",
+                                                   label_title="cluster",
+                                                   order=[f"cluster {c}" for c in range(art.n_classes)]))

@@ -18,7 +18,7 @@ def test_wikiart_page_remedy_changes_result_and_run_table():
     assert at.title[0].value == "WikiArt styles"
     assert any("synthetic" in i.value for i in at.info)  # no WikiArt configured in tests: said on screen
     before = _metric(at, "Balanced accuracy")
-    assert _metric(at, "Baseline: always the largest style").endswith("%")
+    assert _metric(at, "Largest-style baseline").endswith("%")
 
     at.toggle(key="art_oversample").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -14,7 +14,7 @@ def class_distribution(classes, train_counts, test_counts, *, height: int = 320)
             for c, n in zip(classes, counts, strict=True)]
     order = [classes[i] for i in np.argsort(-np.asarray(train_counts), kind="stable")]
     return alt.Chart(pd.DataFrame(rows), title="Pictures per style", height=height).mark_bar().encode(
-        y=alt.Y("style:N", sort=order, title=None),
+        y=alt.Y("style:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
         yOffset=alt.YOffset("split:N"),
         x=alt.X("pictures:Q", title="number of pictures"),
         color=alt.Color("split:N", title="split"),
@@ -28,15 +28,16 @@ def confusion(matrix, classes, *, normalise: bool = True, height: int = 420) -> 
     rows = [{"true style": classes[i], "predicted style": classes[j], "share": shown[i, j],
              "pictures": int(m[i, j])} for i in range(len(classes)) for j in range(len(classes))]
     df = pd.DataFrame(rows)
+    df["label"] = [f"{v:.2f}" if v >= 0.005 else "" for v in df["share"]]
     base = alt.Chart(df, title="Confusion matrix (row = true style, share of its test pictures)",
-                     height=height).encode(
-        x=alt.X("predicted style:N", sort=list(classes), axis=alt.Axis(labelAngle=-40)),
-        y=alt.Y("true style:N", sort=list(classes)))
+                     height=height, width="container").encode(
+        x=alt.X("predicted style:N", sort=list(classes), axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
+        y=alt.Y("true style:N", sort=list(classes), axis=alt.Axis(labelOverlap=False)))
     rect = base.mark_rect().encode(
         color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="share"),
         tooltip=["true style", "predicted style", "pictures", alt.Tooltip("share:Q", format=".2f")])
     text = base.mark_text(baseline="middle").encode(
-        text=alt.Text("share:Q", format=".2f"),
+        text="label:N",
         color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")))
     return rect + text
 
@@ -46,12 +47,12 @@ def recall_by_style(recalls: dict[str, list[float]], classes, counts, *, height:
     order = [classes[i] for i in np.argsort(-np.asarray(counts), kind="stable")]
     rows = [{"style": c, "run": run, "recall": float(r)} for run, rs in recalls.items()
             for c, r in zip(classes, rs, strict=True)]
-    return alt.Chart(pd.DataFrame(rows), title="Recall per style (styles from largest to smallest)",
+    return alt.Chart(pd.DataFrame(rows), title="Recall per style (largest style first)",
                      height=height).mark_bar().encode(
-        x=alt.X("style:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40)),
-        xOffset=alt.XOffset("run:N"),
+        x=alt.X("style:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
+        xOffset=alt.XOffset("run:N", sort=list(recalls)),
         y=alt.Y("recall:Q", scale=alt.Scale(domain=[0, 1]), title="recall on the test split"),
-        color=alt.Color("run:N", title="run"),
+        color=alt.Color("run:N", title="run", sort=list(recalls)),
         tooltip=["style", "run", alt.Tooltip("recall:Q", format=".2f")])
 
 
@@ -71,3 +72,18 @@ def history_long(history: list[dict], keys: dict[str, str]) -> pd.DataFrame:
     rows = [{"epoch": h["epoch"], "curve": label, "value": h[k]}
             for h in history for k, label in keys.items() if k in h]
     return pd.DataFrame(rows, columns=["epoch", "curve", "value"])
+
+
+def codes_map(xy, labels, *, title: str, label_title: str, order=None, height: int = 420) -> alt.Chart:
+    """2-D map (e.g. t-SNE) of codes coloured by ``labels``: the colour-blind-safe Okabe-Ito palette up
+    to 8 groups, Tableau's 10 or 20 colours beyond (10 styles would repeat Okabe-Ito colours)."""
+    xy = np.asarray(xy, float)
+    labels = [str(v) for v in labels]
+    groups = [str(v) for v in order] if order is not None else sorted(set(labels))
+    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], label_title: labels})
+    scale = alt.Scale() if len(groups) <= 8 else alt.Scale(scheme="tableau10" if len(groups) <= 10
+                                                               else "tableau20")
+    return alt.Chart(df, title=title, height=height).mark_circle(opacity=0.75).encode(
+        x=alt.X("x:Q", title="t-SNE 1"), y=alt.Y("y:Q", title="t-SNE 2"),
+        color=alt.Color(f"{label_title}:N", sort=groups, scale=scale, title=label_title),
+        tooltip=[label_title])

@@ -152,8 +152,8 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, y_train: np.
     Returns
     -------
     dict with acc, balanced_acc, macro_f1, recall (list per class), confusion (list of lists, rows =
-    true style), majority_baseline (accuracy of always answering the largest training style) and
-    majority_balanced (its balanced accuracy).
+    true style), majority_baseline (accuracy of always answering the largest training style),
+    majority_balanced and majority_macro_f1 (its balanced accuracy and macro-F1).
     """
     labels = list(range(n_classes))
     present = np.unique(y_true)
@@ -168,6 +168,8 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, y_train: np.
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "majority_baseline": float(np.mean(y_true == majority)),
         "majority_balanced": 1.0 / max(len(present), 1),
+        "majority_macro_f1": float(f1_score(y_true, np.full_like(y_true, majority), labels=labels,
+                                            average="macro", zero_division=0)),
     }
 
 
