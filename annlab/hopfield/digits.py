@@ -245,7 +245,7 @@ def capacity_sweep(
     For each trial one set of ``p_max`` random +-1 patterns is drawn; the network storing the first P
     of them is probed with every one of those P patterns at each flip fraction (seeded). Synchronous
     sign updates, at most ``max_iter`` iterations; recalled = the final state is a fixed point equal to
-    the pattern. The rules run in ``workers`` threads.
+    the pattern. Each rule on each half of the trials is one job; jobs run in ``workers`` threads.
 
     Returns
     -------
@@ -267,25 +267,52 @@ def capacity_sweep(
     for rule in rules:
         if rule not in CAPACITY_RULES:
             raise ValueError(f"Capacity sweep supports {CAPACITY_RULES}, not {rule!r}.")
-    job = functools.partial(_capacity_rule, X=X, Q=Q, probes=probes, flips=flips, max_iter=max_iter)
-    workers = max(1, min(int(workers), len(rules)))
+    # Jobs: each rule on each half of the trials, so two threads get similar loads.
+    halves = [slice(0, (trials + 1) // 2), slice((trials + 1) // 2, trials)] if trials > 1 else [slice(0, 1)]
+    jobs = [(rule, h) for rule in rules for h in halves]
+
+    def job(item):
+        rule, h = item
+        return _capacity_rule(rule, X[h], Q[h], probes[h], len(flips), max_iter)
+
+    workers = max(1, int(workers))
     if workers == 1:
-        parts = [job(rule) for rule in rules]
-    else:  # numpy releases the GIL in matmul and ufuncs: one thread per rule, BLAS single-threaded
+        parts = [job(item) for item in jobs]
+    else:  # numpy releases the GIL in matmul and ufuncs: threads, with single-threaded BLAS
         from concurrent.futures import ThreadPoolExecutor
 
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(job, rules))
-    return pd.DataFrame([row for part in parts for row in part])
+            parts = list(pool.map(job, jobs))
+    rows = []
+    for r, rule in enumerate(rules):
+        exact = sum(parts[r * len(halves) + i][0] for i in range(len(halves))) / trials  # (Pmax, F)
+        same = sum(parts[r * len(halves) + i][1] for i in range(len(halves))) / trials
+        for P in range(1, p_max + 1):
+            for j, f in enumerate(flips):
+                rows.append(
+                    {
+                        "rule": rule,
+                        "flip": f,
+                        "P": P,
+                        "load": P / n,
+                        "recall": float(exact[P - 1, j]),
+                        "overlap": float(same[P - 1, j]),
+                    }
+                )
+    return pd.DataFrame(rows)
 
 
 def _capacity_rule(
-    rule: str, *, X: np.ndarray, Q: np.ndarray, probes: np.ndarray, flips: list[float], max_iter: int
-) -> list[dict]:
+    rule: str, X: np.ndarray, Q: np.ndarray, probes: np.ndarray, n_flips: int, max_iter: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One rule on a block of trials. Returns, per P (rows) and flip level (columns), the number of
+    exact recalls divided by P (summed over the block's trials) and the same for the share of correct
+    bits: (Pmax, F) each, to be divided by the total number of trials."""
     trials, p_max, n = X.shape
-    rows = []
+    exact_sum = np.zeros((p_max, n_flips))
+    same_sum = np.zeros((p_max, n_flips))
     W = np.zeros((trials, n, n), np.float32)
     for P in range(1, p_max + 1):
         # The field W s as factors: Hebb N W = X^T X - P I (integers: exact in float32, so ties are
@@ -297,23 +324,14 @@ def _capacity_rule(
         else:
             W = storkey_step(W, X[:, P - 1])
             left, right, shift = W.transpose(0, 2, 1), None, 0.0
-        S = probes[:, :P].reshape(trials, P * len(flips), n)  # (T, P*F, N)
+        S = probes[:, :P].reshape(trials, P * n_flips, n)  # (T, P*F, N)
         S, fixed = _sync_batch(S, left, right, shift, max_iter)
-        target = np.repeat(X[:, :P], len(flips), axis=1)  # (T, P*F, N)
-        same = (S == target).mean(axis=2).reshape(trials, P, len(flips))  # (T, P, F)
-        exact = (same == 1.0) & fixed.reshape(trials, P, len(flips))
-        for j, f in enumerate(flips):
-            rows.append(
-                {
-                    "rule": rule,
-                    "flip": f,
-                    "P": P,
-                    "load": P / n,
-                    "recall": float(exact[:, :, j].mean()),
-                    "overlap": float(same[:, :, j].mean()),
-                }
-            )
-    return rows
+        target = np.repeat(X[:, :P], n_flips, axis=1)  # (T, P*F, N)
+        same = (S == target).mean(axis=2).reshape(trials, P, n_flips)  # (T, P, F)
+        exact = (same == 1.0) & fixed.reshape(trials, P, n_flips)
+        exact_sum[P - 1] = exact.mean(axis=1).sum(axis=0)
+        same_sum[P - 1] = same.mean(axis=1).sum(axis=0)
+    return exact_sum, same_sum
 
 
 def _sync_batch(
