@@ -328,7 +328,9 @@ with d1:
         help="Each prototype (the mean image of a digit class) is resized and binarised to +-1; "
         "N = side x side neurons.",
     )
-    side = 8 if source == "digits8" else side
+    if source == "digits8":
+        side = 8
+        st.caption("The scikit-learn digits are 8x8: N = 64 neurons.")
     digits = ui.persisted(
         st.multiselect,
         "Digits to store",
@@ -390,7 +392,8 @@ outcomes = [
 n_dig = len(digits)
 st.markdown(
     f"**{int(rec.correct.sum())} of {n_dig} digits retrieved** with {RULE_LABEL(drule)} "
-    f"(N = {side * side} neurons, {n_dig} patterns, load P/N = {n_dig / (side * side):.3f})."
+    f"(N = {side * side} neurons, {n_dig} patterns, load P/N = {n_dig / (side * side):.3f}; noise: "
+    f"Gaussian level {noise:g} and {flip:.0%} flipped pixels)."
 )
 grid = np.concatenate(
     [
