@@ -356,9 +356,10 @@ def grid_heatmaps(rows: list[dict]) -> alt.HConcatChart:
                 x="units",
                 y="layers",
                 value="val MSE",
-                title=f"{act}: best val MSE",
+                title=f"{act}: best val MSE over the learning rates",
+                fmt=".3f",
                 reverse=True,
                 height=220,
-            )
+            ).properties(width=max(160, 90 * part["units"].nunique()))
         )
-    return alt.hconcat(*charts)
+    return alt.hconcat(*charts).resolve_scale(color="shared")
