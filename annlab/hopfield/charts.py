@@ -213,7 +213,7 @@ def energy_step(
     """One energy curve (n_iter + 1,) with the iteration being shown marked."""
     df = pd.DataFrame({"iteration": np.arange(len(energy)), "energy": np.asarray(energy, float)})
     base = alt.Chart(df, title=title, height=260).encode(
-        x=alt.X("iteration:Q", title="iteration (full sweeps)", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("iteration:Q", title="iteration", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("energy:Q", title="energy E(a)", scale=alt.Scale(zero=False)),
     )
     now = base.transform_filter(alt.datum.iteration == int(current)).mark_circle(size=220, color="#D55E00")
