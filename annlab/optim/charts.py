@@ -36,6 +36,11 @@ def _thin(n: int, max_points: int = MAX_POINTS) -> np.ndarray:
     return idx
 
 
+def _sig(a: np.ndarray, digits: int = 4) -> np.ndarray:
+    """``a`` rounded to ``digits`` significant digits (smaller charts, same picture)."""
+    return np.array([float(f"{v:.{digits}g}") for v in np.asarray(a, float)])
+
+
 def _colors(names) -> alt.Scale:
     """One fixed colour per optimizer (its place in OPTIMIZERS), the same in every chart."""
     names = list(dict.fromkeys(names))
@@ -59,8 +64,8 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340
                         "optimizer": r.name,
                         "split": split,
                         "epoch": r.epoch[idx],
-                        "seconds": r.seconds[idx],
-                        "MSE": np.maximum(values[idx], 1e-12),
+                        "seconds": np.round(r.seconds[idx], 3),
+                        "MSE": _sig(np.maximum(values[idx], 1e-12)),
                     }
                 )
             )
@@ -117,9 +122,15 @@ def fit_1d(
     ``y_train`` (n,).
     """
     names = list(preds)
+    x_grid, y_true = np.round(x_grid.astype(float), 4), np.round(y_true.astype(float), 4)
+    x_train, y_train = np.round(x_train.astype(float), 4), np.round(y_train.astype(float), 4)
+    preds = {n: np.round(p.astype(float), 4) for n, p in preds.items()}
     truth = pd.DataFrame({"x": x_grid, "y": y_true, "curve": "truth"})
     fits = pd.concat(
-        [pd.DataFrame({"x": x_grid, "y": p, "curve": n, "residual": p - y_true}) for n, p in preds.items()],
+        [
+            pd.DataFrame({"x": x_grid, "y": p, "curve": n, "residual": np.round(p - y_true, 4)})
+            for n, p in preds.items()
+        ],
         ignore_index=True,
     )
     scale = _colors(names)
