@@ -10,6 +10,7 @@ from sklearn.manifold import TSNE
 from annlab import ui
 from annlab.charts import lines
 from annlab.images import tile
+from annlab.settings import fast_mode
 from annlab.wikiart import charts as art_charts
 from annlab.wikiart.data import (
     DEFAULT_MAX_PER_CLASS,
@@ -71,10 +72,11 @@ def get_art(side: int, folder: str, per_style: int):
 
 art = get_art(side, str(wikiart_dir()), per_style)
 if art.synthetic:
-    st.info("No WikiArt folder is configured on this server (`ANNLAB_WIKIART_DIR`), so this page uses "
-            "**built-in synthetic paintings**: ten styles painted by a program, not real art. They are as "
-            "imbalanced as WikiArt, and some pairs look alike on purpose (dots and strokes, colour fields "
-            "and minimalist canvases).")
+    why = ("The WikiArt folder on this server cannot be used (see below)" if real else
+           "No WikiArt folder is configured on this server (`ANNLAB_WIKIART_DIR`)")
+    st.info(f"{why}, so this page uses **built-in synthetic paintings**: ten styles painted by a "
+            "program, not real art. They are as imbalanced as WikiArt, and some pairs look alike on "
+            "purpose (dots and strokes, colour fields and minimalist canvases).")
 else:
     st.caption(f"Data: {art.source}, {len(art.y_train)} training and {len(art.y_test)} test pictures.")
 if art.warning:
@@ -310,7 +312,8 @@ with tab_clu:
             labels = cluster(codes, art.n_classes, seed)
             z = (codes - codes.mean(0)) / (codes.std(0) + 1e-8)
             perplexity = float(min(30, max(2, (len(z) - 1) // 3)))
-            xy = TSNE(2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(z)
+            xy = TSNE(2, perplexity=perplexity, init="pca", max_iter=250 if fast_mode() else 1000,
+                      random_state=seed).fit_transform(z)
             return xy, labels
 
         if len(art.y_test) >= 5:
