@@ -73,7 +73,7 @@ st.caption(
 
 # ------------------------------------------------------------------------------------------ controls
 st.markdown("#### The two models")
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3 = st.columns(3)
 with c1:
     lag = ui.persisted(
         st.slider,
@@ -82,19 +82,18 @@ with c1:
         default=DEFAULTS["mlp"].lag,
         min_value=1,
         max_value=60,
-        help="MLP inputs, and the LSTM's sequence length.",
+        help="The MLP's inputs, and the LSTM's sequence length: the same for both.",
     )
 with c2:
     hidden = ui.persisted(
         st.slider,
-        "Hidden units",
+        "MLP hidden units",
         key="ts_hidden",
         default=DEFAULTS["mlp"].hidden,
         min_value=2,
         max_value=100,
-        help="MLP hidden layer, and the LSTM's hidden size.",
+        help="Units of the MLP's one hidden layer (tanh).",
     )
-with c3:
     mlp_epochs = ui.persisted(
         st.slider,
         "MLP epochs",
@@ -105,7 +104,16 @@ with c3:
         step=10,
         help=EPOCH_HELP,
     )
-with c4:
+with c3:
+    lstm_hidden = ui.persisted(
+        st.slider,
+        "LSTM hidden size",
+        key="ts_lstm_hidden",
+        default=DEFAULTS["lstm"].hidden,
+        min_value=2,
+        max_value=100,
+        help="Size of the LSTM's hidden and cell state (each unit has four gates).",
+    )
     lstm_epochs = ui.persisted(
         st.slider,
         "LSTM epochs",
@@ -173,13 +181,13 @@ with st.expander("Training details: optimizer, closed-loop loss, LSTM layers"):
     )
 
 
-def page_config(key, epochs, opt, rollout, **more):
+def page_config(key, units, epochs, opt, rollout, **more):
     """The slider settings as a config; in fast mode (tests) a few epochs only."""
     optimizer = OPTIMIZERS[opt]
     cfg = dataclasses.replace(
         DEFAULTS[key],
         lag=lag,
-        hidden=hidden,
+        hidden=units,
         num_epochs=epochs,
         optimizer=optimizer,
         lr=LR[optimizer],
@@ -191,8 +199,8 @@ def page_config(key, epochs, opt, rollout, **more):
 
 
 cfgs = {
-    "MLP": page_config("mlp", mlp_epochs, mlp_opt, mlp_rollout),
-    "LSTM": page_config("lstm", lstm_epochs, lstm_opt, lstm_rollout, num_layers=layers),
+    "MLP": page_config("mlp", hidden, mlp_epochs, mlp_opt, mlp_rollout),
+    "LSTM": page_config("lstm", lstm_hidden, lstm_epochs, lstm_opt, lstm_rollout, num_layers=layers),
 }
 
 results, forecasts = {}, {}
@@ -261,9 +269,9 @@ for name, fc in forecasts.items():
     if message:
         st.warning(message)
 st.dataframe(
-    table.style.format("{:.3f}", subset=["closed-loop NMSE", "one-step NMSE"])
-    .format("{:.0f}", subset=["closed-loop MSE", "one-step MSE"])
-    .format("{:.1f}", subset=["training s"]),
+    table.style.format("{:.3f}", na_rep="—", subset=["closed-loop NMSE", "one-step NMSE"])
+    .format("{:.0f}", na_rep="—", subset=["closed-loop MSE", "one-step MSE"])
+    .format("{:.1f}", na_rep="—", subset=["training s"]),
     use_container_width=True,
 )
 st.caption(

@@ -78,8 +78,8 @@ def grid_chart(rows: list[dict], *, selected: tuple[int, int] | None = None,
         tooltip=["lag:O", "hidden:O", alt.Tooltip("cv_mse:Q", title="CV MSE", format=".1f")],
     ).add_params(pick)
     text = base.mark_text(baseline="middle", fontWeight="bold").encode(
-        text="label:N", color=alt.Color("ink:N", scale=None))
-    return rect + text
+        text="label:N", color=alt.Color("ink:N", scale=None, legend=None))
+    return (rect + text).resolve_scale(color="independent")  # the text colour must not merge with the map's
 
 
 def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 260) -> alt.LayerChart:
