@@ -232,3 +232,49 @@ def test_charts_build_for_two_and_three_neurons():
     proj = hch._project(np.eye(3), 30, 20)
     assert proj[2, 1] > 0.9 and proj[0, 0] > 0.5
     assert np.allclose(np.cross(proj[:, 0], proj[:, 1]), proj[:, 2])
+
+
+def _newhop_matlab(T):
+    """Line-by-line transcription of MATLAB's newhop design (targets as columns), with scipy's expm."""
+    from scipy.linalg import expm
+
+    T = T.T  # (S, Q)
+    S, Q = T.shape
+    Y = T[:, : Q - 1] - T[:, [Q - 1]]
+    U, SS, _ = np.linalg.svd(Y)
+    K = np.linalg.matrix_rank(Y)
+    TP = sum((np.outer(U[:, k], U[:, k]) for k in range(K)), np.zeros((S, S)))
+    TM = sum((np.outer(U[:, k], U[:, k]) for k in range(K, S)), np.zeros((S, S)))
+    tau, h = 10, 0.15
+    Ttau = TP - tau * TM
+    Itau = T[:, Q - 1] - Ttau @ T[:, Q - 1]
+    C1, C2 = np.exp(h) - 1, -(np.exp(-tau * h) - 1) / tau
+    D = np.diag([C1] * K + [C2] * (S - K))
+    return expm(h * Ttau), U @ D @ U.T @ Itau
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_newhop_matches_the_matlab_recipe(seed):
+    rng = np.random.default_rng(seed)
+    T = np.where(rng.random((int(rng.integers(2, 5)), 6)) < 0.5, -1.0, 1.0)
+    W, b = hc.newhop(T)
+    W_ref, b_ref = _newhop_matlab(T)
+    assert np.allclose(W, W_ref) and np.allclose(b, b_ref)
+
+
+def test_storkey_matches_the_element_by_element_formula():
+    rng = np.random.default_rng(3)
+    X = np.where(rng.random((4, 7)) < 0.5, -1.0, 1.0)
+    n = X.shape[1]
+    W = np.zeros((n, n))
+    for xi in X:
+        new = W.copy()
+        for i in range(n):
+            for j in range(n):
+                if i == j:
+                    continue
+                h_ij = sum(W[i, k] * xi[k] for k in range(n) if k not in (i, j))
+                h_ji = sum(W[j, k] * xi[k] for k in range(n) if k not in (i, j))
+                new[i, j] += (xi[i] * xi[j] - xi[i] * h_ji - h_ij * xi[j]) / n
+        W = new
+    assert np.allclose(hc.store(X, "storkey")[0], W)
