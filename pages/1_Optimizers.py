@@ -170,7 +170,7 @@ with tab_race:
             st.select_slider,
             "Mini-batch size",
             key="opt_batch",
-            default=16,
+            default=32,
             options=[1, 4, 8, 16, 32, 64, 128],
             help="Used by 'SGD (mini-batch)' (and by the others with the switch on).",
         )

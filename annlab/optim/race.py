@@ -72,7 +72,8 @@ class TaskConfig:
     task : one of :data:`TASKS`
     noise : standard deviation σ of the Gaussian noise added to every target (train, validation, test)
     number : the digits that weight the personal regression (non-digits are ignored; >= 5 digits)
-    n_points : 1-D: number of sample points on [-1, 1]; 2-D: points per side of the grid on [-1, 1]²
+    n_points : 1-D: number of sample points on [-1, 1] (default 200); 2-D: points per side of the grid
+        on [-1, 1]² (default 30, i.e. 900 points)
     """
 
     task: str = "1-D sine"
@@ -92,7 +93,7 @@ class TaskConfig:
 
     @property
     def points(self) -> int:
-        return self.n_points or (200 if self.task == TASKS[0] else 40)
+        return self.n_points or (200 if self.task == TASKS[0] else 30)
 
 
 def personal_digits(number: str) -> tuple[int, ...]:
@@ -243,7 +244,7 @@ class RaceConfig:
     units: int = 50
     activation: str = "tanh"
     num_epochs: int = 1000
-    batch_size: int = 16
+    batch_size: int = 32
     mini_batch_all: bool = False
     threshold: float = 0.02
 
