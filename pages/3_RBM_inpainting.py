@@ -95,7 +95,7 @@ with tab_fill:
                                            "left": "left half", "right": "right half",
                                            "random": "random pixels"}.get)
         if region == "rows":
-            start, end = ui.persisted(st.slider, "Erased rows (start, end)", key="rbm_rows",
+            start, end = ui.persisted(st.slider, "Erased rows (start, end)", key=f"rbm_rows{side}",
                                       default=ip.centred_rows(side, max(1, side // 5 + 1)),
                                       min_value=0, max_value=side - 1)
             missing = ip.row_mask(side, int(start), int(end))
@@ -109,8 +109,8 @@ with tab_fill:
                              default=100, options=STEPS,
                              help="Gibbs steps with the known pixels clamped; the reconstruction is the "
                                   "mean of P(pixel on | hidden) over the last steps (up to 20).")
-        first = ui.persisted(st.number_input, "First test digit", key="rbm_first", default=0, min_value=0,
-                             max_value=len(split.X_test) - 8, step=8)
+        first = ui.persisted(st.number_input, "First test digit", key=f"rbm_first{side}", default=0,
+                             min_value=0, max_value=len(split.X_test) - 8, step=8)
     idx = np.arange(int(first), int(first) + 8)
     X = split.X_test[idx]
     y = split.y_test[idx]

@@ -25,13 +25,19 @@ def test_rbm_page_controls_change_the_inpainting():
     assert error_metric(at) > base
     # erasing more rows changes the result
     at.select_slider(key="rbm_recon_steps").set_value(100).run()
-    at.slider(key="rbm_rows").set_value((4, 23)).run()
+    at.slider(key="rbm_rows28").set_value((4, 23)).run()
     assert not at.exception
     assert error_metric(at) != base
     # the region presets work
     at.selectbox(key="rbm_region").set_value("random").run()
     assert not at.exception
+    # the 8x8 digits (a second RBM, with its own row and digit controls)
+    at.selectbox(key="rbm_region").set_value("rows").run()
+    at.selectbox(key="rbm_data").set_value("8x8 digits").run()
+    assert not at.exception and not at.error
+    assert at.slider(key="rbm_rows8").value[1] <= 7
     # the one-click sweeps run and draw their charts
+    at.run()  # a plain rerun: no training, so no live training charts
     n_charts = len(at.get("vega_lite_chart"))
     at.button(key="rbm_run_sweeps").click().run()
     assert not at.exception
