@@ -40,21 +40,30 @@ def _rand_colors(rng, n, base, spread):
 
 
 def _dabs(rng, n, side, *, count, palette, bg, radius, elong, spread=0.08, angle=None):
-    """Paint ``count`` elliptic dabs per canvas (later dabs cover earlier ones)."""
-    y, x = _grid(side)
+    """Paint ``count`` elliptic dabs per canvas (later dabs cover earlier ones).
+
+    Each dab is evaluated only in the small window of pixels it can reach, for all canvases at once.
+    """
     img = np.empty((n, side, side, 3), np.float32)
     img[:] = _rand_colors(rng, n, bg, 0.05)[:, None, None, :]
     theta0 = rng.uniform(0, np.pi, size=n) if angle is None else np.full(n, angle)
+    reach = int(np.ceil(radius * 1.3 * max(elong, 1.0) * side)) + 1
+    off = np.arange(-reach, reach + 1)
+    canvas = np.arange(n)[:, None, None]
     for _ in range(count):
         cy, cx = rng.uniform(-0.05, 1.05, size=(2, n, 1, 1))
         th = (theta0 + rng.normal(0, 0.35, size=n))[:, None, None]
         r = radius * rng.uniform(0.7, 1.3, size=(n, 1, 1))
-        dx, dy = x - cx, y - cy
+        col = _rand_colors(rng, n, palette, spread)  # (n, 3)
+        rows = np.floor(cy * side).astype(int) + off[None, :, None]  # (n, w, 1)
+        cols = np.floor(cx * side).astype(int) + off[None, None, :]  # (n, 1, w)
+        dy, dx = rows / side - cy, cols / side - cx  # (n, w, w) after broadcasting
         u = dx * np.cos(th) + dy * np.sin(th)
         v = -dx * np.sin(th) + dy * np.cos(th)
-        inside = (u / (r * elong)) ** 2 + (v / r) ** 2 <= 1.0  # (n, side, side)
-        col = _rand_colors(rng, n, palette, spread)[:, None, None, :]
-        img = np.where(inside[..., None], col, img)
+        inside = (u / (r * elong)) ** 2 + (v / r) ** 2 <= 1.0
+        inside &= (rows >= 0) & (rows < side) & (cols >= 0) & (cols < side)
+        k, i, j = np.nonzero(inside)
+        img[k, rows[k, i, 0], cols[k, 0, j]] = col[canvas[k, 0, 0]]
     return img
 
 
