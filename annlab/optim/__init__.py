@@ -5,8 +5,9 @@ one, with which settings, and measures what it does.
 
 - :mod:`annlab.optim.landscape`: optimizer paths on test surfaces (ill-conditioned quadratic,
   Rosenbrock, Beale, a 1-D bump), convergence theory for the quadratic, Adam against a bump.
-- :mod:`annlab.optim.race`: regression data (1-D sine, the 2-D "personal regression"), a race of
-  optimizers from the same initial weights, and a model-selection grid.
+- :mod:`annlab.optim.data`: regression data (1-D sine, the 2-D "personal regression"), split, SNR.
+- :mod:`annlab.optim.race`: a race of optimizers from the same initial weights on that data, and a
+  model-selection grid.
 - :mod:`annlab.optim.charts`: Altair charts for the page.
 
 References: Polyak (1964), heavy-ball momentum; Nesterov (1983); Duchi et al. (2011), Adagrad;
