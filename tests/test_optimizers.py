@@ -271,3 +271,22 @@ def test_model_selection_picks_the_lowest_validation_loss():
     assert math.isfinite(res.test_mse)
     with pytest.raises(ValueError, match="at least one"):
         rc.GridConfig(units=())
+
+
+def test_race_uses_the_same_updates_as_plain_torch_optim():
+    """The race asks for torch's fused CPU kernels (fewer ops per step): same numbers as the default."""
+    cfg = rc.RaceConfig(optimizers=("Momentum", "Nesterov", "Adam", "Adagrad"), num_epochs=15,
+                        data=rc.TaskConfig(n_points=40))
+    data = rc.make_data(cfg.data, seed=0)
+    res = rc.race(cfg, data, seed=0)
+    X, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)
+    for run in res.runs:
+        model = rc.build_mlp(1, cfg.layers, cfg.units, cfg.activation, seed=0)
+        opt = make_optimizer(run.name, model.parameters(), cfg.lr(run.name))
+        for _ in range(15):
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(X).squeeze(1), y).backward()
+            opt.step()
+        with torch.no_grad():
+            final = float(torch.nn.functional.mse_loss(model(X).squeeze(1), y))
+        assert math.isclose(run.train[-1], final, rel_tol=1e-4), run.name

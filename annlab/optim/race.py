@@ -256,7 +256,7 @@ def _run(
     X_tr, y_tr, X_all, n_tr = tensors["X_train"], tensors["y_train"], tensors["X_all"], tensors["n_train"]
     y_va = tensors["y_val"]
     # fused kernels: same update, fewer Python-level ops per step (torch.optim's own CPU kernels)
-    kernel = {"fused": True} if name in ("Adam", "Adagrad") else {}
+    kernel = {"fused": True} if name in ("Adam", "Adagrad", "Momentum", "Nesterov") else {}
     opt = make_optimizer(name, model.parameters(), lr, **kernel)
     mini = name == "SGD (mini-batch)" or (cfg.mini_batch_all and name not in FULL_BATCH_ONLY)
     batch = min(cfg.batch_size, n_tr)
