@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-PAGE_TIMEOUT_MS = 300_000
+PAGE_TIMEOUT_MS = 600_000
 pytestmark = pytest.mark.browser
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -83,17 +83,17 @@ def browser():
 
 
 def _settle(page, timeout_ms=PAGE_TIMEOUT_MS):
-    """Wait until the app has finished running the script."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
-    page.wait_for_timeout(1500)
+    """Wait until the app has finished running the script (and stays idle for a moment)."""
+    app = page.locator("[data-testid='stApp']")
+    app.wait_for(timeout=60_000)
     deadline = time.time() + timeout_ms / 1000
+    idle = 0
     while time.time() < deadline:
-        running = page.locator("[data-testid='stStatusWidget']").count()
-        if not running:
-            page.wait_for_timeout(700)
-            if not page.locator("[data-testid='stStatusWidget']").count():
-                return
-        page.wait_for_timeout(500)
+        state = app.get_attribute("data-test-script-state")
+        idle = idle + 1 if state == "notRunning" else 0
+        if idle >= 4:
+            return
+        page.wait_for_timeout(400)
     raise AssertionError("the page kept running")
 
 

@@ -1,7 +1,5 @@
 """Library boundary, device fallback, URL encoding, warm-up registry and CLI."""
 
-import importlib
-import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,11 +84,10 @@ def test_warm_cli_lists_and_rejects_unknown():
     assert out.returncode == 2 and "unknown page" in out.stderr
 
 
-def test_every_page_registers_warm_defaults():
+def test_pages_that_train_register_warm_defaults():
     from annlab.warm import discover
 
     registry = discover()
-    pages = sorted(p.stem for p in (ROOT / "pages").glob("*.py"))
-    assert len(registry) >= sum(1 for p in pages if not p.startswith(("2_", "1_"))), registry
-    for mod in pkgutil.walk_packages(importlib.import_module("annlab").__path__, "annlab."):
-        assert not mod.name.startswith("annlab.tests")
+    # Hopfield weights are closed-form and the optimizer race is computed live: nothing to warm there.
+    assert {"RBM inpainting", "Latent space", "WikiArt styles", "Time series"} <= set(registry), registry
+    assert all(callable(fn) for fn in registry.values())
