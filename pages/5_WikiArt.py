@@ -119,12 +119,13 @@ with tab_data:
     cols = st.columns(2)
     for i, name in enumerate(classes):
         with cols[i % 2]:
-            ui.show_image(gallery(art.key, i), f"{name} ({train_counts[i]} training pictures)", scale=3)
+            ui.show_image(gallery(art.key, i), f"{name} ({train_counts[i]} training pictures)",
+                          scale=max(1, 96 // art.side))
 
 # ----------------------------------------------------------------------------------------------- classifier
 with tab_cnn:
-    st.markdown("**Training** (the network: 3 blocks of 3x3 convolution, batch norm, ReLU and 2x2 max "
-                "pooling, then global average pooling and a linear layer)")
+    st.markdown("**Training** (the network: 3 blocks of 3x3 convolution, optional batch norm, ReLU and 2x2 "
+                "max pooling, then global average pooling and a linear layer)")
     c1, c2, c3, c4 = st.columns(4)
     with c1:
         opt = ui.persisted(st.selectbox, "Optimizer", key="art_opt", default="adam", options=list(OPTIMIZERS))

@@ -146,6 +146,8 @@ def read_image(source, side: int) -> np.ndarray:
         raise
     except UnidentifiedImageError as exc:
         raise ImageError("This file is not a picture this lab can read (PNG, JPEG, WebP, ...).") from exc
+    except PermissionError as exc:
+        raise ImageError("The file cannot be read: permission denied.") from exc
     except Image.DecompressionBombError as exc:
         raise ImageError("The picture is far too large to open safely.") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
