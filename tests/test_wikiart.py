@@ -382,3 +382,17 @@ def test_autoencoder_tracks_clustering_scores(small_art):
     assert r.history[1]["loss"] < r.history[0]["loss"]
     with pytest.raises(ValueError):
         train_ae(dataclasses.replace(cfg, side=32), small_art)
+
+
+def test_epoch_order_tops_up_minorities_and_oversamples():
+    from annlab.wikiart.train import _epoch_order
+
+    y = np.repeat(np.arange(5), [200, 100, 50, 20, 5])
+    counts = np.bincount(y)
+    minority = counts < np.median(counts)
+    plain = _epoch_order(y, CNNConfig(), minority, generator(0))
+    np.testing.assert_array_equal(np.sort(plain), np.arange(len(y)))  # a permutation, nothing added
+    topped = np.bincount(y[_epoch_order(y, CNNConfig(augment=True), minority, generator(0))])
+    np.testing.assert_array_equal(topped, [200, 100, 50, 50, 50])  # rare styles up to the median size
+    over = np.bincount(y[_epoch_order(y, CNNConfig(oversample=True), minority, generator(0))], minlength=5)
+    assert over.sum() == len(y) and over.min() > 0.5 * len(y) / 5
