@@ -8,8 +8,8 @@ Energy (binary v (V,), h1 (H1,), h2 (H2,))::
 Joint training follows Salakhutdinov & Hinton: the data term uses a mean-field posterior
 q(h1) q(h2) for each training digit, the model term uses persistent Gibbs chains (v, h2 given h1,
 then h1 given v and h2). The layers are first pretrained greedily as two RBMs (the second on the
-first one's hidden probabilities); the weight-doubling of the original paper is left out, and the
-joint phase corrects for the double-counted input of h1.
+first one's hidden probabilities) with the paper's doubled inputs (bottom-up for the first RBM,
+top-down for the second), because in the DBM the first hidden layer hears from both neighbours.
 
 References: Salakhutdinov & Hinton (2009), "Deep Boltzmann machines", AISTATS;
 Salakhutdinov & Larochelle (2010), "Efficient learning of deep Boltzmann machines".
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from annlab.rbm import DATASETS, RBMConfig, bernoulli, fit, train_rbm
+from annlab.rbm import DATASETS, RBMConfig, bernoulli, fit
 from annlab.training import Callback, TrainResult, divergence, generator
 
 
@@ -124,7 +124,7 @@ class DBM(nn.Module):
     @torch.no_grad()
     def mean_field(self, v: torch.Tensor, steps: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean-field posterior q(h1), q(h2) given v (B, V): shapes (B, H1), (B, H2)."""
-        mu1 = torch.sigmoid(torch.addmm(self.b_1, v, self.W1.t()))
+        mu1 = torch.sigmoid(torch.addmm(self.b_1, v, self.W1.t(), alpha=2.0))  # doubled first guess
         mu2 = self.p_h2(mu1)
         for _ in range(steps):
             mu1 = self.p_h1(v, mu2)
@@ -221,19 +221,22 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
     model = build(cfg).to(device)
     P = cfg.pretrain_epochs
     if P:
-        r1 = train_rbm(RBMConfig(cfg.dataset, cfg.n_hidden1, cfg.lr, P, cfg.batch_size), (X, X_val),
-                       device=device, seed=seed, callback=relay(1, 0))
+        # Doubled inputs (Salakhutdinov & Hinton 2009): in the DBM, h1 hears from v and from h2, so the first
+        # RBM is trained with its bottom-up input doubled and the second with its top-down input doubled.
+        r1 = fit(RBMConfig(cfg.dataset, cfg.n_hidden1, cfg.lr, P, cfg.batch_size), X, X_val, device=device,
+                 seed=seed, callback=relay(1, 0), up=2.0)
         if r1.diverged:
             return TrainResult(model, history, cfg, diverged=r1.diverged)
-        H = r1.model.p_h(X)
+        H = torch.sigmoid(2 * X @ r1.model.W.t() + r1.model.b_h)  # (n, H1), the doubled posterior
+        H_val = torch.sigmoid(2 * X_val @ r1.model.W.t() + r1.model.b_h)
         # The second RBM sees the first layer's hidden probabilities as its data.
-        r2 = fit(RBMConfig(cfg.dataset, cfg.n_hidden2, cfg.lr, P, cfg.batch_size), H, r1.model.p_h(X_val),
-                 device=device, seed=seed + 1, callback=relay(2, P))
+        r2 = fit(RBMConfig(cfg.dataset, cfg.n_hidden2, cfg.lr, P, cfg.batch_size), H, H_val,
+                 device=device, seed=seed + 1, callback=relay(2, P), down=2.0)
         if r2.diverged:
             return TrainResult(model, history, cfg, diverged=r2.diverged)
         model.W1.copy_(r1.model.W)
         model.b_v.copy_(r1.model.b_v)
-        model.b_1.copy_(r1.model.b_h)
+        model.b_1.copy_((r1.model.b_h + r2.model.b_v) / 2)
         model.W2.copy_(r2.model.W)
         model.b_2.copy_(r2.model.b_h)
     else:

@@ -83,7 +83,7 @@ def region_mask(side: int, region: str, *, fraction: float = 0.5, seed: int = 0)
 
 @torch.no_grad()
 def inpaint(model, X: np.ndarray, missing: np.ndarray, steps: int, *, seed: int = 0,
-            mean_last: int = 10) -> np.ndarray:
+            mean_last: int | None = None) -> np.ndarray:
     """Fill the missing pixels of binary digits by Gibbs sampling with the known pixels clamped.
 
     Parameters
@@ -93,7 +93,8 @@ def inpaint(model, X: np.ndarray, missing: np.ndarray, steps: int, *, seed: int 
     missing : ndarray of shape (V,) or (n, V), bool, True where the pixel is missing
     steps : Gibbs steps (0 returns the missing pixels at 0.5)
     seed : seeds the random start of the missing pixels and every Gibbs draw
-    mean_last : the reconstruction is P(v | h) averaged over the last ``mean_last`` steps
+    mean_last : the reconstruction is P(v | h) averaged over the last ``mean_last`` steps (default: the
+        last half of the steps; the average estimates the posterior mean, which minimises squared error)
 
     Returns
     -------
@@ -108,6 +109,7 @@ def inpaint(model, X: np.ndarray, missing: np.ndarray, steps: int, *, seed: int 
     v = torch.tensor(X, device=device)
     miss = torch.as_tensor(np.ascontiguousarray(missing), device=device)
     v[miss] = bernoulli(torch.full_like(v, 0.5), g)[miss]
+    mean_last = max(1, int(steps) // 2) if mean_last is None else int(mean_last)
     out = model.gibbs(v, int(steps), g, known=~miss, mean_last=mean_last)
     return out["p"].cpu().numpy()
 
@@ -159,7 +161,7 @@ def _rows(x_name, x, recons: dict, X, y, missing, clf) -> list[dict]:
 
 
 def sweep_steps(models: dict, X: np.ndarray, y: np.ndarray | None, missing: np.ndarray, steps_list,
-                *, seed: int = 0, mean_last: int = 10, clf=None, pixel_mean=None) -> pd.DataFrame:
+                *, seed: int = 0, mean_last: int | None = None, clf=None, pixel_mean=None) -> pd.DataFrame:
     """Error on the missing pixels (and label accuracy if ``clf``) against the number of Gibbs steps.
 
     Parameters
@@ -180,8 +182,8 @@ def sweep_steps(models: dict, X: np.ndarray, y: np.ndarray | None, missing: np.n
     return pd.DataFrame(rows)
 
 
-def sweep_rows(models: dict, X, y, side: int, n_rows_list, steps: int, *, seed: int = 0, mean_last: int = 10,
-               clf=None, pixel_mean=None) -> pd.DataFrame:
+def sweep_rows(models: dict, X, y, side: int, n_rows_list, steps: int, *, seed: int = 0,
+               mean_last: int | None = None, clf=None, pixel_mean=None) -> pd.DataFrame:
     """As :func:`sweep_steps`, against the number of removed rows (a band in the middle of the image)."""
     rows = []
     for n_rows in n_rows_list:
@@ -192,7 +194,8 @@ def sweep_rows(models: dict, X, y, side: int, n_rows_list, steps: int, *, seed: 
 
 
 def sweep_location(models: dict, X, y, side: int, band: int, steps: int, *, seed: int = 0,
-                   mean_last: int = 10, clf=None, pixel_mean=None, n_positions: int = 8) -> pd.DataFrame:
+                   mean_last: int | None = None, clf=None, pixel_mean=None,
+                   n_positions: int = 8) -> pd.DataFrame:
     """As :func:`sweep_steps`, against where a band of ``band`` rows is removed (its first row)."""
     band = int(np.clip(band, 1, side))
     starts = np.unique(np.linspace(0, side - band, n_positions).round().astype(int))

@@ -284,9 +284,12 @@ def train_rbm(cfg: RBMConfig, data, *, device: str = "cpu", seed: int = 0,
 
 
 def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "cpu", seed: int = 0,
-        callback: Callback | None = None) -> TrainResult:
+        callback: Callback | None = None, up: float = 1.0, down: float = 1.0) -> TrainResult:
     """The training loop of :func:`train_rbm` on tensors of any width V (``cfg.dataset`` is not used):
-    X (n, V) with values in [0, 1] (binary or probabilities), X_val (m, V)."""
+    X (n, V) with values in [0, 1] (binary or probabilities), X_val (m, V).
+
+    ``up`` and ``down`` multiply the weights in P(h | v) and P(v | h) during training only: 2 and 1 for
+    the first layer of a DBM stack, 1 and 2 for the last (Salakhutdinov & Hinton's doubled inputs)."""
     g = generator(seed, device)
     model = RBM(X.shape[1], cfg.n_hidden).to(device)
     model.W.normal_(0.0, 0.01, generator=g)
@@ -294,6 +297,12 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
     p_on = X.mean(0).clamp(1e-3, 1 - 1e-3)
     model.b_v.copy_(torch.log(p_on / (1 - p_on)))
     W, b_v, b_h = model.W.data, model.b_v.data, model.b_h.data
+
+    def p_h(v):  # (b, V) -> (b, H)
+        return torch.sigmoid(torch.addmm(b_h, v, W.t(), alpha=up))
+
+    def p_v(h):  # (b, H) -> (b, V)
+        return torch.sigmoid(torch.addmm(b_v, h, W, alpha=down))
     n, B = X.shape[0], int(cfg.batch_size)
     chains = torch.zeros(B, cfg.n_hidden, device=device)  # persistent hidden states (PCD)
     history: list[dict] = []
@@ -308,18 +317,18 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
             if cfg.method == "pcd":
                 h = chains  # (B, H)
                 for step in range(cfg.k):
-                    v_neg = bernoulli(model.p_v(h), g)  # (B, V)
+                    v_neg = bernoulli(p_v(h), g)  # (B, V)
                     if step < cfg.k - 1:
-                        h = bernoulli(model.p_h(v_neg), g)
+                        h = bernoulli(p_h(v_neg), g)
                 both = torch.cat([v_pos, v_neg])  # (b + B, V): one matmul for both phases
-                p_both = model.p_h(both)  # (b + B, H)
+                p_both = p_h(both)  # (b + B, H)
                 chains = bernoulli(p_both[b:], g)
             else:
-                h_pos = model.p_h(v_pos)  # (b, H)
+                h_pos = p_h(v_pos)  # (b, H)
                 h = bernoulli(h_pos, g)
                 for _ in range(cfg.k):
-                    v_neg = bernoulli(model.p_v(h), g)  # (b, V)
-                    h_neg = model.p_h(v_neg)
+                    v_neg = bernoulli(p_v(h), g)  # (b, V)
+                    h_neg = p_h(v_neg)
                     h = bernoulli(h_neg, g)
                 both, p_both = torch.cat([v_pos, v_neg]), torch.cat([h_pos, h_neg])
             # mean positive statistics minus mean negative statistics, as one weighted matmul

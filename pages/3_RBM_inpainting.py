@@ -67,7 +67,7 @@ model_id = (repr(cfg), lab.seed, data_key, lab.device)
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def inpaint_cached(_model, model_id, X, missing, steps, seed):
-    return ip.inpaint(_model, X, missing, steps, seed=seed, mean_last=max(1, min(20, steps // 2)))
+    return ip.inpaint(_model, X, missing, steps, seed=seed)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -108,7 +108,7 @@ with tab_fill:
         steps = ui.persisted(st.select_slider, "reconstruction_gibbs_steps", key="rbm_recon_steps",
                              default=100, options=STEPS,
                              help="Gibbs steps with the known pixels clamped; the reconstruction is the "
-                                  "mean of P(pixel on | hidden) over the last steps (up to 20).")
+                                  "mean of P(pixel on | hidden) over the second half of the steps.")
         first = ui.persisted(st.number_input, "First test digit", key=f"rbm_first{side}", default=0,
                              min_value=0, max_value=len(split.X_test) - 8, step=8)
     idx = np.arange(int(first), int(first) + 8)
