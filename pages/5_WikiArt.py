@@ -126,7 +126,7 @@ with tab_data:
 with tab_cnn:
     st.markdown("**Training** (the network: 3 blocks of 3x3 convolution, optional batch norm, ReLU and 2x2 "
                 "max pooling, then global average pooling and a linear layer)")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3 = st.columns(3)
     with c1:
         opt = ui.persisted(st.selectbox, "Optimizer", key="art_opt", default="adam", options=list(OPTIMIZERS))
         bn = ui.persisted(st.toggle, "Batch norm", key="art_bn", default=True)
