@@ -33,6 +33,7 @@ from annlab.timeseries.models import TSConfig, build, train_ts
 OPTIMIZERS = {"L-BFGS": "lbfgs", "Adam": "adam"}
 NAME_OF = {v: k for k, v in OPTIMIZERS.items()}
 LR = {"lbfgs": 1.0, "adam": 0.01}
+DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2]
 EPOCH_HELP = "Adam: one full-batch step per epoch. L-BFGS: up to 20 iterations with a line search per epoch."
 
 lab = ui.page(
@@ -124,8 +125,17 @@ with c3:
         step=10,
         help=EPOCH_HELP + " An LSTM epoch costs far more than an MLP one.",
     )
-with st.expander("Training details: optimizer, closed-loop loss, LSTM layers"):
-    o1, o2 = st.columns(2)
+with st.expander("Training details: optimizer, weight decay, closed-loop loss, LSTM layers"):
+    o1, o2, o3 = st.columns(3)
+    with o3:
+        mlp_decay = ui.persisted(
+            st.select_slider,
+            "MLP weight decay",
+            key="ts_mlp_decay",
+            options=DECAYS,
+            default=DEFAULTS["mlp"].weight_decay,
+            help="L2 penalty on the MLP's weights. A little keeps the closed loop from wild swings.",
+        )
     with o1:
         mlp_opt = ui.persisted(
             st.selectbox,
@@ -199,7 +209,7 @@ def page_config(key, units, epochs, opt, rollout, **more):
 
 
 cfgs = {
-    "MLP": page_config("mlp", hidden, mlp_epochs, mlp_opt, mlp_rollout),
+    "MLP": page_config("mlp", hidden, mlp_epochs, mlp_opt, mlp_rollout, weight_decay=mlp_decay),
     "LSTM": page_config("lstm", lstm_hidden, lstm_epochs, lstm_opt, lstm_rollout, num_layers=layers),
 }
 

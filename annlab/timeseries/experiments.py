@@ -30,9 +30,12 @@ GRID_LAGS = (1, 5, 10, 15, 20, 30)
 GRID_HIDDEN = (5, 10, 25, 50)
 SEEDS = (0, 1, 2, 3, 4)
 
-# Default configurations, chosen by experiment on seeds 0-4 (see the page and bench/timeseries.py).
-DEFAULT_MLP = TSConfig(model="mlp", lag=30, hidden=30, num_epochs=100, lr=1.0, optimizer="lbfgs")
-DEFAULT_LSTM = TSConfig(model="lstm", lag=30, hidden=20, num_epochs=400, lr=0.01)
+# Default configurations, chosen by experiment on seeds 0-4 (closed-loop NMSE on points 1,001-1,100,
+# as the issue asks; so that score is optimistic for these exact settings). MLP, L-BFGS, weight decay
+# 1e-4: lag 40 / 50 hidden 0.037 mean; lag 30 / 50 hidden 0.068; lag 30 / 30 hidden without decay 0.25.
+DEFAULT_MLP = TSConfig(model="mlp", lag=40, hidden=50, num_epochs=100, lr=1.0, optimizer="lbfgs",
+                       weight_decay=1e-4)
+DEFAULT_LSTM = TSConfig(model="lstm", lag=40, hidden=20, num_epochs=400, lr=0.01)
 DEFAULTS = {"mlp": DEFAULT_MLP, "lstm": DEFAULT_LSTM}
 
 

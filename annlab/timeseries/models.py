@@ -39,7 +39,8 @@ class TSConfig:
     num_layers : int, LSTM layers (ignored by the MLP, which has one hidden layer)
     num_epochs : int, full-batch Adam steps
     lr : float, Adam learning rate
-    weight_decay : float, L2 penalty (AdamW-style decoupled decay)
+    weight_decay : float, L2 penalty: AdamW's decoupled decay, or ``weight_decay / 2 * ||w||^2`` added
+        to the loss for L-BFGS
     input_noise : float, std of Gaussian noise added to the inputs while training (normalised units)
     rollout : int, the loss averages the errors of ``rollout`` steps predicted in closed loop (each
         step fed the model's own previous predictions), 1 = plain one-step (teacher-forced) training
