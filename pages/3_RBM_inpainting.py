@@ -80,6 +80,11 @@ def strip(images, ncols):
     return tile(np.asarray(images).reshape(-1, side, side), ncols=ncols)
 
 
+def show_grid(img, caption=None):
+    """A grid of digits or filters, about 600 pixels wide (more in projector mode)."""
+    ui.show_image(img, caption, scale=max(1, (900 if lab.projector else 600) // img.shape[1]))
+
+
 tab_fill, tab_sweep, tab_filters, tab_dream, tab_dbm = st.tabs(
     ["Inpainting", "Inpainting sweeps", "Training and filters", "Dreaming (Gibbs sampling)",
      "Deep Boltzmann machine"])
@@ -147,7 +152,7 @@ with tab_fill:
 
 with tab_sweep:
     n_test, steps_grid, fractions = ((20, [1, 10, 50], (0.2, 0.5)) if fast_mode() else
-                                     (300, [1, 5, 10, 20, 50, 100, 200], (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)))
+                                     (150, [1, 5, 10, 20, 50, 100, 200], (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)))
     st.markdown(f"Each sweep inpaints {n_test} test digits and compares the RBM (and the DBM, once trained "
                 "on its tab's settings) with filling the gap by the mean training image. **Error** is the "
                 "mean squared error on the missing pixels; **label accuracy** is how often a logistic "
@@ -169,7 +174,7 @@ with tab_sweep:
                                         steps_grid, **kw),
                 "rows": ip.sweep_rows(models, Xs, ys, side, n_rows_grid, int(sweep_steps_n), **kw),
                 "where": ip.sweep_location(models, Xs, ys, side, band, int(sweep_steps_n),
-                                           n_positions=3 if fast_mode() else 8, **kw),
+                                           n_positions=3 if fast_mode() else 6, **kw),
                 "clean": float((clf.predict(Xs) == ys).mean()),
             })
     saved = st.session_state.get("_rbm_sweeps")
@@ -209,7 +214,7 @@ with tab_filters:
     n_show = min(100, model.n_hidden)
     st.markdown(f"**Filters**: the weights of {n_show} hidden units, one image each (gray = 0, "
                 "light = excitatory, dark = inhibitory).")
-    ui.show_image(tile(model.filters()[:n_show].reshape(-1, side, side), ncols=10, normalise_each=True))
+    show_grid(tile(model.filters()[:n_show].reshape(-1, side, side), ncols=10, normalise_each=True))
 
 with tab_dream:
     gibbs_steps = ui.persisted(st.select_slider, "Gibbs steps", key="rbm_gibbs_steps", default=200,
@@ -219,10 +224,10 @@ with tab_dream:
     with c1:
         st.markdown(f"**30 chains** from random pixels after {gibbs_steps} Gibbs steps "
                     "(showing P(pixel on | hidden))")
-        ui.show_image(strip(dream["p"], 10))
+        show_grid(strip(dream["p"], 10))
     with c2:
         st.markdown("**One chain**, every tenth of the way")
-        ui.show_image(strip(dream["trace"], 5))
+        show_grid(strip(dream["trace"], 5))
 
 with tab_dbm:
     st.markdown("Two hidden layers: each pretrained greedily as an RBM, then trained jointly (mean-field "
@@ -250,16 +255,16 @@ with tab_dbm:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**First-layer filters** (W1)")
-        ui.show_image(tile(f1[:50].reshape(-1, side, side), ncols=10, normalise_each=True))
+        show_grid(tile(f1[:50].reshape(-1, side, side), ncols=10, normalise_each=True))
     with c2:
         st.markdown("**Second-layer filters** in pixel space (W2 W1)")
-        ui.show_image(tile(f2[:50].reshape(-1, side, side), ncols=10, normalise_each=True))
+        show_grid(tile(f2[:50].reshape(-1, side, side), ncols=10, normalise_each=True))
     dd = dream_cached(dres.model, st.session_state["_rbm_dbm_id"], "dbm", 30, int(gibbs_steps), lab.seed)
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**DBM samples** after {gibbs_steps} Gibbs steps")
-        ui.show_image(strip(dd["p"], 10))
+        show_grid(strip(dd["p"], 10))
     with c2:
         st.markdown(f"**RBM samples** after {gibbs_steps} Gibbs steps (the same random starts)")
-        ui.show_image(strip(dream["p"], 10))
+        show_grid(strip(dream["p"], 10))
     st.caption("Change the number of Gibbs steps on the Dreaming tab.")
