@@ -87,7 +87,7 @@ class RBMConfig:
 def bernoulli(p: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Binary samples with P(1) = ``p``, same shape and dtype; NaN probabilities give 0 instead of an
     exception (training then reports the divergence), and it is faster than ``torch.bernoulli`` on CPU."""
-    return (torch.rand(p.shape, generator=gen, device=p.device, dtype=p.dtype) < p).to(p.dtype)
+    return torch.rand(p.shape, generator=gen, device=p.device, dtype=p.dtype).lt_(p)  # 1.0 where u < p
 
 
 class RBM(nn.Module):
@@ -311,6 +311,7 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
     for epoch in range(1, cfg.num_epochs + 1):
         safe = _snapshot(model)
         X_epoch = X[torch.randperm(n, generator=g, device=device)]  # (n, V), shuffled once per epoch
+        coefs: dict[tuple[int, int], torch.Tensor] = {}
         for i in range(0, n, B):
             v_pos = X_epoch[i:i + B]  # (b, V)
             b = v_pos.shape[0]
@@ -332,8 +333,11 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
                     h = bernoulli(h_neg, g)
                 both, p_both = torch.cat([v_pos, v_neg]), torch.cat([h_pos, h_neg])
             # mean positive statistics minus mean negative statistics, as one weighted matmul
-            coef = torch.cat([torch.full((b,), cfg.lr / b, device=device),
-                              torch.full((v_neg.shape[0],), -cfg.lr / v_neg.shape[0], device=device)])
+            c = v_neg.shape[0]
+            if (b, c) not in coefs:
+                coefs[b, c] = torch.cat([torch.full((b,), cfg.lr / b, device=device),
+                                         torch.full((c,), -cfg.lr / c, device=device)])
+            coef = coefs[b, c]  # (b + c,)
             W.addmm_((p_both * coef[:, None]).t(), both)  # (H, V)
             b_h.add_(coef @ p_both)
             b_v.add_(coef @ both)

@@ -6,6 +6,9 @@ Both pseudo-likelihoods are computed by scikit-learn's own ``score_samples`` (ou
 BernoulliRBM holding our weights) on the same held-out digits with the same flipped bits, averaged
 over 10 draws of the flipped bits.
 
+Our time includes the per-epoch held-out monitoring (pseudo-likelihood and reconstruction error on
+1,000 digits) that scikit-learn does not do.
+
 Run: ``.venv/bin/python bench/rbm.py``. The last line is one JSON object.
 """
 
@@ -17,7 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# One BLAS/OpenMP thread for both libraries by default: on a 2-core machine shared with other work,
+# torch's OpenMP threads oversubscribe badly (3 epochs: 0.55 s with 1 thread, 7.3 s with 2 under load).
+# Set OMP_NUM_THREADS=2 to compare with two threads each.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
