@@ -11,7 +11,7 @@ from annlab import autoencoders as ae
 from annlab import gan as gan_mod
 from annlab import latent as lat
 from annlab import ui
-from annlab.charts import bars, heatmap, lines, scatter
+from annlab.charts import bars, heatmap, lines
 from annlab.data import digit_split, two_moons
 from annlab.images import tile
 from annlab.settings import quick
@@ -103,8 +103,8 @@ with tab_map:
         P = projected(model, mkey, method)
         xt, yt = (("z1", "z2") if latent_dim == 2 else ("z1", "(none)") if latent_dim == 1
                   else (f"{method} 1", f"{method} 2"))
-        ui.show_chart(scatter(P, digits.y_test, title=f"{len(P)} test digits, coloured by true label",
-                              x_title=xt, y_title=yt, label_title="digit", height=430))
+        ui.show_chart(lat.digit_scatter(P, digits.y_test, title=f"{len(P)} test digits, coloured by true "
+                                        "label", x_title=xt, y_title=yt))
     with right:
         st.subheader("Slide from one digit to another")
         drawn = ui.draw_digit("lat_canvas", side=side, size_px=200, page="Latent space")
@@ -151,7 +151,9 @@ with tab_map:
         grid = lat.latent_grid(Z_test, n_grid, prior=is_prior)
         span = "N(0, 1) quantiles 2.5 %..97.5 %" if is_prior else "1st..99th percentile of the codes"
         st.caption(f"Each tile decodes one point of a regular grid over the latent plane ({span}).")
-        ui.show_image(tile(ae.decode(model, grid), n_grid, pad=0), scale=2 if side == 28 else 6)
+        g_left, _ = st.columns([3, 2])
+        with g_left:  # about 560 pixels wide: the whole map fits a 1280x720 screen
+            ui.show_image(tile(ae.decode(model, grid), n_grid, pad=0), scale=max(1, 560 // (n_grid * side)))
     else:
         st.info("Pick latent size 2 to see the decoder's whole map of the latent plane as a grid of digits.")
 
@@ -388,4 +390,6 @@ with tab_dn:
     ui.show_image(grid_img, scale=3 if side == 28 else 8, caption="originals / corrupted / denoised")
     st.caption(f"Trained at {dcfg.corrupt_level:g} ({kind}); the slider corrupts the test digits.")
     ui.show_chart(bars(list(accs), list(accs.values()), x_title="", y_title="forest accuracy",
-                       title="Random forest accuracy on 200 test digits", height=260))
+                       title="Random forest accuracy on 200 test digits", height=260)
+                  .encode(x=alt.X("label", type="nominal", sort=list(accs), title="",
+                                  axis=alt.Axis(labelAngle=0))))

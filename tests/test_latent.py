@@ -144,3 +144,9 @@ def test_page_canvas_path_uses_a_drawn_digit(page):
     assert not at.exception
     assert not any("Nothing drawn" in w.value for w in at.warning)
     assert _strip_caption_image(at)[0] != default_start
+
+
+def test_digit_scatter_gives_ten_distinct_colours():
+    chart = lat.digit_scatter(np.zeros((10, 2)), np.arange(10)).to_dict()
+    assert chart["encoding"]["color"]["scale"] == {"scheme": "tableau10"}  # not the 8 Okabe-Ito colours
+    assert chart["encoding"]["color"]["sort"] == [str(i) for i in range(10)]
