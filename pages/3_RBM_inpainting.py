@@ -162,8 +162,9 @@ with tab_sweep:
     sweep_key = ("sweeps", model_id, st.session_state.get("_rbm_dbm_id"), int(sweep_steps_n), n_test)
     if st.button("Run the sweeps", key="rbm_run_sweeps", type="primary"):
         models = {"RBM": model}
-        if st.session_state.get("_rbm_dbm") is not None:
-            models["DBM"] = st.session_state["_rbm_dbm"]
+        trained_dbm = st.session_state.get("_rbm_dbm")
+        if trained_dbm is not None and trained_dbm.n_visible == V:
+            models["DBM"] = trained_dbm
         Xs, ys = split.X_test[:n_test], split.y_test[:n_test]
         kw = dict(seed=lab.seed, clf=clf, pixel_mean=split.X_train.mean(0))
         band = max(1, side // 5 + 1)
