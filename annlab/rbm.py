@@ -17,7 +17,6 @@ Hinton (2010), "A practical guide to training restricted Boltzmann machines".
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import itertools
@@ -381,7 +380,3 @@ def sample(model: RBM, n: int, steps: int, *, seed: int = 0, keep_every: int = 0
     out = model.gibbs(v0, steps, g, keep_every=keep_every, mean_last=mean_last)
     return {k: t.cpu().numpy() for k, t in out.items()}
 
-
-def copy_model(model: nn.Module) -> nn.Module:
-    """A deep copy (for callers that need to change a model without touching a cached one)."""
-    return copy.deepcopy(model)

@@ -83,10 +83,10 @@ def toy_data(n=300, seed=0):
     return np.where(flip, 1 - X, X).astype(np.float32)
 
 
-@pytest.mark.parametrize("method", ["cd", "pcd"])
-def test_exact_log_likelihood_rises_under_training(method):
+@pytest.mark.parametrize("method,k", [("cd", 1), ("pcd", 1), ("cd", 3), ("pcd", 3)])
+def test_exact_log_likelihood_rises_under_training(method, k):
     X = torch.as_tensor(toy_data())
-    cfg = RBMConfig(n_hidden=4, lr=0.1, num_epochs=30, batch_size=10, method=method)
+    cfg = RBMConfig(n_hidden=4, lr=0.1, num_epochs=30, batch_size=10, method=method, k=k)
     init = fit(RBMConfig(n_hidden=4, lr=1e-12, num_epochs=1, batch_size=10), X, X, seed=1).model
     trained = fit(cfg, X, X, seed=1).model
     before, after = exact_log_likelihood(init, X), exact_log_likelihood(trained, X)
