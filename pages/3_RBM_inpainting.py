@@ -17,9 +17,9 @@ lab = ui.page(
     "A restricted Boltzmann machine (RBM) learns which pixels of a digit go together. Erase part of a digit, "
     "keep the rest **clamped**, and let the machine Gibbs-sample only the missing pixels. Look for: the "
     "erased strokes coming back after a few dozen Gibbs steps; the error on the missing pixels falling "
-    "with more steps and rising with wider gaps; gaps in the middle of a digit being harder than at its "
-    "edges; filters that look like pen strokes; and dreamed digits from random noise that get sharper "
-    "with more Gibbs steps (a deep Boltzmann machine beside it).",
+    "with more steps and rising with wider gaps; which band of a digit is hardest to fill in; filters that "
+    "look like pieces of strokes or whole digit shapes; and dreamed digits from random noise that get "
+    "sharper with more Gibbs steps (a deep Boltzmann machine beside it).",
 )
 
 DATASETS = {"MNIST-5k (28x28)": "mnist", "8x8 digits": "digits8"}
