@@ -231,3 +231,16 @@ def _warm(device: str, epochs: int | None, report) -> None:
         last = result.history[-1] if result.history else {}
         report(f"{name}: {'cached' if result.from_cache else 'trained'}, "
                f"held-out reconstruction error {last.get('recon_error', float('nan')):.4f}")
+
+
+def sweep_chart(df: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, title: str,
+                log_x: bool = False, height: int = 300):
+    """Line chart with points of a sweep (one line per method); ``log_x`` for Gibbs steps (1 ... 1000)."""
+    import altair as alt
+
+    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
+    return alt.Chart(df, title=title, height=height).mark_line(point=True).encode(
+        x=alt.X(x, type="quantitative", title=x_title, scale=scale),
+        y=alt.Y(y, type="quantitative", title=y_title, scale=alt.Scale(zero=False)),
+        color=alt.Color("method", type="nominal", title="method"),
+        tooltip=[x, "method", alt.Tooltip(y, format=".3f")])

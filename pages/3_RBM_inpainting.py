@@ -183,7 +183,7 @@ with tab_sweep:
         st.info("Press **Run the sweeps** (about a minute on a laptop for MNIST).")
     else:
         res = saved[1]
-        axes = {"steps": ("gibbs_steps", "Gibbs steps", "middle band erased"),
+        axes = {"steps": ("gibbs_steps", "Gibbs steps (log scale)", "middle band erased"),
                 "rows": ("rows_removed", "rows erased (a band in the middle)",
                          f"{sweep_steps_n} Gibbs steps"),
                 "where": ("band_start_row", "first erased row (band of fixed height)",
@@ -191,12 +191,13 @@ with tab_sweep:
         for name, (x, x_title, note) in axes.items():
             c1, c2 = st.columns(2)
             with c1:
-                ui.show_chart(lines(res[name], x=x, y="error", color="method", x_title=x_title,
-                                    y_title="error on missing pixels (MSE)", title=f"Error ({note})"))
+                ui.show_chart(ip.sweep_chart(res[name], x=x, y="error", x_title=x_title,
+                                             log_x=name == "steps", y_title="error on missing pixels (MSE)",
+                                             title=f"Error ({note})"))
             with c2:
-                ui.show_chart(lines(res[name], x=x, y="label_acc", color="method", x_title=x_title,
-                                    y_title="label accuracy (fraction)",
-                                    title=f"Classifier on inpainted digits ({note})"))
+                ui.show_chart(ip.sweep_chart(res[name], x=x, y="label_acc", x_title=x_title,
+                                             log_x=name == "steps", y_title="label accuracy (fraction)",
+                                             title=f"Classifier on inpainted digits ({note})"))
         st.caption(f"On the clean test digits the classifier is right {res['clean']:.0%} of the time.")
 
 with tab_filters:

@@ -16,6 +16,7 @@ from annlab.inpaint import (
     missing_error,
     region_mask,
     row_mask,
+    sweep_chart,
     sweep_rows,
     sweep_steps,
 )
@@ -191,6 +192,9 @@ def test_sweeps_and_classifier():
     assert set(df["method"]) == {"RBM", "mean image fill"} and len(df) == 4
     rbm = df[df.method == "RBM"].set_index("gibbs_steps")
     assert rbm.loc[20, "error"] < rbm.loc[0, "error"]  # 0 steps = every missing pixel at 0.5
+    spec = sweep_chart(df, x="gibbs_steps", y="error", x_title="Gibbs steps", y_title="MSE", title="t",
+                       log_x=True).to_dict()
+    assert spec["encoding"]["x"]["scale"]["type"] == "log" and spec["encoding"]["color"]["field"] == "method"
     dr = sweep_rows({"RBM": model}, X, y, 8, [1, 4, 7], 20, clf=clf)
     acc = dr.set_index("rows_removed")["label_acc"]
     assert acc[1] > acc[7]
