@@ -46,10 +46,12 @@ def lines(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, title: 
 
 
 def heatmap(df: pd.DataFrame, *, x: str, y: str, value: str, title: str = "", fmt: str = ".3g",
-            scheme: str = "viridis", reverse: bool = False, height: int = 300) -> alt.LayerChart:
-    """Annotated heat map of ``value`` over two discrete axes."""
+            scheme: str = "viridis", reverse: bool = False, height: int = 300,
+            x_order: list | None = None, y_order: list | None = None) -> alt.LayerChart:
+    """Annotated heat map of ``value`` over two discrete axes (sorted, or in the given orders)."""
     base = alt.Chart(df, title=title, height=height).encode(
-        x=alt.X(x, type="ordinal", title=x), y=alt.Y(y, type="ordinal", title=y))
+        x=alt.X(x, type="ordinal", title=x, sort=x_order or "ascending"),
+        y=alt.Y(y, type="ordinal", title=y, sort=y_order or "ascending"))
     rect = base.mark_rect().encode(
         color=alt.Color(value, type="quantitative", title=value,
                         scale=alt.Scale(scheme=scheme, reverse=reverse)),

@@ -31,9 +31,14 @@ def show_chart(chart, **kwargs):
 
 def show_image(img: np.ndarray, caption: str | None = None, *, scale: int | None = None,
                clamp: bool = True) -> None:
-    """Show a gray or RGB float image in [0, 1], upscaled with crisp pixels (more in projector mode)."""
+    """Show a gray or RGB float image in [0, 1], upscaled with crisp pixels (more in projector mode).
+
+    By default the scale fits the image into about 600 x 280 screen pixels (900 x 420 in projector
+    mode), so a single digit and a wide strip of digits are both legible.
+    """
     img = np.asarray(img, np.float32)
     if scale is None:
-        longest = max(img.shape[:2])
-        scale = max(1, (420 if current().projector else 280) // max(longest, 1))
+        h, w = img.shape[:2]
+        max_w, max_h = (900, 420) if current().projector else (600, 280)
+        scale = max(1, min(max_w // max(w, 1), max_h // max(h, 1)))
     st.image(upscale(np.clip(img, 0, 1) if clamp else img, scale), caption=caption, clamp=clamp)

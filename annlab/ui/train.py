@@ -28,7 +28,7 @@ def _memory() -> tuple[dict, threading.Lock]:
 def _live(label: str, num_epochs: int | None, curves: tuple[str, ...]):
     status = st.status(f"Training {label} ...", expanded=True)
     bar = status.progress(0.0)
-    chart = status.empty()
+    charts = status.empty()
     rows: list[dict] = []
 
     def callback(epoch: int, metrics: dict) -> None:
@@ -37,9 +37,12 @@ def _live(label: str, num_epochs: int | None, curves: tuple[str, ...]):
             bar.progress(min(1.0, epoch / num_epochs), text=f"epoch {epoch} / {num_epochs}")
         keys = [k for k in curves if k in metrics] or [k for k, v in metrics.items()
                                                       if isinstance(v, (int, float)) and k != "epoch"][:3]
-        if keys:
-            df = pd.DataFrame(rows).set_index("epoch")[keys]
-            chart.line_chart(df, height=220)
+        if keys:  # one small chart per curve: metrics on different scales stay readable
+            df = pd.DataFrame(rows).set_index("epoch")
+            with charts.container():
+                for col, k in zip(st.columns(len(keys)), keys, strict=True):
+                    col.caption(k)
+                    col.line_chart(df[[k]], height=180)
 
     return status, callback
 

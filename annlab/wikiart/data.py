@@ -21,7 +21,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from annlab.settings import cache_dir
+from annlab.store import atomic_save
 from annlab.wikiart import synthetic
 
 CACHE_FORMAT = 1
@@ -235,17 +235,6 @@ def _cache_path(key: str) -> Path:
     return folder / f"{key}.pt"
 
 
-def _save_cache(path: Path, payload: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _load_cache(path: Path) -> dict | None:
     if not path.exists():
         return None
@@ -365,7 +354,7 @@ def load_folder(root, side: int = 64, *, test_size: float = 0.2, seed: int = 0,
                  skipped=tuple(skipped), warning=" ".join(warnings) or None)
     _readonly(art.X_train, art.y_train, art.X_test, art.y_test)
     if use_cache:
-        _save_cache(path, _to_payload(art))
+        atomic_save(_to_payload(art), path)
     return art
 
 
@@ -380,7 +369,7 @@ def synthetic_set(side: int = 32, seed: int = 0) -> ArtSet:
     _readonly(Xtr, ytr, Xte, yte)
     art = ArtSet(Xtr, ytr, Xte, yte, classes=tuple(classes), side=side,
                  source="built-in painted styles (synthetic, not WikiArt)", key=key, synthetic=True)
-    _save_cache(path, _to_payload(art))
+    atomic_save(_to_payload(art), path)
     return art
 
 
