@@ -169,7 +169,7 @@ with tab_rec:
 
     st.metric("Mean squared error per pixel on test digits", f"{test_error(mkey, model):.4f}")
     st.subheader("The bottleneck: error and code quality against latent size")
-    st.caption(f"Trains the {model_name.lower()} at every latent size {list(ae.LATENT_SIZES)} "
+    st.caption(f"Trains the {model_name} at every latent size {list(ae.LATENT_SIZES)} "
                "(cached after the first time).")
     sweep_key = f"lat_sweep::{cfg.kind}-{cfg.arch}-{loss}-{dataset}-{lab.seed}"
     if st.button("Train across latent sizes", key="lat_sweep_btn"):
@@ -300,9 +300,11 @@ with tab_clu:
     rep = next(r for r in reports if r.features == pick)
     cols = [str(i) for i in range(10)] + ["no label"]
     conf = pd.DataFrame(rep.confusion, columns=cols[: rep.confusion.shape[1]])
+    if not conf["no label"].any():  # k = 10: every cluster got a label
+        conf = conf.drop(columns="no label")
     conf["true digit"] = [str(i) for i in range(len(conf))]
-    long = conf.melt(id_vars="true digit", var_name="cluster's label", value_name="test digits")
-    ui.show_chart(heatmap(long, x="cluster's label", y="true digit", value="test digits", fmt="d",
+    long = conf.melt(id_vars="true digit", var_name="label of the cluster", value_name="test digits")
+    ui.show_chart(heatmap(long, x="label of the cluster", y="true digit", value="test digits", fmt="d",
                           title=f"k-means on {pick}: accuracy {rep.accuracy:.1%}", height=380))
     st.metric("SVM trained on frozen codes: test accuracy", f"{svm_acc:.1%}")
     st.caption("Accuracy against latent size: see 'Train across latent sizes' in the bottleneck tab.")
@@ -373,8 +375,7 @@ with tab_dn:
         else:
             level = ui.persisted(st.slider, "Noise standard deviation", key="lat_dn_std", default=0.5,
                                  min_value=0.0, max_value=1.0, step=0.05)
-    dcfg = small(lat.model_config("Autoencoder (convolutional)", dataset, 32, corrupt=kind,
-                                  corrupt_level=1.5 if kind == "blur" else 0.5))
+    dcfg = small(lat.denoise_config(kind, dataset))
     dres = train_model(dcfg)
 
     @st.cache_data(show_spinner=False, max_entries=64)
