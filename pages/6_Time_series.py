@@ -32,9 +32,12 @@ from annlab.timeseries.models import TSConfig, build, train_ts
 
 OPTIMIZERS = {"L-BFGS": "lbfgs", "Adam": "adam"}
 NAME_OF = {v: k for k, v in OPTIMIZERS.items()}
-LR = {"lbfgs": 1.0, "adam": 0.01}
+LR = {"lbfgs": 1.0, "adam": 0.005}
 DECAYS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2]
-EPOCH_HELP = "Adam: one full-batch step per epoch. L-BFGS: up to 20 iterations with a line search per epoch."
+EPOCH_HELP = (
+    "Adam: one pass over all windows per epoch (the LSTM in mini-batches of 64). "
+    "L-BFGS: up to 20 full-batch iterations with a line search per epoch."
+)
 
 lab = ui.page(
     "Time series: the Santa Fe laser",
@@ -201,6 +204,7 @@ def page_config(key, units, epochs, opt, rollout, **more):
         num_epochs=epochs,
         optimizer=optimizer,
         lr=LR[optimizer],
+        batch_size=DEFAULTS[key].batch_size if optimizer == "adam" else None,
         rollout=rollout,
         rollout_epochs=None,
         **more,
@@ -383,7 +387,7 @@ with g4:
         step=10,
     )
 grid_base = quick(
-    TSConfig(model=grid_model.lower(), num_epochs=grid_epochs, lr=LR["adam"], optimizer="adam"),
+    TSConfig(model=grid_model.lower(), num_epochs=grid_epochs, lr=0.01, optimizer="adam"),
     num_epochs=2,
 )
 lags, hiddens = (GRID_LAGS, GRID_HIDDEN) if not fast_mode() else ((1, 5), (5, 10))

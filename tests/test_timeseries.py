@@ -171,6 +171,17 @@ def test_config_validation_is_clear():
         train_ts(TSConfig(lag=50, num_epochs=1), np.zeros(30, np.float32))
 
 
+def test_mini_batches_are_seeded_and_lbfgs_is_full_batch():
+    with pytest.raises(ValueError, match="full batch"):
+        TSConfig(optimizer="lbfgs", batch_size=32)
+    series = np.sin(np.arange(200) / 3).astype(np.float32)
+    cfg = TSConfig(lag=6, hidden=8, num_epochs=20, lr=0.01, batch_size=16)
+    a, b = train_ts(cfg, series, seed=1), train_ts(cfg, series, seed=1)
+    assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
+    full = train_ts(dataclasses.replace(cfg, batch_size=None), series, seed=1)
+    assert a.history[-1]["loss"] < full.history[-1]["loss"]  # 12 updates per epoch instead of 1
+
+
 def test_rollout_of_one_is_the_one_step_loss():
     model = build(TSConfig(lag=3, hidden=4))
     X = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))

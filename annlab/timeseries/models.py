@@ -48,6 +48,8 @@ class TSConfig:
         (the first ones train one step ahead, which is cheaper); None = every epoch
     optimizer : "adam" (AdamW, one full-batch step per epoch) or "lbfgs" (one L-BFGS step of up to
         20 iterations per epoch, with a strong-Wolfe line search)
+    batch_size : int or None, Adam mini-batches of shuffled windows (more updates for the same
+        compute); None = full batch (L-BFGS is always full batch)
     """
 
     model: str = "mlp"
@@ -61,12 +63,16 @@ class TSConfig:
     rollout: int = 1
     rollout_epochs: int | None = None
     optimizer: str = "adam"
+    batch_size: int | None = None
 
     def __post_init__(self):
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: choose one of {MODELS}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}: choose one of {OPTIMIZERS}.")
+        if self.batch_size is not None and (self.batch_size < 1 or self.optimizer == "lbfgs"):
+            raise ValueError("The batch size must be at least 1, and L-BFGS trains on the full batch "
+                             f"(got batch_size={self.batch_size} with {self.optimizer}).")
         if self.lag < 1:
             raise ValueError(f"The lag must be at least 1 (got {self.lag}).")
         if self.hidden < 1:
@@ -184,18 +190,25 @@ def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int 
         if cfg.input_noise > 0:
             X_in = X + cfg.input_noise * torch.randn(X.shape, generator=noise_gen, device=device)
         steps = cfg.rollout if epoch > first_rollout_epoch else 1
+        if cfg.batch_size is None:
+            batches = [torch.arange(n, device=device)]
+        else:
+            batches = torch.randperm(n, generator=gen).to(device).split(cfg.batch_size)
+        losses = []
+        for idx in batches:
 
-        def closure(X_in=X_in, steps=steps):
-            opt.zero_grad(set_to_none=True)
-            loss = _rollout_loss(model, X_in, Y, steps)
-            if cfg.optimizer == "lbfgs" and cfg.weight_decay > 0:
-                loss = loss + 0.5 * cfg.weight_decay * sum((p ** 2).sum() for p in model.parameters())
-            loss.backward()
-            return loss
+            def closure(Xb=X_in[idx], Yb=Y[idx], steps=steps):
+                opt.zero_grad(set_to_none=True)
+                loss = _rollout_loss(model, Xb, Yb, steps)
+                if cfg.optimizer == "lbfgs" and cfg.weight_decay > 0:
+                    loss = loss + 0.5 * cfg.weight_decay * sum((p ** 2).sum() for p in model.parameters())
+                loss.backward()
+                return loss
 
-        loss = opt.step(closure)
+            losses.append(float(opt.step(closure).detach()) * len(idx))
+        loss = sum(losses) / n
         if epoch % every == 0 or epoch == cfg.num_epochs:
-            value = float(loss.detach())
+            value = float(loss)
             diverged = divergence(value, epoch, cfg.lr)
             history.append({"epoch": epoch, "loss": value})
             if callback is not None:
