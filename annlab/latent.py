@@ -80,11 +80,6 @@ def gan_config(arch: str = "dense", dataset: str = "mnist", latent_dim: int = 32
     return gan_mod.GANConfig(**kw)
 
 
-def fast(cfg):
-    """Small version of any config for tests (``ANNLAB_FAST=1``): 2 epochs."""
-    return replace(cfg, num_epochs=2) if fast_mode() else cfg
-
-
 def train_ae(cfg: ae.AEConfig, dataset: str, *, device: str = "cpu", seed: int = 0, callback=None):
     """Train (or load) an autoencoder on the train split of ``dataset`` through the model store."""
     data = Lazy(lambda: (digit_split(dataset, seed=seed).X_train, digit_split(dataset, seed=seed).X_test))
