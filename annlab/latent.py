@@ -75,7 +75,7 @@ def gan_config(arch: str = "dense", dataset: str = "mnist", latent_dim: int = 32
     dim = 784 if dataset == "mnist" else 64
     kw = dict(arch=arch, input_dim=dim, latent_dim=latent_dim,
               hidden=(256, 512) if dataset == "mnist" else (128, 256),
-              batch_size=32, num_epochs=(30 if arch == "dense" else 10) if dataset == "mnist" else 100)
+              batch_size=32, num_epochs=(60 if arch == "dense" else 10) if dataset == "mnist" else 100)
     kw.update(overrides)
     return gan_mod.GANConfig(**kw)
 
