@@ -66,7 +66,8 @@ def train_gan(cfg):
 
 
 cfg = small(lat.model_config(model_name, dataset, latent_dim, loss))
-result = train_model(cfg)
+with st.container():  # fixed slot: the training status comes and goes without shifting the canvas below,
+    result = train_model(cfg)  # which would otherwise be re-created blank after the first rerun
 if result.diverged:
     st.error(result.diverged)
     st.stop()
