@@ -282,10 +282,15 @@ for name, fc in forecasts.items():
     message = verdict(name, fc.scores["iterated_nmse"], base_nmse)
     if message:
         st.warning(message)
+FORMATS = {
+    "closed-loop MSE": "{:.0f}",
+    "one-step MSE": "{:.0f}",
+    "closed-loop NMSE": "{:.3f}",
+    "one-step NMSE": "{:.3f}",
+    "training s": "{:.1f}",
+}
 st.dataframe(
-    table.style.format("{:.3f}", na_rep="—", subset=["closed-loop NMSE", "one-step NMSE"])
-    .format("{:.0f}", na_rep="—", subset=["closed-loop MSE", "one-step MSE"])
-    .format("{:.1f}", na_rep="—", subset=["training s"]),
+    table.apply(lambda col: col.map(lambda v: "—" if not np.isfinite(v) else FORMATS[col.name].format(v))),
     use_container_width=True,
 )
 st.caption(

@@ -69,10 +69,10 @@ def grid_chart(rows: list[dict], *, selected: tuple[int, int] | None = None,
     pick = alt.selection_point(name="cell", fields=["lag", "hidden"], on="click", toggle=False, value=value)
     base = alt.Chart(df, title="Cross-validated MSE (lower is better): click a cell to see that model",
                      height=height).encode(
-        x=alt.X("lag:O", title="lag (past values seen)"),
+        x=alt.X("lag:O", title="lag (past values seen)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("hidden:O", title="hidden units", sort="descending"))
     rect = base.mark_rect(stroke="black").encode(
-        color=alt.Color("cv_mse:Q", title="CV MSE",
+        color=alt.Color("cv_mse:Q", title="CV MSE", legend=alt.Legend(format=".0f"),
                         scale=alt.Scale(scheme="viridis", reverse=True, type="log")),
         strokeWidth=alt.condition(pick, alt.value(3), alt.value(0)),
         tooltip=["lag:O", "hidden:O", alt.Tooltip("cv_mse:Q", title="CV MSE", format=".1f")],
@@ -85,9 +85,10 @@ def grid_chart(rows: list[dict], *, selected: tuple[int, int] | None = None,
 def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 260) -> alt.LayerChart:
     """Iterated NMSE per seed as bars, with the training-mean baseline as a dashed line."""
     df = pd.DataFrame({"seed": [str(r["seed"]) for r in rows], "NMSE": [r["iterated_nmse"] for r in rows]})
-    bars = alt.Chart(df, title="Iterated NMSE per seed (dashed: predicting the training mean)",
+    bars = alt.Chart(df, title="Closed-loop NMSE per seed (dashed: predicting the training mean)",
                      height=height).mark_bar().encode(
-        x=alt.X("seed:N", title="seed"), y=alt.Y("NMSE:Q", title="iterated NMSE"),
+        x=alt.X("seed:N", title="seed", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("NMSE:Q", title="closed-loop NMSE"),
         tooltip=["seed", alt.Tooltip("NMSE", format=".3f")])
     rule = alt.Chart(pd.DataFrame({"NMSE": [mean_baseline]})).mark_rule(
         strokeDash=[6, 4], color="black").encode(y="NMSE:Q")
