@@ -104,21 +104,29 @@ with tab_map:
         P = projected(model, mkey, method)
         xt, yt = (("z1", "z2") if latent_dim == 2 else ("z1", "(none)") if latent_dim == 1
                   else (f"{method} 1", f"{method} 2"))
-        ui.show_chart(lat.digit_scatter(P, digits.y_test, title=f"{len(P)} test digits, coloured by true "
-                                        "label", x_title=xt, y_title=yt))
+        scatter_slot = st.empty()  # filled below, once the interpolation path is known
     with right:
         st.subheader("Slide from one digit to another")
         drawn = ui.draw_digit("lat_canvas", side=side, size_px=200, page="Latent space")
         a_col, b_col = st.columns(2)
         n_test = len(digits.X_test)
+
+        def first_of(label):  # default ends: the first test 0 and the first test 1, far apart in any map
+            return int(np.flatnonzero(digits.y_test == label)[0])
+
+        for k in ("lat_ia", "lat_ib"):  # a number kept from the larger data set may not exist in this one
+            for kk in (k, f"_keep_{k}"):
+                if st.session_state.get(kk, 0) > n_test - 1:
+                    st.session_state[kk] = n_test - 1
+
         with a_col:
             start = ui.persisted(st.selectbox, "Start", key="lat_start", default="test digit",
                                  options=["test digit", "my drawing"])
-            ia = ui.persisted(st.number_input, "Start test digit #", key="lat_ia", default=0, min_value=0,
-                              max_value=n_test - 1, step=1)
+            ia = ui.persisted(st.number_input, "Start test digit #", key="lat_ia", default=first_of(0),
+                              min_value=0, max_value=n_test - 1, step=1)
         with b_col:
-            ib = ui.persisted(st.number_input, "End test digit #", key="lat_ib", default=1, min_value=0,
-                              max_value=n_test - 1, step=1)
+            ib = ui.persisted(st.number_input, "End test digit #", key="lat_ib", default=first_of(1),
+                              min_value=0, max_value=n_test - 1, step=1)
             mode_default = "spherical" if is_prior else "linear"
             mode = ui.persisted(st.radio, "Path", key="lat_path", default=mode_default,
                                 options=["linear", "spherical"], horizontal=True,
@@ -145,6 +153,20 @@ with tab_map:
             ui.show_image(strip[9].reshape(side, side), caption=f"decoded at {t:.2f}", scale=5)
         with i3:
             ui.show_image(x_b.reshape(side, side), caption="end", scale=5)
+    with left:
+        chart = lat.digit_scatter(P, digits.y_test, title=f"{len(P)} test digits, coloured by true label",
+                                  x_title=xt, y_title=yt)
+        if latent_dim == 2:  # the slider's path, drawn in the code plane itself
+            fine = lat.interpolate(za, zb, 40, mode)
+            df_path = pd.DataFrame({"x": fine[:, 0], "y": fine[:, 1], "i": np.arange(len(fine))})
+            df_now = pd.DataFrame({"x": [z_t[0]], "y": [z_t[1]]})
+            chart = (chart + alt.Chart(df_path).mark_line(color="black", strokeDash=[6, 3]).encode(
+                x="x", y="y", order="i") + alt.Chart(df_now).mark_point(
+                shape="diamond", size=300, filled=True, color="black").encode(x="x", y="y"))
+        with scatter_slot.container():
+            ui.show_chart(chart)
+            if latent_dim == 2:
+                st.caption("Dashed: the path of the slider in the code plane; diamond: the decoded point.")
 
     if latent_dim == 2:
         st.subheader("The decoder's map of the latent plane")

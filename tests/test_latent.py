@@ -150,3 +150,12 @@ def test_digit_scatter_gives_ten_distinct_colours():
     chart = lat.digit_scatter(np.zeros((10, 2)), np.arange(10)).to_dict()
     assert chart["encoding"]["color"]["scale"] == {"scheme": "tableau10"}  # not the 8 Okabe-Ito colours
     assert chart["encoding"]["color"]["sort"] == [str(i) for i in range(10)]
+
+
+def test_page_switches_to_the_small_digits_without_error(page):
+    at = page  # runs last: it leaves the page on the 8x8 digits
+    at.number_input(key="lat_ib").set_value(900).run()
+    at.selectbox(key="lat_data").set_value("8x8 digits").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.number_input(key="lat_ib").value <= 359  # clamped to the 360 test digits of the 8x8 set
+    assert _strip_caption_image(at)[1].startswith("decoded at")
