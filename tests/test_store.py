@@ -1,6 +1,7 @@
 """The model store: key, round trip, corrupt files, one training across threads and processes."""
 
-import multiprocessing as mp
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ import torch
 
 from annlab.store import Lazy, StoreWarning, get_or_train, model_key
 from annlab.training import TrainResult
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -99,17 +102,37 @@ def test_threads_asking_at_once_train_once(tmp_path):
     assert sum(not r.from_cache for r in results) == 1
 
 
-def _worker(directory, counter):
-    get_or_train(TinyConfig(slow_s=0.5), train_tiny, build, counter, directory=directory)
+WORKER = """
+import sys, time
+from dataclasses import dataclass
+import torch
+from annlab.store import get_or_train
+from annlab.training import TrainResult
+
+@dataclass(frozen=True)
+class TinyConfig:
+    n_in: int = 3
+    n_out: int = 2
+    slow_s: float = 0.0
+
+def build(cfg):
+    return torch.nn.Linear(cfg.n_in, cfg.n_out)
+
+def train(cfg, data, *, device="cpu", seed=0, callback=None):
+    with open(data, "a") as fh:
+        fh.write("x")
+    time.sleep(cfg.slow_s)
+    return TrainResult(build(cfg), [], cfg)
+
+get_or_train(TinyConfig(slow_s=1.0), train, build, sys.argv[2], directory=sys.argv[1])
+"""
 
 
 def test_processes_asking_at_once_train_once(tmp_path):
     counter = tmp_path / "calls"
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_worker, args=(str(tmp_path), str(counter))) for _ in range(3)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(60)
-    assert all(p.exitcode == 0 for p in procs)
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), str(counter)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
     assert _calls(counter) == 1
+    assert len(list(tmp_path.glob("*.pt"))) == 1
