@@ -73,11 +73,25 @@ def bars(labels, values, *, x_title: str = "", y_title: str = "", title: str = "
 
 
 def scatter(X2: np.ndarray, labels, *, title: str = "", x_title: str = "dim 1", y_title: str = "dim 2",
-            label_title: str = "label", height: int = 400) -> alt.Chart:
-    """2-D scatter of points ``X2`` (n, 2) coloured by ``labels``."""
+            label_title: str = "label", order=None, height: int = 400) -> alt.Chart:
+    """2-D scatter of points ``X2`` (n, 2) coloured by ``labels``.
+
+    Categories appear in ``order`` (default: sorted, numbers numerically); more than 8 categories switch
+    to Tableau colours so none repeats (:func:`category_scale`).
+    """
     X2 = np.asarray(X2, float)
+    groups = [str(v) for v in (order if order is not None else sorted(set(np.asarray(labels).tolist())))]
     df = pd.DataFrame({"x": X2[:, 0], "y": X2[:, 1], label_title: [str(v) for v in labels]})
     return alt.Chart(df, title=title, height=height).mark_circle(opacity=0.7).encode(
-        x=alt.X("x", type="quantitative", title=x_title),
-        y=alt.Y("y", type="quantitative", title=y_title),
-        color=alt.Color(label_title, type="nominal"), tooltip=[label_title])
+        x=alt.X("x", type="quantitative", title=x_title, scale=alt.Scale(zero=False)),
+        y=alt.Y("y", type="quantitative", title=y_title, scale=alt.Scale(zero=False)),
+        color=alt.Color(label_title, type="nominal", sort=groups, scale=category_scale(len(groups)),
+                        title=label_title),
+        tooltip=[label_title])
+
+
+def category_scale(n: int) -> alt.Scale | None:
+    """Okabe-Ito (the default) for up to 8 categories; Tableau 10/20 beyond, so no colour repeats."""
+    if n <= len(OKABE_ITO):
+        return alt.Undefined
+    return alt.Scale(scheme="tableau10" if n <= 10 else "tableau20")

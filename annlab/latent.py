@@ -161,23 +161,6 @@ def latent_grid(Z: np.ndarray | None, n: int = 15, prior: bool = False) -> np.nd
     return np.column_stack([xx.ravel(), yy.ravel()]).astype(np.float32)
 
 
-def digit_scatter(P: np.ndarray, labels, *, title: str = "", x_title: str = "z1", y_title: str = "z2",
-                  height: int = 430):
-    """Scatter of 2-D points (n, 2) coloured by digit label with ten distinct colours (Tableau 10; the
-    house palette has only eight, so 8 and 9 would repeat 0 and 1)."""
-    import altair as alt
-    import pandas as pd
-
-    P = np.asarray(P, float)
-    df = pd.DataFrame({"x": P[:, 0], "y": P[:, 1], "digit": [str(v) for v in labels]})
-    return alt.Chart(df, title=title, height=height).mark_circle(opacity=0.7).encode(
-        x=alt.X("x", type="quantitative", title=x_title, scale=alt.Scale(zero=False)),
-        y=alt.Y("y", type="quantitative", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("digit", type="nominal", scale=alt.Scale(scheme="tableau10"),
-                        sort=[str(i) for i in range(10)]),
-        tooltip=["digit"])
-
-
 # --- clustering -----------------------------------------------------------------------------------
 
 def match_clusters(y_true: np.ndarray, clusters: np.ndarray) -> dict[int, int]:

@@ -11,7 +11,7 @@ from annlab import autoencoders as ae
 from annlab import gan as gan_mod
 from annlab import latent as lat
 from annlab import ui
-from annlab.charts import bars, heatmap, lines
+from annlab.charts import bars, heatmap, lines, scatter
 from annlab.data import digit_split, two_moons
 from annlab.images import tile
 from annlab.settings import quick
@@ -154,8 +154,8 @@ with tab_map:
         with i3:
             ui.show_image(x_b.reshape(side, side), caption="end", scale=5)
     with left:
-        chart = lat.digit_scatter(P, digits.y_test, title=f"{len(P)} test digits, coloured by true label",
-                                  x_title=xt, y_title=yt)
+        chart = scatter(P, digits.y_test, title=f"{len(P)} test digits, coloured by true label",
+                        x_title=xt, y_title=yt, label_title="digit", height=430)
         if latent_dim == 2:  # the slider's path, drawn in the code plane itself
             fine = lat.interpolate(za, zb, 40, mode)
             df_path = pd.DataFrame({"x": fine[:, 0], "y": fine[:, 1], "i": np.arange(len(fine))})

@@ -8,7 +8,7 @@ import streamlit as st
 from sklearn.manifold import TSNE
 
 from annlab import ui
-from annlab.charts import lines
+from annlab.charts import lines, scatter
 from annlab.images import tile
 from annlab.settings import fast_mode
 from annlab.wikiart import charts as art_charts
@@ -321,11 +321,11 @@ with tab_clu:
             xy, labels = tsne_map(ae_res.model, (ae_cfg, art.key, lab.seed), lab.seed)
             s1, s2 = st.columns(2)
             with s1:
-                ui.show_chart(art_charts.codes_map(xy, [classes[i] for i in art.y_test],
-                                                   title="t-SNE of the codes: true style",
-                                                   label_title="style", order=classes))
+                ui.show_chart(scatter(xy, [classes[i] for i in art.y_test],
+                                        title="t-SNE of the codes: true style", x_title="t-SNE 1",
+                                        y_title="t-SNE 2", label_title="style", order=classes, height=420))
             with s2:
-                ui.show_chart(art_charts.codes_map(xy, [f"cluster {c}" for c in labels],
-                                                   title="t-SNE of the codes: k-means cluster",
-                                                   label_title="cluster",
-                                                   order=[f"cluster {c}" for c in range(art.n_classes)]))
+                ui.show_chart(scatter(xy, [f"cluster {c}" for c in labels],
+                                        title="t-SNE of the codes: k-means cluster", x_title="t-SNE 1",
+                                        y_title="t-SNE 2", label_title="cluster",
+                                        order=[f"cluster {c}" for c in range(art.n_classes)], height=420))

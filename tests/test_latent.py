@@ -147,7 +147,9 @@ def test_page_canvas_path_uses_a_drawn_digit(page):
 
 
 def test_digit_scatter_gives_ten_distinct_colours():
-    chart = lat.digit_scatter(np.zeros((10, 2)), np.arange(10)).to_dict()
+    from annlab.charts import scatter
+
+    chart = scatter(np.zeros((10, 2)), np.arange(10), label_title="digit").to_dict()
     assert chart["encoding"]["color"]["scale"] == {"scheme": "tableau10"}  # not the 8 Okabe-Ito colours
     assert chart["encoding"]["color"]["sort"] == [str(i) for i in range(10)]
 

@@ -25,8 +25,8 @@ def _memory() -> tuple[dict, threading.Lock]:
     return {}, threading.Lock()
 
 
-def _live(label: str, num_epochs: int | None, curves: tuple[str, ...]):
-    status = st.status(f"Training {label} ...", expanded=True)
+def _live(slot, label: str, num_epochs: int | None, curves: tuple[str, ...]):
+    status = slot.container().status(f"Training {label} ...", expanded=True)
     bar = status.progress(0.0)
     charts = status.empty()
     rows: list[dict] = []
@@ -52,6 +52,8 @@ def train(cfg: Any, train_fn: Callable[..., TrainResult], build: Callable[[Any],
           num_epochs: int | None = None, curves: tuple[str, ...] = ()) -> TrainResult:
     """Get a trained model for a page, training it at most once per server and once per cache.
 
+    Draws exactly one element (a status box while and after training, empty otherwise).
+
     Parameters
     ----------
     cfg, train_fn, build, data_key, device, seed : as :func:`annlab.store.get_or_train`
@@ -62,19 +64,22 @@ def train(cfg: Any, train_fn: Callable[..., TrainResult], build: Callable[[Any],
     """
     memory, lock = _memory()
     key = (type(cfg).__name__, cfg, train_fn.__module__, train_fn.__qualname__, data_key, device, seed)
+    # Always one element here, trained or not, so the elements after it (a canvas) keep their place
+    # and are not rebuilt blank on the next rerun.
+    slot = st.empty()
     with lock:
         if key in memory:
             return memory[key]
-    status, callback = _live(label, num_epochs, curves)
+    status, callback = _live(slot, label, num_epochs, curves)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StoreWarning)
         result = get_or_train(cfg, train_fn, build, Lazy(data_fn), data_key=data_key, device=device,
                               seed=seed, callback=callback)
-    for w in caught:
-        if issubclass(w.category, StoreWarning):
-            st.warning(str(w.message))
-    if result.from_cache:
-        status.update(label=f"Loaded {label} from the model cache.", state="complete", expanded=False)
+    store_warnings = [w for w in caught if issubclass(w.category, StoreWarning)]
+    for w in store_warnings:
+        status.warning(str(w.message))
+    if result.from_cache and not store_warnings:
+        slot.empty()
     elif result.diverged:
         status.update(label=f"Training {label} stopped: it diverged.", state="error", expanded=True)
     else:

@@ -72,18 +72,3 @@ def history_long(history: list[dict], keys: dict[str, str]) -> pd.DataFrame:
     rows = [{"epoch": h["epoch"], "curve": label, "value": h[k]}
             for h in history for k, label in keys.items() if k in h]
     return pd.DataFrame(rows, columns=["epoch", "curve", "value"])
-
-
-def codes_map(xy, labels, *, title: str, label_title: str, order=None, height: int = 420) -> alt.Chart:
-    """2-D map (e.g. t-SNE) of codes coloured by ``labels``: the colour-blind-safe Okabe-Ito palette up
-    to 8 groups, Tableau's 10 or 20 colours beyond (10 styles would repeat Okabe-Ito colours)."""
-    xy = np.asarray(xy, float)
-    labels = [str(v) for v in labels]
-    groups = [str(v) for v in order] if order is not None else sorted(set(labels))
-    df = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], label_title: labels})
-    scale = alt.Scale() if len(groups) <= 8 else alt.Scale(scheme="tableau10" if len(groups) <= 10
-                                                               else "tableau20")
-    return alt.Chart(df, title=title, height=height).mark_circle(opacity=0.75).encode(
-        x=alt.X("x:Q", title="t-SNE 1"), y=alt.Y("y:Q", title="t-SNE 2"),
-        color=alt.Color(f"{label_title}:N", sort=groups, scale=scale, title=label_title),
-        tooltip=[label_title])
