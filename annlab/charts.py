@@ -7,6 +7,8 @@ look (larger fonts, thicker lines and marks) to any finished chart; pages call i
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -15,19 +17,31 @@ import pandas as pd
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
-def style(chart: alt.TopLevelMixin, *, projector: bool = False) -> alt.TopLevelMixin:
-    """Apply the house look; ``projector=True`` gives large fonts and thick marks for a beamer."""
+@functools.lru_cache(maxsize=2)
+def _config(projector: bool) -> alt.Config:
     font, title, stroke, point = (20, 24, 4, 160) if projector else (13, 15, 2, 50)
-    return (chart
-            .configure_range(category=OKABE_ITO)
-            .configure_axis(labelFontSize=font, titleFontSize=font, grid=True)
-            .configure_legend(labelFontSize=font, titleFontSize=font, symbolSize=point * 2,
-                              symbolStrokeWidth=stroke, labelLimit=400)
-            .configure_title(fontSize=title, anchor="start")
-            .configure_line(strokeWidth=stroke)
-            .configure_point(size=point)
-            .configure_circle(size=point)
-            .configure_text(fontSize=font))
+    return alt.Config(
+        range=alt.RangeConfig(category=OKABE_ITO),
+        axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True),
+        legend=alt.LegendConfig(labelFontSize=font, titleFontSize=font, symbolSize=point * 2,
+                                symbolStrokeWidth=stroke, labelLimit=400),
+        title=alt.TitleConfig(fontSize=title, anchor="start"),
+        line=alt.LineConfig(strokeWidth=stroke),
+        point=alt.MarkConfig(size=point),
+        circle=alt.MarkConfig(size=point),
+        text=alt.MarkConfig(fontSize=font),
+    )
+
+
+def style(chart: alt.TopLevelMixin, *, projector: bool = False) -> alt.TopLevelMixin:
+    """Apply the house look; ``projector=True`` gives large fonts and thick marks for a beamer.
+
+    One config object, set on a shallow copy: chaining ``configure_*`` deep-copies the chart (and its
+    data) once per call, which made every page rerun measurably slower.
+    """
+    out = chart.copy(deep=False)
+    out.config = _config(projector)
+    return out
 
 
 def lines(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, title: str = "",
