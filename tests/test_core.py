@@ -91,3 +91,17 @@ def test_pages_that_train_register_warm_defaults():
     # Hopfield weights are closed-form and the optimizer race is computed live: nothing to warm there.
     assert {"RBM inpainting", "Latent space", "WikiArt styles", "Time series"} <= set(registry), registry
     assert all(callable(fn) for fn in registry.values())
+
+
+def test_projector_style_enlarges_fonts_and_lines():
+    import pandas as pd
+
+    from annlab.charts import OKABE_ITO, style
+    from annlab.charts import lines as line_chart
+
+    chart = line_chart(pd.DataFrame({"x": [0, 1], "y": [1.0, 0.5]}), x="x", y="y")
+    normal, big = style(chart).to_dict()["config"], style(chart, projector=True).to_dict()["config"]
+    assert big["axis"]["labelFontSize"] > normal["axis"]["labelFontSize"]
+    assert big["line"]["strokeWidth"] > normal["line"]["strokeWidth"]
+    assert normal["range"]["category"] == OKABE_ITO
+    assert "axis" not in chart.to_dict().get("config", {})  # the input chart is left alone

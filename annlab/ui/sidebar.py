@@ -11,10 +11,9 @@ from annlab.ui.state import persisted
 
 PROJECTOR_CSS = """
 <style>
-html, body, [class*="st-"], .stMarkdown p, .stMarkdown li { font-size: 1.3rem !important; }
-h1 { font-size: 3rem !important; } h2 { font-size: 2.3rem !important; } h3 { font-size: 1.8rem !important; }
-[data-testid="stMetricValue"] { font-size: 2.6rem !important; }
-[data-testid="stDataFrame"] * { font-size: 1.1rem !important; }
+html { font-size: 21px !important; }  /* Streamlit sizes text in rem: everything grows by a third */
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.1rem; }
+[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
 </style>
 """
 
