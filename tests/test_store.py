@@ -103,34 +103,18 @@ def test_threads_asking_at_once_train_once(tmp_path):
 
 
 WORKER = """
-import sys, time
-from dataclasses import dataclass
-import torch
+import sys
+sys.path.insert(0, sys.argv[3])
+from test_store import TinyConfig, build, train_tiny
 from annlab.store import get_or_train
-from annlab.training import TrainResult
-
-@dataclass(frozen=True)
-class TinyConfig:
-    n_in: int = 3
-    n_out: int = 2
-    slow_s: float = 0.0
-
-def build(cfg):
-    return torch.nn.Linear(cfg.n_in, cfg.n_out)
-
-def train(cfg, data, *, device="cpu", seed=0, callback=None):
-    with open(data, "a") as fh:
-        fh.write("x")
-    time.sleep(cfg.slow_s)
-    return TrainResult(build(cfg), [], cfg)
-
-get_or_train(TinyConfig(slow_s=1.0), train, build, sys.argv[2], directory=sys.argv[1])
+get_or_train(TinyConfig(slow_s=1.0), train_tiny, build, sys.argv[2], directory=sys.argv[1])
 """
 
 
 def test_processes_asking_at_once_train_once(tmp_path):
     counter = tmp_path / "calls"
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), str(counter)], cwd=ROOT,
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), str(counter),
+                               str(Path(__file__).parent)], cwd=ROOT,
                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
