@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from annlab.rbm import DATASETS, RBMConfig, bernoulli, fit
+from annlab.rbm import DATASETS, RBMConfig, bernoulli, fit, run_chain
 from annlab.training import Callback, TrainResult, divergence, generator
 
 
@@ -138,33 +138,16 @@ class DBM(nn.Module):
 
         Same interface as :meth:`annlab.rbm.RBM.gibbs` (``known`` pixels stay clamped).
         """
-        v = v.clone()
-        if known is not None:
-            known = known.expand_as(v)
-            clamp = v[known]
-        if h2 is None:
-            h2 = torch.zeros(v.shape[0], self.W2.shape[0], device=v.device)
-        acc = torch.zeros_like(v)
-        n_acc = 0
-        trace = []
-        mean_last = max(1, min(int(mean_last) or 1, max(steps, 1)))
-        p = v
-        for t in range(1, steps + 1):
-            h1 = bernoulli(self.p_h1(v, h2), gen)
-            p = self.p_v(h1)
+        state = {"h2": h2 if h2 is not None else torch.zeros(v.shape[0], self.W2.shape[0], device=v.device)}
+
+        def step(v):
+            h1 = bernoulli(self.p_h1(v, state["h2"]), gen)  # (B, H1)
+            p = self.p_v(h1)  # (B, V)
             v = bernoulli(p, gen)
-            h2 = bernoulli(self.p_h2(h1), gen)
-            if known is not None:
-                v[known] = clamp
-            if t > steps - mean_last:
-                acc += p
-                n_acc += 1
-            if keep_every and t % keep_every == 0:
-                trace.append(p[0].clone())
-        out = acc / n_acc if n_acc else p.clone()
-        if known is not None:
-            out[known] = clamp
-        return {"v": v, "p": out, "trace": torch.stack(trace) if trace else v.new_zeros(0, v.shape[1])}
+            state["h2"] = bernoulli(self.p_h2(h1), gen)  # (B, H2)
+            return p, v
+
+        return run_chain(v, steps, step, known=known, mean_last=mean_last, keep_every=keep_every)
 
     @torch.no_grad()
     def reconstruction_error(self, v: torch.Tensor, mf_steps: int = 10) -> float:

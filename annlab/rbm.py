@@ -89,6 +89,38 @@ def bernoulli(p: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.rand(p.shape, generator=gen, device=p.device, dtype=p.dtype).lt_(p)  # 1.0 where u < p
 
 
+def run_chain(v: torch.Tensor, steps: int, step, *, known: torch.Tensor | None = None, mean_last: int = 0,
+              keep_every: int = 0) -> dict:
+    """Drive a Gibbs chain: ``step(v) -> (p, v_next)`` with p = P(v | hidden) of shape (B, V).
+
+    Shared by the RBM and the DBM: clamps ``known`` pixels after every step, averages p over the last
+    ``mean_last`` steps, and keeps p of the first chain every ``keep_every`` steps. Returns the dict
+    described in :meth:`RBM.gibbs`.
+    """
+    v = v.clone()
+    if known is not None:
+        known = known.expand_as(v)
+        clamp = v[known]
+    acc = torch.zeros_like(v)
+    n_acc = 0
+    trace = []
+    mean_last = max(1, min(int(mean_last) or 1, max(steps, 1)))
+    p = v
+    for t in range(1, steps + 1):
+        p, v = step(v)
+        if known is not None:
+            v[known] = clamp
+        if t > steps - mean_last:
+            acc += p
+            n_acc += 1
+        if keep_every and t % keep_every == 0:
+            trace.append(p[0].clone())
+    out = acc / n_acc if n_acc else p.clone()
+    if known is not None:
+        out[known] = clamp
+    return {"v": v, "p": out, "trace": torch.stack(trace) if trace else v.new_zeros(0, v.shape[1])}
+
+
 class RBM(nn.Module):
     """Bernoulli-Bernoulli RBM; weights ``W`` (H, V), visible bias ``b_v`` (V,), hidden bias ``b_h`` (H,).
 
@@ -148,30 +180,11 @@ class RBM(nn.Module):
         dict with "v" (B, V) last binary state, "p" (B, V) mean P(v|h) over the last steps (known
         pixels replaced by their clamped value), and "trace" (T, V) of the first chain.
         """
-        v = v.clone()
-        if known is not None:
-            known = known.expand_as(v)
-            clamp = v[known]
-        acc = torch.zeros_like(v)
-        n_acc = 0
-        trace = []
-        mean_last = max(1, min(int(mean_last) or 1, max(steps, 1)))
-        p = v
-        for t in range(1, steps + 1):
-            h = bernoulli(self.p_h(v), gen)
-            p = self.p_v(h)
-            v = bernoulli(p, gen)
-            if known is not None:
-                v[known] = clamp
-            if t > steps - mean_last:
-                acc += p
-                n_acc += 1
-            if keep_every and t % keep_every == 0:
-                trace.append(p[0].clone())
-        out = acc / n_acc if n_acc else p.clone()
-        if known is not None:
-            out[known] = clamp
-        return {"v": v, "p": out, "trace": torch.stack(trace) if trace else v.new_zeros(0, v.shape[1])}
+        def step(v):
+            p = self.p_v(bernoulli(self.p_h(v), gen))  # h ~ P(h|v), then P(v|h): (B, V)
+            return p, bernoulli(p, gen)
+
+        return run_chain(v, steps, step, known=known, mean_last=mean_last, keep_every=keep_every)
 
     @torch.no_grad()
     def pseudo_likelihood(self, v: torch.Tensor, gen: torch.Generator | None = None,
