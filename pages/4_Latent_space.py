@@ -66,8 +66,7 @@ def train_gan(cfg):
 
 
 cfg = small(lat.model_config(model_name, dataset, latent_dim, loss))
-with st.container():  # fixed slot: the training status comes and goes without shifting the canvas below,
-    result = train_model(cfg)  # which would otherwise be re-created blank after the first rerun
+result = train_model(cfg)  # ui.train always holds one slot, so the canvas below keeps its place
 if result.diverged:
     st.error(result.diverged)
     st.stop()
