@@ -1,4 +1,8 @@
-"""Command line: ``python -m annlab warm [--device D] [--epochs N] [--only NAME]``."""
+"""Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE]``.
+
+``warm`` trains what every page needs on its defaults into the model store (each topic's
+``defaults.warm``, listed in :mod:`annlab.topics`), so the first class opens every page instantly.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,36 @@ import time
 
 
 def main(argv: list[str] | None = None) -> int:
+    from annlab.topics import TOPICS
+
     parser = argparse.ArgumentParser(prog="python -m annlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     warm = sub.add_parser("warm", help="train every page's default models into the cache")
     warm.add_argument("--device", default="auto", help="auto, cpu, cuda:N or mps (default auto)")
     warm.add_argument("--epochs", type=int, default=None, help="override epochs (quick smoke run)")
-    warm.add_argument("--only", action="append", default=None, help="warm only this page (repeatable)")
+    warm.add_argument("--only", action="append", default=None,
+                      help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}")
     args = parser.parse_args(argv)
 
     from annlab.device import resolve_device
-    from annlab.warm import discover
 
     device, warning = resolve_device(args.device)
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    registry = discover()
-    names = args.only or sorted(registry)
-    unknown = [n for n in names if n not in registry]
+    titles = [t.title for t in TOPICS]
+    unknown = [n for n in args.only or [] if n not in titles]
     if unknown:
-        print(f"unknown page(s): {unknown}; known: {sorted(registry)}", file=sys.stderr)
+        print(f"unknown page(s): {unknown}; known: {titles}", file=sys.stderr)
         return 2
-    for name in names:
+    total = time.perf_counter()
+    for topic in TOPICS:
+        if args.only and topic.title not in args.only:
+            continue
         start = time.perf_counter()
-        print(f"[{name}] warming on {device} ...", flush=True)
-        registry[name](device, args.epochs, lambda text, n=name: print(f"[{n}] {text}", flush=True))
-        print(f"[{name}] done in {time.perf_counter() - start:.1f} s", flush=True)
+        print(f"[{topic.title}] warming on {device} ...", flush=True)
+        topic.warm_fn()(device, args.epochs, lambda text, n=topic.title: print(f"[{n}] {text}", flush=True))
+        print(f"[{topic.title}] done in {time.perf_counter() - start:.1f} s", flush=True)
+    print(f"warm: all done in {(time.perf_counter() - total) / 60:.1f} min", flush=True)
     return 0
 
 

@@ -109,3 +109,23 @@ def category_scale(n: int) -> alt.Scale | None:
     if n <= len(OKABE_ITO):
         return alt.Undefined
     return alt.Scale(scheme="tableau10" if n <= 10 else "tableau20")
+
+
+PAIRED = ("loss", "val_loss")  # drawn in one chart: the gap between them is the point
+
+
+def history_charts(history: list[dict], keys: list[str], *, height: int = 200) -> list[alt.Chart]:
+    """Learning curves from a training history (one dict per epoch with an ``epoch`` key).
+
+    ``loss`` and ``val_loss`` share one chart (overfitting shows as the gap between them); every
+    other key gets its own chart, so metrics on different scales stay readable.
+    """
+    df = pd.DataFrame(history)
+    paired = [k for k in keys if k in PAIRED]
+    groups = ([paired] if paired else []) + [[k] for k in keys if k not in PAIRED]
+    charts = []
+    for group in groups:
+        long = df.melt(id_vars="epoch", value_vars=group, var_name="curve", value_name="value").dropna()
+        charts.append(lines(long, x="epoch", y="value", color="curve" if len(group) > 1 else None,
+                            title=" and ".join(group), x_title="epoch", y_title=group[0], height=height))
+    return charts

@@ -3,7 +3,7 @@
 Key = model family + hash of (frozen config, seed, data key) + format version. A file holds plain
 data only (``state_dict``, ``config`` as a dict, ``history``, ``extra``, ``format``) and is loaded with
 ``torch.load(weights_only=True)``. Writes are atomic (temp file + rename). A lock file per key, held
-with ``fcntl.flock``, makes two threads or two processes asking for the same untrained model train it
+with ``filelock`` (portable: Linux, macOS, Windows), makes two threads or two processes asking for the same untrained model train it
 once: the second waits and then loads. A truncated or corrupt file is discarded and retrained with a
 ``StoreWarning``.
 
@@ -13,7 +13,6 @@ References: nanoGPT's checkpoint format (plain dict, model rebuilt from its conf
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from filelock import FileLock
 
 from annlab.settings import cache_dir
 from annlab.training import TrainResult
@@ -130,21 +130,20 @@ def get_or_train(
     folder.mkdir(parents=True, exist_ok=True)
     key = model_key(cfg, seed=seed, data_key=data_key)
     path = folder / f"{key}.pt"
-    with _thread_lock(key), open(folder / f"{key}.lock", "a+b") as lock_fh:
-        fcntl.flock(lock_fh, fcntl.LOCK_EX)
-        try:
-            if path.exists():
-                try:
-                    return load(path, cfg, build, device)
-                except Exception as exc:  # truncated, corrupt, or written by another version
-                    warnings.warn(f"The cached model {path.name} could not be read ({type(exc).__name__}); "
-                                  "it was discarded and is being retrained.", StoreWarning, stacklevel=2)
-                    path.unlink(missing_ok=True)
-            if isinstance(data, Lazy):
-                data = data.fn()
-            result = train_fn(cfg, data, device=device, seed=seed, callback=callback)
-            result.model.eval()
-            save(path, result)
-            return result
-        finally:
-            fcntl.flock(lock_fh, fcntl.LOCK_UN)
+    with _thread_lock(key), FileLock(folder / f"{key}.lock"):
+        if path.exists():
+            try:
+                result = load(path, cfg, build, device)
+                result.key = key
+                return result
+            except Exception as exc:  # truncated, corrupt, or written by another version
+                warnings.warn(f"The cached model {path.name} could not be read ({type(exc).__name__}); "
+                              "it was discarded and is being retrained.", StoreWarning, stacklevel=2)
+                path.unlink(missing_ok=True)
+        if isinstance(data, Lazy):
+            data = data.fn()
+        result = train_fn(cfg, data, device=device, seed=seed, callback=callback)
+        result.model.eval()
+        result.key = key
+        save(path, result)
+        return result

@@ -33,6 +33,8 @@ class TrainResult:
         normalisation statistics
     diverged : str or None, why training stopped early on NaN/inf (None if it did not)
     from_cache : bool, True when the model store loaded it instead of training
+    key : str, the model store key (family, config hash, format); set by the store, it identifies
+        this trained model in every cache (``annlab.ui.call`` hashes a result by it)
     """
 
     model: torch.nn.Module
@@ -41,6 +43,55 @@ class TrainResult:
     extra: dict = field(default_factory=dict)
     diverged: str | None = None
     from_cache: bool = False
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """Everything needed to get one trained model from the store: what a page and the warm-up share.
+
+    A topic's ``defaults.py`` builds specs; the view hands one to ``annlab.ui.train`` and
+    ``python -m annlab warm`` to :meth:`run`, so both ask the store for the same key.
+
+    Attributes
+    ----------
+    cfg : frozen config dataclass (part of the store key)
+    train_fn : ``train_fn(cfg, data, *, device, seed, callback) -> TrainResult``
+    build : ``build(cfg) -> nn.Module``, an untrained model to load weights into
+    data_fn : called only when the model must really be trained; returns ``data`` for ``train_fn``
+    data_key : names the data (part of the store key), e.g. ``"mnist5k"``
+    seed : the training seed (part of the store key)
+    label : what is trained, in words ("the RBM"), for progress and curve panels
+    curves : history keys drawn as learning curves (default: ``loss`` and ``val_loss`` when present)
+    """
+
+    cfg: Any
+    train_fn: Callable[..., TrainResult] = field(compare=False)
+    build: Callable[[Any], torch.nn.Module] = field(compare=False)
+    data_fn: Callable[[], Any] = field(compare=False, repr=False)
+    data_key: str = ""
+    seed: int = 0
+    label: str = "the model"
+    curves: tuple[str, ...] = ()
+
+    @property
+    def num_epochs(self) -> int | None:
+        """Epochs for a progress bar: the config's ``total_epochs`` or ``num_epochs`` if it has one."""
+        return getattr(self.cfg, "total_epochs", None) or getattr(self.cfg, "num_epochs", None)
+
+    @property
+    def key(self) -> str:
+        """The model store key of this spec (same for every device)."""
+        from annlab.store import model_key
+
+        return model_key(self.cfg, seed=self.seed, data_key=self.data_key)
+
+    def run(self, device: str = "cpu", callback: Callback | None = None) -> TrainResult:
+        """Load from the store, or train and store (see :func:`annlab.store.get_or_train`)."""
+        from annlab.store import Lazy, get_or_train
+
+        return get_or_train(self.cfg, self.train_fn, self.build, Lazy(self.data_fn), data_key=self.data_key,
+                            device=device, seed=self.seed, callback=callback)
 
 
 def divergence(loss: float, epoch: int, lr: float | None = None) -> str | None:

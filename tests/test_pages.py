@@ -1,58 +1,73 @@
-"""Every page renders on its defaults without an exception (AppTest, fast mode)."""
-
-from pathlib import Path
+"""Every page renders on its defaults, through the app's navigation, and its main control changes it."""
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from pagetest import errors, fingerprint, open_page
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+from annlab.topics import SECTIONS, TOPICS
+
+IDS = [t.url_path for t in TOPICS]
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_renders_on_defaults(page):
-    at = AppTest.from_file(str(ROOT / page), default_timeout=300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.title, "every page has a title"
-    # The shared sidebar is on every page.
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_page_renders_on_defaults(topic):
+    at = open_page(topic.view)
+    assert not errors(at), errors(at)
+    assert at.title and at.title[0].value, "every page has a title"
     assert any(sb.label == "Device" for sb in at.sidebar.selectbox)
     assert any(t.label == "Projector mode" for t in at.sidebar.toggle)
 
 
-def test_home_lists_every_page():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    headers = " ".join(h.value for h in at.subheader)
-    for name in ("Optimizer", "Hopfield", "RBM", "Latent", "WikiArt", "Time series"):
-        assert name in headers
+def _other_value(widget):
+    if hasattr(widget, "options") and widget.type == "select_slider":
+        options = list(widget.options)
+        current = str(widget.value)
+        return next(o for o in options if o != current)
+    low, high = widget.min, widget.max
+    return high if widget.value != high else low
 
 
-def test_sidebar_state_round_trips_through_url():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["seed"] = "42"
-    at.query_params["projector"] = "1"
-    at.run()
-    assert at.sidebar.number_input(key="seed").value == 42
-    assert at.sidebar.toggle(key="projector").value is True
-    at.sidebar.number_input(key="seed").set_value(7).run()
-    assert at.query_params["seed"] == ["7"] or at.query_params["seed"] == "7"
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_main_control_changes_the_page(topic):
+    at = open_page(topic.view)
+    assert not errors(at), errors(at)
+    found = [w for w in (*at.slider, *at.select_slider) if w.key == topic.main_control]
+    assert found, f"{topic.title}: no slider with key {topic.main_control!r} on the default screen"
+    widget = found[0]
+    before = fingerprint(at)
+    widget.set_value(_other_value(widget)).run()
+    assert not errors(at), errors(at)
+    assert fingerprint(at) != before, f"moving {topic.main_control} changed nothing on {topic.title}"
+
+
+def test_home_lists_every_page_by_section():
+    at = open_page()
+    assert not errors(at), errors(at)
+    headers = [h.value for h in at.subheader]
+    assert [s for s in SECTIONS if any(t.section == s for t in TOPICS)] == headers
+    links = " ".join(str(node.proto) for node in at.main)
+    for topic in TOPICS:
+        assert topic.title in links
+
+
+def test_topics_are_consistent():
+    paths = [t.url_path for t in TOPICS]
+    assert len(set(paths)) == len(paths)
+    from annlab.settings import REPO_ROOT
+
+    for topic in TOPICS:
+        assert (REPO_ROOT / topic.view).exists(), topic.view
+        assert callable(topic.warm_fn()), topic.warm
 
 
 def test_unavailable_device_in_link_falls_back_with_warning():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["device"] = "cuda:7"
-    at.run()
-    assert not at.exception
+    at = open_page(query={"device": "cuda:7"})
+    assert not errors(at)
     assert any("cuda:7" in w.value and "CPU" in w.value for w in at.sidebar.warning)
     assert at.sidebar.selectbox(key="device").value == "auto"
 
 
 def test_bad_values_in_link_are_ignored():
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.query_params["seed"] = "not-a-number"
-    at.query_params["projector"] = "maybe"
-    at.run()
-    assert not at.exception
+    at = open_page(query={"seed": "not-a-number", "projector": "maybe"})
+    assert not errors(at)
     assert at.sidebar.number_input(key="seed").value == 0
     assert at.sidebar.toggle(key="projector").value is False

@@ -1,21 +1,27 @@
-"""The only part of annlab that imports streamlit: shared sidebar, widgets, canvas, cached training.
+"""The only part of annlab that imports streamlit: the frame, URL-bound widgets, training, cached calls.
 
-Pages use::
+``app.py`` calls :func:`frame` once (page config, house CSS, the shared sidebar). A view uses::
 
     from annlab import ui
-    lab = ui.page("Hopfield attractors", "What to look for ...")   # config, sidebar, title
+    ui.page("Hopfield", "One-line lead.", look_for="What to look for ...")
     noise = ui.persisted(st.slider, "Noise", key="hop_noise", default=0.2, min_value=0.0, max_value=1.0)
-    ui.show_chart(chart)                                             # projector styling applied
-    digit = ui.draw_digit("hop_canvas", page="Hopfield")             # (28, 28) or None
-    result = ui.train(cfg, train_fn, build, data_fn, data_key=..., device=lab.device, seed=lab.seed,
-                      label="the RBM", num_epochs=cfg.num_epochs)
+    result = ui.train(spec)                          # store + LRU + progress + lasting learning curves
+    out = ui.call(experiments.recall, result, noise)  # cached, keyed by the model's store key
+    sweep = ui.on_demand("Run the sweep", experiments.sweep, cfg, key="hop_sweep")
+    with ui.main_figure():
+        ui.show_chart(charts.recall(out))
+    ui.image_grid(images, ncols=10)
+    digit = ui.draw_digit("hop_canvas", page="Hopfield")
 """
 
+from annlab.ui.cached import call
 from annlab.ui.canvas import draw_digit
-from annlab.ui.layout import page, show_chart, show_image
-from annlab.ui.sidebar import LabSettings, current, sidebar
-from annlab.ui.state import persisted, remember
-from annlab.ui.train import train
+from annlab.ui.display import image_grid, show_chart, show_image
+from annlab.ui.frame import frame, main_figure, page
+from annlab.ui.on_demand import on_demand
+from annlab.ui.sidebar import LabSettings, current
+from annlab.ui.train import learning_curves, train
+from annlab.ui.widgets import persisted
 
-__all__ = ["LabSettings", "current", "draw_digit", "page", "persisted", "remember", "show_chart",
-           "show_image", "sidebar", "train"]
+__all__ = ["LabSettings", "call", "current", "draw_digit", "frame", "image_grid", "learning_curves",
+           "main_figure", "on_demand", "page", "persisted", "show_chart", "show_image", "train"]

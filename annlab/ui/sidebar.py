@@ -1,4 +1,4 @@
-"""The sidebar shared by every page: device, global seed, projector mode."""
+"""The sidebar shared by every page: device, global seed, projector mode (drawn once, by ``app.py``)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from annlab.device import available_devices, resolve_device
-from annlab.ui.state import persisted
-
-PROJECTOR_CSS = """
-<style>
-html { font-size: 21px !important; }  /* Streamlit sizes text in rem: everything grows by a third */
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.1rem; }
-[data-testid="stMetricValue"] { font-size: 2.4rem !important; }
-</style>
-"""
+from annlab.ui.widgets import persisted
 
 
 @dataclass(frozen=True)
@@ -28,14 +20,13 @@ class LabSettings:
 
 
 def sidebar() -> LabSettings:
-    """Draw the shared sidebar and return the lab settings (call once, near the top of each page)."""
+    """Draw the shared sidebar and return the lab settings."""
     with st.sidebar:
         st.markdown("### Lab settings")
         names = available_devices()
         requested = st.query_params.get("device")
-        if requested is not None and requested not in names and "_keep_device" not in st.session_state:
-            _, warning = resolve_device(requested)
-            st.session_state["_device_warning"] = warning
+        if requested is not None and requested not in names and "device" not in st.session_state:
+            st.session_state["_device_warning"] = resolve_device(requested)[1]
         choice = persisted(st.selectbox, "Device", key="device", default="auto", options=names,
                            help="Where models train and run. Only devices that exist here are listed.")
         if choice != "auto":
@@ -48,10 +39,9 @@ def sidebar() -> LabSettings:
         seed = persisted(st.number_input, "Seed", key="seed", default=0, min_value=0, max_value=2**31 - 1,
                          step=1, help="Same seed, same data split, same initial weights, same result.")
         projector = persisted(st.toggle, "Projector mode", key="projector", default=False,
-                              help="Larger text, thicker lines, high-contrast colour-blind-safe colours.")
+                              help="Larger text, thicker lines, colour-blind-safe colours; the sidebar "
+                                   "folds away (its settings stay in the address).")
         st.caption("Share this exact state: copy the page's address from the browser.")
-    if projector:
-        st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
     settings = LabSettings(device=device, seed=int(seed), projector=bool(projector))
     st.session_state["_lab_settings"] = settings
     return settings

@@ -1,90 +1,131 @@
-"""Training from a page: shared in-memory cache, the model store on disk, progress and live curves.
+"""Training from a page: the model store, a bounded in-memory cache, progress, lasting learning curves.
 
-``train(...)`` returns the same :class:`TrainResult` to every user of the server for the same
-(config, seed, data, device): the first caller trains (with a progress bar and a live loss chart),
-everyone else gets the cached object. The model store makes a restart or a second process instant.
+``train(spec)`` returns the same :class:`~annlab.training.TrainResult` to every user of the server for
+the same spec and device: the first caller trains (progress bar and live curves), everyone else gets
+the cached object. The model store makes a restart or a second server process load instead of train.
+The learning curves are drawn from ``result.history``, so they stay on screen on every later rerun and
+after a load from disk.
 """
 
 from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections import OrderedDict
 
 import pandas as pd
 import streamlit as st
-import torch
 
-from annlab.store import Lazy, StoreWarning, get_or_train
-from annlab.training import TrainResult
+from annlab.charts import history_charts
+from annlab.store import StoreWarning
+from annlab.training import TrainResult, TrainSpec
+from annlab.ui.display import show_chart
+from annlab.ui.sidebar import current
+
+MEMORY_SIZE = 48  # trained models kept in memory per server process (least recently used goes first)
+
+
+class LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @st.cache_resource(show_spinner=False)
-def _memory() -> tuple[dict, threading.Lock]:
-    return {}, threading.Lock()
+def _memory() -> LRU:
+    return LRU(MEMORY_SIZE)
 
 
-def _live(slot, label: str, num_epochs: int | None, curves: tuple[str, ...]):
-    status = slot.container().status(f"Training {label} ...", expanded=True)
+def _progress(status, spec: TrainSpec):
     bar = status.progress(0.0)
-    charts = status.empty()
+    live = status.empty()
     rows: list[dict] = []
+    total = spec.num_epochs
 
     def callback(epoch: int, metrics: dict) -> None:
         rows.append({"epoch": epoch, **metrics})
-        if num_epochs:
-            bar.progress(min(1.0, epoch / num_epochs), text=f"epoch {epoch} / {num_epochs}")
-        keys = [k for k in curves if k in metrics] or [k for k, v in metrics.items()
-                                                      if isinstance(v, (int, float)) and k != "epoch"][:3]
-        if keys:  # one small chart per curve: metrics on different scales stay readable
-            df = pd.DataFrame(rows).set_index("epoch")
-            with charts.container():
-                for col, k in zip(st.columns(len(keys)), keys, strict=True):
-                    col.caption(k)
-                    col.line_chart(df[[k]], height=180)
+        if total:
+            bar.progress(min(1.0, epoch / total), text=f"epoch {epoch} / {total}")
+        keys = _curve_keys(spec, rows)
+        if keys:
+            live.line_chart(pd.DataFrame(rows).set_index("epoch")[keys], height=180)
 
-    return status, callback
+    return callback
 
 
-def train(cfg: Any, train_fn: Callable[..., TrainResult], build: Callable[[Any], torch.nn.Module],
-          data_fn: Callable[[], Any], *, data_key: str, device: str, seed: int, label: str,
-          num_epochs: int | None = None, curves: tuple[str, ...] = ()) -> TrainResult:
-    """Get a trained model for a page, training it at most once per server and once per cache.
+def _curve_keys(spec: TrainSpec, history: list[dict]) -> list[str]:
+    present = {k for row in history for k, v in row.items() if isinstance(v, int | float) and k != "epoch"}
+    wanted = spec.curves or ("loss", "val_loss")
+    keys = [k for k in wanted if k in present]
+    return keys or sorted(present - {"seconds"})[:2]
 
-    Draws exactly one element (a status box while and after training, empty otherwise).
+
+def learning_curves(result: TrainResult, spec: TrainSpec) -> None:
+    """A folded panel with the learning curves of a trained model, drawn from its history."""
+    history = [row for row in result.history if "epoch" in row]
+    how = "loaded from the model store" if result.from_cache else "trained on this server"
+    with st.expander(f"Learning curves: {spec.label} ({len(history)} epochs, {how})",
+                     icon=":material/monitoring:"):
+        if not history:
+            st.caption("This model keeps no per-epoch history.")
+            return
+        charts = history_charts(history, _curve_keys(spec, history))
+        for col, chart in zip(st.columns(len(charts)), charts, strict=True):
+            with col:
+                show_chart(chart)
+
+
+def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = True) -> TrainResult:
+    """Get the trained model of ``spec``, training it at most once per server and once per store.
+
+    Draws exactly one element: progress while training, then (with ``show_curves``) the folded
+    learning-curve panel, on this and every later rerun. Pass ``show_curves=False`` and call
+    :func:`learning_curves` to place the panel elsewhere.
 
     Parameters
     ----------
-    cfg, train_fn, build, data_key, device, seed : as :func:`annlab.store.get_or_train`
-    data_fn : called only when the model must be trained, returns the ``data`` for ``train_fn``
-    label : what is being trained, in words ("the RBM", "the LSTM")
-    num_epochs : for the progress bar (optional)
-    curves : metric names drawn live while training (default: the first few numeric metrics)
+    spec : what to train (from the topic's ``defaults.py``)
+    device : where to train and run (default: the sidebar's device)
     """
-    memory, lock = _memory()
-    key = (type(cfg).__name__, cfg, train_fn.__module__, train_fn.__qualname__, data_key, device, seed)
-    # Always one element here, trained or not, so the elements after it (a canvas) keep their place
-    # and are not rebuilt blank on the next rerun.
-    slot = st.empty()
-    with lock:
-        if key in memory:
-            return memory[key]
-    status, callback = _live(slot, label, num_epochs, curves)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StoreWarning)
-        result = get_or_train(cfg, train_fn, build, Lazy(data_fn), data_key=data_key, device=device,
-                              seed=seed, callback=callback)
-    store_warnings = [w for w in caught if issubclass(w.category, StoreWarning)]
-    for w in store_warnings:
-        status.warning(str(w.message))
-    if result.from_cache and not store_warnings:
+    device = device or current().device
+    memory = _memory()
+    slot = st.empty()  # always one element, so what follows keeps its place (a canvas is not rebuilt)
+    result = memory.get((spec.key, device))
+    if result is None:
+        status = slot.container().status(f"Training {spec.label} ...", expanded=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", StoreWarning)
+            result = spec.run(device, callback=_progress(status, spec))
+        for w in caught:
+            if issubclass(w.category, StoreWarning):
+                st.warning(str(w.message))
+        memory.put((spec.key, device), result)
+    if not (result.diverged or show_curves):
         slot.empty()
-    elif result.diverged:
-        status.update(label=f"Training {label} stopped: it diverged.", state="error", expanded=True)
-    else:
-        status.update(label=f"Trained {label}.", state="complete", expanded=False)
-    with lock:
-        memory[key] = result
+        return result
+    with slot.container():
+        if result.diverged:
+            st.error(f"Training {spec.label} stopped early. {result.diverged}")
+        if show_curves:
+            learning_curves(result, spec)
     return result
-

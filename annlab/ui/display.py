@@ -1,0 +1,46 @@
+"""Display helpers that respect projector mode: charts, images and image grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from annlab.charts import style
+from annlab.images import tile, upscale
+from annlab.ui.sidebar import current
+
+PROJECTOR_ZOOM = 1.5  # images are this much wider in projector mode
+
+
+def show_chart(chart, **kwargs):
+    """``st.altair_chart`` with the house style (projector mode from the sidebar).
+
+    Extra keyword arguments go to ``st.altair_chart`` (e.g. ``on_select="rerun", key=...``); its return
+    value (the selection state, when selecting) is returned.
+    """
+    kwargs.setdefault("width", "stretch")
+    return st.altair_chart(style(chart, projector=current().projector), **kwargs)
+
+
+def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600, clamp: bool = True) -> None:
+    """Show a gray (h, w) or RGB (h, w, 3) image in [0, 1] about ``width`` pixels wide, crisp pixels.
+
+    The image is upscaled by a whole factor (nearest neighbour, so digits stay sharp), at most to
+    ``width`` screen pixels (times 1.5 in projector mode) and never above 420 (630) pixels tall.
+    """
+    img = np.asarray(img, np.float32)
+    zoom = PROJECTOR_ZOOM if current().projector else 1.0
+    h, w = img.shape[:2]
+    scale = max(1, min(int(width * zoom) // max(w, 1), int(420 * zoom) // max(h, 1)))
+    st.image(upscale(np.clip(img, 0, 1) if clamp else img, scale), caption=caption, clamp=clamp)
+
+
+def image_grid(images, ncols: int = 10, *, caption: str | None = None, width: int = 600,
+               normalise_each: bool = False, pad: int = 1, pad_value: float = 0.5) -> None:
+    """Tile images (n, h, w), (n, h*w) for square ones, or (n, h, w, 3) into a grid and show it.
+
+    One helper for every grid of digits, filters and samples: ``ncols`` per row, about ``width``
+    pixels wide (see :func:`show_image`); ``normalise_each`` min-max scales each image (filters).
+    """
+    show_image(tile(images, ncols, pad=pad, pad_value=pad_value, normalise_each=normalise_each),
+               caption, width=width)

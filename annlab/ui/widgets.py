@@ -1,0 +1,93 @@
+"""Widgets whose values live in the page address and survive page changes.
+
+Streamlit does this natively: ``bind="query-params"`` puts the value in the URL (a bad or out-of-range
+value in a link falls back to the default, and the parameter disappears when the value is the default)
+and ``persist_state="session"`` keeps it across page changes. :func:`persisted` adds only what the
+native binding lacks, and says why:
+
+- one argument, ``default``, whatever the widget calls its own (``value``, ``index``, ``default``);
+- links shared before the native binding wrote booleans as ``1``/``0`` and lists (multiselects, range
+  sliders) comma-joined, which the native parser rejects. Such a value is decoded here once per session
+  and handed to the widget through ``st.session_state`` (the URL takes the native form at the next
+  change), so every link lecturers already shared opens the same state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+_VALUE = {"slider", "number_input", "toggle", "checkbox", "text_input", "text_area", "select_slider",
+          "color_picker"}
+_INDEX = {"selectbox", "radio"}
+_DEFAULT = {"multiselect", "pills", "segmented_control"}
+_TRUE, _FALSE = {"1", "yes", "on"}, {"0", "no", "off"}
+
+
+class _QuietSessionStateWarning(logging.Filter):
+    """A decoded legacy value set through session state makes Streamlit log a warning; it is intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "had its value set via the Session State API" not in record.getMessage()
+
+
+logging.getLogger("streamlit.elements.lib.policies").addFilter(_QuietSessionStateWarning())
+
+
+def _legacy(raw: list[str], kind: str, default: Any, kwargs: dict) -> Any:
+    """Decode a value written by the hand-made URL layer, or return None when there is none to decode."""
+    if len(raw) != 1:
+        return None
+    text = raw[0].strip()
+    if kind in ("toggle", "checkbox"):
+        low = text.lower()
+        return True if low in _TRUE else False if low in _FALSE else None
+    is_list = kind in _DEFAULT and kind != "segmented_control" or isinstance(default, tuple | list)
+    if not is_list or "," not in text:
+        return None
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    options = kwargs.get("options")
+    if options is not None:
+        by_text = {str(o): o for o in options}
+        if not all(p in by_text for p in parts):
+            return None
+        value = [by_text[p] for p in parts]
+    else:
+        try:
+            cast = type(default[0]) if default else float
+            value = [cast(p) for p in parts]
+        except (TypeError, ValueError):
+            return None
+        lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
+        if any((lo is not None and v < lo) or (hi is not None and v > hi) for v in value):
+            return None
+    return tuple(value) if isinstance(default, tuple) else value
+
+
+def persisted(widget: Callable, label: str, *, key: str, default: Any, **kwargs) -> Any:
+    """Draw ``widget(label, key=key, **kwargs)`` bound to the URL parameter ``key`` and kept per session.
+
+    ``widget`` is any Streamlit input (``st.slider``, ``st.selectbox``, a column's ``col.radio`` ...);
+    ``default`` is its value on a plain link. Keys are global across pages: prefix them with the page
+    (``hop_``, ``rbm_``, ...) and never change what a key means, since shared links carry them.
+
+    Example: ``persisted(st.slider, "Noise", key="hop_noise", default=0.2, min_value=0.0, max_value=1.0)``.
+    """
+    kind = getattr(widget, "__name__", "")
+    if kind in _VALUE:
+        kwargs["value"] = default
+    elif kind in _INDEX:
+        options = list(kwargs.get("options", []))
+        kwargs["index"] = options.index(default) if default in options else 0
+    elif kind in _DEFAULT:
+        kwargs["default"] = default
+    else:
+        raise TypeError(f"persisted() does not know the widget {kind!r}.")
+    if key not in st.session_state:
+        decoded = _legacy(st.query_params.get_all(key), kind, default, kwargs)
+        if decoded is not None:
+            st.session_state[key] = decoded
+    return widget(label, key=key, bind="query-params", persist_state="session", **kwargs)

@@ -1,0 +1,28 @@
+"""Home: what the lab is, and a card per page, grouped as in the navigation."""
+
+import streamlit as st
+
+from annlab import ui
+from annlab.topics import SECTIONS, TOPICS
+
+ui.page(
+    "annlab: a lab for neural networks",
+    "Every page trains real models on real (offline) data, on the device you pick in the sidebar. Move a "
+    "slider and the figure answers; draw a digit and hand it to a Hopfield network, an RBM or an "
+    "autoencoder. The **seed** and every setting live in the page address: copy it to share the exact "
+    "state with your class. **Projector mode** (sidebar) gives large text and thick, colour-blind-safe "
+    "lines.",
+)
+for section in SECTIONS:
+    topics = [t for t in TOPICS if t.section == section]
+    if not topics:
+        continue
+    st.subheader(section)
+    for col, topic in zip(st.columns(3), topics, strict=False):
+        with col.container(border=True, height="stretch"):
+            st.page_link(topic.view, label=topic.title, icon=topic.icon)
+            st.write(topic.line)
+
+lab = ui.current()
+st.caption(f"Models run on **{lab.device}** · seed {lab.seed} · trained weights are cached in "
+           "`models_cache/` (fill it before class with `python -m annlab warm`).")
