@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     warm = sub.add_parser("warm", help="train every page's default models into the cache")
     warm.add_argument("--device", default="auto", help="auto, cpu, cuda:N or mps (default auto)")
     warm.add_argument("--epochs", type=int, default=None, help="override epochs (quick smoke run)")
-    warm.add_argument("--only", action="append", default=None,
-                      help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}")
+    warm.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}",
+    )
     args = parser.parse_args(argv)
 
     from annlab.device import resolve_device

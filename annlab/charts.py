@@ -23,8 +23,13 @@ def _config(projector: bool) -> alt.Config:
     return alt.Config(
         range=alt.RangeConfig(category=OKABE_ITO),
         axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True),
-        legend=alt.LegendConfig(labelFontSize=font, titleFontSize=font, symbolSize=point * 2,
-                                symbolStrokeWidth=stroke, labelLimit=400),
+        legend=alt.LegendConfig(
+            labelFontSize=font,
+            titleFontSize=font,
+            symbolSize=point * 2,
+            symbolStrokeWidth=stroke,
+            labelLimit=400,
+        ),
         title=alt.TitleConfig(fontSize=title, anchor="start"),
         line=alt.LineConfig(strokeWidth=stroke),
         point=alt.MarkConfig(size=point),
@@ -44,9 +49,18 @@ def style(chart: alt.TopLevelMixin, *, projector: bool = False) -> alt.TopLevelM
     return out
 
 
-def lines(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, title: str = "",
-          x_title: str | None = None, y_title: str | None = None, log_y: bool = False,
-          height: int = 300) -> alt.Chart:
+def lines(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str | None = None,
+    title: str = "",
+    x_title: str | None = None,
+    y_title: str | None = None,
+    log_y: bool = False,
+    height: int = 300,
+) -> alt.Chart:
     """Line chart of ``y`` against ``x`` in long format, one line per value of ``color``."""
     scale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     enc = {
@@ -59,35 +73,64 @@ def lines(df: pd.DataFrame, *, x: str, y: str, color: str | None = None, title: 
     return alt.Chart(df, title=title, height=height).mark_line(point=False).encode(**enc)
 
 
-def heatmap(df: pd.DataFrame, *, x: str, y: str, value: str, title: str = "", fmt: str = ".3g",
-            scheme: str = "viridis", reverse: bool = False, height: int = 300,
-            x_order: list | None = None, y_order: list | None = None) -> alt.LayerChart:
+def heatmap(
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    value: str,
+    title: str = "",
+    fmt: str = ".3g",
+    scheme: str = "viridis",
+    reverse: bool = False,
+    height: int = 300,
+    x_order: list | None = None,
+    y_order: list | None = None,
+) -> alt.LayerChart:
     """Annotated heat map of ``value`` over two discrete axes (sorted, or in the given orders)."""
     base = alt.Chart(df, title=title, height=height).encode(
         x=alt.X(x, type="ordinal", title=x, sort=x_order or "ascending"),
-        y=alt.Y(y, type="ordinal", title=y, sort=y_order or "ascending"))
+        y=alt.Y(y, type="ordinal", title=y, sort=y_order or "ascending"),
+    )
     rect = base.mark_rect().encode(
-        color=alt.Color(value, type="quantitative", title=value,
-                        scale=alt.Scale(scheme=scheme, reverse=reverse)),
-        tooltip=[x, y, alt.Tooltip(value, format=fmt)])
+        color=alt.Color(
+            value, type="quantitative", title=value, scale=alt.Scale(scheme=scheme, reverse=reverse)
+        ),
+        tooltip=[x, y, alt.Tooltip(value, format=fmt)],
+    )
     text = base.mark_text(baseline="middle").encode(
-        text=alt.Text(value, type="quantitative", format=fmt),
-        color=alt.value("white"))
+        text=alt.Text(value, type="quantitative", format=fmt), color=alt.value("white")
+    )
     return rect + text
 
 
-def bars(labels, values, *, x_title: str = "", y_title: str = "", title: str = "",
-         height: int = 300) -> alt.Chart:
+def bars(
+    labels, values, *, x_title: str = "", y_title: str = "", title: str = "", height: int = 300
+) -> alt.Chart:
     """Bar chart of ``values`` per label, labels kept in the given order."""
     df = pd.DataFrame({"label": [str(v) for v in labels], "value": np.asarray(values, float)})
-    return alt.Chart(df, title=title, height=height).mark_bar().encode(
-        x=alt.X("label", type="nominal", sort=list(df["label"]), title=x_title),
-        y=alt.Y("value", type="quantitative", title=y_title),
-        tooltip=["label", alt.Tooltip("value", format=".3g")])
+    return (
+        alt.Chart(df, title=title, height=height)
+        .mark_bar()
+        .encode(
+            x=alt.X("label", type="nominal", sort=list(df["label"]), title=x_title),
+            y=alt.Y("value", type="quantitative", title=y_title),
+            tooltip=["label", alt.Tooltip("value", format=".3g")],
+        )
+    )
 
 
-def scatter(X2: np.ndarray, labels, *, title: str = "", x_title: str = "dim 1", y_title: str = "dim 2",
-            label_title: str = "label", order=None, height: int = 400) -> alt.Chart:
+def scatter(
+    X2: np.ndarray,
+    labels,
+    *,
+    title: str = "",
+    x_title: str = "dim 1",
+    y_title: str = "dim 2",
+    label_title: str = "label",
+    order=None,
+    height: int = 400,
+) -> alt.Chart:
     """2-D scatter of points ``X2`` (n, 2) coloured by ``labels``.
 
     Categories appear in ``order`` (default: sorted, numbers numerically); more than 8 categories switch
@@ -96,12 +139,18 @@ def scatter(X2: np.ndarray, labels, *, title: str = "", x_title: str = "dim 1", 
     X2 = np.asarray(X2, float)
     groups = [str(v) for v in (order if order is not None else sorted(set(np.asarray(labels).tolist())))]
     df = pd.DataFrame({"x": X2[:, 0], "y": X2[:, 1], label_title: [str(v) for v in labels]})
-    return alt.Chart(df, title=title, height=height).mark_circle(opacity=0.7).encode(
-        x=alt.X("x", type="quantitative", title=x_title, scale=alt.Scale(zero=False)),
-        y=alt.Y("y", type="quantitative", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color(label_title, type="nominal", sort=groups, scale=category_scale(len(groups)),
-                        title=label_title),
-        tooltip=[label_title])
+    return (
+        alt.Chart(df, title=title, height=height)
+        .mark_circle(opacity=0.7)
+        .encode(
+            x=alt.X("x", type="quantitative", title=x_title, scale=alt.Scale(zero=False)),
+            y=alt.Y("y", type="quantitative", title=y_title, scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                label_title, type="nominal", sort=groups, scale=category_scale(len(groups)), title=label_title
+            ),
+            tooltip=[label_title],
+        )
+    )
 
 
 def category_scale(n: int) -> alt.Scale | None:
@@ -126,6 +175,16 @@ def history_charts(history: list[dict], keys: list[str], *, height: int = 200) -
     charts = []
     for group in groups:
         long = df.melt(id_vars="epoch", value_vars=group, var_name="curve", value_name="value").dropna()
-        charts.append(lines(long, x="epoch", y="value", color="curve" if len(group) > 1 else None,
-                            title=" and ".join(group), x_title="epoch", y_title=group[0], height=height))
+        charts.append(
+            lines(
+                long,
+                x="epoch",
+                y="value",
+                color="curve" if len(group) > 1 else None,
+                title=" and ".join(group),
+                x_title="epoch",
+                y_title=group[0],
+                height=height,
+            )
+        )
     return charts

@@ -3,8 +3,8 @@
 Key = model family + hash of (frozen config, seed, data key) + format version. A file holds plain
 data only (``state_dict``, ``config`` as a dict, ``history``, ``extra``, ``format``) and is loaded with
 ``torch.load(weights_only=True)``. Writes are atomic (temp file + rename). A lock file per key, held
-with ``filelock`` (portable: Linux, macOS, Windows), makes two threads or two processes asking for the same untrained model train it
-once: the second waits and then loads. A truncated or corrupt file is discarded and retrained with a
+with ``filelock`` (portable: Linux, macOS, Windows), makes two threads or two processes asking for the
+same untrained model train it once: the second waits and then loads. A truncated or corrupt file is discarded and retrained with a
 ``StoreWarning``.
 
 References: nanoGPT's checkpoint format (plain dict, model rebuilt from its config).
@@ -49,8 +49,9 @@ def model_key(cfg: Any, *, seed: int = 0, data_key: str = "") -> str:
     """File stem for a config: ``<family>-<12 hex digits>-v<format>``."""
     if not dataclasses.is_dataclass(cfg):
         raise TypeError("The model store keys on a frozen dataclass config.")
-    payload = json.dumps({"config": dataclasses.asdict(cfg), "seed": int(seed), "data": data_key},
-                         sort_keys=True, default=str)
+    payload = json.dumps(
+        {"config": dataclasses.asdict(cfg), "seed": int(seed), "data": data_key}, sort_keys=True, default=str
+    )
     digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
     return f"{type(cfg).__name__}-{digest}-v{FORMAT_VERSION}"
 
@@ -98,8 +99,9 @@ def load(path: Path, cfg: Any, build: Callable[[Any], torch.nn.Module], device: 
     model = build(type(cfg)(**ckpt["config"]))
     model.load_state_dict(ckpt["state_dict"])
     model.to(device).eval()
-    return TrainResult(model, ckpt["history"], cfg, ckpt.get("extra") or {}, ckpt.get("diverged"),
-                       from_cache=True)
+    return TrainResult(
+        model, ckpt["history"], cfg, ckpt.get("extra") or {}, ckpt.get("diverged"), from_cache=True
+    )
 
 
 def get_or_train(
@@ -137,8 +139,12 @@ def get_or_train(
                 result.key = key
                 return result
             except Exception as exc:  # truncated, corrupt, or written by another version
-                warnings.warn(f"The cached model {path.name} could not be read ({type(exc).__name__}); "
-                              "it was discarded and is being retrained.", StoreWarning, stacklevel=2)
+                warnings.warn(
+                    f"The cached model {path.name} could not be read ({type(exc).__name__}); "
+                    "it was discarded and is being retrained.",
+                    StoreWarning,
+                    stacklevel=2,
+                )
                 path.unlink(missing_ok=True)
         if isinstance(data, Lazy):
             data = data.fn()

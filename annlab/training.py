@@ -90,8 +90,16 @@ class TrainSpec:
         """Load from the store, or train and store (see :func:`annlab.store.get_or_train`)."""
         from annlab.store import Lazy, get_or_train
 
-        return get_or_train(self.cfg, self.train_fn, self.build, Lazy(self.data_fn), data_key=self.data_key,
-                            device=device, seed=self.seed, callback=callback)
+        return get_or_train(
+            self.cfg,
+            self.train_fn,
+            self.build,
+            Lazy(self.data_fn),
+            data_key=self.data_key,
+            device=device,
+            seed=self.seed,
+            callback=callback,
+        )
 
 
 def divergence(loss: float, epoch: int, lr: float | None = None) -> str | None:
@@ -100,8 +108,7 @@ def divergence(loss: float, epoch: int, lr: float | None = None) -> str | None:
         return None
     what = "NaN (not a number)" if math.isnan(loss) else "infinite"
     hint = f" The learning rate {lr:g} is probably too high: try a smaller one." if lr else ""
-    return (f"Training diverged at epoch {epoch}: the loss became {what}, so it was stopped there."
-            f"{hint}")
+    return f"Training diverged at epoch {epoch}: the loss became {what}, so it was stopped there.{hint}"
 
 
 def generator(seed: int, device: str = "cpu") -> torch.Generator:

@@ -24,5 +24,7 @@ for section in SECTIONS:
             st.write(topic.line)
 
 lab = ui.current()
-st.caption(f"Models run on **{lab.device}** · seed {lab.seed} · trained weights are cached in "
-           "`models_cache/` (fill it before class with `python -m annlab warm`).")
+st.caption(
+    f"Models run on **{lab.device}** · seed {lab.seed} · trained weights are cached in "
+    "`models_cache/` (fill it before class with `python -m annlab warm`)."
+)

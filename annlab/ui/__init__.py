@@ -23,5 +23,19 @@ from annlab.ui.sidebar import LabSettings, current
 from annlab.ui.train import learning_curves, train
 from annlab.ui.widgets import persisted
 
-__all__ = ["LabSettings", "call", "current", "draw_digit", "frame", "image_grid", "learning_curves",
-           "main_figure", "on_demand", "page", "persisted", "show_chart", "show_image", "train"]
+__all__ = [
+    "LabSettings",
+    "call",
+    "current",
+    "draw_digit",
+    "frame",
+    "image_grid",
+    "learning_curves",
+    "main_figure",
+    "on_demand",
+    "page",
+    "persisted",
+    "show_chart",
+    "show_image",
+    "train",
+]

@@ -1,8 +1,14 @@
 """The one cached call: ``ui.call(fn, *args)`` runs ``fn`` once per distinct arguments per server.
 
 Trained models are passed as their :class:`~annlab.training.TrainResult` and hashed by their model
-store key, so no page invents its own model ids. Results are copied out of the cache
-(``st.cache_data``), so a caller can never change what another user sees.
+store key, so no page invents its own model ids.
+
+- Without ``progress`` the result is copied out of ``st.cache_data`` (no caller can change what another
+  user sees); use it for figures, tables and arrays.
+- With ``progress="Racing the optimizers"`` a long experiment shows a progress bar while it runs
+  (``fn`` gets ``callback(step, info)``, ``info["fraction"]`` in 0..1 and an optional ``info["text"]``),
+  and its result object is kept, shared and not copied, in a bounded least-recently-used memory. The
+  result must then be treated as read-only.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from typing import Any
 import streamlit as st
 
 from annlab.training import TrainResult
+from annlab.ui.on_demand import progress_callback, token
+from annlab.ui.train import LRU
 
-MAX_ENTRIES = 64  # per function
+MAX_ENTRIES = 64  # per function (copied results), and in all (shared results)
 _WRAPPED: dict[Callable, Callable] = {}
 
 
@@ -26,8 +34,23 @@ def result_key(result: TrainResult) -> str:
 HASH_FUNCS = {TrainResult: result_key}
 
 
-def call(fn: Callable, *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``, cached across reruns and users (at most 64 argument sets per function)."""
+@st.cache_resource(show_spinner=False)
+def _shared() -> LRU:
+    return LRU(MAX_ENTRIES)
+
+
+def call(fn: Callable, *args: Any, progress: str | None = None, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, cached across reruns and users (see the module docstring)."""
+    if progress is not None:
+        memory = _shared()
+        key = (fn.__module__, fn.__qualname__, token((args, kwargs)))
+        result = memory.get(key)
+        if result is None:
+            bar = st.progress(0.0, text=f"{progress} ...")
+            result = fn(*args, callback=progress_callback(bar, progress), **kwargs)
+            bar.empty()
+            memory.put(key, result)
+        return result
     wrapped = _WRAPPED.get(fn)
     if wrapped is None:
         wrapped = st.cache_data(fn, show_spinner=False, max_entries=MAX_ENTRIES, hash_funcs=HASH_FUNCS)

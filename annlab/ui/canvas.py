@@ -33,9 +33,18 @@ def draw_digit(key: str, *, side: int = 28, size_px: int = 280, page: str = "") 
     from streamlit_drawable_canvas import st_canvas
 
     st.caption("Draw one digit, large, in the middle of the black square.")
-    result = st_canvas(fill_color="#FFFFFF", stroke_width=max(14, size_px // 14), stroke_color="#FFFFFF",
-                       background_color="#000000", height=size_px, width=size_px, drawing_mode="freedraw",
-                       update_streamlit=True, return_image_data=True, key=key)
+    result = st_canvas(
+        fill_color="#FFFFFF",
+        stroke_width=max(14, size_px // 14),
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=size_px,
+        width=size_px,
+        drawing_mode="freedraw",
+        update_streamlit=True,
+        return_image_data=True,
+        key=key,
+    )
     digit28 = None
     image = getattr(result, "image_data", None)
     if image is not None:
@@ -46,8 +55,9 @@ def draw_digit(key: str, *, side: int = 28, size_px: int = 280, page: str = "") 
             digit28 = None
     if digit28 is None:
         last = st.session_state.get(_LAST)
-        if last is not None and st.checkbox(f"Use the digit I drew on the {last[1] or 'other'} page",
-                                            value=True, key=f"{key}_reuse"):
+        if last is not None and st.checkbox(
+            f"Use the digit I drew on the {last[1] or 'other'} page", value=True, key=f"{key}_reuse"
+        ):
             digit28 = last[0]
         else:
             st.info("The canvas is empty: draw a digit to see what the network makes of it.")

@@ -35,12 +35,21 @@ def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600,
     st.image(upscale(np.clip(img, 0, 1) if clamp else img, scale), caption=caption, clamp=clamp)
 
 
-def image_grid(images, ncols: int = 10, *, caption: str | None = None, width: int = 600,
-               normalise_each: bool = False, pad: int = 1, pad_value: float = 0.5) -> None:
+def image_grid(
+    images,
+    ncols: int = 10,
+    *,
+    caption: str | None = None,
+    width: int = 600,
+    normalise_each: bool = False,
+    pad: int = 1,
+    pad_value: float = 0.5,
+) -> None:
     """Tile images (n, h, w), (n, h*w) for square ones, or (n, h, w, 3) into a grid and show it.
 
     One helper for every grid of digits, filters and samples: ``ncols`` per row, about ``width``
     pixels wide (see :func:`show_image`); ``normalise_each`` min-max scales each image (filters).
     """
-    show_image(tile(images, ncols, pad=pad, pad_value=pad_value, normalise_each=normalise_each),
-               caption, width=width)
+    show_image(
+        tile(images, ncols, pad=pad, pad_value=pad_value, normalise_each=normalise_each), caption, width=width
+    )

@@ -37,8 +37,12 @@ def frame() -> LabSettings:
     In projector mode the sidebar starts collapsed (its settings stay in the URL).
     """
     projector = _projector_requested()
-    st.set_page_config(page_title="annlab", page_icon=":material/neurology:", layout="wide",
-                       initial_sidebar_state="collapsed" if projector else "auto")
+    st.set_page_config(
+        page_title="annlab",
+        page_icon=":material/neurology:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if projector else "auto",
+    )
     settings = sidebar()
     st.markdown(BASE_CSS + (PROJECTOR_CSS if settings.projector else ""), unsafe_allow_html=True)
     if settings.projector != projector:  # toggled in this run

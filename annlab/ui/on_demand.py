@@ -29,8 +29,25 @@ def token(value: Any) -> str:
     return repr(value)
 
 
-def on_demand(label: str, fn: Callable, *args: Any, key: str, progress: bool = False,
-              note: str | None = None, **kwargs: Any) -> Any:
+def progress_callback(bar, label: str):
+    """``callback(step, info)`` for a library function: moves ``bar`` to ``info["fraction"]``."""
+
+    def callback(step, info: dict) -> None:
+        fraction = float(min(1.0, max(0.0, info.get("fraction", 0.0))))
+        bar.progress(fraction, text=info.get("text") or f"{label} ...")
+
+    return callback
+
+
+def on_demand(
+    label: str,
+    fn: Callable,
+    *args: Any,
+    key: str,
+    progress: bool = False,
+    note: str | None = None,
+    **kwargs: Any,
+) -> Any:
     """A button that runs ``fn(*args, **kwargs)``; its result is kept for the session.
 
     Parameters
@@ -53,10 +70,7 @@ def on_demand(label: str, fn: Callable, *args: Any, key: str, progress: bool = F
     if pressed:
         bar = st.progress(0.0, text=f"{label} ...") if progress else None
         if progress:
-            def callback(step, info):
-                bar.progress(float(min(1.0, max(0.0, info.get("fraction", 0.0)))),
-                             text=info.get("text") or f"{label} ...")
-            kwargs = dict(kwargs, callback=callback)
+            kwargs = dict(kwargs, callback=progress_callback(bar, label))
         try:
             with contextlib.nullcontext() if progress else st.spinner(f"{label} ..."):
                 st.session_state[slot] = (inputs, fn(*args, **kwargs))
@@ -66,11 +80,15 @@ def on_demand(label: str, fn: Callable, *args: Any, key: str, progress: bool = F
             bar.empty()
     saved = st.session_state.get(slot)
     if saved is None:
-        st.caption(f"Press **{label}** to run it" + (f" ({note})." if note else ".")
-                   + " The result stays while you use the lab.")
+        st.caption(
+            f"Press **{label}** to run it"
+            + (f" ({note})." if note else ".")
+            + " The result stays while you use the lab."
+        )
         return None
     if saved[0] != inputs:
-        st.warning(f"These results are for earlier settings: press **{label}** to update them.",
-                   icon=":material/history:")
+        st.warning(
+            f"These results are for earlier settings: press **{label}** to update them.",
+            icon=":material/history:",
+        )
     return saved[1]
-

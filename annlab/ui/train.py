@@ -84,8 +84,9 @@ def learning_curves(result: TrainResult, spec: TrainSpec) -> None:
     """A folded panel with the learning curves of a trained model, drawn from its history."""
     history = [row for row in result.history if "epoch" in row]
     how = "loaded from the model store" if result.from_cache else "trained on this server"
-    with st.expander(f"Learning curves: {spec.label} ({len(history)} epochs, {how})",
-                     icon=":material/monitoring:"):
+    with st.expander(
+        f"Learning curves: {spec.label} ({len(history)} epochs, {how})", icon=":material/monitoring:"
+    ):
         if not history:
             st.caption("This model keeps no per-epoch history.")
             return

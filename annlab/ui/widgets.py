@@ -20,8 +20,16 @@ from typing import Any
 
 import streamlit as st
 
-_VALUE = {"slider", "number_input", "toggle", "checkbox", "text_input", "text_area", "select_slider",
-          "color_picker"}
+_VALUE = {
+    "slider",
+    "number_input",
+    "toggle",
+    "checkbox",
+    "text_input",
+    "text_area",
+    "select_slider",
+    "color_picker",
+}
 _INDEX = {"selectbox", "radio"}
 _DEFAULT = {"multiselect", "pills", "segmented_control"}
 _TRUE, _FALSE = {"1", "yes", "on"}, {"0", "no", "off"}
