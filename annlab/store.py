@@ -4,8 +4,8 @@ Key = model family + hash of (frozen config, seed, data key) + format version. A
 data only (``state_dict``, ``config`` as a dict, ``history``, ``extra``, ``format``) and is loaded with
 ``torch.load(weights_only=True)``. Writes are atomic (temp file + rename). A lock file per key, held
 with ``filelock`` (portable: Linux, macOS, Windows), makes two threads or two processes asking for the
-same untrained model train it once: the second waits and then loads. A truncated or corrupt file is discarded and retrained with a
-``StoreWarning``.
+same untrained model train it once: the second waits and then loads. A truncated or corrupt file is
+discarded and retrained with a ``StoreWarning``.
 
 References: nanoGPT's checkpoint format (plain dict, model rebuilt from its config).
 """
