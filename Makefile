@@ -29,6 +29,7 @@ chromium: install-dev
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: install-dev chromium lint
 	$(PY) -m pytest

@@ -30,6 +30,7 @@ from annlab.settings import cache_dir
 from annlab.training import TrainResult
 
 FORMAT_VERSION = 1
+TRAINED: list[str] = []  # keys this process trained (not loaded), in order: lets tests prove a warm cache
 _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
@@ -149,6 +150,7 @@ def get_or_train(
         if isinstance(data, Lazy):
             data = data.fn()
         result = train_fn(cfg, data, device=device, seed=seed, callback=callback)
+        TRAINED.append(key)
         result.model.eval()
         result.key = key
         save(path, result)

@@ -1,105 +1,51 @@
-"""A real browser: headless Chromium (Playwright) against ``streamlit run`` on 127.0.0.1.
+"""A real browser: headless Chromium (Playwright) against ``streamlit run`` on 127.0.0.1 (fast mode).
 
-The home page loads, every page opens from the navigation without an exception box, the sidebar device
-picker works, a stroke drawn on each visible canvas is processed, and a screenshot of each page is saved
-under ``test-artifacts/``. Uses a system Chromium (``/usr/bin/chromium`` or ``ANNLAB_CHROMIUM``) when
-present, else Playwright's own browser.
+Every page opens from the grouped navigation (no "app" entry), its main figure lies inside the first
+1280x720 screen in normal and projector mode, a stroke drawn on a canvas is processed, a shared link
+round-trips, a learning curve stays on screen after a slider move, and the device picker falls back on
+an unavailable device. Screenshots are kept under ``test-artifacts/``.
 """
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
+import re
 
 import pytest
+from browser import (
+    ARTIFACTS,
+    VIEWPORT,
+    chromium_browser,
+    exception_text,
+    main_figure_box,
+    settle,
+    streamlit_server,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-PAGE_TIMEOUT_MS = 600_000
+from annlab.topics import SECTIONS, TOPICS
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--disable-dev-shm-usage"]
-
-
-def _chromium() -> str | None:
-    for candidate in (os.environ.get("ANNLAB_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start; see test-artifacts/streamlit.log")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with streamlit_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        exe = _chromium()
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS) if exe else \
-            p.chromium.launch(args=CHROMIUM_ARGS)
+    with chromium_browser() as b:
         yield b
-        b.close()
 
 
-def _settle(page, timeout_ms=PAGE_TIMEOUT_MS):
-    """Wait until the app has finished running the script (and stays idle for a moment)."""
-    app = page.locator("[data-testid='stApp']")
-    app.wait_for(timeout=60_000)
-    deadline = time.time() + timeout_ms / 1000
-    idle = 0
-    while time.time() < deadline:
-        state = app.get_attribute("data-test-script-state")
-        idle = idle + 1 if state == "notRunning" else 0
-        if idle >= 4:
-            return
-        page.wait_for_timeout(400)
-    raise AssertionError("the page kept running")
+@pytest.fixture
+def page(browser):
+    ctx = browser.new_context(viewport=VIEWPORT)
+    yield ctx.new_page()
+    ctx.close()
 
 
-def _assert_no_exception(page, what):
-    boxes = page.locator("[data-testid='stException']")
-    assert boxes.count() == 0, f"{what}: {boxes.first.inner_text()[:2000]}"
+def _no_exception(page, what):
+    text = exception_text(page)
+    assert text is None, f"{what}: {text}"
 
 
 def _draw_stroke(page, canvas):
@@ -116,55 +62,101 @@ def _draw_stroke(page, canvas):
     page.mouse.up()
 
 
-def test_every_page_from_the_navigation(server, browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
+def test_every_page_from_the_grouped_navigation(server, page):
     page.goto(server, timeout=60_000)
-    _settle(page)
-    _assert_no_exception(page, "home")
+    settle(page)
+    _no_exception(page, "home")
     assert "annlab" in page.locator("h1").first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "page-home.png"), full_page=True)
-
-    links = page.locator("[data-testid='stSidebarNav'] a")
-    pages = sorted((ROOT / "pages").glob("*.py"))
-    if pages:
-        links.first.wait_for(timeout=30_000)
-    names = [links.nth(i).inner_text().strip() for i in range(links.count())]
-    assert len(names) == (len(pages) + 1 if pages else 0), names
-    for i, name in enumerate(names[1:], start=1):
-        page.locator("[data-testid='stSidebarNav'] a").nth(i).click()
-        _settle(page)
-        _assert_no_exception(page, name)
-        assert page.locator("h1").count() >= 1
-        slug = name.lower().replace(" ", "_")
-        page.screenshot(path=str(ARTIFACTS / f"page-{i}-{slug}.png"), full_page=True)
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.locator("a").first.wait_for(timeout=30_000)
+    text = nav.inner_text()
+    assert [s for s in SECTIONS if s in text], text
+    names = [a.strip() for a in nav.locator("a").all_inner_texts()]
+    assert names[0] == "Home" and "app" not in [n.lower() for n in names], names
+    assert names[1:] == [t.title for s in SECTIONS for t in TOPICS if t.section == s]
+    for topic in TOPICS:
+        nav.get_by_role("link", name=topic.title, exact=True).click()
+        settle(page)
+        _no_exception(page, topic.title)
+        assert page.url.rstrip("/").endswith("/" + topic.url_path)
+        page.screenshot(path=str(ARTIFACTS / f"page-{topic.url_path}.png"), full_page=True)
         canvases = page.locator("canvas.upper-canvas")
         visible = [canvases.nth(j) for j in range(canvases.count()) if canvases.nth(j).is_visible()]
         for canvas in visible[:1]:
             canvas.scroll_into_view_if_needed()
             _draw_stroke(page, canvas)
             page.wait_for_timeout(1000)
-            _settle(page)
-            _assert_no_exception(page, f"{name} after drawing")
-            page.screenshot(path=str(ARTIFACTS / f"page-{i}-{slug}-drawn.png"), full_page=True)
-    ctx.close()
+            settle(page)
+            _no_exception(page, f"{topic.title} after drawing")
+            page.screenshot(path=str(ARTIFACTS / f"page-{topic.url_path}-drawn.png"), full_page=True)
 
 
-def test_device_picker_and_shared_link(server, browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = ctx.new_page()
+@pytest.mark.parametrize("mode", ["normal", "projector"])
+@pytest.mark.parametrize("topic", TOPICS, ids=[t.url_path for t in TOPICS])
+def test_main_figure_fits_the_first_screen(server, page, topic, mode):
+    page.goto(
+        f"{server}/{topic.url_path}" + ("?projector=true" if mode == "projector" else ""), timeout=60_000
+    )
+    settle(page)
+    _no_exception(page, topic.title)
+    box = main_figure_box(page)
+    page.screenshot(path=str(ARTIFACTS / f"first-screen-{topic.url_path}-{mode}.png"))
+    assert box is not None, f"{topic.title} has no ui.main_figure()"
+    assert box["height"] > 50, box
+    assert box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"], (topic.title, mode, box)
+    if mode == "projector":
+        sidebar = page.locator("[data-testid='stSidebar']")
+        assert sidebar.get_attribute("data-collapsed") == "true", "projector mode folds the sidebar"
+
+
+def test_shared_link_round_trips(server, page):
+    page.goto(f"{server}/Hopfield?hop_noise=1.2&seed=5", timeout=60_000)
+    settle(page)
+    _no_exception(page, "shared link")
+    noise = page.locator(".st-key-hop_noise [role='slider']")
+    assert float(noise.get_attribute("aria-valuenow")) == pytest.approx(1.2)
+    noise.focus()
+    page.keyboard.press("ArrowRight")
+    settle(page)
+    assert re.search(r"hop_noise=1\.25", page.url), page.url
+    assert "seed=5" in page.url
+    link = page.url
+    other = page.context.new_page()
+    other.goto(link, timeout=60_000)
+    settle(other)
+    again = other.locator(".st-key-hop_noise [role='slider']")
+    assert float(again.get_attribute("aria-valuenow")) == pytest.approx(1.25)
+    assert other.locator("[data-testid='stSidebar'] input[type='number']").first.input_value() == "5"
+
+
+def test_learning_curve_stays_after_a_slider_move(server, page):
+    page.goto(f"{server}/RBM_inpainting", timeout=60_000)
+    settle(page)
+    panel = page.locator("[data-testid='stExpander']").filter(has_text="Learning curves").first
+    panel.locator("summary").click()
+    chart = panel.locator("[data-testid='stVegaLiteChart']").first
+    chart.wait_for(timeout=30_000)
+    slider = page.locator(".st-key-rbm_recon_steps [role='slider']")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    settle(page)
+    _no_exception(page, "after the slider move")
+    assert chart.is_visible(), "the learning curve disappeared after a slider move"
+    page.screenshot(path=str(ARTIFACTS / "learning-curve-after-slider.png"))
+
+
+def test_device_picker_and_shared_link(server, page):
     page.goto(server + "/?seed=5", timeout=60_000)
-    _settle(page)
+    settle(page)
     picker = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first
     picker.click()
     page.get_by_role("option", name="cpu", exact=True).click()
-    _settle(page)
+    settle(page)
     assert "device=cpu" in page.url and "seed=5" in page.url
     assert "Running on cpu" in page.locator("[data-testid='stSidebar']").inner_text()
-    # A link made on a GPU machine opens here with a warning, not a crash.
-    page.goto(server + "/?device=cuda:3", timeout=60_000)
-    _settle(page)
-    _assert_no_exception(page, "unavailable device")
+    page.goto(server + "/?device=cuda:3", timeout=60_000)  # a link made on a GPU machine
+    settle(page)
+    _no_exception(page, "unavailable device")
     assert "not available" in page.locator("[data-testid='stSidebar']").inner_text()
     page.screenshot(path=str(ARTIFACTS / "sidebar-device-fallback.png"))
-    ctx.close()

@@ -1,10 +1,8 @@
-"""Library boundary, device fallback, URL encoding, warm-up registry and CLI."""
+"""Library boundary, device fallback, the house layout (topic rooms, thin views) and the CLI."""
 
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,20 +47,6 @@ def test_device_resolution():
     assert dev == "cpu" and warning
 
 
-def test_url_encoding_round_trip():
-    from annlab.ui.state import _decode, _valid, encode
-
-    for default, value in [(0, 42), (0.5, 0.25), (True, False), ("a", "b"), (["a"], ["x", "y"]),
-                           ((1, 2), (3, 9)), ([1], [])]:
-        assert _decode(encode(value), default) == value
-    with pytest.raises(ValueError):
-        _decode("abc", 3)
-    assert _valid(5, {"min_value": 0, "max_value": 10})
-    assert not _valid(11, {"min_value": 0, "max_value": 10})
-    assert _valid("b", {"options": ["a", "b"], "_single_choice": True})
-    assert not _valid("z", {"options": ["a", "b"], "_single_choice": True})
-
-
 def test_quick_applies_only_in_fast_mode(monkeypatch):
     from dataclasses import dataclass
 
@@ -79,18 +63,38 @@ def test_quick_applies_only_in_fast_mode(monkeypatch):
 
 
 def test_warm_cli_lists_and_rejects_unknown():
-    out = subprocess.run([sys.executable, "-m", "annlab", "warm", "--only", "no-such-page"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "annlab", "warm", "--only", "no-such-page"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 2 and "unknown page" in out.stderr
 
 
-def test_pages_that_train_register_warm_defaults():
-    from annlab.warm import discover
+def test_every_topic_has_the_same_rooms():
+    from annlab.topics import TOPICS
 
-    registry = discover()
-    # Hopfield weights are closed-form and the optimizer race is computed live: nothing to warm there.
-    assert {"RBM inpainting", "Latent space", "WikiArt styles", "Time series"} <= set(registry), registry
-    assert all(callable(fn) for fn in registry.values())
+    for topic in TOPICS:
+        package = ROOT / "annlab" / topic.warm.split(":")[0].split(".")[1]
+        missing = [f for f in ("defaults.py", "experiments.py", "charts.py") if not (package / f).exists()]
+        assert not missing, f"{topic.title}: {package.name} lacks {missing}"
+
+
+def test_views_describe_the_screen_only():
+    from annlab.topics import TOPICS
+
+    banned = ("st.cache_", "import altair", "alt.", "nn.Module", "session_state[")
+    for topic in TOPICS:
+        text = (ROOT / topic.view).read_text()
+        assert not [b for b in banned if b in text], (topic.view, [b for b in banned if b in text])
+
+
+def test_no_flat_module_is_a_topic_and_no_pages_folder():
+    assert not (ROOT / "pages").exists() or not list((ROOT / "pages").glob("*.py"))
+    for old in ("rbm.py", "dbm.py", "inpaint.py", "autoencoders.py", "gan.py", "latent.py", "warm.py"):
+        assert not (ROOT / "annlab" / old).exists(), old
 
 
 def test_projector_style_enlarges_fonts_and_lines():

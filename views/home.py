@@ -13,15 +13,14 @@ ui.page(
     "state with your class. **Projector mode** (sidebar) gives large text and thick, colour-blind-safe "
     "lines.",
 )
-for section in SECTIONS:
-    topics = [t for t in TOPICS if t.section == section]
-    if not topics:
-        continue
-    st.subheader(section)
-    for col, topic in zip(st.columns(3), topics, strict=False):
-        with col.container(border=True, height="stretch"):
-            st.page_link(topic.view, label=topic.title, icon=topic.icon)
-            st.write(topic.line)
+sections = [s for s in SECTIONS if any(t.section == s for t in TOPICS)]
+for col, section in zip(st.columns(len(sections)), sections, strict=True):
+    with col:
+        st.subheader(section)
+        for topic in (t for t in TOPICS if t.section == section):
+            with st.container(border=True):
+                st.page_link(topic.view, label=topic.title, icon=topic.icon)
+                st.write(topic.line)
 
 lab = ui.current()
 st.caption(

@@ -283,3 +283,16 @@ def capacity_chart(df: pd.DataFrame, n: int, *, metric: str = "recall") -> alt.L
     return (lines + rules + text).properties(
         title=f"Capacity cliff: recall against load (N = {n})", height=380
     )
+
+
+def state_space(
+    tr: Trajectories, labels: list[str], targets: np.ndarray, *, azimuth: float = 35.0, elevation: float = 20.0
+) -> alt.LayerChart | None:
+    """The trajectories in state space: the square for 2 neurons, the cube (seen from ``azimuth`` and
+    ``elevation``, degrees) for 3, None beyond (no picture)."""
+    n = targets.shape[1]
+    if n == 2:
+        return trajectories_2d(tr, labels, targets)
+    if n == 3:
+        return trajectories_3d(tr, labels, targets, azimuth=azimuth, elevation=elevation)
+    return None

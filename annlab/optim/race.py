@@ -388,7 +388,7 @@ def race(
     data : RegressionData (default: ``make_data(cfg.data, seed)``)
     device : only "cpu" is used: these networks are far too small to gain from an accelerator
     seed : data split, noise, initial weights and mini-batch order
-    callback : ``callback(epochs_done, {"fraction": f, "optimizer": name})`` now and then
+    callback : ``callback(epochs_done, {"fraction": f, "text": "Racing: <optimizer> ..."})`` now and then
 
     Returns
     -------
@@ -406,11 +406,11 @@ def race(
         def progress(e, i=i, name=name):
             if callback:
                 done = i * cfg.num_epochs + e
-                callback(done, {"fraction": done / total, "optimizer": name})
+                callback(done, {"fraction": done / total, "text": f"Racing: {name} ..."})
 
         runs.append(_run(name, cfg.lr(name), model, tensors, cfg, gen, progress))
     if callback:
-        callback(total, {"fraction": 1.0, "optimizer": ""})
+        callback(total, {"fraction": 1.0, "text": "Racing: done"})
     return RaceResult(cfg, runs, data.snr_db)
 
 
@@ -475,7 +475,8 @@ def model_selection(
     """Train every (layers, units, activation, lr) of the grid from seeded weights; pick by validation.
 
     Every model starts from the seed's initial weights for its architecture. The selection uses the final
-    validation MSE only; the test set is touched once, for the chosen model.
+    validation MSE only; the test set is touched once, for the chosen model. ``callback(i, {"fraction": f,
+    "text": "model i / n"})`` after each model.
     """
     data = make_data(cfg.data, seed) if data is None else data
     tensors = _tensors(data)
@@ -507,7 +508,7 @@ def model_selection(
         preds.append(run.grid_pred)
         tests.append(run.test)
         if callback:
-            callback(i + 1, {"fraction": (i + 1) / len(combos)})
+            callback(i + 1, {"fraction": (i + 1) / len(combos), "text": f"model {i + 1} / {len(combos)}"})
     vals = np.array([r["val MSE"] for r in rows], float)
     if np.isnan(vals).all():
         raise ValueError("Every model in the grid diverged: lower the learning rates.")

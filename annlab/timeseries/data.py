@@ -17,6 +17,8 @@ import numpy as np
 
 from annlab.data import SANTAFE_TEST, SANTAFE_TRAIN, load_santafe
 
+DATA_KEY = "santafe-1000-100-zscore"  # names the training data of :func:`santafe_split` in the model store
+
 
 @dataclass(frozen=True)
 class SeriesSplit:

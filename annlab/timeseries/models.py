@@ -1,9 +1,10 @@
-"""MLP and LSTM next-value predictors for a scalar series, trained full-batch; two kinds of forecast.
+"""MLP and LSTM next-value predictors for a scalar series; two kinds of forecast.
 
 Both models read the last ``lag`` values (normalised) and predict the next one: the MLP as a flat
-vector of ``lag`` inputs, the LSTM as a sequence of length ``lag``. Training is full-batch Adam on
-all windows of the training series, optionally with Gaussian noise on the inputs (it makes the model
-robust to its own errors when it later feeds on its own predictions).
+vector of ``lag`` inputs, the LSTM as a sequence of length ``lag``. Training is Adam (full batch or
+mini-batches) or full-batch L-BFGS on all windows of the training series, optionally with Gaussian
+noise on the inputs (it makes the model robust to its own errors when it later feeds on its own
+predictions).
 
 References: Weigend, Huberman & Rumelhart (1990), "Predicting the future: a connectionist approach";
 Hochreiter & Schmidhuber (1997), "Long short-term memory"; Goodfellow, Bengio & Courville (2016),
@@ -35,10 +36,10 @@ class TSConfig:
     ----------
     model : "mlp" or "lstm"
     lag : int, past values seen (MLP inputs, LSTM sequence length)
-    hidden : int, hidden units (MLP) or LSTM hidden size
+    n_hidden : int, hidden units (MLP) or LSTM hidden size
     num_layers : int, LSTM layers (ignored by the MLP, which has one hidden layer)
-    num_epochs : int, full-batch Adam steps
-    lr : float, Adam learning rate
+    num_epochs : int, epochs (see ``optimizer``)
+    lr : float, learning rate (Adam, or L-BFGS's step size)
     weight_decay : float, L2 penalty: AdamW's decoupled decay, or ``weight_decay / 2 * ||w||^2`` added
         to the loss for L-BFGS
     input_noise : float, std of Gaussian noise added to the inputs while training (normalised units)
@@ -54,7 +55,7 @@ class TSConfig:
 
     model: str = "mlp"
     lag: int = 25
-    hidden: int = 25
+    n_hidden: int = 25
     num_layers: int = 1
     num_epochs: int = 1000
     lr: float = 0.01
@@ -75,8 +76,8 @@ class TSConfig:
                              f"(got batch_size={self.batch_size} with {self.optimizer}).")
         if self.lag < 1:
             raise ValueError(f"The lag must be at least 1 (got {self.lag}).")
-        if self.hidden < 1:
-            raise ValueError(f"The number of hidden units must be at least 1 (got {self.hidden}).")
+        if self.n_hidden < 1:
+            raise ValueError(f"The number of hidden units must be at least 1 (got {self.n_hidden}).")
         if self.num_layers < 1:
             raise ValueError(f"The LSTM needs at least one layer (got {self.num_layers}).")
         if self.num_epochs < 1:
@@ -117,7 +118,7 @@ class LSTMNet(nn.Module):
 
 def build(cfg: TSConfig) -> nn.Module:
     """An untrained model for ``cfg`` (PyTorch's default initialisation)."""
-    return MLP(cfg.lag, cfg.hidden) if cfg.model == "mlp" else LSTMNet(cfg.hidden, cfg.num_layers)
+    return MLP(cfg.lag, cfg.n_hidden) if cfg.model == "mlp" else LSTMNet(cfg.n_hidden, cfg.num_layers)
 
 
 @torch.no_grad()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annlab.ui import timing
 from annlab.ui.sidebar import LabSettings, sidebar
 
 # Compact first screen: the main figure of every page fits 1280x720, in normal and projector mode.
@@ -13,12 +14,13 @@ BASE_CSS = """
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 0 0 0.2rem 0; }
 [data-testid="stMainBlockContainer"] h2 { font-size: 1.45rem; padding: 0.4rem 0 0.2rem 0; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.2rem; padding: 0.3rem 0 0.1rem 0; }
-[data-testid="stHeader"] { height: 2rem; }
+[data-testid="stHeader"] { background: transparent; }
 </style>
 """
 PROJECTOR_CSS = """
 <style>
 html { font-size: 21px !important; }  /* Streamlit sizes text in rem: everything grows by a third */
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.05rem; }
 [data-testid="stMetricValue"] { font-size: 2.2rem !important; }
 </style>
@@ -36,6 +38,7 @@ def frame() -> LabSettings:
 
     In projector mode the sidebar starts collapsed (its settings stay in the URL).
     """
+    timing.install()
     projector = _projector_requested()
     st.set_page_config(
         page_title="annlab",

@@ -116,20 +116,20 @@ class StyleCNN(nn.Module):
 
 
 @dataclass(frozen=True)
-class AEConfig:
+class ArtAEConfig:
     """A convolutional autoencoder to a small code, and its training.
 
     Attributes
     ----------
     side : image side (divisible by 8)
-    code_dim : size of the code (the bottleneck)
+    latent_dim : size of the code (the bottleneck)
     channels : channels of the three stride-2 conv layers of the encoder
     lr, num_epochs, batch_size : Adam training
     n_clusters : k of the k-means run on the codes after each epoch (0: number of styles)
     """
 
     side: int = 32
-    code_dim: int = 32
+    latent_dim: int = 32
     channels: tuple[int, int, int] = (16, 32, 64)
     lr: float = 2e-3
     num_epochs: int = 20
@@ -141,17 +141,17 @@ class AEConfig:
             raise ValueError("The autoencoder needs an image side divisible by 8.")
         if len(self.channels) != 3 or any(c < 1 for c in self.channels):
             raise ValueError("channels must be three positive numbers.")
-        if not 2 <= self.code_dim <= 1024:
-            raise ValueError("code_dim must be between 2 and 1024.")
+        if not 2 <= self.latent_dim <= 1024:
+            raise ValueError("latent_dim must be between 2 and 1024.")
         if not 0 < self.lr <= 1 or self.num_epochs < 1 or self.batch_size < 1 or self.n_clusters < 0:
             raise ValueError("Check lr in (0, 1], num_epochs >= 1, batch_size >= 1, n_clusters >= 0.")
 
 
 class ConvAE(nn.Module):
     """Encoder: three stride-2 convs and a linear map to the code; decoder mirrors it with
-    transposed convs and a sigmoid. Input and output: (B, 3, side, side) in [0, 1]; code (B, code_dim)."""
+    transposed convs and a sigmoid. Input and output: (B, 3, side, side) in [0, 1]; code (B, latent_dim)."""
 
-    def __init__(self, cfg: AEConfig):
+    def __init__(self, cfg: ArtAEConfig):
         super().__init__()
         self.cfg = cfg
         c1, c2, c3 = cfg.channels
@@ -160,15 +160,15 @@ class ConvAE(nn.Module):
             nn.Conv2d(3, c1, 4, 2, 1), nn.ReLU(inplace=True),  # (B, c1, side/2, side/2)
             nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(inplace=True),  # (B, c2, side/4, side/4)
             nn.Conv2d(c2, c3, 4, 2, 1), nn.ReLU(inplace=True),  # (B, c3, side/8, side/8)
-            nn.Flatten(), nn.Linear(c3 * s * s, cfg.code_dim))
+            nn.Flatten(), nn.Linear(c3 * s * s, cfg.latent_dim))
         self.decoder = nn.Sequential(
-            nn.Linear(cfg.code_dim, c3 * s * s), nn.ReLU(inplace=True), nn.Unflatten(1, (c3, s, s)),
+            nn.Linear(cfg.latent_dim, c3 * s * s), nn.ReLU(inplace=True), nn.Unflatten(1, (c3, s, s)),
             nn.ConvTranspose2d(c3, c2, 4, 2, 1), nn.ReLU(inplace=True),
             nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(inplace=True),
             nn.ConvTranspose2d(c1, 3, 4, 2, 1), nn.Sigmoid())
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)  # (B, code_dim)
+        return self.encoder(x)  # (B, latent_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))  # (B, 3, side, side)

@@ -14,8 +14,8 @@ G. Hinton, "Visualizing Data using t-SNE", 2008.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
+import time
 
 import numpy as np
 import torch
@@ -32,39 +32,10 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-from annlab.settings import quick
 from annlab.training import Callback, TrainResult, divergence, generator
-from annlab.warm import register_warm
-from annlab.wikiart.data import ArtSet, load_art
+from annlab.wikiart.data import ArtSet
 from annlab.wikiart.losses import balanced_sampler, class_weights, focal_loss
-from annlab.wikiart.models import AEConfig, CNNConfig, ConvAE, StyleCNN
-
-# Remedy name -> config fields switched on (the run table trains "none" and each of these).
-REMEDIES: dict[str, dict] = {
-    "none": {},
-    "augment": {"augment": True},
-    "class weights": {"class_weights": True},
-    "oversample": {"oversample": True},
-    "focal": {"focal": True},
-    "oversample + augment": {"oversample": True, "augment": True},
-}
-
-
-def with_remedy(cfg: CNNConfig, name: str) -> CNNConfig:
-    """``cfg`` with exactly the remedies of ``REMEDIES[name]`` switched on (the others off)."""
-    off = {"augment": False, "class_weights": False, "oversample": False, "focal": False}
-    return dataclasses.replace(cfg, **{**off, **REMEDIES[name]})
-
-
-def default_cnn(art: ArtSet) -> CNNConfig:
-    """The page's default classifier for ``art`` (small in fast mode)."""
-    return quick(CNNConfig(side=art.side, n_classes=art.n_classes), num_epochs=2, channels=(8, 16, 16))
-
-
-def default_ae(art: ArtSet) -> AEConfig:
-    """The page's default autoencoder for ``art`` (small in fast mode)."""
-    return quick(AEConfig(side=art.side), num_epochs=2, channels=(8, 8, 16))
-
+from annlab.wikiart.models import ArtAEConfig, CNNConfig, ConvAE, StyleCNN
 
 def to_tensor(X: np.ndarray, device: str = "cpu") -> torch.Tensor:
     """uint8 pictures (n, side, side, 3) -> float tensor (n, 3, side, side) in [0, 1]."""
@@ -191,7 +162,7 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
     cfg : CNNConfig (its ``side`` and ``n_classes`` must match ``data``)
     data : ArtSet; the training split is divided into fit and validation parts
     device, seed, callback : see :mod:`annlab.training`; ``callback(epoch, {"loss", "acc",
-        "val_loss", "val_acc", "val_bal_acc"})``
+        "val_loss", "val_acc", "val_bal_acc", "seconds"})``
 
     Returns
     -------
@@ -231,6 +202,7 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
         return F.cross_entropy(logits, y, weight=weights)
 
     history: list[dict] = []
+    start_time = time.perf_counter()
     best = (-1.0, math.inf)
     best_state, best_epoch, stale, diverged = copy.deepcopy(model.state_dict()), 0, 0, None
     for epoch in range(1, cfg.num_epochs + 1):
@@ -266,6 +238,7 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
             row.update(val_loss=val_loss, val_acc=float(np.mean(pred == y_val)), val_bal_acc=val_bal)
         else:  # too few pictures for a validation part: keep the last epoch
             val_bal, val_loss = float(epoch), 0.0
+        row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if callback:
             callback(epoch, row)
@@ -285,20 +258,12 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
     return TrainResult(model, history, cfg, extra, diverged)
 
 
-def build_cnn(cfg: CNNConfig) -> StyleCNN:
-    return StyleCNN(cfg)
-
-
-def build_ae(cfg: AEConfig) -> ConvAE:
-    return ConvAE(cfg)
-
-
 @torch.no_grad()
 def encode(model: ConvAE, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-    """Codes of uint8 pictures X (n, side, side, 3); returns (n, code_dim) float32."""
+    """Codes of uint8 pictures X (n, side, side, 3); returns (n, latent_dim) float32."""
     device = str(next(model.parameters()).device)
     out = [model.encode(to_tensor(X[i:i + batch_size], device)).cpu() for i in range(0, len(X), batch_size)]
-    return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.code_dim), np.float32)
+    return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.latent_dim), np.float32)
 
 
 def cluster(codes: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
@@ -307,12 +272,12 @@ def cluster(codes: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(z)
 
 
-def train_ae(cfg: AEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
+def train_ae(cfg: ArtAEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
              callback: Callback | None = None) -> TrainResult:
     """Train the convolutional autoencoder on the training pictures (labels unused).
 
     After each epoch the test pictures are encoded and clustered with k-means (k = number of styles
-    unless ``cfg.n_clusters``); ``callback(epoch, {"loss", "ari", "nmi"})``. At the end the
+    unless ``cfg.n_clusters``); ``callback(epoch, {"loss", "ari", "nmi", "seconds"})``. At the end the
     silhouette of that clustering is stored in ``extra``.
     """
     if cfg.side != data.side:
@@ -323,6 +288,7 @@ def train_ae(cfg: AEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
     model = _init(ConvAE(cfg), gen).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     history, diverged, labels, codes = [], None, None, None
+    start_time = time.perf_counter()
     for epoch in range(1, cfg.num_epochs + 1):
         model.train()
         order = torch.randperm(len(X), generator=gen).to(device)
@@ -343,7 +309,8 @@ def train_ae(cfg: AEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
         labels = cluster(codes, k, seed)
         row = {"epoch": epoch, "loss": train_loss,
                "ari": float(adjusted_rand_score(data.y_test, labels)),
-               "nmi": float(normalized_mutual_info_score(data.y_test, labels))}
+               "nmi": float(normalized_mutual_info_score(data.y_test, labels)),
+               "seconds": time.perf_counter() - start_time}
         history.append(row)
         if callback:
             callback(epoch, row)
@@ -353,17 +320,3 @@ def train_ae(cfg: AEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
         z = (codes - codes.mean(0)) / (codes.std(0) + 1e-8)
         extra["silhouette"] = float(silhouette_score(z, labels))
     return TrainResult(model, history, cfg, extra, diverged)
-
-
-@register_warm("WikiArt styles")
-def _warm(device: str, epochs: int | None, report) -> None:
-    from annlab.store import Lazy, get_or_train
-
-    art = load_art(32)
-    report(f"data: {art.source}, {len(art.y_train)} training pictures")
-    for cfg, fn, build, label in ((default_cnn(art), train_cnn, build_cnn, "style CNN"),
-                                  (default_ae(art), train_ae, build_ae, "autoencoder")):
-        if epochs is not None:
-            cfg = dataclasses.replace(cfg, num_epochs=epochs)
-        result = get_or_train(cfg, fn, build, Lazy(lambda: art), data_key=art.key, device=device, seed=0)
-        report(f"{label}: {'cached' if result.from_cache else 'trained'}")

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from annlab.rbm import DATASETS, RBMConfig, bernoulli, fit, run_chain
+from annlab.boltzmann.rbm import DATASETS, RBMConfig, bernoulli, fit, run_chain
 from annlab.training import Callback, TrainResult, divergence, generator
 
 
@@ -118,8 +118,13 @@ class DBM(nn.Module):
     @torch.no_grad()
     def energy(self, v: torch.Tensor, h1: torch.Tensor, h2: torch.Tensor) -> torch.Tensor:
         """E(v, h1, h2), shape (B,)."""
-        return (-(v @ self.b_v) - (h1 @ self.b_1) - (h2 @ self.b_2)
-                - ((h1 @ self.W1) * v).sum(1) - ((h2 @ self.W2) * h1).sum(1))
+        return (
+            -(v @ self.b_v)
+            - (h1 @ self.b_1)
+            - (h2 @ self.b_2)
+            - ((h1 @ self.W1) * v).sum(1)
+            - ((h2 @ self.W2) * h1).sum(1)
+        )
 
     @torch.no_grad()
     def mean_field(self, v: torch.Tensor, steps: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
@@ -132,11 +137,20 @@ class DBM(nn.Module):
         return mu1, mu2
 
     @torch.no_grad()
-    def gibbs(self, v: torch.Tensor, steps: int, gen: torch.Generator, *, known: torch.Tensor | None = None,
-              mean_last: int = 0, keep_every: int = 0, h2: torch.Tensor | None = None) -> dict:
+    def gibbs(
+        self,
+        v: torch.Tensor,
+        steps: int,
+        gen: torch.Generator,
+        *,
+        known: torch.Tensor | None = None,
+        mean_last: int = 0,
+        keep_every: int = 0,
+        h2: torch.Tensor | None = None,
+    ) -> dict:
         """Block Gibbs steps: h1 ~ P(h1 | v, h2), then v ~ P(v | h1) and h2 ~ P(h2 | h1).
 
-        Same interface as :meth:`annlab.rbm.RBM.gibbs` (``known`` pixels stay clamped).
+        Same interface as :meth:`annlab.boltzmann.rbm.RBM.gibbs` (``known`` pixels stay clamped).
         """
         state = {"h2": h2 if h2 is not None else torch.zeros(v.shape[0], self.W2.shape[0], device=v.device)}
 
@@ -161,32 +175,29 @@ class DBM(nn.Module):
         return self.W1.cpu().numpy().copy(), (self.W2 @ self.W1).cpu().numpy()
 
 
-DEFAULT = DBMConfig(dataset="mnist", n_hidden1=200, n_hidden2=100, lr=0.05, pretrain_epochs=10,
-                    num_epochs=10, batch_size=50, n_chains=100, mf_steps=10)
-
-
 def build(cfg: DBMConfig) -> DBM:
     """An untrained DBM of the right shape for ``cfg`` (for the model store)."""
     return DBM(cfg.n_visible, cfg.n_hidden1, cfg.n_hidden2)
 
 
-def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
-              callback: Callback | None = None) -> TrainResult:
+def train_dbm(
+    cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Greedy layer-wise pretraining (two PCD-1 RBMs), then joint mean-field / persistent-chain training.
 
     Parameters
     ----------
     cfg : DBMConfig
     data : ndarray (n, V) of 0/1 digits, or a tuple (X_train, X_val) (X_val for the per-epoch metric)
-    device, seed, callback : as :func:`annlab.rbm.train_rbm`; epochs are numbered through all three
+    device, seed, callback : as :func:`annlab.boltzmann.rbm.train_rbm`; epochs are numbered through all three
         stages (layer 1, layer 2, joint)
 
     Returns
     -------
     TrainResult with per-epoch "stage" (1, 2: pretraining layer 1 / 2, 3: joint), "recon_error"
-    (held-out; for stage 2 of the second RBM on hidden probabilities) and "time_s".
+    (held-out; for stage 2 of the second RBM on hidden probabilities) and "seconds".
     """
-    X, X_val = (data if isinstance(data, tuple) else (data, None))
+    X, X_val = data if isinstance(data, tuple) else (data, None)
     X = torch.tensor(np.asarray(X, np.float32), device=device)
     X_val = torch.tensor(np.asarray(X_val, np.float32), device=device) if X_val is not None else X[:500]
     history: list[dict] = []
@@ -194,11 +205,15 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
 
     def relay(stage: int, offset: int):
         def cb(epoch: int, metrics: dict) -> None:
-            row = {"stage": stage, "recon_error": metrics["recon_error"],
-                   "time_s": time.perf_counter() - start}
+            row = {
+                "stage": stage,
+                "recon_error": metrics["recon_error"],
+                "seconds": time.perf_counter() - start,
+            }
             history.append({"epoch": offset + epoch, **row})
             if callback:
                 callback(offset + epoch, row)
+
         return cb
 
     model = build(cfg).to(device)
@@ -206,15 +221,29 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
     if P:
         # Doubled inputs (Salakhutdinov & Hinton 2009): in the DBM, h1 hears from v and from h2, so the first
         # RBM is trained with its bottom-up input doubled and the second with its top-down input doubled.
-        r1 = fit(RBMConfig(cfg.dataset, cfg.n_hidden1, cfg.lr, P, cfg.batch_size), X, X_val, device=device,
-                 seed=seed, callback=relay(1, 0), up=2.0)
+        r1 = fit(
+            RBMConfig(cfg.dataset, cfg.n_hidden1, cfg.lr, P, cfg.batch_size),
+            X,
+            X_val,
+            device=device,
+            seed=seed,
+            callback=relay(1, 0),
+            up=2.0,
+        )
         if r1.diverged:
             return TrainResult(model, history, cfg, diverged=r1.diverged)
         H = torch.sigmoid(2 * X @ r1.model.W.t() + r1.model.b_h)  # (n, H1), the doubled posterior
         H_val = torch.sigmoid(2 * X_val @ r1.model.W.t() + r1.model.b_h)
         # The second RBM sees the first layer's hidden probabilities as its data.
-        r2 = fit(RBMConfig(cfg.dataset, cfg.n_hidden2, cfg.lr, P, cfg.batch_size), H, H_val,
-                 device=device, seed=seed + 1, callback=relay(2, P), down=2.0)
+        r2 = fit(
+            RBMConfig(cfg.dataset, cfg.n_hidden2, cfg.lr, P, cfg.batch_size),
+            H,
+            H_val,
+            device=device,
+            seed=seed + 1,
+            callback=relay(2, P),
+            down=2.0,
+        )
         if r2.diverged:
             return TrainResult(model, history, cfg, diverged=r2.diverged)
         model.W1.copy_(r1.model.W)
@@ -235,7 +264,7 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
         safe = {k: t.clone() for k, t in model.state_dict().items()}
         order = torch.randperm(n, generator=g, device=device)
         for i in range(0, n, B):
-            v = X[order[i:i + B]]  # (b, V)
+            v = X[order[i : i + B]]  # (b, V)
             mu1, mu2 = model.mean_field(v, cfg.mf_steps)  # (b, H1), (b, H2)
             h1_c = bernoulli(model.p_h1(v_c, h2_c), g)  # (M, H1)
             v_c = bernoulli(model.p_v(h1_c), g)
@@ -247,9 +276,11 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
             model.b_1.add_(mu1.sum(0), alpha=a).add_(h1_c.sum(0), alpha=-m)
             model.b_2.add_(mu2.sum(0), alpha=a).add_(h2_c.sum(0), alpha=-m)
         # Saturated sigmoids hide overflowing weights: also require finite pre-activations.
-        finite = (all(bool(torch.isfinite(p).all()) for p in model.parameters())
-                  and bool(torch.isfinite(torch.addmm(model.b_1, X_val, model.W1.t())).all())
-                  and bool(torch.isfinite(model.W2.abs().sum(1) + model.b_2.abs()).all()))
+        finite = (
+            all(bool(torch.isfinite(p).all()) for p in model.parameters())
+            and bool(torch.isfinite(torch.addmm(model.b_1, X_val, model.W1.t())).all())
+            and bool(torch.isfinite(model.W2.abs().sum(1) + model.b_2.abs()).all())
+        )
         err = model.reconstruction_error(X_val, cfg.mf_steps) if finite else float("nan")
         reason = divergence(err, 2 * P + epoch, cfg.lr)
         if reason:
@@ -263,7 +294,7 @@ def train_dbm(cfg: DBMConfig, data, *, device: str = "cpu", seed: int = 0,
 
 @torch.no_grad()
 def sample(model: DBM, n: int, steps: int, *, seed: int = 0, keep_every: int = 0, mean_last: int = 1) -> dict:
-    """DBM Gibbs chains from uniformly random binary starts (as :func:`annlab.rbm.sample`)."""
+    """DBM Gibbs chains from uniformly random binary starts (as :func:`annlab.boltzmann.rbm.sample`)."""
     dev = model.W1.device
     g = generator(seed, str(dev))
     v0 = bernoulli(torch.full((n, model.n_visible), 0.5, device=dev), g)

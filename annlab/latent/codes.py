@@ -1,10 +1,9 @@
-"""Working in a latent space: projections, interpolation, clustering with label matching, classifiers
-on frozen codes, Gaussian-mixture sampling, a digit classifier that judges samples, and the page's
-default models (trained by ``python -m annlab warm``).
+"""Working with codes: interpolation, 2-D projections, clustering with label matching, classifiers on
+frozen codes, a digit classifier that judges samples, and Gaussian-mixture and prior sampling.
 
-Everything here takes and returns plain arrays; the models come from :mod:`annlab.autoencoders` and
-:mod:`annlab.gan`. Clustering accuracy uses the Hungarian algorithm to match clusters to labels (one
-cluster per label), as in the deep-clustering literature.
+Everything here takes and returns plain arrays; the models come from :mod:`annlab.latent.autoencoders`
+and :mod:`annlab.latent.gan`. Clustering accuracy uses the Hungarian algorithm to match clusters to
+labels (one cluster per label), as in the deep-clustering literature.
 
 References: Kuhn (1955), the Hungarian method; Xie, Girshick & Farhadi (2016), DEC, ICML (unsupervised
 clustering accuracy); van der Maaten & Hinton (2008), t-SNE, JMLR; Shoemake (1985), slerp;
@@ -14,87 +13,17 @@ White (2016), Sampling generative networks, arXiv:1609.04468 (spherical interpol
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from annlab import autoencoders as ae
-from annlab import gan as gan_mod
-from annlab.data import digit_split, two_moons
+from annlab.data import digit_split
+from annlab.latent import autoencoders as ae
 from annlab.settings import fast_mode
-from annlab.store import Lazy, get_or_train
-from annlab.warm import register_warm
-
-# --- the page's models ----------------------------------------------------------------------------
-
-MODELS = {
-    "Autoencoder (dense)": dict(kind="ae", arch="dense"),
-    "Autoencoder (convolutional)": dict(kind="ae", arch="conv"),
-    "VAE (dense)": dict(kind="vae", arch="dense"),
-    "VAE (convolutional)": dict(kind="vae", arch="conv"),
-    "MMD autoencoder (codes pushed to N(0, I))": dict(kind="mmd", arch="dense", beta=100.0),
-}
-GANS = {"GAN (dense)": "dense", "DCGAN (convolutional)": "dcgan"}
-DATASETS = {"MNIST-5k (28x28)": "mnist", "8x8 digits": "digits8"}
-DEFAULT_MODEL = "VAE (dense)"
-DEFAULT_LATENT = 2
-CLUSTER_MODEL = "VAE (dense)"  # codes used for clustering: its KL term packs the classes into blobs
-CLUSTER_LATENT = 16
-
-
-def model_config(model: str, dataset: str = "mnist", latent_dim: int = DEFAULT_LATENT, loss: str = "bce",
-                 **overrides) -> ae.AEConfig:
-    """The default :class:`~annlab.autoencoders.AEConfig` for a model name of :data:`MODELS`."""
-    if model not in MODELS:
-        raise ValueError(f"Unknown model {model!r}; choose one of {list(MODELS)}.")
-    dim = 784 if dataset == "mnist" else 64
-    hidden = (512, 128) if dataset == "mnist" else (128, 64)
-    epochs = 30 if dataset == "mnist" else 60
-    kw = dict(MODELS[model], input_dim=dim, latent_dim=latent_dim, loss=loss, hidden=hidden,
-              num_epochs=epochs)
-    if kw["arch"] == "conv":
-        kw.update(num_epochs=max(10, epochs // 3), hidden=(128,))
-    kw.update(overrides)
-    return ae.AEConfig(**kw)
-
-
-def denoise_config(kind: str = "blur", dataset: str = "mnist") -> ae.AEConfig:
-    """The denoising autoencoder of the page: dense, 32-D codes, trained on blur (sigma 1.5 pixels) or
-    Gaussian noise (std 0.5). Dense beat a convolutional one here: after 20 epochs the forest
-    recognised 80 % of its outputs against 70 % for a conv AE after 20 epochs (500 blurred test digits)."""
-    level = {"blur": 1.5, "noise": 0.5}
-    if kind not in level:
-        raise ValueError(f"Unknown corruption {kind!r}; choose 'blur' or 'noise'.")
-    return model_config("Autoencoder (dense)", dataset, 32, corrupt=kind, corrupt_level=level[kind],
-                        num_epochs=20 if dataset == "mnist" else 60)
-
-
-def gan_config(arch: str = "dense", dataset: str = "mnist", latent_dim: int = 32, **overrides):
-    """The default :class:`~annlab.gan.GANConfig` for ``arch`` ("dense" or "dcgan")."""
-    dim = 784 if dataset == "mnist" else 64
-    kw = dict(arch=arch, input_dim=dim, latent_dim=latent_dim,
-              hidden=(256, 512) if dataset == "mnist" else (128, 256),
-              batch_size=32, num_epochs=(60 if arch == "dense" else 10) if dataset == "mnist" else 100)
-    kw.update(overrides)
-    return gan_mod.GANConfig(**kw)
-
-
-def train_ae(cfg: ae.AEConfig, dataset: str, *, device: str = "cpu", seed: int = 0, callback=None):
-    """Train (or load) an autoencoder on the train split of ``dataset`` through the model store."""
-    data = Lazy(lambda: (digit_split(dataset, seed=seed).X_train, digit_split(dataset, seed=seed).X_test))
-    return get_or_train(cfg, ae.train_autoencoder, ae.build, data, data_key=dataset, device=device,
-                        seed=seed, callback=callback)
-
-
-def train_gan(cfg: gan_mod.GANConfig, dataset: str, *, device: str = "cpu", seed: int = 0, callback=None):
-    """Train (or load) a GAN on the train split of ``dataset`` through the model store."""
-    data = Lazy(lambda: digit_split(dataset, seed=seed).X_train)
-    return get_or_train(cfg, gan_mod.train_gan, gan_mod.build_gan, data, data_key=dataset, device=device,
-                        seed=seed, callback=callback)
-
 
 # --- geometry of the latent space -----------------------------------------------------------------
+
 
 def lerp(z0: np.ndarray, z1: np.ndarray, t) -> np.ndarray:
     """Linear interpolation: (d,), (d,), t scalar or (m,) -> (d,) or (m, d)."""
@@ -136,8 +65,11 @@ def project_2d(Z: np.ndarray, method: str = "PCA", seed: int = 0) -> np.ndarray:
     if method == "t-SNE":
         from sklearn.manifold import TSNE
 
-        return TSNE(2, init="pca", random_state=seed, perplexity=min(30.0, (len(Z) - 1) / 3)).fit_transform(
-            Z).astype(np.float32)
+        return (
+            TSNE(2, init="pca", random_state=seed, perplexity=min(30.0, (len(Z) - 1) / 3))
+            .fit_transform(Z)
+            .astype(np.float32)
+        )
     from sklearn.decomposition import PCA
 
     return PCA(2, random_state=seed).fit_transform(Z).astype(np.float32)
@@ -162,6 +94,7 @@ def latent_grid(Z: np.ndarray | None, n: int = 15, prior: bool = False) -> np.nd
 
 
 # --- clustering -----------------------------------------------------------------------------------
+
 
 def match_clusters(y_true: np.ndarray, clusters: np.ndarray) -> dict[int, int]:
     """Hungarian cluster -> label mapping maximising agreement (one cluster per label; clusters left
@@ -196,8 +129,15 @@ class ClusterReport:
     features: str
 
 
-def cluster_report(F: np.ndarray, y: np.ndarray, *, k: int = 10, seed: int = 0, features: str = "",
-                   clusters: np.ndarray | None = None) -> ClusterReport:
+def cluster_report(
+    F: np.ndarray,
+    y: np.ndarray,
+    *,
+    k: int = 10,
+    seed: int = 0,
+    features: str = "",
+    clusters: np.ndarray | None = None,
+) -> ClusterReport:
     """k-means (k clusters, 10 restarts) on features ``F`` (n, d) scored against ``y`` (n,).
 
     Passing ``clusters`` scores an existing assignment instead (the silhouette is still on ``F``).
@@ -217,12 +157,26 @@ def cluster_report(F: np.ndarray, y: np.ndarray, *, k: int = 10, seed: int = 0, 
         conf[np.searchsorted(labels, t), np.searchsorted(labels, p) if p >= 0 else len(labels)] += 1
     n_cl = len(np.unique(clusters))
     sil = float(silhouette_score(F, clusters, random_state=seed)) if 1 < n_cl < len(F) else float("nan")
-    return ClusterReport(float(np.mean(y_hat == y)), float(adjusted_rand_score(y, clusters)),
-                         float(normalized_mutual_info_score(y, clusters)), sil, conf, clusters, features)
+    return ClusterReport(
+        float(np.mean(y_hat == y)),
+        float(adjusted_rand_score(y, clusters)),
+        float(normalized_mutual_info_score(y, clusters)),
+        sil,
+        conf,
+        clusters,
+        features,
+    )
 
 
-def embed_then_cluster(Z: np.ndarray, y: np.ndarray, *, Z_unlabelled: np.ndarray | None = None, k: int = 10,
-                       seed: int = 0, features: str = "") -> ClusterReport:
+def embed_then_cluster(
+    Z: np.ndarray,
+    y: np.ndarray,
+    *,
+    Z_unlabelled: np.ndarray | None = None,
+    k: int = 10,
+    seed: int = 0,
+    features: str = "",
+) -> ClusterReport:
     """t-SNE of the codes to 2-D, then k-means there; labels are only used to score.
 
     Parameters
@@ -243,6 +197,7 @@ def embed_then_cluster(Z: np.ndarray, y: np.ndarray, *, Z_unlabelled: np.ndarray
 
 
 # --- classifiers ----------------------------------------------------------------------------------
+
 
 def code_classifier_accuracy(Z_train, y_train, Z_test, y_test, *, seed: int = 0) -> float:
     """Test accuracy of a small classifier (RBF support-vector machine on standardised codes) trained on
@@ -294,11 +249,16 @@ def judge(images: np.ndarray, dataset: str = "mnist", *, seed: int = 0, threshol
     conf = P.max(1)
     ok = conf >= threshold
     hist = np.bincount(labels[ok].astype(int), minlength=10)[:10]
-    return {"labels": labels, "confidence": conf, "recognised": float(ok.mean()) if len(ok) else 0.0,
-            "histogram": hist}
+    return {
+        "labels": labels,
+        "confidence": conf,
+        "recognised": float(ok.mean()) if len(ok) else 0.0,
+        "histogram": hist,
+    }
 
 
 # --- sampling -------------------------------------------------------------------------------------
+
 
 def gmm_sample(Z: np.ndarray, n_components: int, n_samples: int, *, seed: int = 0) -> np.ndarray:
     """Fit a Gaussian mixture (full covariances) to codes ``Z`` (m, d) and draw ``n_samples`` codes."""
@@ -319,30 +279,7 @@ def prior_sample(latent_dim: int, n: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
 
 
-# --- two moons: a 1-unit bottleneck ----------------------------------------------------------------
-
-MOONS_N = 1000
-
-
-def moons_config(kind: str = "ae", latent_dim: int = 1, **overrides) -> ae.AEConfig:
-    """A small dense autoencoder for 2-D points (linear output, MSE)."""
-    kw = dict(kind=kind, input_dim=2, latent_dim=latent_dim, hidden=(64, 64), loss="mse", bounded=False,
-              beta=20.0 if kind == "mmd" else 1.0, num_epochs=150, batch_size=64, lr=3e-3)
-    kw.update(overrides)
-    return ae.AEConfig(**kw)
-
-
-def moons_configs() -> dict[str, ae.AEConfig]:
-    """The two-moons models the page opens with: a 1-unit AE and an MMD-AE with a 1-D N(0, 1) code."""
-    return {"ae": moons_config("ae"), "mmd": moons_config("mmd")}
-
-
-def train_moons(cfg: ae.AEConfig, noise: float = 0.1, *, device: str = "cpu", seed: int = 0, callback=None):
-    """Train (or load) a two-moons autoencoder on ``MOONS_N`` points with training noise ``noise``."""
-    data = Lazy(lambda: (two_moons(MOONS_N, noise=noise, seed=seed)[0],
-                         two_moons(MOONS_N, noise=noise, seed=seed + 1000)[0]))
-    return get_or_train(cfg, ae.train_autoencoder, ae.build, data, data_key=f"moons-noise{noise:g}",
-                        device=device, seed=seed, callback=callback)
+# --- two moons: a 1-unit bottleneck ---------------------------------------------------------------
 
 
 def moons_curve(model: ae.AutoEncoder, Z: np.ndarray, n: int = 300) -> np.ndarray:
@@ -351,30 +288,3 @@ def moons_curve(model: ae.AutoEncoder, Z: np.ndarray, n: int = 300) -> np.ndarra
     lo, hi = float(np.min(Z)), float(np.max(Z))
     pad = 0.1 * (hi - lo + 1e-6)
     return ae.decode(model, np.linspace(lo - pad, hi + pad, n)[:, None])
-
-
-# --- the page's default models (python -m annlab warm) --------------------------------------------
-
-def default_configs(dataset: str = "mnist") -> dict[str, object]:
-    """Every model the page trains on first open, by role."""
-    return {
-        "main": model_config(DEFAULT_MODEL, dataset),
-        "cluster": model_config(CLUSTER_MODEL, dataset, CLUSTER_LATENT),
-        "gan": gan_config("dense", dataset),
-        "denoise": denoise_config("blur", dataset),
-    }
-
-
-@register_warm("Latent space")
-def _warm(device: str, epochs: int | None, report) -> None:
-    for role, cfg in default_configs("mnist").items():
-        if epochs:
-            cfg = replace(cfg, num_epochs=epochs)
-        fn = train_gan if isinstance(cfg, gan_mod.GANConfig) else train_ae
-        result = fn(cfg, "mnist", device=device)
-        report(f"{role}: {cfg.label} {'loaded' if result.from_cache else 'trained'}")
-    for name, cfg in moons_configs().items():
-        if epochs:
-            cfg = replace(cfg, num_epochs=epochs)
-        train_moons(cfg, 0.1, device=device)
-        report(f"two moons: {name}")

@@ -89,8 +89,15 @@ def bernoulli(p: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.rand(p.shape, generator=gen, device=p.device, dtype=p.dtype).lt_(p)  # 1.0 where u < p
 
 
-def run_chain(v: torch.Tensor, steps: int, step, *, known: torch.Tensor | None = None, mean_last: int = 0,
-              keep_every: int = 0) -> dict:
+def run_chain(
+    v: torch.Tensor,
+    steps: int,
+    step,
+    *,
+    known: torch.Tensor | None = None,
+    mean_last: int = 0,
+    keep_every: int = 0,
+) -> dict:
     """Drive a Gibbs chain: ``step(v) -> (p, v_next)`` with p = P(v | hidden) of shape (B, V).
 
     Shared by the RBM and the DBM: clamps ``known`` pixels after every step, averages p over the last
@@ -162,8 +169,16 @@ class RBM(nn.Module):
         return -(v @ self.b_v) - F.softplus(torch.addmm(self.b_h, v, self.W.t())).sum(1)
 
     @torch.no_grad()
-    def gibbs(self, v: torch.Tensor, steps: int, gen: torch.Generator, *, known: torch.Tensor | None = None,
-              mean_last: int = 0, keep_every: int = 0) -> dict:
+    def gibbs(
+        self,
+        v: torch.Tensor,
+        steps: int,
+        gen: torch.Generator,
+        *,
+        known: torch.Tensor | None = None,
+        mean_last: int = 0,
+        keep_every: int = 0,
+    ) -> dict:
         """Run ``steps`` block-Gibbs steps v -> h -> v from ``v`` (B, V).
 
         Parameters
@@ -180,6 +195,7 @@ class RBM(nn.Module):
         dict with "v" (B, V) last binary state, "p" (B, V) mean P(v|h) over the last steps (known
         pixels replaced by their clamped value), and "trace" (T, V) of the first chain.
         """
+
         def step(v):
             p = self.p_v(bernoulli(self.p_h(v), gen))  # h ~ P(h|v), then P(v|h): (B, V)
             return p, bernoulli(p, gen)
@@ -187,8 +203,9 @@ class RBM(nn.Module):
         return run_chain(v, steps, step, known=known, mean_last=mean_last, keep_every=keep_every)
 
     @torch.no_grad()
-    def pseudo_likelihood(self, v: torch.Tensor, gen: torch.Generator | None = None,
-                          index: torch.Tensor | None = None) -> torch.Tensor:
+    def pseudo_likelihood(
+        self, v: torch.Tensor, gen: torch.Generator | None = None, index: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Pseudo-likelihood per sample, shape (B,): scikit-learn's ``score_samples`` estimator.
 
         ``-V * softplus(-(F(v~) - F(v)))`` where ``v~`` is ``v`` with one random bit flipped per sample
@@ -218,9 +235,6 @@ class RBM(nn.Module):
         return self.W.detach().cpu().numpy().copy()
 
 
-DEFAULT = RBMConfig(dataset="mnist", n_hidden=200, lr=0.05, num_epochs=20, batch_size=20, k=1, method="pcd")
-
-
 @functools.lru_cache(maxsize=8)
 def binary_digits(dataset: str = "mnist", seed: int = 0) -> tuple[DigitSplit, str]:
     """The digit split with every pixel binarised at 0.5, and its data key for the model store.
@@ -248,8 +262,9 @@ def exact_log_likelihood(model: RBM, v: torch.Tensor) -> float:
     V = model.n_visible
     if V > 20:
         raise ValueError("Exact likelihood needs at most 20 visible units.")
-    states = torch.tensor(list(itertools.product([0.0, 1.0], repeat=V)), dtype=model.W.dtype,
-                          device=model.W.device)
+    states = torch.tensor(
+        list(itertools.product([0.0, 1.0], repeat=V)), dtype=model.W.dtype, device=model.W.device
+    )
     log_z = torch.logsumexp(-model.free_energy(states), 0)
     return float((-model.free_energy(v) - log_z).mean())
 
@@ -276,8 +291,9 @@ def evaluate(model: RBM, X_val: torch.Tensor, seed: int = 0) -> dict:
     return {"pseudo_ll": pll, "pseudo_ll_per_pixel": pll / X_val.shape[1], "recon_error": recon}
 
 
-def train_rbm(cfg: RBMConfig, data, *, device: str = "cpu", seed: int = 0,
-              callback: Callback | None = None) -> TrainResult:
+def train_rbm(
+    cfg: RBMConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Train an RBM with CD-k or PCD-k on binary data.
 
     Parameters
@@ -291,10 +307,10 @@ def train_rbm(cfg: RBMConfig, data, *, device: str = "cpu", seed: int = 0,
     Returns
     -------
     TrainResult whose history has per epoch "pseudo_ll" (summed over pixels, as scikit-learn),
-    "pseudo_ll_per_pixel", "recon_error" (mean squared error per pixel; all on X_val) and "time_s";
+    "pseudo_ll_per_pixel", "recon_error" (mean squared error per pixel; all on X_val) and "seconds";
     ``diverged`` is set (and the last finite weights kept) when the weights become NaN/inf.
     """
-    X, X_val = (data if isinstance(data, tuple) else (data, None))
+    X, X_val = data if isinstance(data, tuple) else (data, None)
     X = _as_tensor(X, device)
     X_val = _as_tensor(X_val, device) if X_val is not None else X[:500]
     if X.ndim != 2 or X.shape[1] != cfg.n_visible:
@@ -302,8 +318,17 @@ def train_rbm(cfg: RBMConfig, data, *, device: str = "cpu", seed: int = 0,
     return fit(cfg, X, X_val, device=device, seed=seed, callback=callback)
 
 
-def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "cpu", seed: int = 0,
-        callback: Callback | None = None, up: float = 1.0, down: float = 1.0) -> TrainResult:
+def fit(
+    cfg: RBMConfig,
+    X: torch.Tensor,
+    X_val: torch.Tensor,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+    callback: Callback | None = None,
+    up: float = 1.0,
+    down: float = 1.0,
+) -> TrainResult:
     """The training loop of :func:`train_rbm` on tensors of any width V (``cfg.dataset`` is not used):
     X (n, V) with values in [0, 1] (binary or probabilities), X_val (m, V).
 
@@ -322,6 +347,7 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
 
     def p_v(h):  # (b, H) -> (b, V)
         return torch.sigmoid(torch.addmm(b_v, h, W, alpha=down))
+
     n, B = X.shape[0], int(cfg.batch_size)
     chains = torch.zeros(B, cfg.n_hidden, device=device)  # persistent hidden states (PCD)
     history: list[dict] = []
@@ -332,7 +358,7 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
         X_epoch = X[torch.randperm(n, generator=g, device=device)]  # (n, V), shuffled once per epoch
         coefs: dict[tuple[int, int], torch.Tensor] = {}
         for i in range(0, n, B):
-            v_pos = X_epoch[i:i + B]  # (b, V)
+            v_pos = X_epoch[i : i + B]  # (b, V)
             b = v_pos.shape[0]
             if cfg.method == "pcd":
                 h = chains  # (B, H)
@@ -354,8 +380,12 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
             # mean positive statistics minus mean negative statistics, as one weighted matmul
             c = v_neg.shape[0]
             if (b, c) not in coefs:
-                coefs[b, c] = torch.cat([torch.full((b,), cfg.lr / b, device=device),
-                                         torch.full((c,), -cfg.lr / c, device=device)])
+                coefs[b, c] = torch.cat(
+                    [
+                        torch.full((b,), cfg.lr / b, device=device),
+                        torch.full((c,), -cfg.lr / c, device=device),
+                    ]
+                )
             coef = coefs[b, c]  # (b + c,)
             W.addmm_((p_both * coef[:, None]).t(), both)  # (H, V)
             b_h.add_(coef @ p_both)
@@ -369,7 +399,7 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
             model.load_state_dict(safe)
             diverged = reason
             break
-        metrics["time_s"] = time.perf_counter() - start
+        metrics["seconds"] = time.perf_counter() - start
         history.append({"epoch": epoch, **metrics})
         if callback:
             callback(epoch, metrics)
@@ -378,8 +408,7 @@ def fit(cfg: RBMConfig, X: torch.Tensor, X_val: torch.Tensor, *, device: str = "
 
 
 @torch.no_grad()
-def sample(model: RBM, n: int, steps: int, *, seed: int = 0, keep_every: int = 0,
-           mean_last: int = 1) -> dict:
+def sample(model: RBM, n: int, steps: int, *, seed: int = 0, keep_every: int = 0, mean_last: int = 1) -> dict:
     """Gibbs chains from uniformly random binary starts.
 
     Returns
@@ -392,4 +421,3 @@ def sample(model: RBM, n: int, steps: int, *, seed: int = 0, keep_every: int = 0
     v0 = bernoulli(torch.full((n, model.n_visible), 0.5, device=dev), g)
     out = model.gibbs(v0, steps, g, keep_every=keep_every, mean_last=mean_last)
     return {k: t.cpu().numpy() for k, t in out.items()}
-

@@ -1,7 +1,7 @@
 """Inpainting with a Boltzmann machine: clamp the known pixels, Gibbs-sample only the missing ones.
 
-Works with any model that has ``gibbs(v, steps, gen, known=, mean_last=)`` (``annlab.rbm.RBM``,
-``annlab.dbm.DBM``). Masks are boolean vectors over the pixels, True where a pixel is missing.
+Works with any model that has ``gibbs(v, steps, gen, known=, mean_last=)`` (``annlab.boltzmann.rbm.RBM``,
+``annlab.boltzmann.dbm.DBM``). Masks are boolean vectors over the pixels, True where a pixel is missing.
 The sweeps measure the error on the missing pixels (mean squared error of the reconstructed
 probability against the true binary pixel) and whether a logistic-regression digit classifier
 trained on clean digits still gives the inpainted digit its true label.
@@ -12,18 +12,15 @@ Salakhutdinov & Hinton (2009), "Deep Boltzmann machines" (conditional sampling o
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import numpy as np
 import pandas as pd
 import torch
 
+from annlab.boltzmann.rbm import bernoulli
 from annlab.data import binarize, digit_split
-from annlab.rbm import bernoulli
-from annlab.store import Lazy, get_or_train
 from annlab.training import generator
-from annlab.warm import register_warm
 
 REGIONS = ("top", "middle", "bottom", "left", "right", "random")
 
@@ -40,7 +37,7 @@ def row_mask(side: int, start: int, end: int) -> np.ndarray:
     if end < start:
         raise ValueError(f"The end row ({end}) must not come before the start row ({start}).")
     m = np.zeros((side, side), bool)
-    m[start:end + 1] = True
+    m[start : end + 1] = True
     return m.ravel()
 
 
@@ -66,24 +63,25 @@ def region_mask(side: int, region: str, *, fraction: float = 0.5, seed: int = 0)
     if region == "top":
         m[:third] = True
     elif region == "middle":
-        m[third:side - third] = True
+        m[third : side - third] = True
     elif region == "bottom":
-        m[side - third:] = True
+        m[side - third :] = True
     elif region == "left":
-        m[:, :side // 2] = True
+        m[:, : side // 2] = True
     elif region == "right":
-        m[:, side // 2:] = True
+        m[:, side // 2 :] = True
     else:
         if not 0.0 < fraction < 1.0:
             raise ValueError(f"fraction must be between 0 and 1, got {fraction}.")
         rng = np.random.default_rng(seed)
-        m.ravel()[rng.permutation(side * side)[:max(1, round(fraction * side * side))]] = True
+        m.ravel()[rng.permutation(side * side)[: max(1, round(fraction * side * side))]] = True
     return m.ravel()
 
 
 @torch.no_grad()
-def inpaint(model, X: np.ndarray, missing: np.ndarray, steps: int, *, seed: int = 0,
-            mean_last: int | None = None) -> np.ndarray:
+def inpaint(
+    model, X: np.ndarray, missing: np.ndarray, steps: int, *, seed: int = 0, mean_last: int | None = None
+) -> np.ndarray:
     """Fill the missing pixels of binary digits by Gibbs sampling with the known pixels clamped.
 
     Parameters
@@ -142,8 +140,15 @@ def digit_classifier(dataset: str = "mnist", seed: int = 0):
     return clf.fit(binarize(split.X_train), split.y_train)
 
 
-def _methods(models: dict, X: np.ndarray, missing: np.ndarray, steps: int, seed: int, mean_last: int,
-             pixel_mean: np.ndarray | None) -> dict[str, np.ndarray]:
+def _methods(
+    models: dict,
+    X: np.ndarray,
+    missing: np.ndarray,
+    steps: int,
+    seed: int,
+    mean_last: int,
+    pixel_mean: np.ndarray | None,
+) -> dict[str, np.ndarray]:
     out = {name: inpaint(m, X, missing, steps, seed=seed, mean_last=mean_last) for name, m in models.items()}
     if pixel_mean is not None:
         out["mean image fill"] = mean_fill(X, missing, pixel_mean)
@@ -160,8 +165,18 @@ def _rows(x_name, x, recons: dict, X, y, missing, clf) -> list[dict]:
     return rows
 
 
-def sweep_steps(models: dict, X: np.ndarray, y: np.ndarray | None, missing: np.ndarray, steps_list,
-                *, seed: int = 0, mean_last: int | None = None, clf=None, pixel_mean=None) -> pd.DataFrame:
+def sweep_steps(
+    models: dict,
+    X: np.ndarray,
+    y: np.ndarray | None,
+    missing: np.ndarray,
+    steps_list,
+    *,
+    seed: int = 0,
+    mean_last: int | None = None,
+    clf=None,
+    pixel_mean=None,
+) -> pd.DataFrame:
     """Error on the missing pixels (and label accuracy if ``clf``) against the number of Gibbs steps.
 
     Parameters
@@ -182,65 +197,62 @@ def sweep_steps(models: dict, X: np.ndarray, y: np.ndarray | None, missing: np.n
     return pd.DataFrame(rows)
 
 
-def sweep_rows(models: dict, X, y, side: int, n_rows_list, steps: int, *, seed: int = 0,
-               mean_last: int | None = None, clf=None, pixel_mean=None) -> pd.DataFrame:
+def sweep_rows(
+    models: dict,
+    X,
+    y,
+    side: int,
+    n_rows_list,
+    steps: int,
+    *,
+    seed: int = 0,
+    mean_last: int | None = None,
+    clf=None,
+    pixel_mean=None,
+) -> pd.DataFrame:
     """As :func:`sweep_steps`, against the number of removed rows (a band in the middle of the image)."""
     rows = []
     for n_rows in n_rows_list:
         missing = row_mask(side, *centred_rows(side, int(n_rows)))
-        rows += _rows("rows_removed", int(n_rows),
-                      _methods(models, X, missing, steps, seed, mean_last, pixel_mean), X, y, missing, clf)
+        rows += _rows(
+            "rows_removed",
+            int(n_rows),
+            _methods(models, X, missing, steps, seed, mean_last, pixel_mean),
+            X,
+            y,
+            missing,
+            clf,
+        )
     return pd.DataFrame(rows)
 
 
-def sweep_location(models: dict, X, y, side: int, band: int, steps: int, *, seed: int = 0,
-                   mean_last: int | None = None, clf=None, pixel_mean=None,
-                   n_positions: int = 8) -> pd.DataFrame:
+def sweep_location(
+    models: dict,
+    X,
+    y,
+    side: int,
+    band: int,
+    steps: int,
+    *,
+    seed: int = 0,
+    mean_last: int | None = None,
+    clf=None,
+    pixel_mean=None,
+    n_positions: int = 8,
+) -> pd.DataFrame:
     """As :func:`sweep_steps`, against where a band of ``band`` rows is removed (its first row)."""
     band = int(np.clip(band, 1, side))
     starts = np.unique(np.linspace(0, side - band, n_positions).round().astype(int))
     rows = []
     for s in starts:
         missing = row_mask(side, int(s), int(s) + band - 1)
-        rows += _rows("band_start_row", int(s),
-                      _methods(models, X, missing, steps, seed, mean_last, pixel_mean), X, y, missing, clf)
+        rows += _rows(
+            "band_start_row",
+            int(s),
+            _methods(models, X, missing, steps, seed, mean_last, pixel_mean),
+            X,
+            y,
+            missing,
+            clf,
+        )
     return pd.DataFrame(rows)
-
-
-def page_configs(epochs: int | None = None):
-    """The RBM and DBM the page trains on first open (``epochs`` overrides every epoch count)."""
-    from annlab import dbm, rbm
-
-    r, d = rbm.DEFAULT, dbm.DEFAULT
-    if epochs is not None:
-        r = dataclasses.replace(r, num_epochs=max(1, epochs))
-        d = dataclasses.replace(d, pretrain_epochs=max(1, epochs), num_epochs=max(1, epochs))
-    return r, d
-
-
-@register_warm("RBM inpainting")
-def _warm(device: str, epochs: int | None, report) -> None:
-    from annlab import dbm, rbm
-
-    r_cfg, d_cfg = page_configs(epochs)
-    split, key = rbm.binary_digits(r_cfg.dataset, 0)
-    data = Lazy(lambda: (split.X_train, split.X_test))
-    for cfg, train_fn, build, name in ((r_cfg, rbm.train_rbm, rbm.build, "RBM"),
-                                       (d_cfg, dbm.train_dbm, dbm.build, "DBM")):
-        result = get_or_train(cfg, train_fn, build, data, data_key=key, device=device, seed=0)
-        last = result.history[-1] if result.history else {}
-        report(f"{name}: {'cached' if result.from_cache else 'trained'}, "
-               f"held-out reconstruction error {last.get('recon_error', float('nan')):.4f}")
-
-
-def sweep_chart(df: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str, title: str,
-                log_x: bool = False, height: int = 300):
-    """Line chart with points of a sweep (one line per method); ``log_x`` for Gibbs steps (1 ... 1000)."""
-    import altair as alt
-
-    scale = alt.Scale(type="log") if log_x else alt.Scale(zero=False)
-    return alt.Chart(df, title=title, height=height).mark_line(point=True).encode(
-        x=alt.X(x, type="quantitative", title=x_title, scale=scale),
-        y=alt.Y(y, type="quantitative", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("method", type="nominal", title="method"),
-        tooltip=[x, "method", alt.Tooltip(y, format=".3f")])

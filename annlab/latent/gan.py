@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from annlab.autoencoders import seeded_init
+from annlab.latent.autoencoders import seeded_init
 from annlab.training import Callback, TrainResult, divergence, generator
 
 GAN_ARCHS = ("dense", "dcgan")
