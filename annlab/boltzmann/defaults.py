@@ -31,9 +31,49 @@ RECON_STEPS = 100  # Gibbs steps of the inpainting (and of the row and location 
 DREAM_STEPS = 200  # Gibbs steps of the dreamed digits
 N_DREAMS = 30  # chains dreamed from random pixels
 N_SHOWN = 8  # test digits inpainted at once
-REGION = "rows"  # what to erase: a band of rows (or one of annlab.boltzmann.inpaint.REGIONS)
+REGION = "rows"  # what to erase on first open (a key of REGION_LABELS)
 FRACTION = 0.5  # fraction of pixels erased by the "random" region
 CURVES = ("pseudo_ll_per_pixel", "recon_error")  # the RBM's learning curves
+
+# The settings the page offers, one URL-bound widget per config field:
+# field -> (Streamlit widget, label, URL key (links carry it: never rename), widget arguments)
+METHODS = {"pcd": "PCD (persistent chains)", "cd": "CD (chains restart at the data)"}
+RBM_CONTROLS = {
+    "n_hidden": (
+        "select_slider",
+        "Hidden units",
+        "rbm_hidden",
+        {"options": [16, 32, 64, 100, 200, 400, 800]},
+    ),
+    "lr": (
+        "select_slider",
+        "Learning rate",
+        "rbm_lr",
+        {
+            "options": [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0, 50.0],
+            "help": "Step size on the mean gradient of a mini-batch (as scikit-learn's BernoulliRBM). "
+            "Very large rates make the weights blow up.",
+        },
+    ),
+    "num_epochs": ("slider", "Epochs", "rbm_epochs", {"min_value": 1, "max_value": 100}),
+    "batch_size": ("select_slider", "Batch size", "rbm_batch", {"options": [10, 20, 50, 100, 200]}),
+    "k": ("slider", "Gibbs steps per update (k)", "rbm_k", {"min_value": 1, "max_value": 10}),
+    "method": ("radio", "Training", "rbm_method", {"options": list(METHODS), "format_func": METHODS.get}),
+}
+DBM_CONTROLS = {
+    "n_hidden1": ("select_slider", "First hidden layer", "rbm_dbm_h1", {"options": [50, 100, 200, 400]}),
+    "n_hidden2": ("select_slider", "Second hidden layer", "rbm_dbm_h2", {"options": [25, 50, 100, 200]}),
+    "num_epochs": ("slider", "Joint training epochs", "rbm_dbm_epochs", {"min_value": 1, "max_value": 50}),
+}
+REGION_LABELS = {
+    "rows": "rows (choose below)",
+    "top": "top third",
+    "middle": "middle third",
+    "bottom": "bottom third",
+    "left": "left half",
+    "right": "right half",
+    "random": "random pixels",
+}  # what to erase: the keys are "rows" and annlab.boltzmann.inpaint.REGIONS
 
 
 def erased_rows(side: int) -> tuple[int, int]:

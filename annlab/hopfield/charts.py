@@ -87,8 +87,12 @@ def trajectories_2d(
         )
     )
     tg = pd.DataFrame(
-        {"x1": targets[:, 0], "x2": targets[:, 1], "name": [fmt_state(t) for t in targets],
-         "ty": targets[:, 1] + 0.17 * np.sign(targets[:, 1])}  # the name just outside its square
+        {
+            "x1": targets[:, 0],
+            "x2": targets[:, 1],
+            "name": [fmt_state(t) for t in targets],
+            "ty": targets[:, 1] + 0.17 * np.sign(targets[:, 1]),
+        }  # the name just outside its square
     )
     marks = (
         alt.Chart(tg)
@@ -286,7 +290,12 @@ def capacity_chart(df: pd.DataFrame, n: int, *, metric: str = "recall") -> alt.L
 
 
 def state_space(
-    tr: Trajectories, labels: list[str], targets: np.ndarray, *, azimuth: float = 35.0, elevation: float = 20.0
+    tr: Trajectories,
+    labels: list[str],
+    targets: np.ndarray,
+    *,
+    azimuth: float = 35.0,
+    elevation: float = 20.0,
 ) -> alt.LayerChart | None:
     """The trajectories in state space: the square for 2 neurons, the cube (seen from ``azimuth`` and
     ``elevation``, degrees) for 3, None beyond (no picture)."""

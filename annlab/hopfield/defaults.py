@@ -50,3 +50,44 @@ def capacity() -> ex.CapacitySetup:
 def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
     """Nothing to train: Hopfield weights are closed-form, computed in well under a second on open."""
     report("Hopfield: nothing to train (closed-form weights).")
+
+
+def controls() -> dict[str, object]:
+    """Every URL-bound control of the page (its widget key) and the value it starts from."""
+    s, d, c = small_network(), digits(), capacity()
+    return {
+        "hop_preset": PRESET,
+        "hop_targets": OWN_TARGETS,
+        "hop_rule": s.rule,
+        "hop_dyn": s.dynamics,
+        "hop_iter": s.max_iter,
+        "hop_starts": s.starts,
+        "hop_nrand": s.n_random,
+        "hop_point": POINT,
+        "hop_src": d.source,
+        "hop_side": d.side,
+        "hop_digits": list(d.digits),
+        "hop_drule": d.rule,
+        "hop_ddyn": d.dynamics,
+        "hop_diter": d.max_iter,
+        "hop_noise": NOISE,
+        "hop_flip": FLIP,
+        "hop_capn": c.n,
+        "hop_trials": c.trials,
+        "hop_metric": METRIC,
+    }
+
+
+HELP = {  # what a control means, shown on its "?"
+    "hop_targets": "Example: `1 -1 1` on one line and `-1 1 1` on the next stores two 3-neuron targets.",
+    "hop_rule": "newhop is MATLAB's design (Li, Michel & Porod) with saturating-linear updates "
+    "a(k+1) = satlins(W a(k) + b); the others use sign updates.",
+    "hop_dyn": "Synchronous: every neuron at once. Asynchronous: one neuron at a time, in a random order "
+    "(seeded), one iteration = one sweep over all neurons.",
+    "hop_nrand": "Uniform in [-1, 1] per neuron, seeded by the sidebar seed. The basin shares use all of "
+    "them; the plots draw the first 300.",
+    "hop_side": "Each prototype (the mean image of a digit class) is resized and binarised to +-1; "
+    "N = side x side neurons. The scikit-learn digits are 8x8: N = 64.",
+    "hop_digits": "Fewer digits, fewer overlaps: Hebb's rule copes with two or three digits, not with ten.",
+    "hop_noise": "noisy = digit + level x N(0, 1), as in the course; the first update binarises it.",
+}

@@ -26,6 +26,12 @@ MAX_NEURONS = 10  # the small networks; the digits show big ones
 MAX_PATHS = 300  # the small-network charts draw the first this many starts
 SWEEP_LEVELS = {"flip": np.linspace(0, 0.5, 11), "gauss": np.linspace(0, 2.0, 11)}
 SWEEP_KINDS = {"flip": "flipped pixels", "gauss": "Gaussian"}
+METRICS = {"recall": "exact pattern", "overlap": "share of correct bits"}  # capacity: count as recalled
+HEBB_BLENDS = (
+    "Hebb's rule adds the digits' outer products; the digits share many pixels, so their valleys merge "
+    "into a few blended (spurious) states. The pseudo-inverse removes these overlaps first; or store "
+    "fewer digits."
+)
 
 NOTES = {
     "inverse of a target": (
@@ -248,9 +254,7 @@ class DigitSetup:
         return hc.HopfieldConfig(self.rule, self.dynamics, self.max_iter, seed)
 
 
-def digit_setup(
-    source: str, side: int, rule: str, digits, dynamics: str, max_iter: int
-) -> DigitSetup:
+def digit_setup(source: str, side: int, rule: str, digits, dynamics: str, max_iter: int) -> DigitSetup:
     """A :class:`DigitSetup` from the page's controls: the 8x8 digits force side 8, digits are sorted
     and an empty choice stores the 0 alone."""
     side = 8 if source == "digits8" else int(side)
@@ -315,7 +319,8 @@ def digit_recall(setup: DigitSetup, gauss: float, flip: float, seed: int) -> Dig
     rec = hd.recall(W, b, P, setup.config(seed), gauss=gauss, flip=flip, seed=seed)
     d = setup.digits
     outcomes = [
-        hd.outcome(t, d[w] if w >= 0 else -1, bool(i)) for t, w, i in zip(d, rec.which, rec.inverse, strict=True)
+        hd.outcome(t, d[w] if w >= 0 else -1, bool(i))
+        for t, w, i in zip(d, rec.which, rec.inverse, strict=True)
     ]
     images = np.stack([as_image(x, setup.side) for block in (P, rec.noisy, rec.final) for x in block])
     return DigitRecall(setup, float(gauss), float(flip), rec, outcomes, images)
@@ -374,14 +379,20 @@ class DrawingRecall:
     def settled(self) -> str:
         """Where it settled, in words."""
         if self.iterations < 0:
-            return "It settled into **not converged**: the state was still changing at the last iteration (add iterations)."
+            return (
+                "It settled into **not converged**: the state was still changing at the last iteration "
+                "(add iterations)."
+            )
         if self.which < 0:
             where = (
                 "a **spurious state**: a stable valley of the energy that is none of the stored digits "
                 "(often a blend of several of them)."
             )
         elif self.inverse:
-            where = f"the **inverse of the stored {self.which}** (every valley has a mirror image when there is no bias)."
+            where = (
+                f"the **inverse of the stored {self.which}** (every valley has a mirror image when there "
+                "is no bias)."
+            )
         else:
             where = f"the stored **{self.which}**."
         return f"It settled into {where} It stopped changing after {self.iterations} iteration(s)."
@@ -430,7 +441,9 @@ class Capacity:
     def summary(self) -> str:
         n = self.setup.n
         words = ", ".join(
-            f"{hc.RULE_NAMES[r]} at P/N = {v:.2f}" if np.isfinite(v) else f"{hc.RULE_NAMES[r]}: never below half"
+            f"{hc.RULE_NAMES[r]} at P/N = {v:.2f}"
+            if np.isfinite(v)
+            else f"{hc.RULE_NAMES[r]}: never below half"
             for r, v in self.half.items()
         )
         return (
@@ -445,9 +458,7 @@ class Capacity:
 def half_recall(table: pd.DataFrame) -> dict[str, float]:
     """Per rule (sorted by name), the smallest load at which clean exact recall is below 0.5 (nan: never)."""
     clean = table[table["flip"] == 0.0]
-    return {
-        rule: float(d.loc[d["recall"] < 0.5, "load"].min()) for rule, d in sorted(clean.groupby("rule"))
-    }
+    return {rule: float(d.loc[d["recall"] < 0.5, "load"].min()) for rule, d in sorted(clean.groupby("rule"))}
 
 
 def capacity(setup: CapacitySetup, seed: int) -> Capacity:

@@ -79,8 +79,9 @@ class AEConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
         if self.loss == "bce" and not self.bounded:
-            raise ValueError("Binary cross-entropy needs outputs in [0, 1]: use mse or l1 for unbounded "
-                             "data.")
+            raise ValueError(
+                "Binary cross-entropy needs outputs in [0, 1]: use mse or l1 for unbounded data."
+            )
         if self.corrupt not in CORRUPTIONS:
             raise ValueError(f"corrupt must be one of {CORRUPTIONS}, got {self.corrupt!r}.")
         if self.input_dim < 1 or self.latent_dim < 1:
@@ -88,8 +89,10 @@ class AEConfig:
         if self.arch == "conv":
             side = math.isqrt(self.input_dim)
             if side * side != self.input_dim or side % 4:
-                raise ValueError("The convolutional autoencoder needs square images with a side divisible "
-                                 f"by 4 (28x28 or 8x8), not {self.input_dim} inputs.")
+                raise ValueError(
+                    "The convolutional autoencoder needs square images with a side divisible "
+                    f"by 4 (28x28 or 8x8), not {self.input_dim} inputs."
+                )
         if self.corrupt == "blur" and math.isqrt(self.input_dim) ** 2 != self.input_dim:
             raise ValueError("Blur corruption needs square images.")
         if not self.hidden or min(self.hidden) < 1:
@@ -127,9 +130,15 @@ class ConvEncoder(nn.Module):
         self.side = side
         s = side // 4
         self.net = nn.Sequential(
-            nn.Conv2d(1, 16, 4, 2, 1), nn.ReLU(),  # (B, 16, side/2, side/2)
-            nn.Conv2d(16, 32, 4, 2, 1), nn.ReLU(),  # (B, 32, side/4, side/4)
-            nn.Flatten(), nn.Linear(32 * s * s, hidden), nn.ReLU(), nn.Linear(hidden, out))
+            nn.Conv2d(1, 16, 4, 2, 1),
+            nn.ReLU(),  # (B, 16, side/2, side/2)
+            nn.Conv2d(16, 32, 4, 2, 1),
+            nn.ReLU(),  # (B, 32, side/4, side/4)
+            nn.Flatten(),
+            nn.Linear(32 * s * s, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, out),
+        )
 
     def forward(self, x):
         return self.net(x.view(-1, 1, self.side, self.side))
@@ -142,10 +151,16 @@ class ConvDecoder(nn.Module):
         super().__init__()
         s = side // 4
         self.net = nn.Sequential(
-            nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, 32 * s * s), nn.ReLU(),
+            nn.Linear(latent, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 32 * s * s),
+            nn.ReLU(),
             nn.Unflatten(1, (32, s, s)),
-            nn.ConvTranspose2d(32, 16, 4, 2, 1), nn.ReLU(),  # (B, 16, side/2, side/2)
-            nn.ConvTranspose2d(16, 1, 4, 2, 1), nn.Flatten())  # (B, side*side)
+            nn.ConvTranspose2d(32, 16, 4, 2, 1),
+            nn.ReLU(),  # (B, 16, side/2, side/2)
+            nn.ConvTranspose2d(16, 1, 4, 2, 1),
+            nn.Flatten(),
+        )  # (B, side*side)
 
     def forward(self, z):
         return self.net(z)
@@ -217,7 +232,7 @@ def mmd_imq(z: torch.Tensor, prior: torch.Tensor, scale: float = 1.0) -> torch.T
     """Unbiased MMD^2 between codes ``z`` (B, d) and prior samples ``prior`` (B, d), inverse
     multiquadratic kernel k(a, b) = C / (C + |a - b|^2) with C = 2 d scale^2 (as in the WAE paper)."""
     n, d = z.shape
-    c = 2.0 * d * scale ** 2
+    c = 2.0 * d * scale**2
 
     def k(a, b):
         return c / (c + torch.cdist(a, b).pow(2))
@@ -239,8 +254,9 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, loss: str, bounde
     return (x_hat - x).abs().sum(dim=1)
 
 
-def losses(model: AutoEncoder, x_in: torch.Tensor, x_target: torch.Tensor,
-           gen: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+def losses(
+    model: AutoEncoder, x_in: torch.Tensor, x_target: torch.Tensor, gen: torch.Generator | None = None
+) -> dict[str, torch.Tensor]:
     """Batch-mean loss terms: ``loss`` (what is minimised), ``recon`` and ``reg`` (KL or MMD, else 0)."""
     cfg = model.cfg
     mu, logvar = model.encode(x_in)
@@ -273,8 +289,9 @@ def gaussian_blur(X: torch.Tensor, sigma: float, side: int) -> torch.Tensor:
     return img.reshape(X.shape)
 
 
-def corrupt(X, kind: str, level: float, *, side: int | None = None, seed: int | torch.Generator = 0,
-            clip: bool = True):
+def corrupt(
+    X, kind: str, level: float, *, side: int | None = None, seed: int | torch.Generator = 0, clip: bool = True
+):
     """Corrupt images: additive Gaussian noise of std ``level`` or a Gaussian blur of sigma ``level``.
 
     Parameters
@@ -312,8 +329,9 @@ def _as_pair(data) -> tuple[np.ndarray, np.ndarray | None]:
     return np.array(data, np.float32), None
 
 
-def train_autoencoder(cfg: AEConfig, data, *, device: str = "cpu", seed: int = 0,
-                      callback: Callback | None = None) -> TrainResult:
+def train_autoencoder(
+    cfg: AEConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Train any :class:`AEConfig` with Adam.
 
     Parameters
@@ -347,9 +365,12 @@ def train_autoencoder(cfg: AEConfig, data, *, device: str = "cpu", seed: int = 0
         perm = torch.randperm(n, generator=gen).to(device)
         sums = {"loss": 0.0, "recon": 0.0, "reg": 0.0}
         for i in range(0, n, cfg.batch_size):
-            xb = Xtr[perm[i: i + cfg.batch_size]]
-            xin = corrupt(xb, cfg.corrupt, cfg.corrupt_level, side=cfg.side, seed=noise_gen,
-                          clip=cfg.bounded) if cfg.corrupt != "none" else xb
+            xb = Xtr[perm[i : i + cfg.batch_size]]
+            xin = (
+                corrupt(xb, cfg.corrupt, cfg.corrupt_level, side=cfg.side, seed=noise_gen, clip=cfg.bounded)
+                if cfg.corrupt != "none"
+                else xb
+            )
             terms = losses(model, xin, xb, noise_gen)
             opt.zero_grad()
             terms["loss"].backward()
@@ -367,8 +388,9 @@ def train_autoencoder(cfg: AEConfig, data, *, device: str = "cpu", seed: int = 0
         if diverged:
             break
     model.eval()
-    return TrainResult(model, history, cfg, extra={"train_seconds": time.perf_counter() - start},
-                       diverged=diverged)
+    return TrainResult(
+        model, history, cfg, extra={"train_seconds": time.perf_counter() - start}, diverged=diverged
+    )
 
 
 @torch.no_grad()
@@ -382,9 +404,14 @@ def evaluate(model: AutoEncoder, X, *, seed: int = 0, batch_size: int = 1000) ->
     gen = generator(seed + 7)
     sums = {"loss": 0.0, "recon": 0.0, "reg": 0.0}
     for i in range(0, len(X), batch_size):
-        xb = X[i: i + batch_size].to(dev)
-        xin = corrupt(xb.cpu(), cfg.corrupt, cfg.corrupt_level, side=cfg.side, seed=gen,
-                      clip=cfg.bounded).to(dev) if cfg.corrupt != "none" else xb
+        xb = X[i : i + batch_size].to(dev)
+        xin = (
+            corrupt(xb.cpu(), cfg.corrupt, cfg.corrupt_level, side=cfg.side, seed=gen, clip=cfg.bounded).to(
+                dev
+            )
+            if cfg.corrupt != "none"
+            else xb
+        )
         terms = losses(model, xin, xb, gen)
         for k in sums:
             sums[k] += float(terms[k]) * len(xb)
@@ -397,8 +424,10 @@ def encode(model: AutoEncoder, X, batch_size: int = 1000) -> np.ndarray:
     """Codes (the mean for a VAE) of ``X`` (n, input_dim) -> ndarray (n, latent_dim), float32."""
     dev = next(model.parameters()).device
     X = np.asarray(X, np.float32)
-    out = [model.encode(torch.tensor(X[i: i + batch_size]).to(dev))[0].cpu()
-           for i in range(0, len(X), batch_size)]
+    out = [
+        model.encode(torch.tensor(X[i : i + batch_size]).to(dev))[0].cpu()
+        for i in range(0, len(X), batch_size)
+    ]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.latent_dim), np.float32)
 
 
@@ -407,8 +436,9 @@ def decode(model: AutoEncoder, Z, batch_size: int = 1000) -> np.ndarray:
     """Decoded images of codes ``Z`` (n, latent_dim) -> ndarray (n, input_dim), float32."""
     dev = next(model.parameters()).device
     Z = np.asarray(Z, np.float32).reshape(-1, model.cfg.latent_dim)
-    out = [model.decode(torch.tensor(Z[i: i + batch_size]).to(dev)).cpu()
-           for i in range(0, len(Z), batch_size)]
+    out = [
+        model.decode(torch.tensor(Z[i : i + batch_size]).to(dev)).cpu() for i in range(0, len(Z), batch_size)
+    ]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.input_dim), np.float32)
 
 

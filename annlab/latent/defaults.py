@@ -56,7 +56,11 @@ FAST_EPOCHS = 2
 
 
 def model_config(
-    model: str, dataset: str = "mnist", latent_dim: int = DEFAULT_LATENT, loss: str = DEFAULT_LOSS, **overrides
+    model: str,
+    dataset: str = "mnist",
+    latent_dim: int = DEFAULT_LATENT,
+    loss: str = DEFAULT_LOSS,
+    **overrides,
 ) -> ae.AEConfig:
     """The default :class:`~annlab.latent.autoencoders.AEConfig` for a model name of :data:`MODELS`."""
     if model not in MODELS:

@@ -95,15 +95,27 @@ class GAN(nn.Module):
             self.discriminator = nn.Sequential(*dl, nn.Linear(h[0], 1))
         else:
             self.generator = nn.Sequential(
-                nn.Linear(z, 64 * s * s), nn.BatchNorm1d(64 * s * s), nn.ReLU(),
+                nn.Linear(z, 64 * s * s),
+                nn.BatchNorm1d(64 * s * s),
+                nn.ReLU(),
                 nn.Unflatten(1, (64, s, s)),
-                nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.BatchNorm2d(32), nn.ReLU(),  # (B, 32, 2s, 2s)
-                nn.ConvTranspose2d(32, 1, 4, 2, 1), nn.Tanh(), nn.Flatten())  # (B, side*side)
+                nn.ConvTranspose2d(64, 32, 4, 2, 1),
+                nn.BatchNorm2d(32),
+                nn.ReLU(),  # (B, 32, 2s, 2s)
+                nn.ConvTranspose2d(32, 1, 4, 2, 1),
+                nn.Tanh(),
+                nn.Flatten(),
+            )  # (B, side*side)
             self.discriminator = nn.Sequential(
                 nn.Unflatten(1, (1, cfg.side, cfg.side)),
-                nn.Conv2d(1, 32, 4, 2, 1), nn.LeakyReLU(0.2),  # (B, 32, 2s, 2s)
-                nn.Conv2d(32, 64, 4, 2, 1), nn.BatchNorm2d(64), nn.LeakyReLU(0.2),  # (B, 64, s, s)
-                nn.Flatten(), nn.Linear(64 * s * s, 1))
+                nn.Conv2d(1, 32, 4, 2, 1),
+                nn.LeakyReLU(0.2),  # (B, 32, 2s, 2s)
+                nn.Conv2d(32, 64, 4, 2, 1),
+                nn.BatchNorm2d(64),
+                nn.LeakyReLU(0.2),  # (B, 64, s, s)
+                nn.Flatten(),
+                nn.Linear(64 * s * s, 1),
+            )
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, latent) -> images (B, input_dim) in [0, 1]."""
@@ -123,8 +135,9 @@ def build_gan(cfg: GANConfig) -> GAN:
         return GAN(cfg)
 
 
-def gan_losses(model: GAN, x_real: torch.Tensor, z: torch.Tensor,
-               real_target: float = 1.0) -> dict[str, torch.Tensor]:
+def gan_losses(
+    model: GAN, x_real: torch.Tensor, z: torch.Tensor, real_target: float = 1.0
+) -> dict[str, torch.Tensor]:
     """Discriminator and (non-saturating) generator losses for one batch.
 
     Returns
@@ -135,16 +148,22 @@ def gan_losses(model: GAN, x_real: torch.Tensor, z: torch.Tensor,
     fake = model.generate(z)
     real_logits = model.discriminate(x_real)
     fake_logits = model.discriminate(fake.detach())
-    d_loss = (F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_target))
-              + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+    d_loss = F.binary_cross_entropy_with_logits(
+        real_logits, torch.full_like(real_logits, real_target)
+    ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
     gen_logits = model.discriminate(fake)
     g_loss = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
-    return {"d_loss": d_loss, "g_loss": g_loss, "d_real": torch.sigmoid(real_logits).mean().detach(),
-            "d_fake": torch.sigmoid(fake_logits).mean().detach()}
+    return {
+        "d_loss": d_loss,
+        "g_loss": g_loss,
+        "d_real": torch.sigmoid(real_logits).mean().detach(),
+        "d_fake": torch.sigmoid(fake_logits).mean().detach(),
+    }
 
 
-def train_gan(cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0,
-              callback: Callback | None = None) -> TrainResult:
+def train_gan(
+    cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Alternate one discriminator and one generator Adam step per batch.
 
     Parameters
@@ -175,7 +194,7 @@ def train_gan(cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0,
         sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
         batches = 0
         for i in range(0, n - 1, cfg.batch_size):
-            xb = X[perm[i: i + cfg.batch_size]]
+            xb = X[perm[i : i + cfg.batch_size]]
             if len(xb) < 2:
                 continue
             z = torch.randn(len(xb), cfg.latent_dim, generator=gen).to(device)
@@ -189,8 +208,11 @@ def train_gan(cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0,
             for k in sums:
                 sums[k] += float(terms[k].detach())
             batches += 1
-        row = {"epoch": epoch, **{k: v / max(batches, 1) for k, v in sums.items()},
-               "seconds": time.perf_counter() - start}
+        row = {
+            "epoch": epoch,
+            **{k: v / max(batches, 1) for k, v in sums.items()},
+            "seconds": time.perf_counter() - start,
+        }
         history.append(row)
         diverged = divergence(row["d_loss"] + row["g_loss"], epoch, cfg.lr)
         if callback is not None:
@@ -198,8 +220,9 @@ def train_gan(cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0,
         if diverged:
             break
     model.eval()
-    return TrainResult(model, history, cfg, extra={"train_seconds": time.perf_counter() - start},
-                       diverged=diverged)
+    return TrainResult(
+        model, history, cfg, extra={"train_seconds": time.perf_counter() - start}, diverged=diverged
+    )
 
 
 @torch.no_grad()

@@ -374,3 +374,26 @@ def grid_heatmaps(rows: list[dict]) -> alt.HConcatChart:
             ).properties(width=max(160, 90 * part["units"].nunique()))
         )
     return alt.hconcat(*charts).resolve_scale(color="shared")
+
+
+def race_fit(data, runs, pick: str | None = None):
+    """The fit of the race's networks: every run against the 1-D truth, or the run ``pick`` in 2-D.
+
+    ``data`` : :class:`annlab.optim.data.RegressionData`; ``runs`` : its race's RunResults (diverged
+    ones are left out).
+    """
+    ok = {r.name: r for r in runs if not r.diverged}
+    if data.X_grid.shape[1] == 1:
+        preds = {name: r.grid_pred for name, r in ok.items()}
+        return fit_1d(data.X_grid[:, 0], data.y_true, preds, data.X_train[:, 0], data.y_train)
+    return fit_2d(data.X_grid, data.y_true, ok[pick].grid_pred, pick)
+
+
+def landscape_chart(land):
+    """The paths of :func:`annlab.optim.experiments.landscape` over its surface (contours, or the bump)."""
+    surf = land.surface
+    if surf.dim == 2:
+        title = f"{surf.name}: paths from the black square (× = minimum)"
+        return contour_paths(land.xs, land.ys, land.Z, land.paths, minimum=surf.minimum, title=title)
+    title = f"Bump of height θ = {surf.theta:g}: {land.steps} steps from x₀ = 0"
+    return bump_paths(land.xs, land.Z, land.paths, title=title)

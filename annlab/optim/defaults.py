@@ -32,7 +32,9 @@ GRAD_NOISE = 0.0
 TUNED = True  # the quadratic starts on the theory's learning rates for GD and momentum
 
 
-def race_config(*, task: str = RACE.data.task, noise: float = RACE.data.noise, number: str = RACE.data.number, **race):
+def race_config(
+    *, task: str = RACE.data.task, noise: float = RACE.data.noise, number: str = RACE.data.number, **race
+):
     """The race for these settings (``race``: any other :class:`RaceConfig` field); raises ValueError.
 
     In fast mode a race runs at most :data:`FAST_RACE_EPOCHS` epochs.
@@ -61,4 +63,6 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
     cfg = race_config() if epochs is None else dataclasses.replace(race_config(), num_epochs=epochs)
     start = time.perf_counter()
     ex.race(cfg, SEED)
-    report(f"race: {len(cfg.optimizers)} optimizers x {cfg.num_epochs} epochs in {time.perf_counter() - start:.1f} s")
+    report(
+        f"race: {len(cfg.optimizers)} optimizers x {cfg.num_epochs} epochs in {time.perf_counter() - start:.1f} s"
+    )

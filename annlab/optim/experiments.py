@@ -75,7 +75,9 @@ def _payload(result: rc.RaceResult) -> dict:
     runs = []
     for run in result.runs:
         plain = dataclasses.asdict(run)
-        runs.append({k: torch.from_numpy(np.ascontiguousarray(v)) if k in _ARRAYS else v for k, v in plain.items()})
+        runs.append(
+            {k: torch.from_numpy(np.ascontiguousarray(v)) if k in _ARRAYS else v for k, v in plain.items()}
+        )
     return {
         "format": RACE_FORMAT,
         "config": dataclasses.asdict(result.config),
@@ -88,7 +90,9 @@ def _load(path, cfg: rc.RaceConfig) -> rc.RaceResult:
     saved = torch.load(path, weights_only=True)
     if saved.get("format") != RACE_FORMAT or saved["config"] != dataclasses.asdict(cfg):
         raise ValueError("the file holds another race")
-    runs = [rc.RunResult(**{k: v.numpy() if k in _ARRAYS else v for k, v in r.items()}) for r in saved["runs"]]
+    runs = [
+        rc.RunResult(**{k: v.numpy() if k in _ARRAYS else v for k, v in r.items()}) for r in saved["runs"]
+    ]
     return rc.RaceResult(cfg, runs, saved["snr_db"])
 
 
@@ -205,7 +209,8 @@ def landscape(
         landscape_lr(n, surf, beta=beta, lr_gd=lr_gd, lr_adaptive=lr_adaptive, tuned=tuned) for n in names
     )
     paths = [
-        ls.run_path(surf, n, lr, steps, beta=beta, noise=noise, seed=seed) for n, lr in zip(names, lrs, strict=True)
+        ls.run_path(surf, n, lr, steps, beta=beta, noise=noise, seed=seed)
+        for n, lr in zip(names, lrs, strict=True)
     ]
     xs, ys, Z = ls.grid_values(surf, 60 if surf.dim == 2 else 400)
     rows = [
@@ -292,9 +297,7 @@ def beta_scan(kappa: float, n_betas: int) -> BetaScan:
     scan = ls.beta_scan(kappa, scan_betas(kappa, n_betas))
     best = min((m, b) for m, b in zip(scan["measured"], scan["beta"], strict=True) if m is not None)
     gd = ls.measured_iterations(kappa, "GD (full batch)", ls.optimal_gd_lr(kappa))
-    caption = (
-        f"Best measured in the scan: {best[0]} iterations at β = {best[1]:g} (gradient descent: {fmt(gd, 'd')})."
-    )
+    caption = f"Best measured in the scan: {best[0]} iterations at β = {best[1]:g} (gradient descent: {fmt(gd, 'd')})."
     return BetaScan(kappa, scan, ls.polyak(kappa)[1], caption)
 
 

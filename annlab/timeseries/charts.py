@@ -6,6 +6,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from annlab.timeseries.data import SeriesSplit
+
 
 def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 280) -> alt.LayerChart:
     """The raw series, training part and continuation in two colours, with a rule at the split.
@@ -13,23 +15,40 @@ def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 280) -> a
     train : ndarray of shape (n_train,), original units; test : ndarray of shape (n_test,)
     """
     n = len(train)
-    df = pd.DataFrame({"point": np.arange(1, n + len(test) + 1),
-                       "intensity": np.concatenate([train, test]),
-                       "part": [f"training (1-{n})"] * n + [f"to predict ({n + 1}-{n + len(test)})"]
-                       * len(test)})
-    line = alt.Chart(df, title="The Santa Fe laser series and the split", height=height).mark_line(
-        strokeWidth=1.2).encode(
-        x=alt.X("point", type="quantitative", title="time step (point number)"),
-        y=alt.Y("intensity", type="quantitative", title="laser intensity (a.u.)"),
-        color=alt.Color("part", type="nominal", title=None, legend=alt.Legend(orient="top")),
-        tooltip=["point", "intensity", "part"])
-    rule = alt.Chart(pd.DataFrame({"point": [n + 0.5]})).mark_rule(strokeDash=[6, 4], color="gray").encode(
-        x="point:Q")
+    df = pd.DataFrame(
+        {
+            "point": np.arange(1, n + len(test) + 1),
+            "intensity": np.concatenate([train, test]),
+            "part": [f"training (1-{n})"] * n + [f"to predict ({n + 1}-{n + len(test)})"] * len(test),
+        }
+    )
+    line = (
+        alt.Chart(df, title="The Santa Fe laser series and the split", height=height)
+        .mark_line(strokeWidth=1.2)
+        .encode(
+            x=alt.X("point", type="quantitative", title="time step (point number)"),
+            y=alt.Y("intensity", type="quantitative", title="laser intensity (a.u.)"),
+            color=alt.Color("part", type="nominal", title=None, legend=alt.Legend(orient="top")),
+            tooltip=["point", "intensity", "part"],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"point": [n + 0.5]}))
+        .mark_rule(strokeDash=[6, 4], color="gray")
+        .encode(x="point:Q")
+    )
     return line + rule
 
 
-def forecast_chart(start: int, truth: np.ndarray, curves: dict[str, np.ndarray], *,
-                   context: np.ndarray | None = None, title: str = "", height: int = 360) -> alt.Chart:
+def forecast_chart(
+    start: int,
+    truth: np.ndarray,
+    curves: dict[str, np.ndarray],
+    *,
+    context: np.ndarray | None = None,
+    title: str = "",
+    height: int = 360,
+) -> alt.Chart:
     """Truth and forecasts of the continuation, one line each.
 
     start : point number of the first forecast value (1001); truth : ndarray of shape (n_test,)
@@ -46,50 +65,101 @@ def forecast_chart(start: int, truth: np.ndarray, curves: dict[str, np.ndarray],
         rows.append(pd.DataFrame({"point": pts, "intensity": np.asarray(values, float), "series": name}))
     df = pd.concat(rows, ignore_index=True)
     order = ["truth", *curves]
-    return alt.Chart(df, title=title, height=height).mark_line().encode(
-        x=alt.X("point", type="quantitative", title="time step (point number)", scale=alt.Scale(zero=False)),
-        y=alt.Y("intensity", type="quantitative", title="laser intensity (a.u.)"),
-        color=alt.Color("series", type="nominal", title=None, sort=order, legend=alt.Legend(orient="top")),
-        strokeDash=alt.condition(alt.datum.series == "truth", alt.value([1, 0]), alt.value([5, 3])),
-        tooltip=["series", "point", alt.Tooltip("intensity", format=".1f")])
+    return (
+        alt.Chart(df, title=title, height=height)
+        .mark_line()
+        .encode(
+            x=alt.X(
+                "point", type="quantitative", title="time step (point number)", scale=alt.Scale(zero=False)
+            ),
+            y=alt.Y("intensity", type="quantitative", title="laser intensity (a.u.)"),
+            color=alt.Color(
+                "series", type="nominal", title=None, sort=order, legend=alt.Legend(orient="top")
+            ),
+            strokeDash=alt.condition(alt.datum.series == "truth", alt.value([1, 0]), alt.value([5, 3])),
+            tooltip=["series", "point", alt.Tooltip("intensity", format=".1f")],
+        )
+    )
 
 
-def grid_chart(rows: list[dict], *, selected: tuple[int, int] | None = None,
-               height: int = 320) -> alt.LayerChart:
+def continuation_chart(
+    split: SeriesSplit,
+    curves: dict[str, np.ndarray],
+    *,
+    title: str = "",
+    height: int = 360,
+    context: int = 40,
+) -> alt.Chart:
+    """:func:`forecast_chart` of ``split``'s continuation, after its last ``context`` training points."""
+    return forecast_chart(
+        split.train.size + 1,
+        split.test_raw,
+        curves,
+        context=split.train_raw[-context:],
+        title=title,
+        height=height,
+    )
+
+
+def grid_chart(
+    rows: list[dict], *, selected: tuple[int, int] | None = None, height: int = 320
+) -> alt.LayerChart:
     """Heat map of cross-validated MSE over lag x hidden units; a click selects a cell (``name="cell"``).
 
-    rows : list of dict with ``lag``, ``hidden``, ``cv_mse`` (from ``grid_search``)
+    rows : list of dict with ``lag``, ``n_hidden``, ``cv_mse`` (from ``grid_search``)
     """
-    df = pd.DataFrame(rows)[["lag", "hidden", "cv_mse"]].copy()
+    df = pd.DataFrame(rows)[["lag", "n_hidden", "cv_mse"]].copy()
     df["label"] = df["cv_mse"].map(lambda v: "n/a" if not np.isfinite(v) else f"{v:.0f}")
     finite = df["cv_mse"][np.isfinite(df["cv_mse"])]
     middle = float(np.exp(np.log(finite).mean())) if len(finite) else 0.0
     df["ink"] = np.where(df["cv_mse"] > middle, "white", "black")  # dark cells (high MSE) get white text
-    value = [{"lag": selected[0], "hidden": selected[1]}] if selected else alt.Undefined
-    pick = alt.selection_point(name="cell", fields=["lag", "hidden"], on="click", toggle=False, value=value)
-    base = alt.Chart(df, title="Cross-validated MSE (lower is better): click a cell to see that model",
-                     height=height).encode(
+    value = [{"lag": selected[0], "n_hidden": selected[1]}] if selected else alt.Undefined
+    pick = alt.selection_point(name="cell", fields=["lag", "n_hidden"], on="click", toggle=False, value=value)
+    base = alt.Chart(
+        df, title="Cross-validated MSE (lower is better): click a cell to see that model", height=height
+    ).encode(
         x=alt.X("lag:O", title="lag (past values seen)", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("hidden:O", title="hidden units", sort="descending"))
-    rect = base.mark_rect(stroke="black").encode(
-        color=alt.Color("cv_mse:Q", title="CV MSE", legend=alt.Legend(format=".0f"),
-                        scale=alt.Scale(scheme="viridis", reverse=True, type="log")),
-        strokeWidth=alt.condition(pick, alt.value(3), alt.value(0)),
-        tooltip=["lag:O", "hidden:O", alt.Tooltip("cv_mse:Q", title="CV MSE", format=".1f")],
-    ).add_params(pick)
+        y=alt.Y("n_hidden:O", title="hidden units", sort="descending"),
+    )
+    rect = (
+        base.mark_rect(stroke="black")
+        .encode(
+            color=alt.Color(
+                "cv_mse:Q",
+                title="CV MSE",
+                legend=alt.Legend(format=".0f"),
+                scale=alt.Scale(scheme="viridis", reverse=True, type="log"),
+            ),
+            strokeWidth=alt.condition(pick, alt.value(3), alt.value(0)),
+            tooltip=[
+                "lag:O",
+                alt.Tooltip("n_hidden:O", title="hidden"),
+                alt.Tooltip("cv_mse:Q", title="CV MSE", format=".1f"),
+            ],
+        )
+        .add_params(pick)
+    )
     text = base.mark_text(baseline="middle", fontWeight="bold").encode(
-        text="label:N", color=alt.Color("ink:N", scale=None, legend=None))
+        text="label:N", color=alt.Color("ink:N", scale=None, legend=None)
+    )
     return (rect + text).resolve_scale(color="independent")  # the text colour must not merge with the map's
 
 
 def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 260) -> alt.LayerChart:
     """Iterated NMSE per seed as bars, with the training-mean baseline as a dashed line."""
     df = pd.DataFrame({"seed": [str(r["seed"]) for r in rows], "NMSE": [r["iterated_nmse"] for r in rows]})
-    bars = alt.Chart(df, title="Closed-loop NMSE per seed (dashed: predicting the training mean)",
-                     height=height).mark_bar().encode(
-        x=alt.X("seed:N", title="seed", axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("NMSE:Q", title="closed-loop NMSE"),
-        tooltip=["seed", alt.Tooltip("NMSE", format=".3f")])
-    rule = alt.Chart(pd.DataFrame({"NMSE": [mean_baseline]})).mark_rule(
-        strokeDash=[6, 4], color="black").encode(y="NMSE:Q")
+    bars = (
+        alt.Chart(df, title="Closed-loop NMSE per seed (dashed: predicting the training mean)", height=height)
+        .mark_bar()
+        .encode(
+            x=alt.X("seed:N", title="seed", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("NMSE:Q", title="closed-loop NMSE"),
+            tooltip=["seed", alt.Tooltip("NMSE", format=".3f")],
+        )
+    )
+    rule = (
+        alt.Chart(pd.DataFrame({"NMSE": [mean_baseline]}))
+        .mark_rule(strokeDash=[6, 4], color="black")
+        .encode(y="NMSE:Q")
+    )
     return bars + rule

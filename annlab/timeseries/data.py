@@ -77,9 +77,11 @@ def santafe_split(n_train: int = SANTAFE_TRAIN, n_test: int = SANTAFE_TEST) -> S
     """Points 1..n_train for training, the next n_test to predict (default 1..1000 and 1001..1100)."""
     series = load_santafe()
     if n_train < 2 or n_test < 1 or n_train + n_test > series.size:
-        raise ValueError(f"The Santa Fe series has {series.size} points: cannot take {n_train} for "
-                         f"training and {n_test} to predict.")
-    return normalise(series[:n_train], series[n_train:n_train + n_test])
+        raise ValueError(
+            f"The Santa Fe series has {series.size} points: cannot take {n_train} for "
+            f"training and {n_test} to predict."
+        )
+    return normalise(series[:n_train], series[n_train : n_train + n_test])
 
 
 def windows(series: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,16 +102,19 @@ def windows(series: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
     if lag < 1:
         raise ValueError(f"The lag must be at least 1 (got {lag}).")
     if lag >= series.size:
-        raise ValueError(f"A lag of {lag} is longer than the data: the series has only {series.size} "
-                         f"points, so there is no window of {lag} past values with a value after it. "
-                         "Choose a smaller lag.")
+        raise ValueError(
+            f"A lag of {lag} is longer than the data: the series has only {series.size} "
+            f"points, so there is no window of {lag} past values with a value after it. "
+            "Choose a smaller lag."
+        )
     X = np.lib.stride_tricks.sliding_window_view(series, lag)[:-1].copy()
     y = series[lag:].copy()
     return X, y
 
 
-def time_series_folds(n_windows: int, *, n_folds: int = 5, val_size: int = 100,
-                      gap: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def time_series_folds(
+    n_windows: int, *, n_folds: int = 5, val_size: int = 100, gap: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Expanding-window folds over window indices, with ``gap`` windows dropped before each validation block.
 
     As scikit-learn's ``TimeSeriesSplit(n_splits=n_folds, test_size=val_size, gap=gap)``: the last
@@ -139,7 +144,8 @@ def time_series_folds(n_windows: int, *, n_folds: int = 5, val_size: int = 100,
         raise ValueError(
             f"The folds do not fit: {n_folds} folds of {val_size} validation points plus a gap of {gap} "
             f"need more than {n_folds * val_size + gap} windows, but there are only {n_windows}. "
-            "Use fewer folds, a smaller validation size or a smaller lag.")
+            "Use fewer folds, a smaller validation size or a smaller lag."
+        )
     if n_folds == 1:  # TimeSeriesSplit needs n_splits >= 2
         val = np.arange(n_windows - val_size, n_windows)
         return [(np.arange(0, val[0] - gap), val)]

@@ -16,6 +16,7 @@ from annlab.training import TrainSpec
 
 SEEDS = (0, 1, 2, 3, 4)  # the seed study (and the warm-up) trains every model once per seed
 OPTIMIZERS = {"L-BFGS": "lbfgs", "Adam": "adam"}  # the page's names -> TSConfig.optimizer
+NAME_OF = {value: name for name, value in OPTIMIZERS.items()}
 LR = {"lbfgs": 1.0, "adam": 0.005}  # learning rate per optimizer (not a page control)
 DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)  # the MLP's weight-decay choices
 
@@ -115,5 +116,9 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
             cfg = dataclasses.replace(cfg, num_epochs=int(epochs))
         for seed in SEEDS:
             result = model_spec(cfg, seed).run(device)
-            how = "from the store" if result.from_cache else f"trained in {result.extra.get('train_s', 0):.1f} s"
+            how = (
+                "from the store"
+                if result.from_cache
+                else f"trained in {result.extra.get('train_s', 0):.1f} s"
+            )
             report(f"{cfg.model.upper()} lag {cfg.lag}, {cfg.n_hidden} hidden, seed {seed}: {how}")

@@ -72,8 +72,10 @@ class TSConfig:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}: choose one of {OPTIMIZERS}.")
         if self.batch_size is not None and (self.batch_size < 1 or self.optimizer == "lbfgs"):
-            raise ValueError("The batch size must be at least 1, and L-BFGS trains on the full batch "
-                             f"(got batch_size={self.batch_size} with {self.optimizer}).")
+            raise ValueError(
+                "The batch size must be at least 1, and L-BFGS trains on the full batch "
+                f"(got batch_size={self.batch_size} with {self.optimizer})."
+            )
         if self.lag < 1:
             raise ValueError(f"The lag must be at least 1 (got {self.lag}).")
         if self.n_hidden < 1:
@@ -148,8 +150,9 @@ def _rollout_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, rollout: i
     return total / rollout
 
 
-def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int = 0,
-             callback: Callback | None = None) -> TrainResult:
+def train_ts(
+    cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Train a next-value model on every window of a normalised training series.
 
     Parameters
@@ -169,7 +172,7 @@ def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int 
         raise ValueError(f"A rollout of {cfg.rollout} steps is longer than the {len(y_np)} training targets.")
     n = len(y_np) - cfg.rollout + 1
     X = torch.as_tensor(X_np[:n], device=device)  # (n, lag)
-    Y_np = np.stack([y_np[k:k + n] for k in range(cfg.rollout)], 1)
+    Y_np = np.stack([y_np[k : k + n] for k in range(cfg.rollout)], 1)
     Y = torch.as_tensor(Y_np, device=device)  # (n, rollout): Y[i, k] = target k steps after window i
     gen = generator(seed, "cpu")
     model = build(cfg)
@@ -177,8 +180,9 @@ def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int 
     model.to(device).train()
     noise_gen = generator(seed + 1, device)
     if cfg.optimizer == "lbfgs":
-        opt = torch.optim.LBFGS(model.parameters(), lr=cfg.lr, max_iter=20, history_size=20,
-                                line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(
+            model.parameters(), lr=cfg.lr, max_iter=20, history_size=20, line_search_fn="strong_wolfe"
+        )
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     history: list[dict] = []
@@ -202,7 +206,7 @@ def train_ts(cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int 
                 opt.zero_grad(set_to_none=True)
                 loss = _rollout_loss(model, Xb, Yb, steps)
                 if cfg.optimizer == "lbfgs" and cfg.weight_decay > 0:
-                    loss = loss + 0.5 * cfg.weight_decay * sum((p ** 2).sum() for p in model.parameters())
+                    loss = loss + 0.5 * cfg.weight_decay * sum((p**2).sum() for p in model.parameters())
                 loss.backward()
                 return loss
 
@@ -246,7 +250,7 @@ def forecast_iterated(model: nn.Module, history: np.ndarray, steps: int, lag: in
     buf = torch.empty(lag + steps, device=device)
     buf[:lag] = torch.tensor(history[-lag:], device=device)
     for k in range(steps):
-        buf[lag + k] = model(buf[k:k + lag].unsqueeze(0))[0]
+        buf[lag + k] = model(buf[k : k + lag].unsqueeze(0))[0]
     return buf[lag:].cpu().numpy().astype(np.float64)
 
 

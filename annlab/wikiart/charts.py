@@ -6,54 +6,96 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from annlab.charts import lines, scatter
+
 
 def class_distribution(classes, train_counts, test_counts, *, height: int = 320) -> alt.Chart:
     """Horizontal bars of pictures per style, train and test side by side, largest style on top."""
-    rows = [{"style": c, "split": s, "pictures": int(n)}
-            for s, counts in (("train", train_counts), ("test", test_counts))
-            for c, n in zip(classes, counts, strict=True)]
+    rows = [
+        {"style": c, "split": s, "pictures": int(n)}
+        for s, counts in (("train", train_counts), ("test", test_counts))
+        for c, n in zip(classes, counts, strict=True)
+    ]
     order = [classes[i] for i in np.argsort(-np.asarray(train_counts), kind="stable")]
-    return alt.Chart(pd.DataFrame(rows), title="Pictures per style", height=height).mark_bar().encode(
-        y=alt.Y("style:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
-        yOffset=alt.YOffset("split:N"),
-        x=alt.X("pictures:Q", title="number of pictures"),
-        color=alt.Color("split:N", title="split"),
-        tooltip=["style", "split", "pictures"])
+    return (
+        alt.Chart(pd.DataFrame(rows), title="Pictures per style", height=height)
+        .mark_bar()
+        .encode(
+            y=alt.Y("style:N", sort=order, title=None, axis=alt.Axis(labelOverlap=False)),
+            yOffset=alt.YOffset("split:N"),
+            x=alt.X("pictures:Q", title="number of pictures"),
+            color=alt.Color("split:N", title="split"),
+            tooltip=["style", "split", "pictures"],
+        )
+    )
 
 
 def confusion(matrix, classes, *, normalise: bool = True, height: int = 420) -> alt.LayerChart:
     """Confusion matrix: rows = true style, columns = predicted style; cells are row shares (recall)."""
     m = np.asarray(matrix, float)
     shown = m / np.maximum(m.sum(1, keepdims=True), 1) if normalise else m
-    rows = [{"true style": classes[i], "predicted style": classes[j], "share": shown[i, j],
-             "pictures": int(m[i, j])} for i in range(len(classes)) for j in range(len(classes))]
+    rows = [
+        {
+            "true style": classes[i],
+            "predicted style": classes[j],
+            "share": shown[i, j],
+            "pictures": int(m[i, j]),
+        }
+        for i in range(len(classes))
+        for j in range(len(classes))
+    ]
     df = pd.DataFrame(rows)
     df["label"] = [f"{v:.2f}" if v >= 0.005 else "" for v in df["share"]]
-    base = alt.Chart(df, title="Confusion matrix (row = true style, share of its test pictures)",
-                     height=height, width="container").encode(
+    base = alt.Chart(
+        df,
+        title="Confusion matrix (row = true style, share of its test pictures)",
+        height=height,
+        width="container",
+    ).encode(
         x=alt.X("predicted style:N", sort=list(classes), axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
-        y=alt.Y("true style:N", sort=list(classes), axis=alt.Axis(labelOverlap=False)))
+        y=alt.Y("true style:N", sort=list(classes), axis=alt.Axis(labelOverlap=False)),
+    )
     rect = base.mark_rect().encode(
         color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="share"),
-        tooltip=["true style", "predicted style", "pictures", alt.Tooltip("share:Q", format=".2f")])
+        tooltip=["true style", "predicted style", "pictures", alt.Tooltip("share:Q", format=".2f")],
+    )
     text = base.mark_text(baseline="middle").encode(
-        text="label:N",
-        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black")))
+        text="label:N", color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black"))
+    )
     return rect + text
 
 
-def recall_by_style(recalls: dict[str, list[float]], classes, counts, *, height: int = 360) -> alt.Chart:
-    """Per-style test recall, one bar per run (remedy), styles ordered largest to smallest."""
+def recall_by_style(
+    recalls: dict[str, list[float]], classes, counts, *, horizontal: bool = False, height: int = 360
+) -> alt.Chart:
+    """Per-style test recall, one bar per run, styles ordered largest to smallest.
+
+    ``horizontal`` puts the styles on the y axis (no slanted labels: a compact first-screen figure).
+    """
     order = [classes[i] for i in np.argsort(-np.asarray(counts), kind="stable")]
-    rows = [{"style": c, "run": run, "recall": float(r)} for run, rs in recalls.items()
-            for c, r in zip(classes, rs, strict=True)]
-    return alt.Chart(pd.DataFrame(rows), title="Recall per style (largest style first)",
-                     height=height).mark_bar().encode(
-        x=alt.X("style:N", sort=order, title=None, axis=alt.Axis(labelAngle=-40, labelOverlap=False)),
-        xOffset=alt.XOffset("run:N", sort=list(recalls)),
-        y=alt.Y("recall:Q", scale=alt.Scale(domain=[0, 1]), title="recall on the test split"),
-        color=alt.Color("run:N", title="run", sort=list(recalls)),
-        tooltip=["style", "run", alt.Tooltip("recall:Q", format=".2f")])
+    rows = [
+        {"style": c, "run": run, "recall": float(r)}
+        for run, rs in recalls.items()
+        for c, r in zip(classes, rs, strict=True)
+    ]
+    style_axis = alt.Axis(labelOverlap=False) if horizontal else alt.Axis(labelAngle=-40, labelOverlap=False)
+    style = (alt.Y if horizontal else alt.X)("style:N", sort=order, title=None, axis=style_axis)
+    recall = (alt.X if horizontal else alt.Y)(
+        "recall:Q", scale=alt.Scale(domain=[0, 1]), title="recall on the test split"
+    )
+    offset = (alt.YOffset if horizontal else alt.XOffset)("run:N", sort=list(recalls))
+    title = "Recall per style (largest style " + ("on top)" if horizontal else "first)")
+    return (
+        alt.Chart(pd.DataFrame(rows), title=title, height=height)
+        .mark_bar()
+        .encode(
+            style,
+            recall,
+            offset,
+            color=alt.Color("run:N", title="run", sort=list(recalls), legend=alt.Legend(orient="bottom")),
+            tooltip=["style", "run", alt.Tooltip("recall:Q", format=".2f")],
+        )
+    )
 
 
 def top_k(probs, classes, k: int = 5, *, height: int = 240) -> alt.Chart:
@@ -61,14 +103,56 @@ def top_k(probs, classes, k: int = 5, *, height: int = 240) -> alt.Chart:
     probs = np.asarray(probs, float)
     idx = np.argsort(-probs)[:k]
     df = pd.DataFrame({"style": [classes[i] for i in idx], "probability": probs[idx]})
-    return alt.Chart(df, title=f"Top {len(idx)} styles", height=height).mark_bar().encode(
-        y=alt.Y("style:N", sort=list(df["style"]), title=None),
-        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
-        tooltip=["style", alt.Tooltip("probability:Q", format=".3f")])
+    return (
+        alt.Chart(df, title=f"Top {len(idx)} styles", height=height)
+        .mark_bar()
+        .encode(
+            y=alt.Y("style:N", sort=list(df["style"]), title=None),
+            x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
+            tooltip=["style", alt.Tooltip("probability:Q", format=".3f")],
+        )
+    )
 
 
 def history_long(history: list[dict], keys: dict[str, str]) -> pd.DataFrame:
     """Per-epoch history as long format for ``annlab.charts.lines``: keys maps metric -> label."""
-    rows = [{"epoch": h["epoch"], "curve": label, "value": h[k]}
-            for h in history for k, label in keys.items() if k in h]
+    rows = [
+        {"epoch": h["epoch"], "curve": label, "value": h[k]}
+        for h in history
+        for k, label in keys.items()
+        if k in h
+    ]
     return pd.DataFrame(rows, columns=["epoch", "curve", "value"])
+
+
+def clustering_scores(history: list[dict], *, height: int = 260) -> alt.Chart:
+    """ARI and NMI of the k-means clusters of the codes against the true styles, per epoch."""
+    df = history_long(history, {"ari": "ARI", "nmi": "NMI"})
+    return lines(
+        df,
+        x="epoch",
+        y="value",
+        color="curve",
+        title="Do the clusters find the styles?",
+        x_title="epoch",
+        y_title="agreement with the true styles",
+        height=height,
+    )
+
+
+def code_map(xy, labels, names=None, *, height: int = 420) -> alt.Chart:
+    """t-SNE map of the codes, points coloured by ``labels`` (ints): true styles when ``names`` (the style
+    names) is given, else k-means clusters."""
+    by = "style" if names is not None else "cluster"
+    names = list(names) if names is not None else [f"cluster {c}" for c in range(int(np.max(labels)) + 1)]
+    title = "t-SNE of the codes: " + ("true style" if by == "style" else "k-means cluster")
+    return scatter(
+        xy,
+        [names[int(i)] for i in labels],
+        title=title,
+        x_title="t-SNE 1",
+        y_title="t-SNE 2",
+        label_title=by,
+        order=names,
+        height=height,
+    )

@@ -1,0 +1,100 @@
+"""The UI toolkit: legacy link decoding, the LRU, train(spec) with lasting curves, ui.call, on_demand."""
+
+from streamlit.testing.v1 import AppTest
+
+from annlab.ui.train import LRU
+from annlab.ui.widgets import _legacy
+
+
+def test_legacy_values_from_old_links_are_decoded():
+    assert _legacy(["1"], "toggle", False, {}) is True
+    assert _legacy(["off"], "toggle", True, {}) is False
+    assert _legacy(["true"], "toggle", False, {}) is None  # native format: left to Streamlit
+    assert _legacy(["maybe"], "toggle", False, {}) is None
+    assert _legacy(["Adam,SGD"], "multiselect", [], {"options": ["SGD", "Adam"]}) == ["Adam", "SGD"]
+    assert _legacy(["1,7"], "multiselect", [0], {"options": list(range(10))}) == [1, 7]
+    assert _legacy(["Adam,Nope"], "multiselect", [], {"options": ["SGD", "Adam"]}) is None
+    assert _legacy(["3,9"], "slider", (0, 5), {"min_value": 0, "max_value": 27}) == (3, 9)
+    assert _legacy(["3,99"], "slider", (0, 5), {"min_value": 0, "max_value": 27}) is None
+    assert _legacy(["0.3"], "slider", 0.1, {}) is None  # a plain number is native already
+    assert _legacy(["a", "b"], "multiselect", [], {"options": ["a", "b"]}) is None
+
+
+def test_lru_keeps_the_most_recent():
+    lru = LRU(2)
+    lru.put("a", 1)
+    lru.put("b", 2)
+    assert lru.get("a") == 1  # a is now the most recent
+    lru.put("c", 3)
+    assert lru.get("b") is None and lru.get("a") == 1 and lru.get("c") == 3
+    assert len(lru) == 2
+
+
+def _train_app():
+    from dataclasses import dataclass
+
+    import torch
+
+    from annlab import ui
+    from annlab.training import TrainResult, TrainSpec
+
+    @dataclass(frozen=True)
+    class UiTinyConfig:
+        n_in: int = 2
+        num_epochs: int = 3
+
+    def build(cfg):
+        return torch.nn.Linear(cfg.n_in, 1)
+
+    def train_fn(cfg, data, *, device="cpu", seed=0, callback=None):
+        history = []
+        for epoch in range(1, cfg.num_epochs + 1):
+            row = {"epoch": epoch, "loss": 1.0 / epoch, "val_loss": 1.2 / epoch}
+            history.append(row)
+            if callback:
+                callback(epoch, row)
+        return TrainResult(build(cfg), history, cfg)
+
+    spec = TrainSpec(UiTinyConfig(), train_fn, build, lambda: None, data_key="none", label="the tiny net")
+    result = ui.train(spec)
+    ui.call(lambda r: r.key, result)
+
+
+def test_train_keeps_its_learning_curves_on_every_rerun(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    at = AppTest.from_function(_train_app, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [e.label for e in at.expander]
+    assert any("Learning curves: the tiny net (3 epochs" in x for x in labels), labels
+    assert list(tmp_path.glob("UiTinyConfig-*.pt")), "trained through the model store"
+    at.run()  # a rerun: the model comes from memory, the panel is still there
+    assert any("Learning curves: the tiny net" in e.label for e in at.expander)
+    fresh = AppTest.from_function(_train_app, default_timeout=60)  # a new session, same server memory
+    fresh.run()
+    assert any("Learning curves" in e.label for e in fresh.expander)
+
+
+def _on_demand_app():
+    import streamlit as st
+
+    from annlab import ui
+
+    n = st.number_input("n", value=2, key="n")
+    out = ui.on_demand("Square it", lambda x: x * x, int(n), key="sq")
+    st.write(f"result={out}")
+
+
+def test_on_demand_runs_on_the_button_keeps_and_marks_stale():
+    at = AppTest.from_function(_on_demand_app, default_timeout=30)
+    at.run()
+    assert "result=None" in [m.value for m in at.markdown]
+    at.button(key="sq_button").click().run()
+    assert "result=4" in [m.value for m in at.markdown]
+    at.run()  # kept for the session
+    assert "result=4" in [m.value for m in at.markdown] and not at.warning
+    at.number_input(key="n").set_value(3).run()
+    assert "result=4" in [m.value for m in at.markdown]  # the old result stays on screen ...
+    assert any("earlier settings" in w.value for w in at.warning)  # ... marked as stale
+    at.button(key="sq_button").click().run()
+    assert "result=9" in [m.value for m in at.markdown] and not at.warning
