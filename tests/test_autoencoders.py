@@ -86,8 +86,9 @@ def test_config_validation():
 def test_tiny_training_lowers_loss_is_seeded_and_leaves_data_alone():
     X = np.array(load_digits8()[0][:256])
     X_before = X.copy()
-    cfg = ae.AEConfig(kind="vae", input_dim=64, latent_dim=2, hidden=(32,), num_epochs=8, batch_size=32,
-                      lr=3e-3)
+    cfg = ae.AEConfig(
+        kind="vae", input_dim=64, latent_dim=2, hidden=(32,), num_epochs=8, batch_size=32, lr=3e-3
+    )
     r1 = ae.train_autoencoder(cfg, (X, X[:32]), seed=1)
     r2 = ae.train_autoencoder(cfg, (X, X[:32]), seed=1)
     assert np.array_equal(X, X_before)
@@ -102,15 +103,18 @@ def test_training_does_not_touch_the_global_rng():
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    ae.train_autoencoder(ae.AEConfig(input_dim=4, latent_dim=1, hidden=(4,), num_epochs=1, loss="mse"),
-                         np.ones((8, 4), np.float32) * 0.5)
+    ae.train_autoencoder(
+        ae.AEConfig(input_dim=4, latent_dim=1, hidden=(4,), num_epochs=1, loss="mse"),
+        np.ones((8, 4), np.float32) * 0.5,
+    )
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_diverging_run_stops_with_a_message():
     X = np.random.default_rng(0).random((64, 4)).astype(np.float32) * 1e3
-    cfg = ae.AEConfig(input_dim=4, latent_dim=1, hidden=(8,), loss="mse", bounded=False, lr=1e6,
-                      num_epochs=30)
+    cfg = ae.AEConfig(
+        input_dim=4, latent_dim=1, hidden=(8,), loss="mse", bounded=False, lr=1e6, num_epochs=30
+    )
     r = ae.train_autoencoder(cfg, X)
     assert r.diverged and "diverged" in r.diverged and len(r.history) < 30
 
@@ -129,8 +133,9 @@ def test_corruptions():
 
 def test_denoising_config_trains_on_corrupted_inputs():
     X = np.random.default_rng(1).random((64, 64)).astype(np.float32)
-    cfg = ae.AEConfig(input_dim=64, latent_dim=4, hidden=(16,), corrupt="noise", corrupt_level=0.3,
-                      num_epochs=2, loss="mse")
+    cfg = ae.AEConfig(
+        input_dim=64, latent_dim=4, hidden=(16,), corrupt="noise", corrupt_level=0.3, num_epochs=2, loss="mse"
+    )
     r = ae.train_autoencoder(cfg, X)
     assert np.isfinite(r.history[-1]["loss"])
     assert ae.encode(r.model, X).shape == (64, 4) and ae.reconstruct(r.model, X).shape == (64, 64)
@@ -138,8 +143,9 @@ def test_denoising_config_trains_on_corrupted_inputs():
 
 @pytest.mark.parametrize("arch", gan_mod.GAN_ARCHS)
 def test_gan_shapes_losses_and_tiny_training(arch):
-    cfg = gan_mod.GANConfig(arch=arch, input_dim=64, latent_dim=4, hidden=(16, 32), num_epochs=2,
-                            batch_size=16)
+    cfg = gan_mod.GANConfig(
+        arch=arch, input_dim=64, latent_dim=4, hidden=(16, 32), num_epochs=2, batch_size=16
+    )
     model = gan_mod.build_gan(cfg)
     z = torch.randn(6, 4, generator=generator(0))
     x = model.generate(z).detach()

@@ -130,6 +130,24 @@ def test_shared_link_round_trips(server, page):
     assert other.locator("[data-testid='stSidebar'] input[type='number']").first.input_value() == "5"
 
 
+def test_a_value_survives_leaving_the_page(server, page):
+    page.goto(f"{server}/Hopfield", timeout=60_000)
+    settle(page)
+    noise = page.locator(".st-key-hop_noise [role='slider']")
+    before = float(noise.get_attribute("aria-valuenow"))
+    noise.focus()
+    page.keyboard.press("ArrowRight")
+    settle(page)
+    nav = page.locator("[data-testid='stSidebarNav']")
+    nav.get_by_role("link", name="Home", exact=True).click()
+    settle(page)
+    nav.get_by_role("link", name="Hopfield", exact=True).click()
+    settle(page)
+    after = float(page.locator(".st-key-hop_noise [role='slider']").get_attribute("aria-valuenow"))
+    assert after == pytest.approx(before + 0.05)
+    assert "hop_noise=" in page.url
+
+
 def test_learning_curve_stays_after_a_slider_move(server, page):
     page.goto(f"{server}/RBM_inpainting", timeout=60_000)
     settle(page)

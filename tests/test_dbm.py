@@ -55,8 +55,15 @@ def test_mean_field_reaches_a_fixed_point():
 @pytest.fixture(scope="module")
 def trained():
     split = digits8()
-    cfg = DBMConfig(dataset="digits8", n_hidden1=48, n_hidden2=24, pretrain_epochs=3, num_epochs=3,
-                    batch_size=20, n_chains=50)
+    cfg = DBMConfig(
+        dataset="digits8",
+        n_hidden1=48,
+        n_hidden2=24,
+        pretrain_epochs=3,
+        num_epochs=3,
+        batch_size=20,
+        n_chains=50,
+    )
     return train_dbm(cfg, (binarize(split.X_train), binarize(split.X_test)), seed=0), split
 
 
@@ -85,14 +92,23 @@ def test_dbm_samples_and_clamped_inpainting(trained):
 
 def test_dbm_divergence_is_reported():
     X = binarize(digits8().X_train)
-    r = train_dbm(DBMConfig(dataset="digits8", n_hidden1=8, n_hidden2=4, lr=3e38, pretrain_epochs=0,
-                            num_epochs=2), X)
+    r = train_dbm(
+        DBMConfig(dataset="digits8", n_hidden1=8, n_hidden2=4, lr=3e38, pretrain_epochs=0, num_epochs=2), X
+    )
     assert r.diverged and "learning rate" in r.diverged
     assert all(torch.isfinite(p).all() for p in r.model.parameters())
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_hidden2=0), dict(lr=0.0), dict(pretrain_epochs=0, num_epochs=0),
-                                    dict(mf_steps=0), dict(dataset="x")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_hidden2=0),
+        dict(lr=0.0),
+        dict(pretrain_epochs=0, num_epochs=0),
+        dict(mf_steps=0),
+        dict(dataset="x"),
+    ],
+)
 def test_dbm_config_validation(kwargs):
     with pytest.raises(ValueError):
         DBMConfig(**kwargs)

@@ -107,6 +107,7 @@ def test_default_configs_cover_every_model_family():
 
 # --- the page --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def page():
     at = AppTest.from_file(PAGE, default_timeout=300)

@@ -103,3 +103,20 @@ def test_old_link_opens_the_same_widget_values(view, query, expected):
 
 def test_there_are_at_least_ten_links():
     assert len(LINKS) >= 10
+
+
+def test_values_survive_a_page_change_and_follow_into_the_url():
+    at = open_page("views/hopfield.py")
+    at.slider(key="hop_noise").set_value(1.5).run()
+    at.switch_page("views/home.py").run()
+    assert not errors(at)
+    at.switch_page("views/hopfield.py").run()
+    assert at.slider(key="hop_noise").value == pytest.approx(1.5)
+
+
+def test_bad_values_in_a_page_link_fall_back_to_the_defaults():
+    at = open_page("views/hopfield.py", {"hop_noise": "banana", "hop_digits": "1,99", "hop_flip": "7"})
+    assert not errors(at), errors(at)
+    default = open_page("views/hopfield.py")
+    for key in ("hop_noise", "hop_digits", "hop_flip"):
+        assert widget_value(at, key) == widget_value(default, key)

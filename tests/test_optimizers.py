@@ -12,7 +12,7 @@ from annlab.optim import race as rc
 
 # ------------------------------------------------------------------ one step against the hand formula
 W0 = torch.tensor([1.0, -2.0], dtype=torch.float64)
-H = torch.tensor([3.0, 0.5], dtype=torch.float64)   # f(w) = 0.5 * sum(H * w**2), gradient H * w
+H = torch.tensor([3.0, 0.5], dtype=torch.float64)  # f(w) = 0.5 * sum(H * w**2), gradient H * w
 
 
 def _steps(name, lr, n, **kw):
@@ -22,7 +22,7 @@ def _steps(name, lr, n, **kw):
 
     def closure():
         opt.zero_grad()
-        loss = 0.5 * (H * w ** 2).sum()
+        loss = 0.5 * (H * w**2).sum()
         loss.backward()
         return loss
 
@@ -54,20 +54,20 @@ def _hand(name, lr, n):
             m = g if t == 1 else 0.9 * m + g
             w = w - lr * (g + 0.9 * m)
         elif name == "Adagrad":
-            v = v + g ** 2
+            v = v + g**2
             w = w - lr * g / (v.sqrt() + 1e-10)
         elif name == "RMSProp":
-            v = 0.99 * v + 0.01 * g ** 2
+            v = 0.99 * v + 0.01 * g**2
             w = w - lr * g / (v.sqrt() + 1e-8)
         elif name == "Adam":
             m = 0.9 * m + 0.1 * g
-            v = 0.999 * v + 0.001 * g ** 2
-            m_hat, v_hat = m / (1 - 0.9 ** t), v / (1 - 0.999 ** t)
+            v = 0.999 * v + 0.001 * g**2
+            m_hat, v_hat = m / (1 - 0.9**t), v / (1 - 0.999**t)
             w = w - lr * m_hat / (v_hat.sqrt() + 1e-8)
         elif name == "Adadelta":
-            v = 0.9 * v + 0.1 * g ** 2
+            v = 0.9 * v + 0.1 * g**2
             dx = (acc_dx + 1e-6).sqrt() / (v + 1e-6).sqrt() * g
-            acc_dx = 0.9 * acc_dx + 0.1 * dx ** 2
+            acc_dx = 0.9 * acc_dx + 0.1 * dx**2
             w = w - lr * dx
         out.append(w.clone())
     return out
@@ -79,7 +79,7 @@ def test_each_optimizer_matches_hand_computed_updates(name):
     got, want = _steps(name, lr, 3), _hand(name, lr, 3)
     for step, (g, w) in enumerate(zip(got, want, strict=True), start=1):
         assert torch.allclose(g, w, rtol=1e-10, atol=1e-12), f"{name} step {step}: {g} != {w}"
-    assert not torch.allclose(got[0], W0)   # it moved
+    assert not torch.allclose(got[0], W0)  # it moved
 
 
 def test_first_adam_step_is_lr_times_sign_of_gradient():
@@ -89,8 +89,8 @@ def test_first_adam_step_is_lr_times_sign_of_gradient():
 
 def test_lbfgs_solves_a_quadratic_in_a_few_steps():
     w = _steps("L-BFGS", 1.0, 2)[-1]
-    f0, f2 = float(0.5 * (H * W0 ** 2).sum()), float(0.5 * (H * w ** 2).sum())
-    assert f2 < 1e-9 * f0   # two step() calls (<= 10 quasi-Newton iterations); GD needs far more
+    f0, f2 = float(0.5 * (H * W0**2).sum()), float(0.5 * (H * w**2).sum())
+    assert f2 < 1e-9 * f0  # two step() calls (<= 10 quasi-Newton iterations); GD needs far more
 
 
 def test_unknown_optimizer_and_bad_lr_are_clear_errors():
@@ -142,13 +142,13 @@ def test_torch_momentum_follows_the_exact_recurrence(beta):
 def test_polyak_double_root_takes_longer_than_the_rate_says():
     lr_star, beta_star = ls.polyak(100)
     measured = ls.measured_iterations(100, "Momentum", lr_star, beta_star)
-    assert 69 < measured < 2 * 69   # k * rho^k, not rho^k: the documented 93 from (-1, 1)
+    assert 69 < measured < 2 * 69  # k * rho^k, not rho^k: the documented 93 from (-1, 1)
 
 
 def test_measured_rates_match_theory():
     lr_star, beta_star = ls.polyak(100)
     rho = ls.measured_rate(100, "Momentum", lr_star, beta_star)
-    assert abs(ls.iterations_from_rate(rho) - 69) <= 0.10 * 69   # 70: the rate is Polyak's, not the count
+    assert abs(ls.iterations_from_rate(rho) - 69) <= 0.10 * 69  # 70: the rate is Polyak's, not the count
     gd = ls.measured_rate(100, "GD (full batch)", ls.optimal_gd_lr(100))
     assert math.isclose(gd, 99 / 101, rel_tol=1e-6)
 
@@ -158,7 +158,7 @@ def test_beta_scan_agrees_with_single_runs():
     scan = ls.beta_scan(100, betas)
     for b, m in zip(betas, scan["measured"], strict=True):
         assert m == ls.measured_iterations(100, "Momentum", ls.momentum_lr(100, b), b)
-    assert scan["measured"][2] < scan["measured"][0]   # momentum buys iterations
+    assert scan["measured"][2] < scan["measured"][0]  # momentum buys iterations
 
 
 # ------------------------------------------------------------------------------------- divergence
@@ -174,8 +174,9 @@ def test_gd_on_quadratic_diverges_above_2_over_L_and_says_why():
 
 
 def test_diverging_race_run_stops_at_its_epoch_and_keeps_no_garbage():
-    cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Adam"), lr_scale=100.0, num_epochs=60,
-                        data=rc.TaskConfig(n_points=60))
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Adam"), lr_scale=100.0, num_epochs=60, data=rc.TaskConfig(n_points=60)
+    )
     res = rc.race(cfg, seed=0)
     gd, adam = res.runs
     assert gd.diverged is not None and "epoch" in gd.diverged and "lr = 10" in gd.diverged
@@ -194,8 +195,16 @@ def test_gd_stops_in_front_of_the_bump_and_adam_crosses():
     gd = ls.run_path(surf, "GD (full batch)", 0.3, 200)
     adam = ls.run_path(surf, "Adam", 0.3, 20)
     assert gd.points[-1, 0] < peak < adam.points[-1, 0]
-    assert abs(float(torch.autograd.functional.jacobian(
-        lambda x: ls.bump(x, 0.7), torch.tensor([gd.points[-1, 0]]))[0, 0])) < 1e-3   # a stationary point
+    assert (
+        abs(
+            float(
+                torch.autograd.functional.jacobian(
+                    lambda x: ls.bump(x, 0.7), torch.tensor([gd.points[-1, 0]])
+                )[0, 0]
+            )
+        )
+        < 1e-3
+    )  # a stationary point
 
 
 def test_bump_scan_matches_single_runs_and_adam_beats_gd():
@@ -242,14 +251,17 @@ def test_data_split_noise_and_snr():
     rows = set()
     for part in (clean.X_train, clean.X_val, clean.X_test):
         rows |= {tuple(r) for r in part}
-    assert len(rows) == 400   # disjoint
+    assert len(rows) == 400  # disjoint
     resid = noisy.y_train - rc.personal_target(noisy.X_train, noisy.digits)
     assert 0.15 < resid.std() < 0.25
 
 
 def test_race_starts_all_optimizers_from_the_same_weights_and_is_reproducible():
-    cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Momentum", "Adam", "SGD (mini-batch)", "L-BFGS"),
-                        num_epochs=30, data=rc.TaskConfig(n_points=80))
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Momentum", "Adam", "SGD (mini-batch)", "L-BFGS"),
+        num_epochs=30,
+        data=rc.TaskConfig(n_points=80),
+    )
     a = rc.race(cfg, seed=2)
     b = rc.race(cfg, seed=2)
     starts = {round(r.train[0], 12) for r in a.runs}
@@ -263,8 +275,14 @@ def test_race_starts_all_optimizers_from_the_same_weights_and_is_reproducible():
 
 
 def test_model_selection_picks_the_lowest_validation_loss():
-    cfg = rc.GridConfig(data=rc.TaskConfig(n_points=60), layers=(1, 2), units=(5, 20), activations=("tanh",),
-                        lrs=(0.001, 0.02), num_epochs=40)
+    cfg = rc.GridConfig(
+        data=rc.TaskConfig(n_points=60),
+        layers=(1, 2),
+        units=(5, 20),
+        activations=("tanh",),
+        lrs=(0.001, 0.02),
+        num_epochs=40,
+    )
     res = rc.model_selection(cfg, seed=0)
     assert len(res.rows) == cfg.size == 8
     assert res.best["val MSE"] == min(r["val MSE"] for r in res.rows)
@@ -275,8 +293,9 @@ def test_model_selection_picks_the_lowest_validation_loss():
 
 def test_race_uses_the_same_updates_as_plain_torch_optim():
     """The race asks for torch's fused CPU kernels (fewer ops per step): same numbers as the default."""
-    cfg = rc.RaceConfig(optimizers=("Momentum", "Nesterov", "Adam", "Adagrad"), num_epochs=15,
-                        data=rc.TaskConfig(n_points=40))
+    cfg = rc.RaceConfig(
+        optimizers=("Momentum", "Nesterov", "Adam", "Adagrad"), num_epochs=15, data=rc.TaskConfig(n_points=40)
+    )
     data = rc.make_data(cfg.data, seed=0)
     res = rc.race(cfg, data, seed=0)
     X, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)

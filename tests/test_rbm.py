@@ -152,15 +152,26 @@ def test_high_learning_rate_gives_no_nans():
 
 
 def test_sampling_is_seeded_and_traces():
-    model = train_rbm(RBMConfig(dataset="digits8", n_hidden=16, num_epochs=1),
-                      binarize(digits8().X_train)).model
+    model = train_rbm(
+        RBMConfig(dataset="digits8", n_hidden=16, num_epochs=1), binarize(digits8().X_train)
+    ).model
     a = sample(model, 5, 20, seed=4, keep_every=5)
     assert a["p"].shape == (5, 64) and a["trace"].shape == (4, 64)
     assert np.array_equal(a["p"], sample(model, 5, 20, seed=4, keep_every=5)["p"])
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_hidden=0), dict(lr=-1.0), dict(lr=float("nan")), dict(k=0),
-                                    dict(method="adam"), dict(dataset="cifar"), dict(batch_size=0)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n_hidden=0),
+        dict(lr=-1.0),
+        dict(lr=float("nan")),
+        dict(k=0),
+        dict(method="adam"),
+        dict(dataset="cifar"),
+        dict(batch_size=0),
+    ],
+)
 def test_config_validation(kwargs):
     with pytest.raises(ValueError):
         RBMConfig(**kwargs)
@@ -192,8 +203,9 @@ def test_sweeps_and_classifier():
     assert set(df["method"]) == {"RBM", "mean image fill"} and len(df) == 4
     rbm = df[df.method == "RBM"].set_index("gibbs_steps")
     assert rbm.loc[20, "error"] < rbm.loc[0, "error"]  # 0 steps = every missing pixel at 0.5
-    spec = sweep_chart(df, x="gibbs_steps", y="error", x_title="Gibbs steps", y_title="MSE", title="t",
-                       log_x=True).to_dict()
+    spec = sweep_chart(
+        df, x="gibbs_steps", y="error", x_title="Gibbs steps", y_title="MSE", title="t", log_x=True
+    ).to_dict()
     assert spec["encoding"]["x"]["scale"]["type"] == "log" and spec["encoding"]["color"]["field"] == "method"
     dr = sweep_rows({"RBM": model}, X, y, 8, [1, 4, 7], 20, clf=clf)
     acc = dr.set_index("rows_removed")["label_acc"]

@@ -48,8 +48,17 @@ def test_key_depends_on_config_seed_and_data():
     a = model_key(TinyConfig(), seed=0, data_key="d")
     assert a == model_key(TinyConfig(), seed=0, data_key="d")
     assert a.startswith("TinyConfig-") and a.endswith("-v1")
-    assert len({a, model_key(TinyConfig(n_out=3)), model_key(TinyConfig(), seed=1),
-                model_key(TinyConfig(), data_key="other")}) == 4
+    assert (
+        len(
+            {
+                a,
+                model_key(TinyConfig(n_out=3)),
+                model_key(TinyConfig(), seed=1),
+                model_key(TinyConfig(), data_key="other"),
+            }
+        )
+        == 4
+    )
 
 
 def test_second_call_loads_instead_of_training(tmp_path):
@@ -92,8 +101,14 @@ def test_threads_asking_at_once_train_once(tmp_path):
     counter = tmp_path / "calls"
     cfg = TinyConfig(slow_s=0.3)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(
-        get_or_train(cfg, train_tiny, build, str(counter), directory=tmp_path))) for _ in range(4)]
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                get_or_train(cfg, train_tiny, build, str(counter), directory=tmp_path)
+            )
+        )
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -113,9 +128,15 @@ get_or_train(TinyConfig(slow_s=1.0), train_tiny, build, sys.argv[2], directory=s
 
 def test_processes_asking_at_once_train_once(tmp_path):
     counter = tmp_path / "calls"
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(tmp_path), str(counter),
-                               str(Path(__file__).parent)], cwd=ROOT,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(tmp_path), str(counter), str(Path(__file__).parent)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     errors = [p.communicate(timeout=300)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
     assert _calls(counter) == 1

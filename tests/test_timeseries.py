@@ -130,7 +130,7 @@ def test_iterated_forecast_feeds_only_on_its_own_predictions():
     for k in range(1, steps):
         inputs = spy.seen[k][0]
         known = history[-lag:][k:] if k < lag else np.array([])
-        expected = np.concatenate([known, pred[max(0, k - lag):k]])
+        expected = np.concatenate([known, pred[max(0, k - lag) : k]])
         np.testing.assert_allclose(inputs, expected, rtol=1e-6)
     # the expected recursion by hand
     buf = list(history[-lag:])
@@ -279,8 +279,15 @@ def test_grid_search_reports_folds_that_do_not_fit():
     series = np.sin(np.arange(260) / 4).astype(np.float32)
     sp = normalise(series[:200], series[200:])
     calls = []
-    rows = grid_search(TSConfig(num_epochs=3), sp, lags=(2, 150), hidden=(3,), n_folds=2, val_size=40,
-                       progress=lambda d, t, text: calls.append((d, t)))
+    rows = grid_search(
+        TSConfig(num_epochs=3),
+        sp,
+        lags=(2, 150),
+        hidden=(3,),
+        n_folds=2,
+        val_size=40,
+        progress=lambda d, t, text: calls.append((d, t)),
+    )
     assert [r["lag"] for r in rows] == [2, 150]
     assert np.isfinite(rows[0]["cv_mse"]) and rows[0]["error"] == ""
     assert np.isnan(rows[1]["cv_mse"]) and "do not fit" in rows[1]["error"]
@@ -310,8 +317,10 @@ def test_warm_configs_shrink_epochs():
     small = warm_configs(epochs=3)
     assert [c.model for c in small] == list(DEFAULTS)
     assert all(c.num_epochs == 3 for c in small)
-    assert all(dataclasses.replace(c, num_epochs=d.num_epochs, rollout_epochs=d.rollout_epochs) == d
-               for c, d in zip(small, DEFAULTS.values(), strict=True))
+    assert all(
+        dataclasses.replace(c, num_epochs=d.num_epochs, rollout_epochs=d.rollout_epochs) == d
+        for c, d in zip(small, DEFAULTS.values(), strict=True)
+    )
 
 
 def test_charts_build():

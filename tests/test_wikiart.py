@@ -37,8 +37,9 @@ def test_focal_equals_cross_entropy_at_gamma_zero():
     y = torch.randint(0, 7, (50,), generator=g)
     assert torch.allclose(focal_loss(logits, y, gamma=0.0), F.cross_entropy(logits, y), atol=1e-6)
     w = torch.rand(7, generator=g) + 0.1
-    assert torch.allclose(focal_loss(logits, y, gamma=0.0, alpha=w), F.cross_entropy(logits, y, weight=w),
-                          atol=1e-6)
+    assert torch.allclose(
+        focal_loss(logits, y, gamma=0.0, alpha=w), F.cross_entropy(logits, y, weight=w), atol=1e-6
+    )
     per = focal_loss(logits, y, gamma=0.0, reduction="none")
     assert torch.allclose(per, F.cross_entropy(logits, y, reduction="none"), atol=1e-6)
 
@@ -155,8 +156,9 @@ def test_loader_survives_broken_files_and_reports_them(broken_folder):
     assert total == 9 + 3  # every readable picture, whatever its mode
     assert art.X_train.shape[1:] == (16, 16, 3) and art.X_train.dtype == np.uint8
     skipped = dict(art.skipped)
-    assert set(skipped) == {os.path.join("Fauvism", n) for n in
-                            ("empty.jpg", "truncated.jpg", "notes.txt", "fake.png")}
+    assert set(skipped) == {
+        os.path.join("Fauvism", n) for n in ("empty.jpg", "truncated.jpg", "notes.txt", "fake.png")
+    }
     assert "empty" in skipped[os.path.join("Fauvism", "empty.jpg")]
     assert "not a picture" in skipped[os.path.join("Fauvism", "notes.txt")]
     assert "4 file(s) could not be read" in art.warning
@@ -319,8 +321,10 @@ def test_augment_batch_keeps_shape_range_and_is_seeded():
 @pytest.mark.parametrize("remedy", ["none", "oversample + augment", "class weights", "focal"])
 def test_tiny_training_runs(small_art, remedy):
     before = small_art.X_train.copy()
-    cfg = with_remedy(CNNConfig(side=16, n_classes=small_art.n_classes, channels=(8, 8, 16), num_epochs=3,
-                                patience=0), remedy)
+    cfg = with_remedy(
+        CNNConfig(side=16, n_classes=small_art.n_classes, channels=(8, 8, 16), num_epochs=3, patience=0),
+        remedy,
+    )
     seen = []
     r = train_cnn(cfg, small_art, seed=0, callback=lambda e, m: seen.append(e))
     assert seen == [1, 2, 3] and len(r.history) == 3 and r.diverged is None
@@ -338,8 +342,14 @@ def test_tiny_training_runs(small_art, remedy):
 
 
 def test_cnn_learns_the_painted_styles(small_art):
-    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(8, 16, 16), num_epochs=12, patience=0,
-                    oversample=True)
+    cfg = CNNConfig(
+        side=16,
+        n_classes=small_art.n_classes,
+        channels=(8, 16, 16),
+        num_epochs=12,
+        patience=0,
+        oversample=True,
+    )
     r = train_cnn(cfg, small_art, seed=0)
     t = r.extra["test"]
     assert t["balanced_acc"] > 0.6 > t["majority_balanced"]
@@ -352,8 +362,16 @@ def test_diverging_run_stops_with_a_sentence(small_art, monkeypatch):
         return (logits * float("nan")).sum()
 
     monkeypatch.setattr(art_train, "focal_loss", nan_loss)
-    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(4, 4, 4), num_epochs=5, patience=0,
-                    focal=True, lr=0.5, optimizer="sgd")
+    cfg = CNNConfig(
+        side=16,
+        n_classes=small_art.n_classes,
+        channels=(4, 4, 4),
+        num_epochs=5,
+        patience=0,
+        focal=True,
+        lr=0.5,
+        optimizer="sgd",
+    )
     r = art_train.train_cnn(cfg, small_art, seed=0)
     assert r.diverged and "epoch 1" in r.diverged and "0.5" in r.diverged
     assert r.history == []

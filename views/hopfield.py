@@ -20,9 +20,10 @@ ui.page(
     "and forth forever. (3) In the capacity plot, Hebb's recall falls off a cliff once the load passes "
     "about 0.14 patterns per neuron.",
 )
-lab = ui.current()
 START = defaults.controls()
 RULES = dict(options=list(hc.RULES), format_func=hc.RULE_NAMES.get)
+SOURCES = dict(options=list(hd.SOURCES), format_func=hd.SOURCES.get)
+TABS = ("Digits under noise", "Small networks", "Draw a digit", "Capacity")
 
 
 def control(widget, label: str, key: str, **kw):
@@ -33,13 +34,7 @@ def control(widget, label: str, key: str, **kw):
 def network_controls() -> ex.DigitSetup:
     """The digit network (shared by the noise and the drawing tabs), folded into a popover."""
     with st.popover("Network: digits, rule, updates", icon=":material/tune:"):
-        src = control(
-            st.selectbox,
-            "Digit prototypes from",
-            "hop_src",
-            options=list(hd.SOURCES),
-            format_func=hd.SOURCES.get,
-        )
+        src = control(st.selectbox, "Digit prototypes from", "hop_src", **SOURCES)
         kw = dict(options=list(hd.SIDES), disabled=src == "digits8")
         side = control(st.select_slider, "Image size (pixels per side)", "hop_side", **kw)
         digits = control(st.multiselect, "Digits to store", "hop_digits", options=list(range(10)))
@@ -114,7 +109,7 @@ def small_tab(seed: int) -> None:
         ui.show_chart(ui.call(hch.energy_lines, net.tr, net.labels))
         if len(net.labels) > ex.MAX_PATHS:
             st.caption(
-                f"The charts draw the first {ex.MAX_PATHS} of {len(net.labels)} starts; the table counts all."
+                f"The charts draw the first {ex.MAX_PATHS} of {len(net.labels)} starts; the table all."
             )
         st.markdown(net.corners_line())
     st.subheader("Where the starts ended")
@@ -136,9 +131,7 @@ def state_space(net: ex.SmallNetwork) -> None:
         el = a2.slider("Tilt (elevation, degrees)", -60, 80, el, 5, key="hop_el")
     chart = ui.call(hch.state_space, net.tr, net.labels, net.targets, azimuth=az, elevation=el)
     if chart is None:
-        st.info(
-            f"{net.n} neurons cannot be drawn as a picture; the energy and the table still tell the story."
-        )
+        st.info(f"{net.n} neurons cannot be drawn as a picture; the energy and the table tell the story.")
     else:
         ui.show_chart(chart)
 
@@ -152,10 +145,8 @@ def draw_tab(seed: int) -> None:
     if drawn is None:
         return
     dr = ui.call(ex.drawing_retrieval, drawn, setup, seed)
-    k = last = len(dr.frames) - 1
-    if last > 0:
-        tip = "Step through the recall: 0 is your binarised drawing."
-        k = k2.slider("Iteration", 0, last, last, key="hop_step", help=tip)
+    last, tip = len(dr.frames) - 1, "Step through the recall: 0 is your binarised drawing."
+    k = k2.slider("Iteration", 0, last, last, key="hop_step", help=tip) if last > 0 else 0
     i1, i2 = k2.columns([1, 2])
     with i1:
         caption = f"Your digit (binarised) and iteration {k}"
@@ -178,13 +169,8 @@ def capacity_tab(seed: int) -> None:
     st.markdown(cap.summary())
 
 
-tabs = st.tabs(
-    ["Digits under noise", "Small networks", "Draw a digit", "Capacity"],
-    on_change="rerun",
-    key="hop_tab",
-    bind="query-params",
-)
+tabs = st.tabs(TABS, on_change="rerun", key="hop_tab", bind="query-params")
 for tab, show in zip(tabs, (digits_tab, small_tab, draw_tab, capacity_tab), strict=True):
     if tab.open:
         with tab:
-            show(lab.seed)
+            show(ui.current().seed)

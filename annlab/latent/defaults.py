@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from annlab.data import digit_split, two_moons
 from annlab.latent import autoencoders as ae
+from annlab.latent import codes
 from annlab.latent import gan as gan_mod
 from annlab.settings import quick
 from annlab.training import TrainSpec
@@ -53,6 +54,32 @@ MOONS_NOISE = (0.05, 0.1, 0.2, 0.3)  # training noise levels offered
 MOONS_TRAIN_NOISE = 0.1
 MOONS_TEST_NOISE = 0.1
 FAST_EPOCHS = 2
+CONFIDENT = codes.CONFIDENT  # a sample is "recognised" when the forest's top class gets this probability
+LOSS_HELP = "bce: binary cross-entropy (pixels as probabilities); mse: squared error; l1: absolute error."
+PATH_HELP = "Spherical follows a great circle: codes keep the length typical of a N(0, I) prior (VAE, MMD-AE)."
+
+# Every control of the page by its URL key: its default and its range (the view adds label and widget).
+CONTROLS = {
+    "lat_data": dict(default=DEFAULT_DATA, options=list(DATASETS)),
+    "lat_model": dict(default=DEFAULT_MODEL, options=list(MODELS)),
+    "lat_dim": dict(default=DEFAULT_LATENT, options=list(ae.LATENT_SIZES)),
+    "lat_loss": dict(default=DEFAULT_LOSS, options=list(ae.LOSSES), help=LOSS_HELP),
+    "lat_start": dict(default="test digit", options=["test digit", "my drawing"]),
+    "lat_t": dict(default=T, min_value=0.0, max_value=1.0, step=0.05),
+    "lat_proj": dict(default="PCA", options=["PCA", "t-SNE"], horizontal=True),
+    "lat_grid": dict(default=GRID, min_value=5, max_value=25),
+    "lat_gmm": dict(default=GMM_COMPONENTS, min_value=1, max_value=30),
+    "lat_gan": dict(default=DEFAULT_GAN, options=list(GANS), horizontal=True),
+    "lat_gan_a": dict(default=GAN_DRAWS[0], min_value=0, max_value=9999, step=1),
+    "lat_gan_b": dict(default=GAN_DRAWS[1], min_value=0, max_value=9999, step=1),
+    "lat_gan_t": dict(default=T, min_value=0.0, max_value=1.0, step=0.05),
+    "lat_clu_main": dict(default=False),
+    "lat_moon_train": dict(default=MOONS_TRAIN_NOISE, options=list(MOONS_NOISE)),
+    "lat_moon_test": dict(default=MOONS_TEST_NOISE, min_value=0.0, max_value=0.5, step=0.05),
+    "lat_dn_kind": dict(default=DENOISE_KIND, options=list(DENOISE_LEVEL), horizontal=True),
+    "lat_dn_sigma": dict(default=DENOISE_LEVEL["blur"], min_value=0.0, max_value=3.0, step=0.1),
+    "lat_dn_std": dict(default=DENOISE_LEVEL["noise"], min_value=0.0, max_value=1.0, step=0.05),
+}
 
 
 def model_config(
