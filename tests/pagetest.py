@@ -14,9 +14,10 @@ def open_page(view: str | None = None, query: dict | None = None, *, timeout: fl
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     for key, value in (query or {}).items():
         at.query_params[key] = value
+    at.run()  # AppTest knows the navigation's pages (and their url_paths) only after a first run
     if view is not None:
         at.switch_page(view)
-    at.run()
+        at.run()
     return at
 
 

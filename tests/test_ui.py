@@ -98,3 +98,14 @@ def test_on_demand_runs_on_the_button_keeps_and_marks_stale():
     assert any("earlier settings" in w.value for w in at.warning)  # ... marked as stale
     at.button(key="sq_button").click().run()
     assert "result=9" in [m.value for m in at.markdown] and not at.warning
+
+
+def test_legacy_raw_options_of_formatted_widgets_are_decoded():
+    fmt = {"hebbian": "Hebbian", "newhop": "newhop (MATLAB)"}.get
+    kw = {"options": ["hebbian", "newhop"], "format_func": fmt}
+    assert _legacy(["hebbian"], "selectbox", "newhop", kw) == "hebbian"
+    assert _legacy(["Hebbian"], "selectbox", "newhop", kw) is None  # the native form
+    assert _legacy(["nope"], "radio", "newhop", kw) is None
+    assert _legacy(["hebbian,newhop"], "multiselect", [], kw) == ["hebbian", "newhop"]
+    assert _legacy(["hebbian"], "multiselect", [], kw) == ["hebbian"]
+    assert _legacy(["Hebbian"], "multiselect", [], kw) is None

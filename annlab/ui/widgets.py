@@ -6,10 +6,12 @@ and ``persist_state="session"`` keeps it across page changes. :func:`persisted` 
 native binding lacks, and says why:
 
 - one argument, ``default``, whatever the widget calls its own (``value``, ``index``, ``default``);
-- links shared before the native binding wrote booleans as ``1``/``0`` and lists (multiselects, range
-  sliders) comma-joined, which the native parser rejects. Such a value is decoded here once per session
-  and handed to the widget through ``st.session_state`` (the URL takes the native form at the next
-  change), so every link lecturers already shared opens the same state.
+- links shared before the native binding wrote booleans as ``1``/``0``, lists (multiselects, range
+  sliders) comma-joined, and the raw option of a widget with a ``format_func`` ("hebbian"), where the
+  native binding expects the formatted label ("Hebbian"); the native parser rejects all three. Such a
+  value is decoded here once per session and handed to the widget through ``st.session_state`` (the
+  URL takes the native form at the next change), so every link lecturers already shared opens the
+  same state.
 """
 
 from __future__ import annotations
@@ -53,11 +55,21 @@ def _legacy(raw: list[str], kind: str, default: Any, kwargs: dict) -> Any:
     if kind in ("toggle", "checkbox"):
         low = text.lower()
         return True if low in _TRUE else False if low in _FALSE else None
+    fmt, options = kwargs.get("format_func"), kwargs.get("options")
+    if fmt is not None and options is not None and kind in _INDEX | {"select_slider", "segmented_control"}:
+        labels = {str(fmt(o)) for o in options}
+        if text not in labels:
+            return {str(o): o for o in options}.get(text)
     is_list = kind in _DEFAULT and kind != "segmented_control" or isinstance(default, tuple | list)
-    if not is_list or "," not in text:
+    if not is_list:
         return None
     parts = [p.strip() for p in text.split(",") if p.strip()]
-    options = kwargs.get("options")
+    if fmt is not None and options is not None:
+        labels = {str(fmt(o)) for o in options}
+        if all(p in labels for p in parts):
+            return None  # the native form
+    elif "," not in text:
+        return None
     if options is not None:
         by_text = {str(o): o for o in options}
         if not all(p in by_text for p in parts):
