@@ -39,8 +39,13 @@ def digits_by_flip(source="mnist", side=16) -> dict:
     P = np.array(hd.prototypes(source, side))
     flips = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4]
     df = hd.noise_sweep(P, ["hebbian", "pseudoinverse"], flips, kind="flip", repeats=20, max_iter=30)
-    return {f"{f:g}": {r: round(float(df[(df.rule == r) & (df.noise == f)]["accuracy"].item()), 3)
-                       for r in ("hebbian", "pseudoinverse")} for f in flips}
+    return {
+        f"{f:g}": {
+            r: round(float(df[(df.rule == r) & (df.noise == f)]["accuracy"].item()), 3)
+            for r in ("hebbian", "pseudoinverse")
+        }
+        for f in flips
+    }
 
 
 def capacity_time() -> float:
@@ -50,12 +55,18 @@ def capacity_time() -> float:
         t, c = time.perf_counter(), time.process_time()
         df = hd.capacity_sweep(n=100, p_max=50, trials=50, flips=(0.0, 0.1, 0.2))
         best, cpu = min(best, time.perf_counter() - t), min(cpu, time.process_time() - c)
-    print(f"capacity sweep: best wall {best:.2f} s, process CPU {cpu:.2f} s (all threads), "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", file=sys.stderr)
+    print(
+        f"capacity sweep: best wall {best:.2f} s, process CPU {cpu:.2f} s (all threads), "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores",
+        file=sys.stderr,
+    )
     assert len(df) == 3 * 3 * 50
     hebb = df[(df.rule == "hebbian") & (df.flip == 0.0)].set_index("P")["recall"]
-    print(f"Hebbian exact recall at P = 5, 10, 14, 20, 30: "
-          f"{[round(float(hebb[p]), 3) for p in (5, 10, 14, 20, 30)]}", file=sys.stderr)
+    print(
+        f"Hebbian exact recall at P = 5, 10, 14, 20, 30: "
+        f"{[round(float(hebb[p]), 3) for p in (5, 10, 14, 20, 30)]}",
+        file=sys.stderr,
+    )
     return float(best)
 
 
@@ -78,8 +89,10 @@ def canvas_ms(source="mnist", side=16, rule="pseudoinverse") -> float:
         states, energy, iters = hd.retrieve_drawing(W, b, x0, cfg)
         which, inverse = hd.identify(states[-1:], P)
         times.append(time.perf_counter() - t)
-    print(f"drawn 7 -> {hd.outcome(7, int(which[0]), bool(inverse[0]))} after {iters} iterations",
-          file=sys.stderr)
+    print(
+        f"drawn 7 -> {hd.outcome(7, int(which[0]), bool(inverse[0]))} after {iters} iterations",
+        file=sys.stderr,
+    )
     return float(np.median(times) * 1000)
 
 

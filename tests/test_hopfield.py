@@ -1,4 +1,5 @@
-"""Hopfield maths: energy descent, fixed points, the newhop design, parsing, digits and capacity."""
+"""Hopfield maths: energy descent, fixed points, the newhop design, parsing, digits and capacity; the
+page's experiments and defaults as plain functions."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annlab.hopfield import core as hc
+from annlab.hopfield import defaults
 from annlab.hopfield import digits as hd
+from annlab.hopfield import experiments as ex
 
 TWO = np.array([[1, 1], [-1, -1], [1, -1]], float)
 THREE = np.array([[1, 1, 1], [-1, -1, -1], [1, -1, 1]], float)
@@ -278,3 +281,169 @@ def test_storkey_matches_the_element_by_element_formula():
                 new[i, j] += (xi[i] * xi[j] - xi[i] * h_ji - h_ij * xi[j]) / n
         W = new
     assert np.allclose(hc.store(X, "storkey")[0], W)
+
+
+# ------------------------------------------------------------------------------ the page's experiments
+def test_small_network_on_the_default_setup_finds_the_four_newhop_corners():
+    setup = defaults.small_network()
+    assert (setup.rule, setup.n, setup.n_random) == ("newhop", 2, 200)
+    net = ex.small_network(setup)
+    assert {tuple(c) for c in net.corners} == {(1, 1), (-1, -1), (1, -1), (-1, 1)}
+    assert net.corners_line().startswith("**Stable corners of the cube** (4 of 4)")
+    assert net.table["starts"].sum() == 200 and net.table["share"].sum() == pytest.approx(1.0)
+    assert set(net.labels) >= {"target", "inverse of a target"} and net.lost == []
+    assert net.lost_warning() is None and net.drawn_note() is None
+    assert net.notes[0].startswith("**Inverse of a target**")
+    # The same starts and dynamics straight from core: the experiment adds no randomness of its own.
+    W, b = hc.store(TWO, "newhop")
+    tr = hc.run(W, b, hc.random_starts(200, 2, 0), hc.HopfieldConfig("newhop", "synchronous", 60))
+    assert np.array_equal(net.tr.final, tr.final)
+
+
+def test_small_network_under_hebb_loses_a_target_and_says_so():
+    setup = ex.small_setup(
+        defaults.PRESETS[defaults.PRESET], "hebbian", "synchronous", 60, ex.STARTS[0], 400, "", 0
+    )
+    net = ex.small_network(setup)
+    assert net.lost == ["[1, -1]"] and len(net.corners) == 2
+    assert "[1, -1] is not a stable state" in net.lost_warning()
+    assert net.drawn_note() == "The charts draw the first 300 of 400 starts; the table counts all."
+
+
+def test_small_setup_parses_and_validates():
+    s = ex.small_setup("1 -1 1\n-1 1 1", "hebbian", "asynchronous", 10, ex.STARTS[2], 10, "0.5, 0, -1", 3)
+    assert s.targets == ((1.0, -1.0, 1.0), (-1.0, 1.0, 1.0)) and s.point == (0.5, 0.0, -1.0) and s.n == 3
+    net = ex.small_network(s)
+    assert len(net.labels) == 1  # one typed start
+    with pytest.raises(ValueError, match="\\+1 or -1"):
+        ex.small_setup("1 2", "hebbian", "synchronous", 10, ex.STARTS[0], 10, "", 0)
+    with pytest.raises(ValueError, match="starting points"):
+        ex.SmallSetup(((1.0, 1.0),), "hebbian", "synchronous", 10, "everywhere", 10, (), 0)
+    with pytest.raises(ValueError, match="at most 10 neurons"):
+        ex.small_network(ex.small_setup("1 " * 11, "hebbian", "synchronous", 5, ex.STARTS[1], 10, "", 0))
+
+
+def test_attractor_notes_follow_the_labels_and_the_rule():
+    assert ex.attractor_notes(set(), "hebbian") == []
+    notes = ex.attractor_notes({"spurious", "not converged", "target"}, "hebbian")
+    assert [n.split("**")[1] for n in notes] == ["Spurious", "Not converged"]
+    assert "2-cycle" in notes[1]
+    assert "e^0.15" in ex.attractor_notes({"not converged"}, "newhop")[0]
+
+
+def test_digit_setup_forces_8x8_and_sorts_the_digits():
+    s = ex.digit_setup("digits8", 16, "hebbian", [7, 1, 7], "synchronous", 5)
+    assert (s.side, s.digits, s.n) == (8, (1, 7), 64)
+    assert ex.digit_setup("mnist", 12, "hebbian", [], "synchronous", 5).digits == (0,)
+    with pytest.raises(ValueError, match="digit source"):
+        ex.DigitSetup("cifar", 8, "hebbian", (1,), "synchronous", 5)
+    with pytest.raises(ValueError, match="0..9"):
+        ex.DigitSetup("digits8", 8, "hebbian", (12,), "synchronous", 5)
+
+
+def test_digit_recall_of_clean_digits_and_its_images():
+    setup = ex.digit_setup("digits8", 8, "pseudoinverse", range(10), "synchronous", 30)
+    rec = ex.digit_recall(setup, 0.0, 0.0, seed=0)
+    P = hd.prototypes("digits8", 8)
+    assert rec.retrieved == 10 and rec.outcomes == ["retrieved"] * 10 and not rec.hebb_blends
+    assert rec.images.shape == (30, 8, 8) and rec.images.min() >= 0 and rec.images.max() <= 1
+    assert np.array_equal(rec.images[:10].reshape(10, -1), (P + 1) / 2)  # top row: the stored digits
+    assert rec.headline().startswith("**10 of 10 digits retrieved** with Pseudo-inverse (N = 64 neurons")
+    assert "load P/N = 0.156" in rec.headline()
+    hebb = ex.digit_recall(ex.digit_setup("digits8", 8, "hebbian", range(10), "synchronous", 30), 0.0, 0.0, 0)
+    assert hebb.retrieved < 5 and hebb.hebb_blends
+
+
+def test_digit_recall_matches_the_library_call_it_wraps():
+    setup = defaults.digits()
+    rec = ex.digit_recall(setup, defaults.NOISE, defaults.FLIP, seed=4)
+    P = hd.prototypes("mnist", 16)
+    W, b = hc.store(P, "pseudoinverse")
+    ref = hd.recall(
+        W, b, P, hc.HopfieldConfig("pseudoinverse", "synchronous", 20, 4), gauss=0.6, flip=0.1, seed=4
+    )
+    assert np.array_equal(rec.recall.final, ref.final) and rec.retrieved == int(ref.correct.sum())
+
+
+def test_drawing_a_stored_digit_or_its_inverse_stays_put():
+    setup = ex.digit_setup("digits8", 8, "pseudoinverse", [3, 5], "synchronous", 10)
+    three = (hd.prototypes("digits8", 8)[3].reshape(8, 8) + 1) / 2
+    dr = ex.drawing_retrieval(three, setup, seed=0)
+    assert (dr.which, dr.inverse, dr.iterations) == (3, False, 0)
+    assert np.array_equal(dr.frames[0], three) and len(dr.frames) == len(dr.energy)
+    assert dr.settled() == "It settled into the stored **3**. It stopped changing after 0 iteration(s)."
+    inv = ex.drawing_retrieval(1 - three, setup, seed=0)  # b = 0: the mirror image is a valley too
+    assert (inv.which, inv.inverse) == (3, True) and "inverse of the stored 3" in inv.settled()
+    stuck = ex.DrawingRecall(dr.frames, dr.energy, -1, -1, False)
+    assert "not converged" in stuck.settled()
+
+
+def test_digit_noise_sweep_covers_every_rule_and_level():
+    setup = ex.digit_setup("digits8", 8, "hebbian", [0, 1], "synchronous", 20)
+    sweep = ex.digit_noise_sweep(setup, "flip", repeats=2, seed=0)
+    assert len(sweep.table) == len(hc.RULES) * 11 and sweep.kind == "flip"
+    clean = sweep.table[sweep.table.noise == 0.0].set_index("rule")["accuracy"]
+    assert clean["pseudoinverse"] == 1.0  # every independent pattern is a fixed point
+    assert "digits 0, 1" in sweep.caption and "2 noisy copies" in sweep.caption
+    with pytest.raises(ValueError, match="kind of noise"):
+        ex.digit_noise_sweep(setup, "salt", repeats=1, seed=0)
+
+
+def test_half_recall_finds_the_first_load_below_one_half():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "rule": ["hebbian"] * 4 + ["storkey"] * 2,
+            "flip": [0.0, 0.0, 0.0, 0.1, 0.0, 0.0],
+            "load": [0.1, 0.2, 0.3, 0.1, 0.1, 0.2],
+            "recall": [0.9, 0.4, 0.6, 0.0, 1.0, 0.5],
+        }
+    )
+    half = ex.half_recall(table)
+    assert list(half) == ["hebbian", "storkey"]  # sorted by name
+    assert half["hebbian"] == 0.2  # the first clean load below 0.5; the flipped probe is not counted
+    assert np.isnan(half["storkey"])  # 0.5 is not below one half
+
+
+def test_capacity_experiment_and_its_summary():
+    cap = ex.capacity(ex.CapacitySetup(40, 3), seed=0)
+    assert len(cap.table) == 3 * 20 * 3 and list(cap.half) == ["hebbian", "pseudoinverse", "storkey"]
+    assert np.isnan(cap.half["pseudoinverse"])  # the projection rule holds up to N/2 exactly
+    hebb = cap.table[(cap.table.rule == "hebbian") & (cap.table.flip == 0.0)].set_index("load")["recall"]
+    first = cap.half["hebbian"]
+    assert hebb[first] < 0.5 and (hebb[hebb.index < first] >= 0.5).all()  # the first load below one half
+    text = cap.summary()
+    assert "0.138 N = 5.5" in text and f"N/(2 ln N) = {40 / (2 * np.log(40)):.1f}" in text
+    assert "Pseudo-inverse: never below half" in text and "3 seeded trials" in text
+    with pytest.raises(ValueError, match="neurons"):
+        ex.CapacitySetup(2, 5)
+
+
+def test_state_space_chart_only_for_two_and_three_neurons():
+    from annlab.hopfield import charts as hch
+
+    T = np.array([[1, -1, 1, -1], [-1, -1, 1, 1]], float)
+    W, b = hc.store(T, "hebbian")
+    tr = hc.run(W, b, hc.random_starts(5, 4, 0), hc.HopfieldConfig("hebbian"))
+    assert hch.state_space(tr, ["target"] * 5, T) is None
+    W, b = hc.store(THREE, "newhop")
+    tr = hc.run(W, b, hc.random_starts(5, 3, 0), hc.HopfieldConfig("newhop"))
+    a = hch.state_space(tr, ["target"] * 5, THREE, azimuth=0).to_dict()
+    assert a != hch.state_space(tr, ["target"] * 5, THREE, azimuth=90).to_dict()
+
+
+def test_defaults_are_the_one_source_of_the_page_controls():
+    from pathlib import Path
+
+    view = (Path(__file__).resolve().parent.parent / "views" / "hopfield.py").read_text()
+    start = defaults.controls()
+    for key in start:
+        assert f'"{key}"' in view, key  # every default belongs to a control on the page
+        assert defaults.start(key)["default"] == start[key]
+    assert start["hop_noise"] == 0.6 and start["hop_drule"] == "pseudoinverse" and start["hop_diter"] == 20
+    assert start["hop_trials"] == 10  # fast mode (conftest): 50 otherwise
+    assert set(defaults.HELP) <= set(start)
+    lines = []
+    defaults.warm("cpu", 1, lines.append)
+    assert lines == ["Hopfield: nothing to train (closed-form weights)."]

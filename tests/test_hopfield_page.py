@@ -1,18 +1,21 @@
-"""The Hopfield page through AppTest: it renders, and its main controls change what it shows."""
+"""The Hopfield page through the app's navigation: lazy tabs, the digits under noise, small networks,
+the drawing, the capacity cliff."""
 
-from pathlib import Path
-
+import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+import streamlit as st
+from pagetest import errors, open_page
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "2_Hopfield.py")
+from annlab import settings, store
+from annlab.hopfield import defaults
+from annlab.hopfield import digits as hd
+
+VIEW = "views/hopfield.py"
 
 
-@pytest.fixture(scope="module")
-def app():
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+def _open(query=None):
+    at = open_page(VIEW, query)
+    assert not errors(at), errors(at)
     return at
 
 
@@ -20,77 +23,138 @@ def _texts(at):
     return [m.value for m in at.markdown]
 
 
+def _retrieved(at) -> int:
+    line = next(t for t in _texts(at) if "digits retrieved" in t)
+    return int(line.split("**")[1].split()[0])
+
+
 def _table(at, column):
     return next(df.value for df in at.dataframe if column in df.value.columns)
 
 
-def test_renders_the_three_sections(app):
-    headers = " ".join(h.value for h in app.header)
-    assert "Small networks" in headers and "Digits" in headers and "Capacity" in headers
-    assert any("Stable corners" in t and "[-1, 1]" in t for t in _texts(app))  # newhop: four corners
-    table = _table(app, "label")
+@pytest.fixture(scope="module")
+def digits_tab():
+    return _open()
+
+
+@pytest.fixture(scope="module")
+def small_tab():
+    return _open({"hop_tab": "Small networks"})
+
+
+def test_opens_on_the_digits_and_computes_no_other_tab(digits_tab):
+    at = digits_tab
+    assert _retrieved(at) == 10  # pseudo-inverse, moderate noise
+    assert at.slider(key="hop_noise").value == pytest.approx(defaults.NOISE)
+    assert len(at.get("image")) == 1  # stored / noisy / settled grid
+    keys = {w.key for w in (*at.slider, *at.selectbox, *at.radio)}
+    assert {"hop_noise", "hop_flip", "hop_drule", "hop_src"} <= keys
+    assert not keys & {"hop_rule", "hop_iter", "hop_capn", "hop_trials", "hop_metric"}  # other tabs idle
+    assert not any("Stable corners" in t or "first drops below" in t for t in _texts(at))
+
+
+def test_noise_and_rule_change_the_digit_recall(digits_tab):
+    at = digits_tab
+    at.slider(key="hop_flip").set_value(0.45).run()
+    at.slider(key="hop_noise").set_value(1.5).run()
+    assert not errors(at)
+    assert _retrieved(at) < 10
+    at.slider(key="hop_flip").set_value(defaults.FLIP).run()
+    at.slider(key="hop_noise").set_value(defaults.NOISE).run()
+    at.selectbox(key="hop_drule").set_value("hebbian").run()
+    assert _retrieved(at) < 5  # ten correlated digits are too much for Hebb
+    assert any("blended (spurious) states" in i.value for i in at.info)
+    at.multiselect(key="hop_digits").set_value([0, 1]).run()
+    assert next(t for t in _texts(at) if "digits retrieved" in t).startswith("**2 of 2 digits retrieved**")
+    at.multiselect(key="hop_digits").set_value(list(range(10))).run()
+    at.selectbox(key="hop_drule").set_value("pseudoinverse").run()
+    assert _retrieved(at) == 10
+
+
+def test_sweep_runs_on_the_button_only(digits_tab):
+    at = digits_tab
+    assert len(at.get("vega_lite_chart")) == 0
+    at.button(key="hop_sweep_button").click().run()
+    assert not errors(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    assert any("noisy copies of each digit per level" in c.value for c in at.caption)
+
+
+def test_small_networks_show_the_newhop_corners(small_tab):
+    at = small_tab
+    assert any("Stable corners" in t and "(4 of 4)" in t for t in _texts(at))
+    table = _table(at, "label")
     assert set(table["label"]) >= {"target", "inverse of a target"}
-    assert abs(table["share"].sum() - 1) < 1e-9
-    assert len(app.get("vega_lite_chart")) >= 3
+    assert table["share"].sum() == pytest.approx(1.0)
+    assert len(at.get("vega_lite_chart")) == 2  # state space and energy
 
 
-def test_rule_changes_the_attractors(app):
-    app.selectbox(key="hop_rule").set_value("hebbian").run()
-    assert not app.exception
-    table = _table(app, "label")
+def test_rule_changes_the_attractors(small_tab):
+    at = small_tab
+    at.selectbox(key="hop_rule").set_value("hebbian").run()
+    assert not errors(at)
     # Hebb cannot hold [1, -1] next to [1, 1] and [-1, -1]: only two corners are stable now.
-    assert any("Stable corners" in t and "(2 of 4)" in t for t in _texts(app))
-    assert "inverse of a target" not in set(table["label"])
-    assert any("[1, -1] is not a stable state" in w.value for w in app.warning)
-    app.selectbox(key="hop_rule").set_value("newhop").run()
+    assert any("Stable corners" in t and "(2 of 4)" in t for t in _texts(at))
+    assert "inverse of a target" not in set(_table(at, "label")["label"])
+    assert any("[1, -1] is not a stable state" in w.value for w in at.warning)
+    at.selectbox(key="hop_rule").set_value("newhop").run()
 
 
-def test_symmetric_starts_are_unstable_equilibria_under_newhop(app):
-    app.radio(key="hop_starts").set_value("high-symmetry inputs").run()
-    table = _table(app, "label")
-    assert list(table["label"]) == ["unstable equilibrium"] * 5
-    app.radio(key="hop_starts").set_value("random inputs").run()
+def test_symmetric_starts_are_unstable_equilibria_under_newhop(small_tab):
+    at = small_tab
+    at.radio(key="hop_starts").set_value("high-symmetry inputs").run()
+    assert list(_table(at, "label")["label"]) == ["unstable equilibrium"] * 5
+    at.radio(key="hop_starts").set_value("random inputs").run()
 
 
-def test_bad_targets_get_a_clear_message(app):
-    app.selectbox(key="hop_preset").set_value("my own targets").run()
-    app.text_area(key="hop_targets").set_value("1 -1 1\n1 2 1").run()
-    assert not app.exception
-    assert any("+1 or -1" in e.value for e in app.error)
-    app.text_area(key="hop_targets").set_value("1 -1 1\n-1 1 1").run()
-    assert not app.error
-    app.selectbox(key="hop_preset").set_value("2 neurons: [1,1], [-1,-1], [1,-1]").run()
+def test_bad_targets_get_a_clear_message(small_tab):
+    at = small_tab
+    at.selectbox(key="hop_preset").set_value("my own targets").run()
+    at.text_area(key="hop_targets").set_value("1 -1 1\n1 2 1").run()
+    assert not errors(at)
+    assert any("+1 or -1" in e.value for e in at.error)
+    at.text_area(key="hop_targets").set_value("1 -1 1\n-1 1 1").run()
+    assert not at.error
+    assert at.slider(key="hop_az").value == defaults.AZIMUTH  # three neurons: the cube can turn
+    before = at.get("vega_lite_chart")[0].proto.spec
+    at.slider(key="hop_az").set_value(90).run()
+    assert at.get("vega_lite_chart")[0].proto.spec != before
+    at.selectbox(key="hop_preset").set_value(defaults.PRESET).run()
 
 
-def test_noise_and_rule_change_the_digit_recall(app):
-    def retrieved():
-        line = next(t for t in _texts(app) if "digits retrieved" in t)
-        return int(line.split("**")[1].split()[0])
-
-    assert retrieved() == 10  # pseudo-inverse, moderate noise
-    app.slider(key="hop_flip").set_value(0.45).run()
-    app.slider(key="hop_noise").set_value(1.5).run()
-    assert not app.exception
-    assert retrieved() < 10
-    app.slider(key="hop_flip").set_value(0.1).run()
-    app.slider(key="hop_noise").set_value(0.6).run()
-    app.selectbox(key="hop_drule").set_value("hebbian").run()
-    assert retrieved() < 5  # ten correlated digits are too much for Hebb
-    app.selectbox(key="hop_drule").set_value("pseudoinverse").run()
+def test_draw_tab_retrieves_a_digit_drawn_earlier():
+    at = open_page(VIEW, {"hop_tab": "Draw a digit"})
+    assert not errors(at), errors(at)
+    assert any("canvas is empty" in i.value for i in at.info)
+    seven = (hd.prototypes("mnist", 28)[7].reshape(28, 28) > 0).astype(np.float32)
+    at.session_state["_last_drawing"] = (seven, "RBM inpainting")
+    at.run()
+    assert not errors(at), errors(at)
+    assert any("It settled into the stored **7**" in t for t in _texts(at))
+    step = at.slider(key="hop_step")
+    step.set_value(0).run()
+    assert not errors(at)
+    assert any("iteration 0" in c for i in at.get("image") for c in i.captions)
 
 
-def test_sweep_button_draws_the_accuracy_chart(app):
-    before = len(app.get("vega_lite_chart"))
-    app.button(key="hop_sweep_btn").click().run()
-    assert not app.exception
-    assert len(app.get("vega_lite_chart")) == before + 1
+def test_capacity_tab_shows_the_cliff():
+    at = open_page(VIEW, {"hop_tab": "Capacity"})
+    assert not errors(at), errors(at)
+    assert at.slider(key="hop_trials").value == defaults.capacity().trials
+    summary = next(t for t in _texts(at) if "first drops below one half" in t)
+    assert "Hebbian at P/N = " in summary and "0.138 N = 13.8" in summary
+    assert len(at.get("vega_lite_chart")) == 1
 
 
-def test_fewer_digits_rescue_hebb(app):
-    app.selectbox(key="hop_drule").set_value("hebbian").run()
-    app.multiselect(key="hop_digits").set_value([0, 1]).run()
-    assert not app.exception
-    line = next(t for t in _texts(app) if "digits retrieved" in t)
-    assert line.startswith("**2 of 2 digits retrieved**")
-    app.multiselect(key="hop_digits").set_value(list(range(10))).run()
-    app.selectbox(key="hop_drule").set_value("pseudoinverse").run()
+def test_warm_trains_nothing_and_no_tab_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    lines = []
+    defaults.warm("cpu", None, lines.append)
+    assert lines and "nothing to train" in lines[0]
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    before = len(store.TRAINED)
+    for tab in ("Digits under noise", "Small networks", "Draw a digit", "Capacity"):
+        assert not errors(open_page(VIEW, {"hop_tab": tab}))
+    assert store.TRAINED[before:] == []
+    assert not list(settings.cache_dir().iterdir())

@@ -20,15 +20,13 @@ ui.page(
     "and forth forever. (3) In the capacity plot, Hebb's recall falls off a cliff once the load passes "
     "about 0.14 patterns per neuron.",
 )
-START = defaults.controls()
 RULES = dict(options=list(hc.RULES), format_func=hc.RULE_NAMES.get)
 SOURCES = dict(options=list(hd.SOURCES), format_func=hd.SOURCES.get)
 TABS = ("Digits under noise", "Small networks", "Draw a digit", "Capacity")
 
 
-def control(widget, label: str, key: str, **kw):
-    """A URL-bound widget starting from the page's default for ``key``, with its help text."""
-    return ui.persisted(widget, label, key=key, default=START[key], help=defaults.HELP.get(key), **kw)
+def control(widget, label: str, key: str, **kw):  # bound to the URL; default and help from defaults.py
+    return ui.persisted(widget, label, key=key, **defaults.start(key), **kw)
 
 
 def network_controls() -> ex.DigitSetup:
@@ -107,14 +105,11 @@ def small_tab(seed: int) -> None:
         state_space(net)
     with right:
         ui.show_chart(ui.call(hch.energy_lines, net.tr, net.labels))
-        if len(net.labels) > ex.MAX_PATHS:
-            st.caption(
-                f"The charts draw the first {ex.MAX_PATHS} of {len(net.labels)} starts; the table all."
-            )
+        if net.drawn_note():
+            st.caption(net.drawn_note())
         st.markdown(net.corners_line())
     st.subheader("Where the starts ended")
-    fmt = {"share": "{:.1%}", "mean iterations": "{:.1f}", "std iterations": "{:.1f}"}
-    st.dataframe(net.table.style.format(fmt), hide_index=True, width="stretch")
+    st.dataframe(net.table.style.format(ex.BASIN_FORMAT), hide_index=True, width="stretch")
     st.markdown("\n".join("- " + note for note in net.notes))
     if net.lost_warning():
         st.warning(net.lost_warning())
@@ -130,10 +125,9 @@ def state_space(net: ex.SmallNetwork) -> None:
         az = a1.slider("Turn the cube (azimuth, degrees)", -180, 180, az, 5, key="hop_az")
         el = a2.slider("Tilt (elevation, degrees)", -60, 80, el, 5, key="hop_el")
     chart = ui.call(hch.state_space, net.tr, net.labels, net.targets, azimuth=az, elevation=el)
-    if chart is None:
-        st.info(f"{net.n} neurons cannot be drawn as a picture; the energy and the table tell the story.")
-    else:
-        ui.show_chart(chart)
+    if chart is not None:
+        return ui.show_chart(chart)
+    st.info(f"{net.n} neurons cannot be drawn as a picture; the energy and the table still tell the story.")
 
 
 @st.fragment

@@ -78,6 +78,11 @@ def controls() -> dict[str, object]:
     }
 
 
+def start(key: str) -> dict[str, object]:
+    """How the control ``key`` (a widget key such as ``hop_noise``) starts: ``default`` and ``help``."""
+    return {"default": controls()[key], "help": HELP.get(key)}
+
+
 HELP = {  # what a control means, shown on its "?"
     "hop_targets": "Example: `1 -1 1` on one line and `-1 1 1` on the next stores two 3-neuron targets.",
     "hop_rule": "newhop is MATLAB's design (Li, Michel & Porod) with saturating-linear updates "

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annlab.hopfield.core import HopfieldConfig, energy, run, step, store, storkey_step
+from annlab.hopfield.core import HopfieldConfig, run, step, store, storkey_step
 
 MATCH = 0.95  # share of pixels that must agree for a state to count as a digit
 SIDES = (8, 12, 16, 20, 28)
@@ -131,11 +131,6 @@ class Recall:
     which: np.ndarray
     inverse: np.ndarray
     correct: np.ndarray
-
-
-def network(patterns: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
-    """Weights for the digit patterns; thin wrapper of :func:`store` (kept for caching in pages)."""
-    return store(patterns, rule)
 
 
 def recall(
@@ -392,13 +387,3 @@ def _sync_batch(
     t_idx, s_idx = np.nonzero(valid)
     out[t_idx, slot[t_idx, s_idx]] = cur[t_idx, s_idx]
     return out, fixed
-
-
-def capacity_theory(n: int) -> dict[str, float]:
-    """Classic capacity estimates for Hebb's rule, as numbers of patterns."""
-    return {"0.138 N (few errors allowed)": 0.138 * n, "N / (2 ln N) (perfect recall)": n / (2 * np.log(n))}
-
-
-def energy_of(W, b, x) -> float:
-    """Energy of one state (N,)."""
-    return float(energy(W, b, np.asarray(x, np.float64)[None])[0])

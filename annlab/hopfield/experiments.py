@@ -24,6 +24,7 @@ from annlab.hopfield import digits as hd
 STARTS = ("random inputs", "high-symmetry inputs", "a point I type")
 MAX_NEURONS = 10  # the small networks; the digits show big ones
 MAX_PATHS = 300  # the small-network charts draw the first this many starts
+BASIN_FORMAT = {"share": "{:.1%}", "mean iterations": "{:.1f}", "std iterations": "{:.1f}"}  # table columns
 SWEEP_LEVELS = {"flip": np.linspace(0, 0.5, 11), "gauss": np.linspace(0, 2.0, 11)}
 SWEEP_KINDS = {"flip": "flipped pixels", "gauss": "Gaussian"}
 METRICS = {"recall": "exact pattern", "overlap": "share of correct bits"}  # capacity: count as recalled
@@ -177,6 +178,12 @@ class SmallNetwork:
     def corners_line(self) -> str:
         names = ", ".join(hc.fmt_state(c) for c in self.corners) or "none"
         return f"**Stable corners of the cube** ({len(self.corners)} of {2**self.n}): {names}"
+
+    def drawn_note(self) -> str | None:
+        """Says that the charts draw only the first :data:`MAX_PATHS` starts, when there are more."""
+        if len(self.labels) <= MAX_PATHS:
+            return None
+        return f"The charts draw the first {MAX_PATHS} of {len(self.labels)} starts; the table counts all."
 
     def lost_warning(self) -> str | None:
         """Why not every target can be recalled, or None when every target is a stable corner."""
