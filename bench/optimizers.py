@@ -34,18 +34,28 @@ def main() -> dict:
     scan = ls.beta_scan(100, betas)
     pairs = zip(scan["measured"], scan["beta"], strict=True)
     best, best_beta = min((m, b) for m, b in pairs if m is not None)
-    print(f"kappa=100: Polyak measured rate {star_rate:.4f} -> {ls.iterations_from_rate(star_rate):.0f} "
-          "iterations (theory 69)", flush=True)
-    print(f"kappa=100: GD {gd} (theory 691); Polyak beta*={beta_star:.4f}: measured {star}, rate theory 69; "
-          f"best over the beta scan: {best} at beta={best_beta}", flush=True)
+    print(
+        f"kappa=100: Polyak measured rate {star_rate:.4f} -> {ls.iterations_from_rate(star_rate):.0f} "
+        "iterations (theory 69)",
+        flush=True,
+    )
+    print(
+        f"kappa=100: GD {gd} (theory 691); Polyak beta*={beta_star:.4f}: measured {star}, rate theory 69; "
+        f"best over the beta scan: {best} at beta={best_beta}",
+        flush=True,
+    )
 
     theta = ls.max_theta_crossed("Adam", 0.3, 20)
     gd_theta = ls.max_theta_crossed("GD (full batch)", 0.3, 20)
     print(f"bump: Adam crosses up to theta={theta}, GD up to {gd_theta}", flush=True)
 
-    cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam"),
-                        layers=2, units=50, num_epochs=1000)
-    rc.race(rc.RaceConfig(optimizers=("Adam",), num_epochs=20))   # warm-up (imports, allocator)
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adam"),
+        layers=2,
+        units=50,
+        num_epochs=1000,
+    )
+    rc.race(rc.RaceConfig(optimizers=("Adam",), num_epochs=20))  # warm-up (imports, allocator)
     t0, c0 = time.perf_counter(), time.process_time()
     res = rc.race(cfg, seed=0)
     race_s = time.perf_counter() - t0
@@ -60,8 +70,13 @@ def main() -> dict:
     grid_s = time.perf_counter() - t0
     print(f"grid: {grid_s:.2f} s wall, {time.process_time() - c0:.2f} s CPU of this process", flush=True)
     print(f"grid: best {grid.best}, test MSE {grid.test_mse:.4f}", flush=True)
-    return {"kappa100_gd_iters": gd, "kappa100_momentum_iters": best, "adam_bump_max_theta": theta,
-            "race_s": round(race_s, 3), "grid_s": round(grid_s, 3)}
+    return {
+        "kappa100_gd_iters": gd,
+        "kappa100_momentum_iters": best,
+        "adam_bump_max_theta": theta,
+        "race_s": round(race_s, 3),
+        "grid_s": round(grid_s, 3),
+    }
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """Optimizers: one step of each against the hand formula, quadratic theory, divergence, the race, the bump."""
 
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from annlab.optim import OPTIMIZERS, make_optimizer
+from annlab import store
+from annlab.optim import OPTIMIZERS, defaults, make_optimizer
+from annlab.optim import experiments as ex
 from annlab.optim import landscape as ls
 from annlab.optim import race as rc
 
@@ -309,3 +312,180 @@ def test_race_uses_the_same_updates_as_plain_torch_optim():
         with torch.no_grad():
             final = float(torch.nn.functional.mse_loss(model(X).squeeze(1), y))
         assert math.isclose(run.train[-1], final, rel_tol=1e-4), run.name
+
+
+# ----------------------------------------------------------------------------- experiments / defaults
+def test_race_callback_reports_fraction_and_text():
+    cfg = rc.RaceConfig(optimizers=("GD (full batch)", "Adam"), num_epochs=5, data=rc.TaskConfig(n_points=30))
+    seen = []
+    rc.race(cfg, seed=0, callback=lambda step, info: seen.append(info))
+    assert seen[-1]["fraction"] == 1.0
+    assert all(0 <= s["fraction"] <= 1 and s["text"] for s in seen)
+    assert any("Adam" in s["text"] for s in seen)
+
+
+def test_race_is_kept_on_disk_and_loaded_unchanged(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Adam"), lr_scale=100.0, num_epochs=40, data=rc.TaskConfig(n_points=40)
+    )
+    since = len(store.TRAINED)
+    first = ex.race(cfg, 1)
+    again = ex.race(cfg, 1)  # from the file
+    assert store.TRAINED[since:] == [ex.race_key(cfg, 1)]
+    assert (tmp_path / f"{ex.race_key(cfg, 1)}.pt").exists()
+    assert again is not first and again.config == cfg and again.snr_db == first.snr_db
+    for a, b in zip(first.runs, again.runs, strict=True):
+        for name in ("epoch", "train", "val", "seconds", "grid_pred"):
+            assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+            assert getattr(a, name).dtype == getattr(b, name).dtype
+        assert (a.diverged, a.threshold_epoch, a.threshold_seconds) == (
+            b.diverged,
+            b.threshold_epoch,
+            b.threshold_seconds,
+        )
+        assert a.test == b.test or (math.isnan(a.test) and math.isnan(b.test))
+    assert first.runs[0].diverged and not again.runs[1].diverged  # lr 10 for GD blows up; kept as such
+
+
+def test_unreadable_saved_race_is_run_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    cfg = rc.RaceConfig(optimizers=("Adam",), num_epochs=5, data=rc.TaskConfig(n_points=30))
+    (tmp_path / f"{ex.race_key(cfg, 0)}.pt").write_bytes(b"not a race")
+    since = len(store.TRAINED)
+    with pytest.warns(store.StoreWarning, match="could not be read"):
+        result = ex.race(cfg, 0)
+    assert store.TRAINED[since:] == [ex.race_key(cfg, 0)] and len(result.runs[0].epoch) == 6
+
+
+def test_race_table_and_fit_choice():
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Momentum", "Adam"), num_epochs=30, data=rc.TaskConfig(n_points=40)
+    )
+    result = rc.race(cfg, seed=0)
+    table = ex.race_table(result)
+    assert list(table.frame["optimizer"]) == list(cfg.optimizers)
+    assert str(table.frame["best epoch"].dtype) == "Int64"
+    assert {"lr", "train MSE", "val MSE", "test MSE", "total s"} <= set(table.formats)
+    names, best = ex.fit_choice(result)
+    assert names == list(cfg.optimizers)
+    assert result.runs[best].final_val == min(r.final_val for r in result.runs)
+    result.runs[best].diverged = "blew up"
+    names, _ = ex.fit_choice(result)
+    assert result.runs[best].name not in names and len(names) == 2
+
+
+def test_race_caption_states_the_snr_and_split():
+    data = rc.make_data(rc.TaskConfig(noise=0.2), seed=0)
+    text = ex.race_caption(data, 0.2)
+    assert f"σ = 0.2: **{data.snr_db:.1f} dB**" in text and "120 training, 40 validation, 40 test" in text
+    assert "∞ (no noise)" in ex.race_caption(rc.make_data(rc.TaskConfig(noise=0.0), seed=0), 0.0)
+
+
+def test_landscape_learning_rates_follow_the_theory():
+    surf = ls.Surface("Quadratic (ill-conditioned)", kappa=100)
+    kw = {"beta": 0.5, "lr_gd": 0.02, "lr_adaptive": 0.3}
+    assert ex.landscape_lr("GD (full batch)", surf, tuned=True, **kw) == pytest.approx(2 / 101)
+    assert ex.landscape_lr("Momentum", surf, tuned=True, **kw) == pytest.approx(2 * 1.5 / 101)
+    assert ex.landscape_lr("Nesterov", surf, tuned=False, **kw) == 0.02
+    assert ex.landscape_lr("Adam", surf, tuned=True, **kw) == 0.3
+    assert ex.landscape_lr("L-BFGS", surf, **kw) == ex.landscape_lr("Adadelta", surf, **kw) == 1.0
+
+
+def test_landscape_paths_grid_and_table():
+    surf = ls.Surface("Quadratic (ill-conditioned)", kappa=10)
+    land = ex.landscape(surf, ["GD (full batch)", "Adam"], 30, 0.9, 0.05, 0.1)
+    assert land.lrs == (0.05, 0.1) and land.Z.shape == (60, 60)
+    x, y = land.xs[7], land.ys[11]
+    assert land.Z[11, 7] == pytest.approx(0.5 * (x**2 + 10 * y**2))  # indexed [iy, ix]
+    rows = land.table.frame
+    assert list(rows["steps run"]) == [len(p.points) - 1 for p in land.paths] == [30, 30]
+    assert rows["final loss"].iloc[0] == pytest.approx(float(land.paths[0].losses[-1]))
+    bump = ex.landscape(ls.Surface("1-D bump"), ("GD (full batch)",), 5, 0.9, 10.0, 0.1)
+    assert bump.Z.shape == (400,) and bump.ys.size == 0
+
+
+def test_momentum_metrics_quote_the_numbers_of_the_class():
+    row = ex.momentum_metrics(100.0, 0.9)
+    values = [m.value for m in row.metrics]
+    assert values[0] == "691"  # GD at 2/(L+μ)
+    assert values[1] == str(ls.measured_iterations(100, "Momentum", ls.momentum_lr(100, 0.9), 0.9))
+    assert values[2] == "70"  # Polyak's rate measured from a run's tail (theory 69)
+    assert "93" in row.caption and "69" in row.caption  # counted from the start: the double root
+
+
+def test_beta_scan_includes_polyak_and_finds_a_better_beta_than_gd():
+    betas = ex.scan_betas(100.0, 8)
+    beta_star = ls.polyak(100.0)[1]
+    assert betas[0] == 0.0 and betas[-1] == 0.95 and round(beta_star, 4) in betas and len(betas) == 9
+    scan = ex.beta_scan(100.0, 8)
+    assert scan.scan["beta"] == list(betas) and scan.beta_star == beta_star
+    best = min(m for m in scan.scan["measured"] if m is not None)
+    assert f"Best measured in the scan: {best} iterations" in scan.caption and best < 691
+
+
+def test_bump_metrics_adam_crosses_higher():
+    row = ex.bump_metrics(0.3, 0.3, 20)
+    adam, gd = (float(m.value) for m in row.metrics)
+    assert adam == ls.max_theta_crossed("Adam", 0.3, 20) and gd == ls.max_theta_crossed(
+        "GD (full batch)", 0.3, 20
+    )
+    assert adam > gd
+
+
+def test_grid_table_and_summary():
+    cfg = rc.GridConfig(
+        data=rc.TaskConfig(n_points=40),
+        layers=(1,),
+        units=(5, 10),
+        activations=("tanh",),
+        lrs=(0.01,),
+        num_epochs=10,
+    )
+    result = rc.model_selection(cfg, seed=0)
+    frame = ex.grid_table(result)
+    assert list(frame["val MSE"]) == sorted(r["val MSE"] for r in result.rows)
+    assert f"{result.test_mse:.4g}" in ex.grid_summary(result)
+
+
+def test_defaults_build_the_page_configs():
+    cfg = defaults.race_config()
+    assert cfg.num_epochs == defaults.FAST_RACE_EPOCHS  # conftest turns fast mode on
+    assert cfg == dataclasses.replace(defaults.RACE, num_epochs=defaults.FAST_RACE_EPOCHS)
+    moved = defaults.race_config(noise=0.5, optimizers=["Adam"], lr_scale=1, num_epochs=30)
+    assert moved.optimizers == ("Adam",) and moved.lr_scale == 1.0 and isinstance(moved.lr_scale, float)
+    assert moved.data.noise == 0.5 and moved.num_epochs == 30
+    with pytest.raises(ValueError, match="at least one"):
+        defaults.race_config(optimizers=[])
+    grid = defaults.grid_config(
+        task=rc.TASKS[0],
+        noise=0.1,
+        number="0123456",
+        layers=[3, 1],
+        units=[50, 10],
+        activations=["relu"],
+        lrs=[0.02, 0.001],
+        optimizer="Adam",
+        num_epochs=300,
+    )
+    assert grid.layers == (1, 3) and grid.units == (10, 50) and grid.lrs == (0.001, 0.02)
+    assert grid.num_epochs == defaults.FAST_GRID_EPOCHS
+
+
+def test_every_control_default_is_one_of_its_choices():
+    for key in defaults.CONTROLS:
+        c = defaults.control(key)
+        assert c["key"] == key
+        if "options" in c:
+            chosen = c["default"] if isinstance(c["default"], list) else [c["default"]]
+            assert all(v in c["options"] for v in chosen), key
+        elif "min_value" in c:
+            assert c["min_value"] <= c["default"] <= c["max_value"], key
+    for key in defaults.PER_SURFACE:
+        for s in range(len(ls.SURFACES)):
+            c = defaults.control(key, s)
+            assert c["key"] == f"{key}{s}" and c["default"] in c["options"]
+    assert (
+        defaults.control("opt_lr_gd", 1)["default"] == 0.001
+        and defaults.control("opt_steps", 3)["default"] == 20
+    )

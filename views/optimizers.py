@@ -3,7 +3,6 @@
 import streamlit as st
 
 from annlab import ui
-from annlab.optim import OPTIMIZERS
 from annlab.optim import charts as oc
 from annlab.optim import defaults as D
 from annlab.optim import experiments as ex
@@ -14,25 +13,27 @@ ui.page(
     "Optimizer comparison",
     "Every optimizer starts from **the same initial weights** on **the same data**. A run whose loss blows "
     "up is stopped and the page says why.",
-    look_for="Which optimizer gets low first *per epoch* and which *per second* (not the same thing); what "
-    "noise in the data does to the validation loss; what momentum buys on a narrow valley; and why Adam "
-    "gets over a bump where gradient descent stays stuck.",
+    look_for="Which optimizer gets low first *per epoch* and which *per second*; what noise in the data "
+    "does to the validation loss; what momentum buys on a narrow valley; why Adam gets over a bump where "
+    "gradient descent stays stuck.",
 )
 lab = ui.current()
-R, G, NAMES = D.RACE, D.GRID, list(OPTIMIZERS)
-FULL_BATCH = [n for n in NAMES if n != "SGD (mini-batch)"]
+HELP = {
+    "opt_number": "Its five largest digits weight five functions: T = Σ dᵢ Tᵢ / Σ dᵢ.",
+    "opt_lr_scale": "Multiplies every optimizer's own learning rate (table below): push it up to see runs "
+    "diverge.",
+    "opt_batch": "Used by 'SGD (mini-batch)' (and by the others with the switch on).",
+    "opt_mb_all": "Run momentum, Adam, ... on mini-batches too (GD and L-BFGS stay full-batch).",
+    "opt_tuned": "GD: 2/(L+μ). Momentum: 2(1+β)/(L+μ).",
+    "opt_lr_ad": "For adaptive methods lr is roughly a step length in x, not a gradient multiplier. Adadelta "
+    "and L-BFGS use lr = 1.",
+    "opt_grad_noise": "Real training is stochastic: add Gaussian noise to every gradient.",
+}
 
 
-def pick(box, label, key, default, options, **kw):
-    """A select slider bound to the URL (``box``: st, a column or a popover)."""
-    return ui.persisted(box.select_slider, label, key=key, default=default, options=options, **kw)
-
-
-def slide(box, label, key, default, lo, hi, step, **kw):
-    """A slider bound to the URL."""
-    return ui.persisted(
-        box.slider, label, key=key, default=default, min_value=lo, max_value=hi, step=step, **kw
-    )
+def w(widget, label, key, *surface, **kw):
+    """``widget`` bound to the URL key ``key`` (per surface when given), with its default and choices."""
+    return ui.persisted(widget, label, **D.control(key, *surface), help=HELP.get(key), **kw)
 
 
 def table(t):
@@ -46,19 +47,12 @@ def metrics(row):
     st.caption(row.caption)
 
 
-def data_settings(box_noise, box_task, box_number) -> dict:
+def data_settings(box, more) -> dict:
     """The race's data (the grid's too): noise σ (the page's main control), task, student number."""
-    noise = slide(box_noise, "Noise σ on the targets", "opt_noise", R.data.noise, 0.0, 1.0, 0.05)
-    task = ui.persisted(
-        box_task.selectbox, "Regression task", key="opt_task", default=R.data.task, options=rc.TASKS
-    )
-    number = ui.persisted(
-        box_number.text_input,
-        "Student number (personal regression)",
-        key="opt_number",
-        default=R.data.number,
-        disabled=task == rc.TASKS[0],
-        help="Its five largest digits weight five functions: T = Σ dᵢ Tᵢ / Σ dᵢ.",
+    noise = w(box.slider, "Noise σ on the targets", "opt_noise")
+    task = w(box.selectbox, "Regression task", "opt_task")
+    number = w(
+        more.text_input, "Student number (personal regression)", "opt_number", disabled=task == rc.TASKS[0]
     )
     return {"task": task, "noise": noise, "number": number}
 
@@ -66,75 +60,42 @@ def data_settings(box_noise, box_task, box_number) -> dict:
 @st.fragment
 def race_section():
     left, right = st.columns([1, 3])
-    more = left.popover("Student number, mini-batches, threshold", icon=":material/tune:", width="stretch")
+    more = left.popover("More settings", icon=":material/tune:", width="stretch")
     with left:
-        race = data_settings(st, st, more)
-        race["optimizers"] = ui.persisted(
-            st.multiselect, "Optimizers", key="opt_optimizers", default=list(R.optimizers), options=NAMES
-        )
-        race["lr_scale"] = pick(
-            st,
-            "Learning-rate multiplier",
-            "opt_lr_scale",
-            R.lr_scale,
-            [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
-            help="Multiplies every optimizer's own learning rate (table below): push it up to see runs diverge.",
-        )
-        race["num_epochs"] = pick(st, "Epochs", "opt_epochs", R.num_epochs, [100, 300, 1000, 3000])
-        race["layers"] = slide(st, "Hidden layers", "opt_layers", R.layers, 1, 4, 1)
-        race["units"] = pick(st, "Units per layer", "opt_units", R.units, [5, 10, 20, 50, 100])
-        acts = list(rc.ACTIVATIONS)
-        race["activation"] = ui.persisted(
-            st.selectbox, "Activation", key="opt_act", default=R.activation, options=acts
-        )
+        race = data_settings(st, more)
+        race["lr_scale"] = w(st.select_slider, "Learning-rate multiplier", "opt_lr_scale")
+        race["num_epochs"] = w(st.select_slider, "Epochs", "opt_epochs")
+        race["layers"] = w(st.slider, "Hidden layers", "opt_layers")
+        race["units"] = w(st.select_slider, "Units per layer", "opt_units")
+        race["activation"] = w(st.selectbox, "Activation", "opt_act")
+    figure = right.container()  # filled once the race has run, above its optimizers
+    race["optimizers"] = w(right.multiselect, "Optimizers in the race", "opt_optimizers")
     with more:
-        race["batch_size"] = pick(
-            st,
-            "Mini-batch size",
-            "opt_batch",
-            R.batch_size,
-            [1, 4, 8, 16, 32, 64, 128],
-            help="Used by 'SGD (mini-batch)' (and by the others with the switch on).",
-        )
-        race["mini_batch_all"] = ui.persisted(
-            st.toggle,
-            "Mini-batches for all",
-            key="opt_mb_all",
-            default=R.mini_batch_all,
-            help="Run momentum, Adam, ... on mini-batches too (GD and L-BFGS stay full-batch).",
-        )
-        thresholds = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
-        race["threshold"] = pick(st, "Loss threshold (val MSE)", "opt_threshold", R.threshold, thresholds)
+        race["batch_size"] = w(st.select_slider, "Mini-batch size", "opt_batch")
+        race["mini_batch_all"] = w(st.toggle, "Mini-batches for all", "opt_mb_all")
+        race["threshold"] = w(st.select_slider, "Loss threshold (val MSE)", "opt_threshold")
     try:
         cfg = D.race_config(**race)
     except ValueError as err:
         right.error(str(err))
         return
     data = ui.call(rc.make_data, cfg.data, lab.seed)
-    with right:
+    with figure:
         result = ui.call(ex.race, cfg, lab.seed, progress="Racing the optimizers")
         with ui.main_figure():
             for col, x in zip(st.columns(2), ("epoch", "seconds"), strict=True):
                 with col:
-                    ui.show_chart(oc.loss_curves(result.runs, x=x, height=260))
-        for run in result.runs:
-            if run.diverged:
-                st.error(f"**{run.name}**: {run.diverged}")
-        st.caption(
-            "Solid: training loss; dashed: validation loss. Per epoch counts steps; per second counts work (a "
-            "mini-batch epoch is many small steps, an L-BFGS epoch several function evaluations). Times are "
-            "measured on this server and vary with its load. " + ex.data_caption(data, cfg.data.noise)
-        )
+                    ui.show_chart(oc.loss_curves(result.runs, x=x))
+    for run in result.runs:
+        if run.diverged:
+            right.error(f"**{run.name}**: {run.diverged}")
+    right.caption(ex.race_caption(data, cfg.data.noise))
     table(ex.race_table(result))
     names, best = ex.fit_choice(result)
     if names:
         st.markdown("#### The fit against the truth")
         two_d = data.X_grid.shape[1] == 2
-        shown = (
-            st.selectbox("Optimizer whose fit is shown", names, index=best, key="opt_fit_pick")
-            if two_d
-            else None
-        )
+        shown = two_d and st.selectbox("Optimizer whose fit is shown", names, index=best, key="opt_fit_pick")
         ui.show_chart(oc.race_fit(data, result.runs, shown))
     with st.expander("What each optimizer does, and its learning rate here"):
         st.dataframe(ex.optimizer_table(cfg), hide_index=True, width="stretch")
@@ -142,67 +103,19 @@ def race_section():
 
 def landscape_section():
     c1, c2, c3 = st.columns(3)
-    surface = ui.persisted(
-        c1.selectbox, "Loss surface", key="opt_surface", default=D.SURFACE.name, options=ls.SURFACES
-    )
+    surface = w(c1.selectbox, "Loss surface", "opt_surface")
     s = ls.SURFACES.index(surface)
-    kappas = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
-    kappa = pick(c1, "Condition number κ = L/μ", "opt_kappa", int(D.SURFACE.kappa), kappas, disabled=s != 0)
-    theta = slide(c1, "Bump height θ", "opt_theta", D.SURFACE.theta, 0.0, 2.0, 0.05, disabled=s != 3)
-    names = ui.persisted(
-        c2.multiselect,
-        "Optimizers",
-        key="opt_land_opts",
-        default=list(D.LANDSCAPE_OPTIMIZERS),
-        options=FULL_BATCH,
-    )
-    steps = pick(c2, "Steps", f"opt_steps{s}", D.STEPS[s], [10, 20, 50, 100, 200, 500, 1000])
-    beta = slide(c2, "Momentum β (Momentum, Nesterov)", "opt_beta", D.BETA, 0.0, 0.99, 0.01)
-    tuned = s == 0 and ui.persisted(
-        c3.toggle,
-        "Theory's learning rates for GD and momentum",
-        key="opt_tuned",
-        default=D.TUNED,
-        help="GD: 2/(L+μ). Momentum: 2(1+β)/(L+μ).",
-    )
-    lrs = sorted(
-        {1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, D.LR_GD[s]}
-    )
-    lr_gd = pick(
-        c3, "Learning rate: GD, momentum, Nesterov", f"opt_lr_gd{s}", D.LR_GD[s], lrs, disabled=tuned
-    )
-    lr_ad = pick(
-        c3,
-        "Learning rate: Adagrad, RMSProp, Adam",
-        f"opt_lr_ad{s}",
-        D.LR_ADAPTIVE[s],
-        [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 0.5, 1.0],
-        help="For adaptive methods lr is roughly a step length in x, not a gradient multiplier. Adadelta and "
-        "L-BFGS use lr = 1.",
-    )
-    noise = slide(
-        c3,
-        "Noise on the gradients (σ)",
-        "opt_grad_noise",
-        D.GRAD_NOISE,
-        0.0,
-        2.0,
-        0.1,
-        help="Real training is stochastic: add Gaussian noise to every gradient.",
-    )
+    kappa = w(c1.select_slider, "Condition number κ = L/μ", "opt_kappa", disabled=s != 0)
+    theta = w(c1.slider, "Bump height θ", "opt_theta", disabled=s != 3)
+    names = w(c2.multiselect, "Optimizers", "opt_land_opts")
+    steps = w(c2.select_slider, "Steps", "opt_steps", s)
+    beta = w(c2.slider, "Momentum β (Momentum, Nesterov)", "opt_beta")
+    tuned = s == 0 and w(c3.toggle, "Theory's learning rates for GD and momentum", "opt_tuned")
+    lr_gd = w(c3.select_slider, "Learning rate: GD, momentum, Nesterov", "opt_lr_gd", s, disabled=tuned)
+    lr_ad = w(c3.select_slider, "Learning rate: Adagrad, RMSProp, Adam", "opt_lr_ad", s)
+    noise = w(c3.slider, "Noise on the gradients (σ)", "opt_grad_noise")
     surf = ls.Surface(surface, kappa=float(kappa), theta=float(theta))
-    land = ui.call(
-        ex.landscape,
-        surf,
-        tuple(names),
-        int(steps),
-        beta=float(beta),
-        lr_gd=float(lr_gd),
-        lr_adaptive=float(lr_ad),
-        tuned=bool(tuned),
-        noise=float(noise),
-        seed=lab.seed,
-    )
+    land = ui.call(ex.landscape, surf, names, steps, beta, lr_gd, lr_ad, tuned, noise, lab.seed)
     for p in land.paths:
         if p.diverged:
             st.error(p.diverged)
@@ -225,35 +138,15 @@ def selection_section():
         "lowest **validation** MSE is chosen, and only then is the test set used."
     )
     c1, c2, c3, c4 = st.columns(4)
-    data = data_settings(c1, c1, c1)
-    grid = {
-        "layers": ui.persisted(
-            c2.multiselect, "Hidden layers", key="opt_grid_layers", default=G.layers, options=[1, 2, 3, 4]
-        ),
-        "units": ui.persisted(
-            c2.multiselect, "Units", key="opt_grid_units", default=G.units, options=[5, 10, 20, 30, 50, 100]
-        ),
-        "activations": ui.persisted(
-            c3.multiselect,
-            "Activations",
-            key="opt_grid_acts",
-            default=G.activations,
-            options=list(rc.ACTIVATIONS),
-        ),
-        "lrs": ui.persisted(
-            c3.multiselect,
-            "Learning rates",
-            key="opt_grid_lrs",
-            default=G.lrs,
-            options=[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
-        ),
-        "optimizer": ui.persisted(
-            c4.selectbox, "Optimizer", key="opt_grid_opt", default=G.optimizer, options=FULL_BATCH
-        ),
-        "num_epochs": pick(c4, "Epochs per model", "opt_grid_epochs", G.num_epochs, [100, 300, 1000]),
-    }
+    grid = data_settings(c1, c1)
+    grid["layers"] = w(c2.multiselect, "Hidden layers", "opt_grid_layers")
+    grid["units"] = w(c2.multiselect, "Units", "opt_grid_units")
+    grid["activations"] = w(c3.multiselect, "Activations", "opt_grid_acts")
+    grid["lrs"] = w(c3.multiselect, "Learning rates", "opt_grid_lrs")
+    grid["optimizer"] = w(c4.selectbox, "Optimizer", "opt_grid_opt")
+    grid["num_epochs"] = w(c4.select_slider, "Epochs per model", "opt_grid_epochs")
     try:
-        gcfg = D.grid_config(**data, **grid)
+        gcfg = D.grid_config(**grid)
     except ValueError as err:
         st.error(str(err))
         return
@@ -263,11 +156,7 @@ def selection_section():
             "Run the grid", rc.model_selection, gcfg, seed=lab.seed, key="opt_grid", progress=True
         )
     if result is not None:
-        b = result.best
-        st.success(
-            f"Chosen by validation: {b['layers']} hidden layer(s) × {b['units']} units, {b['activation']}, "
-            f"lr {b['lr']:g} (val MSE {b['val MSE']:.4g}). **Test MSE of the chosen model: {result.test_mse:.4g}**."
-        )
+        st.success(ex.grid_summary(result))
         ui.show_chart(oc.grid_heatmaps(result.rows))
         st.dataframe(ex.grid_table(result), hide_index=True, width="stretch")
 

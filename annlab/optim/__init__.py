@@ -8,6 +8,9 @@ one, with which settings, and measures what it does.
 - :mod:`annlab.optim.data`: regression data (1-D sine, the 2-D "personal regression"), split, SNR.
 - :mod:`annlab.optim.race`: a race of optimizers from the same initial weights on that data, and a
   model-selection grid.
+- :mod:`annlab.optim.defaults`: the settings the page starts from, and the warm-up.
+- :mod:`annlab.optim.experiments`: what the page computes (the race kept on disk, landscape paths,
+  the quadratic's iteration counts), as plain functions returning dataclasses.
 - :mod:`annlab.optim.charts`: Altair charts for the page.
 
 References: Polyak (1964), heavy-ball momentum; Nesterov (1983); Duchi et al. (2011), Adagrad;

@@ -49,10 +49,14 @@ def _colors(names) -> alt.Scale:
     )
 
 
-def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340) -> alt.Chart:
+def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 180) -> alt.Chart:
     """Training (solid) and validation (dashed) MSE of each run against ``x`` ("epoch" or "seconds").
 
     ``runs`` : list of :class:`annlab.optim.race.RunResult`. Diverged runs end where they blew up.
+    ``height`` is the plot's own height: the chart fits its container's width only ("fit-x"), so axes
+    and legend add to it in every mode instead of squeezing the plot (large projector fonts did). The
+    legend names each optimizer without its parenthesis ("GD", "SGD"), two to a row, so it fits under
+    half a page.
     """
     frames = []
     for r in runs:
@@ -73,20 +77,23 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 340
     x_title = "epoch" if x == "epoch" else "wall-clock time (s)"
     return (
         alt.Chart(df, height=height, title=f"Loss against {x_title}")
+        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
         .mark_line()
         .encode(
-            x=alt.X(x, type="quantitative", title=x_title),
+            x=alt.X(x, type="quantitative", title=None),  # the chart title names it
             y=alt.Y(
                 "MSE",
                 type="quantitative",
-                title="mean squared error",
+                title="MSE",
                 scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
             ),
             color=alt.Color(
                 "optimizer",
                 type="nominal",
                 scale=_colors(df["optimizer"]),
-                legend=alt.Legend(orient="bottom", columns=3),
+                legend=alt.Legend(
+                    orient="bottom", columns=2, title="", labelExpr="split(datum.label, ' (')[0]"
+                ),
             ),
             strokeDash=alt.StrokeDash(
                 "split",

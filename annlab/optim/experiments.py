@@ -1,14 +1,16 @@
 """What the optimizer page computes: the race (kept on disk), the landscape paths, the quadratic's numbers.
 
-Plain functions returning dataclasses or DataFrames, testable without Streamlit; the view calls each
-through ``annlab.ui.call`` (cached per server).
+Plain functions returning dataclasses or DataFrames, testable without Streamlit; the view calls the
+expensive ones through ``annlab.ui.call`` (cached per server).
 
 - :func:`race`: the race of :mod:`annlab.optim.race`, saved next to the model store's files, so the
   warm-up (``python -m annlab warm``), a restart or a second server process load it instead of racing.
-- :func:`race_table`, :func:`fit_choice`, :func:`optimizer_table`, :func:`data_caption`: what the race
-  section shows.
-- :func:`landscape`: paths of several optimizers on one test surface, the surface on a grid, a table.
-- :func:`momentum_metrics`, :func:`beta_scan`, :func:`bump_metrics`: the numbers under the landscape.
+- :func:`race_table`, :func:`fit_choice`, :func:`optimizer_table`, :func:`race_caption`: what the race
+  section shows; :func:`grid_table`, :func:`grid_summary`: the model-selection grid's result.
+- :func:`landscape` (with :func:`landscape_lr`): paths of several optimizers on one test surface, the
+  surface on a grid, a table.
+- :func:`momentum_metrics`, :func:`beta_scan` (over :func:`scan_betas`), :func:`bump_metrics`: the
+  numbers under the landscape.
 """
 
 from __future__ import annotations
@@ -149,13 +151,31 @@ def optimizer_table(cfg: rc.RaceConfig) -> pd.DataFrame:
     )
 
 
-def data_caption(data: rc.RegressionData, noise: float) -> str:
-    """The signal-to-noise ratio and the split sizes, in words."""
+def race_caption(data: rc.RegressionData, noise: float) -> str:
+    """What the loss curves show, the signal-to-noise ratio and the split sizes, in words."""
     snr = "∞ (no noise)" if not math.isfinite(data.snr_db) else f"{data.snr_db:.1f} dB"
     return (
+        "Solid: training loss; dashed: validation loss. Per epoch counts steps; per second counts work (a "
+        "mini-batch epoch is many small steps, an L-BFGS epoch several function evaluations). Times are "
+        "measured on this server and vary with its load. "
         f"Signal-to-noise ratio at σ = {noise:g}: **{snr}** (10·log₁₀ of signal variance over σ²). "
         f"{len(data.y_train)} training, {len(data.y_val)} validation, {len(data.y_test)} test points"
         + (f"; digits used: {', '.join(map(str, data.digits))}." if data.digits else ".")
+    )
+
+
+def grid_table(result: rc.GridResult) -> pd.DataFrame:
+    """Every model of the grid, lowest validation MSE first."""
+    return pd.DataFrame(result.rows).sort_values("val MSE")
+
+
+def grid_summary(result: rc.GridResult) -> str:
+    """The model chosen by validation, and only then its test MSE, in words."""
+    b = result.best
+    return (
+        f"Chosen by validation: {b['layers']} hidden layer(s) × {b['units']} units, {b['activation']}, "
+        f"lr {b['lr']:g} (val MSE {b['val MSE']:.4g}). **Test MSE of the chosen model: "
+        f"{result.test_mse:.4g}**."
     )
 
 
@@ -196,7 +216,6 @@ def landscape(
     surf: ls.Surface,
     names: tuple[str, ...],
     steps: int,
-    *,
     beta: float,
     lr_gd: float,
     lr_adaptive: float,
@@ -204,7 +223,12 @@ def landscape(
     noise: float = 0.0,
     seed: int = 0,
 ) -> Landscape:
-    """Run every optimizer in ``names`` on ``surf`` for ``steps`` steps (:func:`landscape.run_path`)."""
+    """Run every optimizer in ``names`` on ``surf`` for ``steps`` steps (:func:`landscape.run_path`).
+
+    Momentum and Nesterov use ``beta``; the learning rates are :func:`landscape_lr`'s; ``noise`` is the
+    standard deviation of the Gaussian noise added to every gradient (seeded by ``seed``).
+    """
+    names, steps, beta, noise = tuple(names), int(steps), float(beta), float(noise)
     lrs = tuple(
         landscape_lr(n, surf, beta=beta, lr_gd=lr_gd, lr_adaptive=lr_adaptive, tuned=tuned) for n in names
     )
@@ -297,7 +321,10 @@ def beta_scan(kappa: float, n_betas: int) -> BetaScan:
     scan = ls.beta_scan(kappa, scan_betas(kappa, n_betas))
     best = min((m, b) for m, b in zip(scan["measured"], scan["beta"], strict=True) if m is not None)
     gd = ls.measured_iterations(kappa, "GD (full batch)", ls.optimal_gd_lr(kappa))
-    caption = f"Best measured in the scan: {best[0]} iterations at β = {best[1]:g} (gradient descent: {fmt(gd, 'd')})."
+    caption = (
+        f"Best measured in the scan: {best[0]} iterations at β = {best[1]:g} "
+        f"(gradient descent: {fmt(gd, 'd')})."
+    )
     return BetaScan(kappa, scan, ls.polyak(kappa)[1], caption)
 
 
