@@ -22,6 +22,7 @@ from browser import (  # noqa: E402
     chromium_browser,
     exception_text,
     main_figure_box,
+    prime,
     settle,
     streamlit_server,
 )
@@ -33,6 +34,7 @@ def main(argv: list[str]) -> int:
     paths = argv or [t.url_path for t in TOPICS]
     out = {}
     with streamlit_server(log_name="first-screen.log") as url, chromium_browser() as browser:
+        prime(url, browser)
         for path in paths:
             for mode, query in (("normal", ""), ("projector", "?projector=true")):
                 ctx = browser.new_context(viewport=VIEWPORT)

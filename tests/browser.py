@@ -96,6 +96,20 @@ def streamlit_server(env: dict | None = None, log_name: str = "streamlit.log"):
                 proc.kill()
 
 
+def prime(url: str, browser) -> None:
+    """Open the home page once on a fresh server.
+
+    Streamlit 1.67 shows a "Page not found" notice to the very first session of a fresh server when it
+    opens a page other than the home page (streamlit/streamlit#8860: the page registry of
+    ``st.navigation`` is filled by the first run); every later session is fine.
+    """
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    page.goto(url, timeout=60_000)
+    settle(page)
+    ctx.close()
+
+
 @contextlib.contextmanager
 def chromium_browser():
     from playwright.sync_api import sync_playwright

@@ -15,6 +15,7 @@ from browser import (
     chromium_browser,
     exception_text,
     main_figure_box,
+    prime,
     settle,
     streamlit_server,
 )
@@ -31,8 +32,9 @@ def server():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(server):
     with chromium_browser() as b:
+        prime(server, b)
         yield b
 
 
@@ -46,6 +48,8 @@ def page(browser):
 def _no_exception(page, what):
     text = exception_text(page)
     assert text is None, f"{what}: {text}"
+    dialogs = page.locator("[role='dialog']")
+    assert dialogs.count() == 0, f"{what}: a dialog is open: {dialogs.first.inner_text()[:300]}"
 
 
 def _draw_stroke(page, canvas):
