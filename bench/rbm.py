@@ -30,8 +30,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from sklearn.neural_network import BernoulliRBM  # noqa: E402
 
-from annlab import dbm, rbm  # noqa: E402
-from annlab import inpaint as ip  # noqa: E402
+from annlab.boltzmann import dbm, rbm  # noqa: E402
+from annlab.boltzmann import inpaint as ip  # noqa: E402
+from annlab.boltzmann.defaults import DBM as DBM_DEFAULT  # noqa: E402
 
 N_HIDDEN, LR, BATCH, EPOCHS = 100, 0.05, 20, 20
 N_FLIPS = 10  # draws of the flipped bits for the pseudo-likelihood
@@ -59,15 +60,17 @@ def main() -> dict:
     Xtr, Xte, yte = np.array(split.X_train), np.array(split.X_test), split.y_test
     print(f"data: {split.source}, threads: {torch.get_num_threads()}", file=sys.stderr)
 
-    cfg = rbm.RBMConfig(dataset="mnist", n_hidden=N_HIDDEN, lr=LR, num_epochs=EPOCHS, batch_size=BATCH, k=1,
-                        method="pcd")
+    cfg = rbm.RBMConfig(
+        dataset="mnist", n_hidden=N_HIDDEN, lr=LR, num_epochs=EPOCHS, batch_size=BATCH, k=1, method="pcd"
+    )
     start = time.perf_counter()
     ours = rbm.train_rbm(cfg, (Xtr, Xte), device="cpu", seed=0)
     ours_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    sk = BernoulliRBM(n_components=N_HIDDEN, learning_rate=LR, batch_size=BATCH, n_iter=EPOCHS,
-                      random_state=0).fit(Xtr)
+    sk = BernoulliRBM(
+        n_components=N_HIDDEN, learning_rate=LR, batch_size=BATCH, n_iter=EPOCHS, random_state=0
+    ).fit(Xtr)
     sklearn_s = time.perf_counter() - start
 
     m = ours.model
@@ -86,16 +89,22 @@ def main() -> dict:
     missing6 = ip.row_mask(side, *ip.centred_rows(side, 6))
     R6 = ip.inpaint(m, Xte, missing6, GIBBS_STEPS, seed=0)
     label_acc = float((clf.predict(R6) == yte).mean())
-    print(f"context: classifier on clean test digits {(clf.predict(Xte) == yte).mean():.3f}, on digits with "
-          f"6 middle rows erased {(clf.predict(np.where(missing6, 0.0, Xte)) == yte).mean():.3f}, after "
-          f"mean-image fill {(clf.predict(ip.mean_fill(Xte, missing6, Xtr.mean(0))) == yte).mean():.3f}; "
-          f"mean-image fill error by rows {base_by_rows}", file=sys.stderr)
+    print(
+        f"context: classifier on clean test digits {(clf.predict(Xte) == yte).mean():.3f}, on digits with "
+        f"6 middle rows erased {(clf.predict(np.where(missing6, 0.0, Xte)) == yte).mean():.3f}, after "
+        f"mean-image fill {(clf.predict(ip.mean_fill(Xte, missing6, Xtr.mean(0))) == yte).mean():.3f}; "
+        f"mean-image fill error by rows {base_by_rows}",
+        file=sys.stderr,
+    )
 
     start = time.perf_counter()
-    d = dbm.train_dbm(dbm.DEFAULT, (Xtr, Xte), device="cpu", seed=0)
+    d = dbm.train_dbm(DBM_DEFAULT, (Xtr, Xte), device="cpu", seed=0)
     dbm_train_s = time.perf_counter() - start
-    print(f"context: DBM {dbm.DEFAULT}, held-out reconstruction error {d.history[-1]['recon_error']:.4f} "
-          f"(RBM {ours.history[-1]['recon_error']:.4f})", file=sys.stderr)
+    print(
+        f"context: DBM {DBM_DEFAULT}, held-out reconstruction error {d.history[-1]['recon_error']:.4f} "
+        f"(RBM {ours.history[-1]['recon_error']:.4f})",
+        file=sys.stderr,
+    )
 
     return {
         "ours_s": round(ours_s, 3),

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from annlab.boltzmann.dbm import DBM, DBMConfig, sample, train_dbm
+from annlab.boltzmann.inpaint import inpaint, row_mask
 from annlab.data import binarize, digits8
-from annlab.dbm import DBM, DBMConfig, sample, train_dbm
-from annlab.inpaint import inpaint, row_mask
 from annlab.training import generator
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from annlab.data import binarize, digits8
-from annlab.inpaint import (
+from annlab.boltzmann.charts import sweep_chart
+from annlab.boltzmann.inpaint import (
     centred_rows,
     digit_classifier,
     inpaint,
@@ -16,11 +16,11 @@ from annlab.inpaint import (
     missing_error,
     region_mask,
     row_mask,
-    sweep_chart,
     sweep_rows,
     sweep_steps,
 )
-from annlab.rbm import RBM, RBMConfig, exact_log_likelihood, fit, sample, train_rbm
+from annlab.boltzmann.rbm import RBM, RBMConfig, exact_log_likelihood, fit, sample, train_rbm
+from annlab.data import binarize, digits8
 from annlab.training import generator
 
 
@@ -210,3 +210,126 @@ def test_sweeps_and_classifier():
     dr = sweep_rows({"RBM": model}, X, y, 8, [1, 4, 7], 20, clf=clf)
     acc = dr.set_index("rows_removed")["label_acc"]
     assert acc[1] > acc[7]
+
+
+# --- the page's experiments (annlab.boltzmann.experiments), without Streamlit -----------------------
+
+
+@pytest.fixture(scope="module")
+def digits8_rbm():
+    from annlab.boltzmann.rbm import binary_digits
+
+    split, _ = binary_digits("digits8", 0)
+    return train_rbm(RBMConfig(dataset="digits8", n_hidden=32, num_epochs=3), (split.X_train, split.X_test))
+
+
+def test_erase_mask_follows_the_controls():
+    from annlab.boltzmann import defaults
+    from annlab.boltzmann.experiments import erase_mask
+
+    assert np.array_equal(erase_mask(28, "rows", rows=(3, 9)), row_mask(28, 3, 9))
+    assert np.array_equal(erase_mask(8, "rows"), row_mask(8, *defaults.erased_rows(8)))
+    assert defaults.erased_rows(28) == (11, 16)  # 6 rows in the middle, as the page always erased
+    assert np.array_equal(
+        erase_mask(8, "random", fraction=0.3, seed=2), region_mask(8, "random", fraction=0.3, seed=2)
+    )
+    assert erase_mask(8, "left").reshape(8, 8)[:, :4].all()
+
+
+def test_inpaint_view_rows_and_metrics(digits8_rbm):
+    from annlab.boltzmann.experiments import inpaint_view
+    from annlab.boltzmann.rbm import binary_digits
+
+    split, _ = binary_digits("digits8", 0)
+    missing = row_mask(8, 2, 4)
+    view = inpaint_view(digits8_rbm, "digits8", 0, missing, 30, first=16)
+    X = split.X_test[16:24]
+    n, V = 8, 64
+    assert view.n == n and view.grid.shape == (4 * n, V)
+    originals, erased, recon, error = (
+        view.grid[:n],
+        view.grid[n : 2 * n],
+        view.grid[2 * n : 3 * n],
+        view.grid[3 * n :],
+    )
+    assert np.array_equal(originals, X)
+    assert np.all(erased[:, missing] == 0.5) and np.array_equal(erased[:, ~missing], X[:, ~missing])
+    assert np.array_equal(recon[:, ~missing], X[:, ~missing])  # the known pixels stay clamped
+    assert np.all(error[:, ~missing] == 0) and np.allclose(error[:, missing], np.abs(recon - X)[:, missing])
+    assert view.error == pytest.approx(float(((recon - X)[:, missing] ** 2).mean()), rel=1e-5)
+    assert view.names[0] == f"test #16 ({split.y_test[16]})" and view.drawing_label is None
+    # no Gibbs steps: every missing pixel stays at 0.5, so the error on binary pixels is exactly 0.25
+    assert inpaint_view(digits8_rbm, "digits8", 0, missing, 0).error == pytest.approx(0.25)
+
+
+def test_inpaint_view_with_a_drawing(digits8_rbm):
+    from annlab.boltzmann.experiments import inpaint_view
+
+    drawn = np.zeros((8, 8), np.float32)
+    drawn[1:7, 3:5] = 0.9  # a "1"
+    view = inpaint_view(digits8_rbm, "digits8", 0, row_mask(8, 3, 4), 20, drawn=drawn)
+    assert view.n == 9 and view.names[0] == "your drawing"
+    assert np.array_equal(view.grid[0], (drawn.ravel() > 0.5).astype(np.float32))
+    assert view.drawing_label in range(10)
+    assert 0.0 <= view.acc_erased <= 1.0 and 0.0 <= view.acc_inpainted <= 1.0
+
+
+def test_dream_is_seeded_and_traces_a_tenth_of_the_way(digits8_rbm):
+    from annlab.boltzmann.experiments import dream
+
+    a = dream(digits8_rbm, 50, seed=3, n=6)
+    assert a.p.shape == (6, 64) and a.trace.shape == (10, 64) and a.steps == 50
+    assert np.array_equal(a.p, dream(digits8_rbm, 50, seed=3, n=6).p)
+    assert not np.array_equal(a.p, dream(digits8_rbm, 50, seed=4, n=6).p)
+    assert np.array_equal(a.p, sample(digits8_rbm.model, 6, 50, seed=3, keep_every=5, mean_last=1)["p"])
+
+
+def test_sweeps_bundle(digits8_rbm):
+    from annlab.boltzmann.charts import sweep_charts
+    from annlab.boltzmann.defaults import SweepPlan
+    from annlab.boltzmann.experiments import sweeps
+    from annlab.boltzmann.rbm import binary_digits
+
+    split, _ = binary_digits("digits8", 0)
+    plan = SweepPlan(n_test=30, steps=(0, 20), fractions=(0.25, 0.5), n_positions=3)
+    seen = []
+    res = sweeps(
+        digits8_rbm, None, "digits8", 0, 20, plan, callback=lambda i, info: seen.append(info["fraction"])
+    )
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+    assert set(res.steps["method"]) == {"RBM", "mean image fill"}
+    assert sorted(res.rows["rows_removed"].unique()) == [2, 4]  # round(0.25 * 8), round(0.5 * 8)
+    assert res.where["band_start_row"].nunique() == 3
+    rbm_steps = res.steps[res.steps.method == "RBM"].set_index("gibbs_steps")
+    assert rbm_steps.loc[0, "error"] == pytest.approx(0.25)  # no steps: the missing pixels stay at 0.5
+    assert rbm_steps.loc[20, "error"] < 0.25
+    clf = digit_classifier("digits8", 0)
+    assert res.clean == pytest.approx((clf.predict(split.X_test[:30]) == split.y_test[:30]).mean())
+    pairs = sweep_charts(res)
+    assert len(pairs) == 3
+    specs = [chart.to_dict() for pair in pairs for chart in pair]
+    assert [s["encoding"]["x"]["scale"].get("type") for s in specs] == ["log", "log"] + [None] * 4
+    assert {s["encoding"]["y"]["field"] for s in specs} == {"error", "label_acc"}
+
+
+def test_default_specs_and_warm(tmp_path, monkeypatch):
+    from annlab import store
+    from annlab.boltzmann import defaults
+
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    spec = defaults.rbm_spec()
+    assert spec.cfg.num_epochs == 2  # fast mode (conftest) at call time
+    assert spec.cfg.n_hidden == defaults.RBM.n_hidden and spec.curves == defaults.CURVES
+    assert defaults.rbm_spec(n_hidden=16).key != spec.key
+    d = defaults.dbm_spec("digits8", n_hidden1=50)
+    assert (d.cfg.pretrain_epochs, d.cfg.num_epochs, d.cfg.n_hidden1, d.cfg.dataset) == (1, 1, 50, "digits8")
+    monkeypatch.setenv("ANNLAB_FAST", "0")
+    assert defaults.rbm_spec().cfg == defaults.RBM  # full settings outside fast mode
+    monkeypatch.setenv("ANNLAB_FAST", "1")
+    lines = []
+    before = len(store.TRAINED)
+    defaults.warm("cpu", 1, lines.append)
+    trained = store.TRAINED[before:]
+    assert [k.split("-")[0] for k in trained] == ["RBMConfig", "DBMConfig"] and len(lines) == 2
+    defaults.warm("cpu", 1, lines.append)  # a second warm-up loads
+    assert store.TRAINED[before:] == trained and "cached" in lines[-1]

@@ -9,34 +9,32 @@ from annlab.boltzmann import experiments as ex
 
 ui.page(
     "RBM inpainting",
-    "A restricted Boltzmann machine (RBM) learns which pixels of a digit go together: erase part of a "
-    "digit, keep the rest **clamped**, and let it Gibbs-sample only the missing pixels.",
-    look_for="The erased strokes coming back after a few dozen Gibbs steps; the error on the missing "
-    "pixels falling with more steps and rising with wider gaps; which band of a digit is hardest to fill "
-    "in; filters that look like pieces of strokes or whole digit shapes; and dreamed digits from random "
-    "noise that get sharper with more Gibbs steps (a deep Boltzmann machine beside it).",
+    "Erase part of a digit, keep the rest **clamped**: an RBM Gibbs-samples only the missing pixels.",
+    look_for="A restricted Boltzmann machine (RBM) learns which pixels of a digit go together. Look for: the "
+    "erased strokes coming back after a few dozen Gibbs steps; the error on the missing pixels falling with "
+    "more steps and rising with wider gaps; which band of a digit is hardest to fill in; filters that look "
+    "like pieces of strokes or whole digit shapes; and dreamed digits from random noise that get sharper "
+    "with more Gibbs steps (a deep Boltzmann machine beside it).",
 )
 lab = ui.current()
 
 
-def controls(table: dict, base, n_cols: int) -> dict:
-    """One URL-bound widget per config field of ``table`` (see defaults.py), in columns: the chosen values."""
+def put(c: d.Control, where=st):
+    """Draw one control of defaults.py (bound to the URL by its key) and return its value."""
+    return ui.persisted(getattr(where, c.widget), c.label, key=c.key, default=c.default, **c.kw)
+
+
+def config_controls(table: dict[str, d.Control], n_cols: int) -> dict:
+    """The widgets of a config's fields, in ``n_cols`` columns: field -> chosen value."""
     cols = st.columns(n_cols)
-    return {
-        field: ui.persisted(
-            getattr(cols[i % n_cols], kind), label, key=key, default=getattr(base, field), **kw
-        )
-        for i, (field, (kind, label, key, kw)) in enumerate(table.items())
-    }
+    return {field: put(c, cols[i % n_cols]) for i, (field, c) in enumerate(table.items())}
 
 
-settings, curves = st.columns(2)
-with settings.expander("RBM settings (changing one retrains; the model store keeps every trained RBM)"):
-    labels = list(d.DATASETS)
-    dataset = d.DATASETS[
-        ui.persisted(st.selectbox, "Digits", key="rbm_data", default=labels[0], options=labels)
-    ]
-    rbm_changes = controls(d.RBM_CONTROLS, d.RBM, 2)
+settings, curves = st.columns([1, 3])
+with settings.expander("RBM settings"):
+    st.caption("Changing one retrains; the model store keeps every trained RBM.")
+    dataset = d.DATASETS[put(d.DATA)]
+    rbm_changes = config_controls(d.RBM_CONTROLS, 1)
 split, _ = rbm.binary_digits(dataset, lab.seed)
 side = split.side
 if split.warning:
@@ -45,108 +43,38 @@ with curves:
     result = ui.train(d.rbm_spec(dataset, lab.seed, **rbm_changes))
 
 
-def dream_steps() -> int:
-    """The Gibbs steps of the dreamed digits (one key, shared by the Dreaming and DBM tabs)."""
-    kw = dict(key="rbm_gibbs_steps", default=d.DREAM_STEPS, options=d.STEP_OPTIONS)
-    return int(ui.persisted(st.select_slider, "Gibbs steps", **kw))
-
-
 @st.fragment
 def inpainting():
-    left, right = st.columns([1, 2])
+    left, right = st.columns([2, 3])  # the figure fits the first screen in projector mode too
     with left:
-        steps = ui.persisted(
-            st.select_slider,
-            "Gibbs steps",
-            key="rbm_recon_steps",
-            default=d.RECON_STEPS,
-            options=d.STEP_OPTIONS,
-            help="Gibbs steps with the known pixels clamped; the reconstruction is "
-            "the mean of P(pixel on | hidden) over the second half of the steps.",
-        )
-        region = ui.persisted(
-            st.selectbox,
-            "What to erase",
-            key="rbm_region",
-            default=d.REGION,
-            options=list(d.REGION_LABELS),
-            format_func=d.REGION_LABELS.get,
-        )
-        rows, frac = None, d.FRACTION
-        if region == "rows":
-            rows = ui.persisted(
-                st.slider,
-                "Erased rows (start, end)",
-                key=f"rbm_rows{side}",
-                default=d.erased_rows(side),
-                min_value=0,
-                max_value=side - 1,
-            )
-        elif region == "random":
-            frac = ui.persisted(
-                st.slider,
-                "Fraction of pixels erased",
-                key="rbm_frac",
-                default=d.FRACTION,
-                min_value=0.1,
-                max_value=0.9,
-                step=0.1,
-            )
-        first = ui.persisted(
-            st.number_input,
-            "First test digit",
-            key=f"rbm_first{side}",
-            default=0,
-            min_value=0,
-            max_value=len(split.X_test) - d.N_SHOWN,
-            step=d.N_SHOWN,
-        )
+        steps = int(put(d.RECON_STEPS))
+        region = put(d.REGION)
+        rows = put(d.rows_control(side)) if region == "rows" else None
+        fraction = put(d.FRACTION) if region == "random" else d.FRACTION.default
+        first = int(put(d.first_control(side, len(split.X_test))))
         drawn = ui.draw_digit("rbm_canvas", side=side, page="RBM inpainting")
-    missing = ex.erase_mask(side, region, rows=rows, fraction=frac, seed=lab.seed)
-    view = ui.call(
-        ex.inpaint_view,
-        result,
-        dataset=dataset,
-        seed=lab.seed,
-        missing=missing,
-        steps=int(steps),
-        first=int(first),
-        drawn=drawn,
-    )
+    missing = ex.erase_mask(side, region, rows=rows, fraction=fraction, seed=lab.seed)
+    view = ui.call(ex.inpaint_view, result, dataset, lab.seed, missing, steps, first, drawn)
     with right:
         with ui.main_figure():
-            st.markdown(
-                f"**Top to bottom:** the digits (binarised); erased (gray = missing); filled in after "
-                f"**{steps}** Gibbs steps; error on the missing pixels (white = wrong)"
-            )
-            ui.image_grid(view.grid, ncols=view.n, caption="Left to right: " + ", ".join(view.names))
+            ui.image_grid(view.grid, ncols=view.n, caption=ex.GRID_CAPTION)
         m1, m2, m3 = st.columns(3)
-        m1.metric(
-            "Error on missing pixels",
-            f"{view.error:.3f}",
-            help="Mean squared error between the "
-            "reconstructed probability and the true pixel, over the missing pixels of the test digits "
-            "(0 = perfect; 0.25 = a coin flip).",
-        )
-        m2.metric(
-            "Classifier right: erased",
-            f"{view.acc_erased:.0%}",
-            help="Logistic regression trained on clean training digits, on the erased digits.",
-        )
-        m3.metric("Classifier right: inpainted", f"{view.acc_inpainted:.0%}")
+        m1.metric("Error on the gap", f"{view.error:.3f}", help=ex.ERROR_HELP)
+        m2.metric("Classifier: erased", f"{view.acc_erased:.0%}", help=ex.CLASSIFIER_HELP)
+        m3.metric("Classifier: filled", f"{view.acc_inpainted:.0%}", help=ex.CLASSIFIER_HELP)
+        st.caption(f"Filled in after {steps} Gibbs steps. Left to right: " + ", ".join(view.names))
         if view.drawing_label is not None:
             st.caption(f"The classifier reads your inpainted drawing as a **{view.drawing_label}**.")
 
 
 @st.fragment
 def dreaming():
-    steps = dream_steps()
+    steps = int(put(d.DREAM_STEPS))
     out = ui.call(ex.dream, result, steps, lab.seed)
     c1, c2 = st.columns([3, 2])
     with c1:
         st.markdown(
-            f"**{d.N_DREAMS} chains** from random pixels after {steps} Gibbs steps "
-            "(showing P(pixel on | hidden))"
+            f"**{d.N_DREAMS} chains** from random pixels after {steps} Gibbs steps (P(pixel on | hidden))"
         )
         ui.image_grid(out.p, ncols=10)
     with c2:
@@ -156,7 +84,7 @@ def dreaming():
 
 @st.fragment
 def dbm_dreams(dres):
-    steps = dream_steps()
+    steps = int(put(d.DREAM_STEPS))  # the Dreaming tab's key: one number of steps for both tabs
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**DBM samples** after {steps} Gibbs steps")
@@ -166,14 +94,7 @@ def dbm_dreams(dres):
         ui.image_grid(ui.call(ex.dream, result, steps, lab.seed).p, ncols=10)
 
 
-TABS = [
-    "Inpainting",
-    "Inpainting sweeps",
-    "Training and filters",
-    "Dreaming (Gibbs sampling)",
-    "Deep Boltzmann machine",
-]
-fill, sweep, filters, dream, deep = st.tabs(TABS, on_change="rerun", key="rbm_tab", bind="query-params")
+fill, sweep, filters, dream, deep = st.tabs(d.TABS, on_change="rerun", key="rbm_tab", bind="query-params")
 if fill.open:
     with fill:
         inpainting()
@@ -182,34 +103,17 @@ if sweep.open:
     with sweep:
         plan = d.sweep_plan()
         st.markdown(
-            f"Each sweep inpaints {plan.n_test} test digits and compares the RBM (and the DBM, if "
-            "asked) with filling the gap by the mean training image. **Error** is the mean squared "
-            "error on the missing pixels; **label accuracy** is how often a logistic regression "
-            "trained on clean digits gives the inpainted digit its true label."
+            f"Each sweep inpaints {plan.n_test} test digits with the RBM (and the DBM, if asked) and with "
+            "the mean training image. **Error**: mean squared error on the missing pixels; **label "
+            "accuracy**: how often a logistic regression trained on clean digits labels the inpainted digit "
+            "right."
         )
         c1, c2 = st.columns(2)
-        kw = dict(key="rbm_sweep_steps", default=d.RECON_STEPS, options=d.STEP_OPTIONS)
-        sweep_steps = ui.persisted(c1.select_slider, "Gibbs steps for the row sweeps", **kw)
-        with_dbm = ui.persisted(
-            c2.toggle,
-            "Compare with the DBM (the DBM tab's default settings)",
-            key="rbm_sweep_dbm",
-            default=False,
-        )
+        sweep_steps, with_dbm = int(put(d.SWEEP_STEPS, c1)), put(d.SWEEP_DBM, c2)
         dres = ui.train(d.dbm_spec(dataset, lab.seed)) if with_dbm else None
-        res = ui.on_demand(
-            "Run the sweeps",
-            ex.sweeps,
-            result,
-            dres,
-            dataset=dataset,
-            seed=lab.seed,
-            steps=int(sweep_steps),
-            plan=plan,
-            key="rbm_sweeps",
-            progress=True,
-            note="about a minute on a laptop for MNIST",
-        )
+        args = (result, dres, dataset, lab.seed, sweep_steps, plan)
+        note = "about a minute on a laptop for MNIST"
+        res = ui.on_demand("Run the sweeps", ex.sweeps, *args, key="rbm_sweeps", progress=True, note=note)
         for error_chart, acc_chart in charts.sweep_charts(res) if res is not None else []:
             c1, c2 = st.columns(2)
             with c1:
@@ -221,20 +125,16 @@ if sweep.open:
 
 if filters.open:
     with filters:
-        if result.history:
-            for col, chart in zip(st.columns(2), charts.rbm_curves(result.history), strict=True):
-                with col:
-                    ui.show_chart(chart)
-            st.caption(
-                "Pseudo-likelihood: scikit-learn's estimator (flip one random pixel per digit); higher "
-                "is better. Reconstruction: digit to hidden probabilities and back."
-            )
         shown = ex.rbm_filters(result)
         st.markdown(
-            f"**Filters**: the weights of {len(shown)} hidden units, one image each (gray = 0, "
-            "light = excitatory, dark = inhibitory)."
+            f"**Filters**: the weights of {len(shown)} hidden units, one image each (gray = 0, light = "
+            "excitatory, dark = inhibitory). The learning curves are in the panel at the top right."
         )
         ui.image_grid(shown, ncols=20, width=1200, normalise_each=True)
+        st.caption(
+            "Pseudo-likelihood: scikit-learn's estimator (flip one random pixel per digit), per pixel; "
+            "higher is better. Reconstruction error: digit to hidden probabilities and back."
+        )
 
 if dream.open:
     with dream:
@@ -246,7 +146,7 @@ if deep.open:
             "Two hidden layers: each pretrained greedily as an RBM, then trained jointly (mean-field "
             "inference for the data, persistent Gibbs chains for the model)."
         )
-        dres = ui.train(d.dbm_spec(dataset, lab.seed, **controls(d.DBM_CONTROLS, d.DBM, 3)))
+        dres = ui.train(d.dbm_spec(dataset, lab.seed, **config_controls(d.DBM_CONTROLS, 3)))
         f1, f2 = ex.dbm_filters(dres)
         c1, c2 = st.columns(2)
         with c1:

@@ -6,7 +6,6 @@ import altair as alt
 import pandas as pd
 
 from annlab.boltzmann.experiments import Sweeps
-from annlab.charts import lines
 
 
 def sweep_chart(
@@ -68,26 +67,3 @@ def sweep_charts(res: Sweeps) -> list[tuple[alt.Chart, alt.Chart]]:
             )
         )
     return out
-
-
-def rbm_curves(history: list[dict]) -> tuple[alt.Chart, alt.Chart]:
-    """The RBM's held-out pseudo-likelihood (per digit) and reconstruction error, per epoch."""
-    hist = pd.DataFrame(history)
-    return (
-        lines(
-            hist,
-            x="epoch",
-            y="pseudo_ll",
-            title="Pseudo-likelihood on held-out digits",
-            x_title="epoch",
-            y_title="pseudo-log-likelihood (nats per digit)",
-        ),
-        lines(
-            hist,
-            x="epoch",
-            y="recon_error",
-            title="Reconstruction error on held-out digits",
-            x_title="epoch",
-            y_title="mean squared error per pixel",
-        ),
-    )

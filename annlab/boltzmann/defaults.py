@@ -1,15 +1,18 @@
-"""What the RBM inpainting page starts from: the RBM and DBM it trains, the Gibbs steps it shows.
+"""What the RBM inpainting page starts from: the RBM and DBM it trains, its controls and their defaults.
 
-The view, ``python -m annlab warm`` and the tests read these (nothing here is typed twice).
-:func:`rbm_spec` and :func:`dbm_spec` apply fast mode (``ANNLAB_FAST``) when called.
+The view, ``python -m annlab warm`` and the tests read these (nothing here is typed twice). Each control
+is a :class:`Control` (widget, label, URL key, default), so a default and its widget live on one line.
+:func:`rbm_spec` and :func:`dbm_spec` apply fast mode (``ANNLAB_FAST``) when called, not at import.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from annlab.boltzmann import dbm, rbm
+from annlab.boltzmann.inpaint import centred_rows
 from annlab.settings import fast_mode, quick
 from annlab.training import TrainSpec
 
@@ -27,44 +30,85 @@ DBM = dbm.DBMConfig(
 )
 DATASETS = {"MNIST-5k (28x28)": "mnist", "8x8 digits": "digits8"}  # label on screen -> RBMConfig.dataset
 STEP_OPTIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]  # Gibbs steps a slider offers
-RECON_STEPS = 100  # Gibbs steps of the inpainting (and of the row and location sweeps)
-DREAM_STEPS = 200  # Gibbs steps of the dreamed digits
 N_DREAMS = 30  # chains dreamed from random pixels
 N_SHOWN = 8  # test digits inpainted at once
-REGION = "rows"  # what to erase on first open (a key of REGION_LABELS)
-FRACTION = 0.5  # fraction of pixels erased by the "random" region
-CURVES = ("pseudo_ll_per_pixel", "recon_error")  # the RBM's learning curves
+CURVES = ("pseudo_ll_per_pixel", "recon_error")  # the RBM's learning curves (one axis while training)
+TABS = (  # also the values of the URL key rbm_tab: links carry them
+    "Inpainting",
+    "Inpainting sweeps",
+    "Training and filters",
+    "Dreaming (Gibbs sampling)",
+    "Deep Boltzmann machine",
+)
 
-# The settings the page offers, one URL-bound widget per config field:
-# field -> (Streamlit widget, label, URL key (links carry it: never rename), widget arguments)
+
+@dataclasses.dataclass(frozen=True)
+class Control:
+    """One URL-bound widget: ``ui.persisted(st.<widget>, label, key=key, default=default, **kw)``.
+
+    ``key`` is the URL parameter: links lecturers shared carry it, so it never changes meaning."""
+
+    widget: str  # a Streamlit input: "slider", "select_slider", "selectbox", "radio", "toggle", ...
+    label: str
+    key: str
+    default: Any
+    kw: dict = dataclasses.field(default_factory=dict)
+
+
 METHODS = {"pcd": "PCD (persistent chains)", "cd": "CD (chains restart at the data)"}
-RBM_CONTROLS = {
-    "n_hidden": (
+DATA = Control("selectbox", "Digits", "rbm_data", "MNIST-5k (28x28)", {"options": list(DATASETS)})
+RBM_CONTROLS = {  # RBMConfig field -> its widget in the RBM settings
+    "n_hidden": Control(
         "select_slider",
         "Hidden units",
         "rbm_hidden",
+        RBM.n_hidden,
         {"options": [16, 32, 64, 100, 200, 400, 800]},
     ),
-    "lr": (
+    "lr": Control(
         "select_slider",
         "Learning rate",
         "rbm_lr",
+        RBM.lr,
         {
             "options": [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0, 50.0],
             "help": "Step size on the mean gradient of a mini-batch (as scikit-learn's BernoulliRBM). "
             "Very large rates make the weights blow up.",
         },
     ),
-    "num_epochs": ("slider", "Epochs", "rbm_epochs", {"min_value": 1, "max_value": 100}),
-    "batch_size": ("select_slider", "Batch size", "rbm_batch", {"options": [10, 20, 50, 100, 200]}),
-    "k": ("slider", "Gibbs steps per update (k)", "rbm_k", {"min_value": 1, "max_value": 10}),
-    "method": ("radio", "Training", "rbm_method", {"options": list(METHODS), "format_func": METHODS.get}),
+    "num_epochs": Control(
+        "slider", "Epochs", "rbm_epochs", RBM.num_epochs, {"min_value": 1, "max_value": 100}
+    ),
+    "batch_size": Control(
+        "select_slider", "Batch size", "rbm_batch", RBM.batch_size, {"options": [10, 20, 50, 100, 200]}
+    ),
+    "k": Control("slider", "Gibbs steps per update (k)", "rbm_k", RBM.k, {"min_value": 1, "max_value": 10}),
+    "method": Control(
+        "radio", "Training", "rbm_method", RBM.method, {"options": list(METHODS), "format_func": METHODS.get}
+    ),
 }
-DBM_CONTROLS = {
-    "n_hidden1": ("select_slider", "First hidden layer", "rbm_dbm_h1", {"options": [50, 100, 200, 400]}),
-    "n_hidden2": ("select_slider", "Second hidden layer", "rbm_dbm_h2", {"options": [25, 50, 100, 200]}),
-    "num_epochs": ("slider", "Joint training epochs", "rbm_dbm_epochs", {"min_value": 1, "max_value": 50}),
+DBM_CONTROLS = {  # DBMConfig field -> its widget on the DBM tab
+    "n_hidden1": Control(
+        "select_slider", "First hidden layer", "rbm_dbm_h1", DBM.n_hidden1, {"options": [50, 100, 200, 400]}
+    ),
+    "n_hidden2": Control(
+        "select_slider", "Second hidden layer", "rbm_dbm_h2", DBM.n_hidden2, {"options": [25, 50, 100, 200]}
+    ),
+    "num_epochs": Control(
+        "slider", "Joint training epochs", "rbm_dbm_epochs", DBM.num_epochs, {"min_value": 1, "max_value": 50}
+    ),
 }
+RECON_STEPS = Control(
+    "select_slider",
+    "Gibbs steps",
+    "rbm_recon_steps",
+    100,
+    {
+        "options": STEP_OPTIONS,
+        "help": "Gibbs steps with the known pixels clamped; the reconstruction is the mean of "
+        "P(pixel on | hidden) over the second half of the steps.",
+    },
+)  # the page's main control
 REGION_LABELS = {
     "rows": "rows (choose below)",
     "top": "top third",
@@ -73,14 +117,44 @@ REGION_LABELS = {
     "left": "left half",
     "right": "right half",
     "random": "random pixels",
-}  # what to erase: the keys are "rows" and annlab.boltzmann.inpaint.REGIONS
+}  # what to erase: "rows" and annlab.boltzmann.inpaint.REGIONS
+REGION = Control(
+    "selectbox",
+    "What to erase",
+    "rbm_region",
+    "rows",
+    {"options": list(REGION_LABELS), "format_func": REGION_LABELS.get},
+)
+FRACTION = Control(
+    "slider", "Fraction of pixels erased", "rbm_frac", 0.5, {"min_value": 0.1, "max_value": 0.9, "step": 0.1}
+)
+DREAM_STEPS = Control("select_slider", "Gibbs steps", "rbm_gibbs_steps", 200, {"options": STEP_OPTIONS})
+SWEEP_STEPS = Control(
+    "select_slider", "Gibbs steps for the row sweeps", "rbm_sweep_steps", 100, {"options": STEP_OPTIONS}
+)
+SWEEP_DBM = Control("toggle", "Compare with the DBM (the DBM tab's default settings)", "rbm_sweep_dbm", False)
 
 
 def erased_rows(side: int) -> tuple[int, int]:
     """The band of rows erased on first open: about a fifth of the image, in the middle."""
-    from annlab.boltzmann.inpaint import centred_rows
-
     return centred_rows(side, max(1, side // 5 + 1))
+
+
+def rows_control(side: int) -> Control:
+    """The band of erased rows (its key names the image side: 8x8 and 28x28 links keep their own)."""
+    return Control(
+        "slider",
+        "Erased rows (start, end)",
+        f"rbm_rows{side}",
+        erased_rows(side),
+        {"min_value": 0, "max_value": side - 1},
+    )
+
+
+def first_control(side: int, n_test: int) -> Control:
+    """The first of the test digits shown (of ``n_test``), in steps of :data:`N_SHOWN`."""
+    kw = {"min_value": 0, "max_value": n_test - N_SHOWN, "step": N_SHOWN}
+    return Control("number_input", "First test digit", f"rbm_first{side}", 0, kw)
 
 
 def rbm_spec(dataset: str = RBM.dataset, seed: int = 0, **changes) -> TrainSpec:

@@ -16,6 +16,16 @@ from annlab.boltzmann import dbm, defaults, rbm
 from annlab.boltzmann import inpaint as ip
 from annlab.training import Callback, TrainResult
 
+ERROR_HELP = (
+    "Mean squared error between the reconstructed probability and the true pixel, over the missing pixels "
+    "of the test digits (0 = perfect; 0.25 = a coin flip)."
+)
+GRID_CAPTION = "Top to bottom: the digits, erased (gray), filled in, error (white = wrong)"
+CLASSIFIER_HELP = (
+    "How often a logistic regression trained on clean training digits gives the test digits shown their "
+    "true label, erased (missing pixels gray) or filled in by the RBM."
+)
+
 
 @dataclass
 class InpaintView:
@@ -26,7 +36,6 @@ class InpaintView:
     grid : ndarray (4 n, V): n originals (binarised), the same erased (missing pixels at 0.5), their
         reconstructions, and the error on the missing pixels (``|R - X|`` there, 0 elsewhere)
     names : the n digits, left to right ("your drawing", "test #3 (7)", ...)
-    missing : ndarray (V,) bool, True where a pixel was erased
     error : mean squared error on the missing pixels, over the test digits (not the drawing)
     acc_erased, acc_inpainted : how often the clean-digit classifier gives a test digit its label,
         erased and inpainted
@@ -35,7 +44,6 @@ class InpaintView:
 
     grid: np.ndarray
     names: list[str]
-    missing: np.ndarray
     error: float
     acc_erased: float
     acc_inpainted: float
@@ -60,7 +68,6 @@ def erase_mask(
 
 def inpaint_view(
     result: TrainResult,
-    *,
     dataset: str,
     seed: int,
     missing: np.ndarray,
@@ -96,7 +103,6 @@ def inpaint_view(
     return InpaintView(
         grid=np.concatenate([X, masked, R, np.abs(R - X) * missing]).astype(np.float32),
         names=names,
-        missing=np.asarray(missing, bool),
         error=float(ip.missing_error(R, X, missing)[tested].mean()),
         acc_erased=float((clf.predict(masked[tested]) == y[tested]).mean()),
         acc_inpainted=float((clf.predict(R[tested]) == y[tested]).mean()),
@@ -148,7 +154,6 @@ class Sweeps:
 def sweeps(
     rbm_result: TrainResult,
     dbm_result: TrainResult | None,
-    *,
     dataset: str,
     seed: int,
     steps: int,
