@@ -24,7 +24,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from annlab.wikiart import data as artdata  # noqa: E402
-from annlab.wikiart.train import REMEDIES, default_ae, default_cnn, train_ae, train_cnn, with_remedy  # noqa: E402
+from annlab.wikiart import defaults  # noqa: E402
+from annlab.wikiart.defaults import REMEDIES, with_remedy  # noqa: E402
+from annlab.wikiart.train import train_ae, train_cnn  # noqa: E402
 
 
 def main() -> dict:
@@ -41,7 +43,7 @@ def main() -> dict:
     smallest3 = np.argsort(art.counts("train"), kind="stable")[:3]
     out = {"majority_baseline": None, "acc": {}, "balanced_acc": {}, "macro_f1": {}, "minority_recall": {}}
     train_s = None
-    base = default_cnn(art)
+    base = defaults.cnn(art)
     for name in REMEDIES:
         t0 = time.perf_counter()
         r = train_cnn(with_remedy(base, name), art, seed=seed)
@@ -54,16 +56,25 @@ def main() -> dict:
         out["balanced_acc"][name] = round(t["balanced_acc"], 4)
         out["macro_f1"][name] = round(t["macro_f1"], 4)
         out["minority_recall"][name] = round(float(np.mean([t["recall"][i] for i in smallest3])), 4)
-        print(f"{name:>22}: {elapsed:6.1f} s, {len(r.history)} epochs, acc {t['acc']:.3f}, "
-              f"balanced {t['balanced_acc']:.3f}, macro-F1 {t['macro_f1']:.3f}, "
-              f"minority recall {out['minority_recall'][name]:.3f}", flush=True)
+        print(
+            f"{name:>22}: {elapsed:6.1f} s, {len(r.history)} epochs, acc {t['acc']:.3f}, "
+            f"balanced {t['balanced_acc']:.3f}, macro-F1 {t['macro_f1']:.3f}, "
+            f"minority recall {out['minority_recall'][name]:.3f}",
+            flush=True,
+        )
     t0 = time.perf_counter()
-    ae = train_ae(default_ae(art), art, seed=seed)
+    ae = train_ae(defaults.ae(art), art, seed=seed)
     print(f"autoencoder: {time.perf_counter() - t0:.1f} s, last epoch {ae.history[-1]}", flush=True)
-    out.update({"ae_ari": round(ae.history[-1]["ari"], 4), "ae_nmi": round(ae.history[-1]["nmi"], 4),
-                "silhouette": round(ae.extra.get("silhouette", float("nan")), 4),
-                "train_s": round(train_s, 2), "load_s_cold": round(load_cold, 3),
-                "load_s_warm": round(load_warm, 4)})
+    out.update(
+        {
+            "ae_ari": round(ae.history[-1]["ari"], 4),
+            "ae_nmi": round(ae.history[-1]["nmi"], 4),
+            "silhouette": round(ae.extra.get("silhouette", float("nan")), 4),
+            "train_s": round(train_s, 2),
+            "load_s_cold": round(load_cold, 3),
+            "load_s_warm": round(load_warm, 4),
+        }
+    )
     return out
 
 

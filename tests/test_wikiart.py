@@ -1,4 +1,5 @@
-"""WikiArt topic: focal loss, class weights, sampler, robust loader and cache, painted set, training."""
+"""WikiArt topic: focal loss, class weights, sampler, robust loader and cache, painted set, training, and
+the page's experiments (prior correction, remedy table, picture choice, code map) without Streamlit."""
 
 from __future__ import annotations
 
@@ -15,19 +16,12 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from annlab.training import generator
 from annlab.wikiart import data as artdata
-from annlab.wikiart import synthetic
+from annlab.wikiart import defaults, experiments, synthetic
 from annlab.wikiart.data import ArtDataError, ArtSet, ImageError, load_folder, read_image, read_upload
+from annlab.wikiart.defaults import REMEDIES, with_remedy
 from annlab.wikiart.losses import balanced_sampler, class_weights, focal_loss
-from annlab.wikiart.models import AEConfig, CNNConfig
-from annlab.wikiart.train import (
-    REMEDIES,
-    augment_batch,
-    metrics,
-    predict_proba,
-    train_ae,
-    train_cnn,
-    with_remedy,
-)
+from annlab.wikiart.models import ArtAEConfig, CNNConfig
+from annlab.wikiart.train import augment_batch, metrics, predict_proba, train_ae, train_cnn
 
 
 # --------------------------------------------------------------------------- focal loss
@@ -298,7 +292,7 @@ def test_config_validation():
     with pytest.raises(ValueError, match="two styles"):
         CNNConfig(n_classes=1)
     with pytest.raises(ValueError):
-        AEConfig(side=20)
+        ArtAEConfig(side=20)
     assert with_remedy(CNNConfig(), "oversample + augment").remedy == "augment + oversample"
     assert with_remedy(CNNConfig(focal=True), "none").remedy == "none"
     assert set(REMEDIES) >= {"none", "augment", "class weights", "oversample", "focal"}
@@ -391,7 +385,7 @@ def test_metrics_by_hand():
 
 
 def test_autoencoder_tracks_clustering_scores(small_art):
-    cfg = AEConfig(side=16, channels=(8, 8, 16), code_dim=8, num_epochs=2)
+    cfg = ArtAEConfig(side=16, channels=(8, 8, 16), latent_dim=8, num_epochs=2)
     r = train_ae(cfg, small_art, seed=0)
     assert [h["epoch"] for h in r.history] == [1, 2]
     for h in r.history:
@@ -414,3 +408,141 @@ def test_epoch_order_tops_up_minorities_and_oversamples():
     np.testing.assert_array_equal(topped, [200, 100, 50, 50, 50])  # rare styles up to the median size
     over = np.bincount(y[_epoch_order(y, CNNConfig(oversample=True), minority, generator(0))], minlength=5)
     assert over.sum() == len(y) and over.min() > 0.5 * len(y) / 5
+
+
+# --------------------------------------------------------------------------- page experiments
+def test_prior_correction_by_hand():
+    probs = np.array([[0.7, 0.3], [0.6, 0.4], [0.2, 0.8]])
+    prior = np.array([0.8, 0.2])
+    # argmax of p / prior**alpha, worked out on paper:
+    # alpha 0.5: 0.7/0.894 = 0.783 > 0.3/0.447 = 0.671; 0.6/0.894 = 0.671 < 0.4/0.447 = 0.894
+    # alpha 1:   0.7/0.8 = 0.875 < 0.3/0.2 = 1.5
+    np.testing.assert_array_equal(experiments.adjusted_predictions(probs, prior, 0.0), [0, 0, 1])
+    np.testing.assert_array_equal(experiments.adjusted_predictions(probs, prior, 0.5), [0, 1, 1])
+    np.testing.assert_array_equal(experiments.adjusted_predictions(probs, prior, 1.0), [1, 1, 1])
+    with pytest.raises(ValueError, match="alpha"):
+        experiments.adjusted_predictions(probs, prior, -0.1)
+
+
+def test_prior_correction_only_moves_answers_to_rarer_styles():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(6), size=500)
+    prior = experiments.class_prior(rng.choice(6, size=900, p=[0.4, 0.25, 0.15, 0.1, 0.07, 0.03]), 6)
+    plain = experiments.adjusted_predictions(probs, prior, 0.0)
+    np.testing.assert_array_equal(plain, probs.argmax(1))  # alpha 0 is the network's own answer
+    for alpha in (0.3, 1.0):
+        moved = experiments.adjusted_predictions(probs, prior, alpha)
+        assert (prior[moved] <= prior[plain]).all()  # never towards a larger style
+        assert (moved != plain).any()
+    assert (
+        np.bincount(experiments.adjusted_predictions(probs, prior, 1.0), minlength=6)[5]
+        > np.bincount(plain, minlength=6)[5]
+    )
+
+
+def test_class_prior_is_the_training_share():
+    prior = experiments.class_prior(np.array([0, 0, 0, 1, 2, 2]), 4)
+    np.testing.assert_allclose(prior, np.array([3, 1, 2, 1]) / 7)  # a style with no picture counts as one
+
+
+def test_imbalance_and_samples(small_art):
+    imb = experiments.imbalance(small_art)
+    counts = np.bincount(small_art.y_train)
+    assert imb.ratio == pytest.approx(counts.max() / counts.min())
+    assert imb.largest == small_art.classes[int(counts.argmax())]
+    assert sorted(counts[list(imb.smallest)]) == sorted(counts)[:3]
+    samples = experiments.style_samples(small_art, 4)
+    assert len(samples) == small_art.n_classes
+    assert all(s.shape[1:] == (16, 16, 3) and 0 <= s.min() and s.max() <= 1 for s in samples)
+    np.testing.assert_allclose(samples[1][0], small_art.X_train[small_art.y_train == 1][0] / 255)
+
+
+@pytest.fixture(scope="module")
+def small_cnn(small_art):
+    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(8, 8, 16), num_epochs=3, patience=0)
+    return train_cnn(cfg, small_art, seed=0)
+
+
+def test_prior_corrected_scores_match_training_at_zero(small_art, small_cnn):
+    probs = experiments.cnn_test_probabilities(small_cnn, small_art.X_test)
+    assert probs.shape == (len(small_art.y_test), small_art.n_classes)
+    plain = experiments.prior_corrected(probs, small_art.y_test, small_art.y_train, 0.0)
+    t = small_cnn.extra["test"]
+    assert plain.acc == pytest.approx(t["acc"]) and plain.balanced_acc == pytest.approx(t["balanced_acc"])
+    assert list(plain.recall) == pytest.approx(t["recall"])
+    smallest = experiments.imbalance(small_art).smallest
+    assert plain.minority_recall == pytest.approx(np.mean([t["recall"][i] for i in smallest]))
+    full = experiments.prior_corrected(probs, small_art.y_test, small_art.y_train, 1.0)
+    pred = experiments.adjusted_predictions(probs, experiments.class_prior(small_art.y_train, 5), 1.0)
+    assert full.acc == pytest.approx(np.mean(pred == small_art.y_test))
+    assert np.sum(full.confusion) == len(small_art.y_test)
+
+
+def test_compare_remedies_fills_the_table(small_art, monkeypatch, tmp_path):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    base = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(4, 4, 8), num_epochs=2, patience=0)
+    specs = defaults.remedy_specs(small_art, base)
+    assert list(specs) == list(REMEDIES) and specs["oversample"].cfg.remedy == "oversample"
+    steps = []
+    smallest = experiments.imbalance(small_art).smallest
+    runs = experiments.compare_remedies(specs, "cpu", smallest, callback=lambda i, info: steps.append(info))
+    table = runs.table
+    assert list(table["remedy"]) == [*REMEDIES, "always the largest style"]
+    assert table["balanced accuracy"].between(0, 1).all() and table["accuracy"].between(0, 1).all()
+    plain = specs["none"].run("cpu").extra["test"]  # from the store now
+    assert table["balanced accuracy"][0] == pytest.approx(plain["balanced_acc"])
+    assert table["accuracy"].iloc[-1] == pytest.approx(plain["majority_baseline"])
+    fractions = [s["fraction"] for s in steps]
+    assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] == pytest.approx(1.0)
+    assert set(runs.recalls) == set(REMEDIES)
+
+
+def test_pick_picture_explains_a_bad_file(small_art):
+    bad = experiments.pick_picture(small_art, b"\x89PNG\r\n\x1a\n garbage", "x.png")
+    assert bad.image is None and "cannot be used" in bad.error and "damaged" in bad.error
+    empty = experiments.pick_picture(small_art, b"", "empty.png")
+    assert empty.image is None and "empty" in empty.error
+    good = experiments.pick_picture(small_art, _jpeg_bytes((50, 30)), "ok.jpg")
+    assert good.error is None and good.image.shape == (16, 16, 3) and "ok.jpg" in good.caption
+    test = experiments.pick_picture(small_art, None, test_index=3)
+    np.testing.assert_array_equal(test.image, small_art.X_test[3])
+    assert small_art.classes[small_art.y_test[3]] in test.caption
+
+
+def test_code_map_of_the_autoencoder(small_art):
+    cfg = ArtAEConfig(side=16, channels=(4, 4, 8), latent_dim=4, num_epochs=1)
+    m = experiments.code_map(train_ae(cfg, small_art, seed=0), small_art.X_test, 5, 0, 250)
+    assert m.xy.shape == (len(small_art.y_test), 2) and np.isfinite(m.xy).all()
+    assert set(np.unique(m.clusters)) <= set(range(5))
+
+
+def test_defaults_are_small_in_fast_mode_and_keyed_by_data(small_art):
+    cfg = defaults.cnn(small_art)
+    assert (cfg.side, cfg.n_classes, cfg.channels, cfg.num_epochs) == (
+        16,
+        small_art.n_classes,
+        (8, 16, 16),
+        2,
+    )
+    assert defaults.cnn(small_art, lr=0.01).lr == 0.01
+    spec = defaults.cnn_spec(small_art, cfg, seed=3)
+    assert spec.key.startswith("CNNConfig-") and spec.seed == 3 and spec.data_key == small_art.key
+    assert defaults.ae_spec(small_art, defaults.ae(small_art)).key.startswith("ArtAEConfig-")
+    for table in (defaults.NETWORK_CONTROLS, defaults.REMEDY_CONTROLS, defaults.FOCAL_CONTROLS):
+        assert all(hasattr(cfg, field) for field in table)  # controls start at config fields
+
+
+def test_charts_put_the_largest_style_first():
+    from annlab.wikiart import charts
+
+    classes, counts = ["a", "b", "c"], [5, 50, 20]
+    spec = charts.recall_by_style({"plain": [0.1, 0.9, 0.5]}, classes, counts, horizontal=True).to_dict()
+    assert spec["encoding"]["y"]["field"] == "style" and spec["encoding"]["y"]["sort"] == ["b", "c", "a"]
+    assert spec["encoding"]["x"]["scale"]["domain"] == [0, 1]
+    vertical = charts.recall_by_style({"plain": [0.1, 0.9, 0.5]}, classes, counts).to_dict()
+    assert vertical["encoding"]["x"]["field"] == "style"
+    by_style, by_cluster = charts.code_maps(np.zeros((4, 2)), [0, 1, 2, 0], [1, 1, 0, 0], classes)
+    assert set(by_style.data["style"]) == {"a", "b", "c"}
+    assert set(by_cluster.data["cluster"]) == {"cluster 0", "cluster 1"}
+    history = [{"epoch": 1, "ari": 0.1, "nmi": 0.2}, {"epoch": 2, "ari": 0.3, "nmi": 0.4}]
+    assert sorted(charts.clustering_scores(history).data["curve"].unique()) == ["ARI", "NMI"]

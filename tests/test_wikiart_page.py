@@ -1,41 +1,102 @@
-"""The WikiArt page in AppTest (fast mode): renders, a remedy changes the result, the run table fills."""
+"""The WikiArt page in AppTest (fast mode), opened through the app's navigation.
 
-from pathlib import Path
+The prior correction and a remedy change the result, lazy tabs train only when opened, the remedy
+table fills on its button, a broken upload gets a sentence, a configured folder is read, and after
+``defaults.warm`` opening the page on defaults trains nothing.
+"""
 
-from streamlit.testing.v1 import AppTest
+import numpy as np
+import streamlit as st
+from pagetest import errors, open_page
+from PIL import Image
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "5_WikiArt.py")
+from annlab import store
+from annlab.settings import cache_dir
+from annlab.wikiart import defaults
+
+VIEW = "views/wikiart.py"
 
 
 def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_wikiart_page_remedy_changes_result_and_run_table():
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+def _fresh_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    st.cache_resource.clear()  # forget in-memory models: only the (empty) store may answer
+    st.cache_data.clear()
+
+
+def _stored(prefix):
+    return sorted(p.name for p in cache_dir().glob(f"{prefix}-*.pt"))
+
+
+def test_prior_correction_and_a_remedy_change_the_classifier():
+    at = open_page(VIEW)
+    assert not errors(at), errors(at)
     assert at.title[0].value == "WikiArt styles"
-    assert any("synthetic" in i.value for i in at.info)  # no WikiArt configured in tests: said on screen
+    assert any("synthetic" in c.value for c in at.caption)  # no WikiArt configured in tests: said on screen
+    assert at.slider(key="art_prior").value == defaults.PRIOR_ALPHA
     before = _metric(at, "Balanced accuracy")
-    assert _metric(at, "Largest-style baseline").endswith("%")
+    assert _metric(at, "Baseline").endswith("%")
+
+    at.slider(key="art_prior").set_value(1.0).run()
+    assert not errors(at), errors(at)
+    corrected = _metric(at, "Balanced accuracy")
+    assert corrected != before  # no retraining: the same probabilities, re-weighed
 
     at.toggle(key="art_oversample").set_value(True).run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert _metric(at, "Balanced accuracy") != before
-    assert at.query_params["art_oversample"] in ("1", ["1"])
+    assert not errors(at), errors(at)
+    assert any("Remedies: **oversample**" in c.value for c in at.caption)
+    assert _metric(at, "Balanced accuracy") != corrected  # another network
 
-    at.button(key="art_run_btn").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+
+def test_lazy_tabs_train_only_when_opened(tmp_path, monkeypatch):
+    _fresh_store(tmp_path, monkeypatch)
+    at = open_page(VIEW)
+    assert not errors(at), errors(at)
+    assert len(_stored("CNNConfig")) == 1 and _stored("ArtAEConfig") == []  # Classifier: the CNN only
+
+    at = open_page(VIEW, {"art_tab": "Imbalance remedies"})
+    assert not errors(at), errors(at)
+    assert len(_stored("CNNConfig")) == 1  # the remedy runs wait for their button
+    at.button(key="art_runs_button").click().run()
+    assert not errors(at), errors(at)
     table = at.dataframe[-1].value
-    assert list(table["remedy"])[:2] == ["none", "augment"]
+    assert list(table["remedy"]) == [*defaults.REMEDIES, "always the largest style"]
     assert table["balanced accuracy"].between(0, 1).all()
+    assert len(_stored("CNNConfig")) == len(defaults.REMEDIES)  # "none" is the default CNN
+    assert _stored("ArtAEConfig") == []
+
+    at = open_page(VIEW, {"art_tab": "Clustering"})
+    assert not errors(at), errors(at)
+    assert len(_stored("ArtAEConfig")) == 1
+    assert 0 <= float(_metric(at, "NMI (last epoch)")) <= 1
+
+
+def test_a_broken_upload_gets_a_sentence():
+    at = open_page(VIEW, {"art_tab": "Your picture"})
+    assert not errors(at), errors(at)
+    assert any("Test picture 0" in str(node.proto) for node in at.main)  # a test picture before any upload
+    at.get("file_uploader")[0].set_value(("broken.png", b"\x89PNG\r\n\x1a\n not really", "image/png")).run()
+    assert not errors(at), errors(at)
+    assert any("That file cannot be used" in e.value for e in at.error)
+
+
+def test_after_warm_the_page_trains_nothing_on_defaults(tmp_path, monkeypatch):
+    _fresh_store(tmp_path, monkeypatch)
+    defaults.warm("cpu", None, lambda text: None)
+    assert len(_stored("CNNConfig")) == 1 and len(_stored("ArtAEConfig")) == 1
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    before = len(store.TRAINED)
+    for tab in ("Classifier", "Your picture", "Clustering"):
+        at = open_page(VIEW, {"art_tab": tab})
+        assert not errors(at), errors(at)
+    assert store.TRAINED[before:] == []
 
 
 def _course_folder(root, n_train=8, n_test=3):
-    import numpy as np
-    from PIL import Image
-
     rng = np.random.default_rng(0)
     for split, n in (("train", n_train), ("test", n_test)):
         for k, style in enumerate(("Baroque", "Cubism", "Fauvism")):
@@ -51,20 +112,19 @@ def _course_folder(root, n_train=8, n_test=3):
 def test_wikiart_page_reads_a_configured_folder(tmp_path, monkeypatch):
     _course_folder(tmp_path)
     monkeypatch.setenv("ANNLAB_WIKIART_DIR", str(tmp_path))
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page(VIEW, {"art_tab": "Data"})
+    assert not errors(at), errors(at)
     assert not any("synthetic" in i.value for i in at.info)
     assert any("course layout" in c.value for c in at.caption)
     assert any("1 file(s) could not be read" in w.value for w in at.warning)
     assert at.selectbox(key="art_side").options == ["32", "64", "128"]
+    assert at.selectbox(key="art_per_style").value == defaults.PER_STYLE
     assert _metric(at, "Training / test pictures") == "28 / 13"
 
 
 def test_wikiart_page_explains_an_unusable_folder(tmp_path, monkeypatch):
     (tmp_path / "OnlyStyle").mkdir()
     monkeypatch.setenv("ANNLAB_WIKIART_DIR", str(tmp_path))
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = open_page(VIEW)
+    assert not errors(at), errors(at)
     assert any("no pictures" in w.value and "built-in" in w.value for w in at.warning)

@@ -46,6 +46,7 @@ def confusion(matrix, classes, *, normalise: bool = True, height: int = 420) -> 
     ]
     df = pd.DataFrame(rows)
     df["label"] = [f"{v:.2f}" if v >= 0.005 else "" for v in df["share"]]
+    df["ink"] = np.where(df["share"] > 0.5, "white", "black")  # a column, not alt.condition: much faster
     base = alt.Chart(
         df,
         title="Confusion matrix (row = true style, share of its test pictures)",
@@ -57,10 +58,15 @@ def confusion(matrix, classes, *, normalise: bool = True, height: int = 420) -> 
     )
     rect = base.mark_rect().encode(
         color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), title="share"),
-        tooltip=["true style", "predicted style", "pictures", alt.Tooltip("share:Q", format=".2f")],
+        tooltip=[
+            alt.Tooltip("true style:N"),
+            alt.Tooltip("predicted style:N"),
+            alt.Tooltip("pictures:Q"),
+            alt.Tooltip("share:Q", format=".2f"),
+        ],
     )
     text = base.mark_text(baseline="middle").encode(
-        text="label:N", color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value("black"))
+        text=alt.Text("label:N"), color=alt.Color("ink:N", scale=None)
     )
     return rect + text
 
@@ -78,7 +84,7 @@ def recall_by_style(
         for run, rs in recalls.items()
         for c, r in zip(classes, rs, strict=True)
     ]
-    style_axis = alt.Axis(labelOverlap=False) if horizontal else alt.Axis(labelAngle=-40, labelOverlap=False)
+    style_axis = alt.Axis(labelAngle=0 if horizontal else -40, labelOverlap=False, labelLimit=240)
     style = (alt.Y if horizontal else alt.X)("style:N", sort=order, title=None, axis=style_axis)
     recall = (alt.X if horizontal else alt.Y)(
         "recall:Q", scale=alt.Scale(domain=[0, 1]), title="recall on the test split"
@@ -92,7 +98,7 @@ def recall_by_style(
             style,
             recall,
             offset,
-            color=alt.Color("run:N", title="run", sort=list(recalls), legend=alt.Legend(orient="bottom")),
+            color=alt.Color("run:N", title="run", sort=list(recalls)),
             tooltip=["style", "run", alt.Tooltip("recall:Q", format=".2f")],
         )
     )
@@ -156,3 +162,8 @@ def code_map(xy, labels, names=None, *, height: int = 420) -> alt.Chart:
         order=names,
         height=height,
     )
+
+
+def code_maps(xy, y_true, clusters, classes, *, height: int = 420) -> tuple[alt.Chart, alt.Chart]:
+    """The t-SNE map of the codes twice: coloured by true style, and by k-means cluster."""
+    return code_map(xy, y_true, classes, height=height), code_map(xy, clusters, height=height)

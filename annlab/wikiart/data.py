@@ -37,6 +37,7 @@ from annlab.wikiart import synthetic
 CACHE_FORMAT = 1
 SIDES = (32, 48, 64, 96, 128)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_MB = MAX_UPLOAD_BYTES >> 20
 MAX_PIXELS = 40_000_000
 DEFAULT_MAX_PER_CLASS = 1000  # pictures read per style and split by default (None: all)
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
@@ -137,8 +138,10 @@ def read_image(source, side: int) -> np.ndarray:
         with Image.open(source) as img:
             w, h = img.size
             if w * h > MAX_PIXELS:
-                raise ImageError(f"The picture has {w} x {h} pixels; at most {MAX_PIXELS // 1_000_000} "
-                                 "million pixels are accepted.")
+                raise ImageError(
+                    f"The picture has {w} x {h} pixels; at most {MAX_PIXELS // 1_000_000} "
+                    "million pixels are accepted."
+                )
             img.draft("RGB", (2 * side, 2 * side))  # JPEG: decode at a reduced size, much faster
             img.load()
             rgb = to_rgb(img)
@@ -159,8 +162,9 @@ def read_image(source, side: int) -> np.ndarray:
 def read_upload(data: bytes, side: int, *, max_bytes: int = MAX_UPLOAD_BYTES) -> np.ndarray:
     """An uploaded picture, checked for size first; see :func:`read_image`."""
     if len(data) > max_bytes:
-        raise ImageError(f"The file is {len(data) / 2**20:.1f} MB; at most {max_bytes / 2**20:.0f} MB "
-                         "are accepted.")
+        raise ImageError(
+            f"The file is {len(data) / 2**20:.1f} MB; at most {max_bytes / 2**20:.0f} MB are accepted."
+        )
     return read_image(bytes(data), side)
 
 
@@ -186,8 +190,10 @@ def list_folder(root: Path) -> tuple[str, dict[str, dict[str, list[Path]]]]:
     """
     root = Path(root)
     if not root.is_dir():
-        raise ArtDataError(f"The WikiArt folder {root} does not exist or is not a folder. Check "
-                           "ANNLAB_WIKIART_DIR on the server.")
+        raise ArtDataError(
+            f"The WikiArt folder {root} does not exist or is not a folder. Check "
+            "ANNLAB_WIKIART_DIR on the server."
+        )
     if (root / "train").is_dir() and (root / "test").is_dir():
         layout = "course"
         splits = {s: {c: _files(d) for c, d in _class_dirs(root / s).items()} for s in ("train", "test")}
@@ -195,8 +201,10 @@ def list_folder(root: Path) -> tuple[str, dict[str, dict[str, list[Path]]]]:
         layout = "flat"
         splits = {"all": {c: _files(d) for c, d in _class_dirs(root).items()}}
     if not any(files for split in splits.values() for files in split.values()):
-        raise ArtDataError(f"The WikiArt folder {root} has no pictures: expected <dir>/<Style>/<files> or "
-                           "<dir>/train/<Style>/<files> and <dir>/test/<Style>/<files>.")
+        raise ArtDataError(
+            f"The WikiArt folder {root} has no pictures: expected <dir>/<Style>/<files> or "
+            "<dir>/train/<Style>/<files> and <dir>/test/<Style>/<files>."
+        )
     return layout, splits
 
 
@@ -207,8 +215,10 @@ def _fingerprint(root: Path, splits: dict, options: dict) -> str:
             for f in files:
                 st = f.stat()
                 rows.append([split, style, f.name, st.st_size, st.st_mtime_ns])
-    payload = json.dumps({"root": str(root.resolve()), "files": rows, "options": options,
-                          "format": CACHE_FORMAT}, sort_keys=True)
+    payload = json.dumps(
+        {"root": str(root.resolve()), "files": rows, "options": options, "format": CACHE_FORMAT},
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -249,20 +259,35 @@ def _load_cache(path: Path) -> dict | None:
 
 
 def _to_payload(art: ArtSet) -> dict:
-    return {"format": CACHE_FORMAT, "X_train": torch.from_numpy(np.array(art.X_train)),
-            "y_train": torch.from_numpy(art.y_train.copy()),
-            "X_test": torch.from_numpy(np.array(art.X_test)),
-            "y_test": torch.from_numpy(art.y_test.copy()), "classes": list(art.classes), "side": art.side,
-            "source": art.source, "key": art.key, "synthetic": art.synthetic,
-            "skipped": [list(s) for s in art.skipped], "warning": art.warning or ""}
+    return {
+        "format": CACHE_FORMAT,
+        "X_train": torch.from_numpy(np.array(art.X_train)),
+        "y_train": torch.from_numpy(art.y_train.copy()),
+        "X_test": torch.from_numpy(np.array(art.X_test)),
+        "y_test": torch.from_numpy(art.y_test.copy()),
+        "classes": list(art.classes),
+        "side": art.side,
+        "source": art.source,
+        "key": art.key,
+        "synthetic": art.synthetic,
+        "skipped": [list(s) for s in art.skipped],
+        "warning": art.warning or "",
+    }
 
 
 def _from_payload(p: dict) -> ArtSet:
     arrays = [p[k].numpy() for k in ("X_train", "y_train", "X_test", "y_test")]
     _readonly(*arrays)
-    return ArtSet(*arrays, classes=tuple(p["classes"]), side=int(p["side"]), source=p["source"],
-                  key=p["key"], synthetic=bool(p["synthetic"]),
-                  skipped=tuple((a, b) for a, b in p["skipped"]), warning=p["warning"] or None)
+    return ArtSet(
+        *arrays,
+        classes=tuple(p["classes"]),
+        side=int(p["side"]),
+        source=p["source"],
+        key=p["key"],
+        synthetic=bool(p["synthetic"]),
+        skipped=tuple((a, b) for a, b in p["skipped"]),
+        warning=p["warning"] or None,
+    )
 
 
 def _subset(files: list[Path], k: int, seed: int, style: str) -> list[Path]:
@@ -278,8 +303,15 @@ def _stack(arrays, side):
     return np.stack(arrays) if arrays else np.zeros((0, side, side, 3), np.uint8)
 
 
-def load_folder(root, side: int = 64, *, test_size: float = 0.2, seed: int = 0,
-                max_per_class: int | None = None, use_cache: bool = True) -> ArtSet:
+def load_folder(
+    root,
+    side: int = 64,
+    *,
+    test_size: float = 0.2,
+    seed: int = 0,
+    max_per_class: int | None = None,
+    use_cache: bool = True,
+) -> ArtSet:
     """Load a WikiArt folder (either layout), using the disk cache when the files have not changed.
 
     Parameters
@@ -302,10 +334,15 @@ def load_folder(root, side: int = 64, *, test_size: float = 0.2, seed: int = 0,
     root = Path(root)
     layout, splits = list_folder(root)
     if max_per_class is not None:
-        splits = {s: {c: _subset(f, max_per_class, seed, c) for c, f in pc.items()}
-                  for s, pc in splits.items()}
-    options = {"side": side, "test_size": test_size if layout == "flat" else None, "seed": seed,
-               "max_per_class": max_per_class}
+        splits = {
+            s: {c: _subset(f, max_per_class, seed, c) for c, f in pc.items()} for s, pc in splits.items()
+        }
+    options = {
+        "side": side,
+        "test_size": test_size if layout == "flat" else None,
+        "seed": seed,
+        "max_per_class": max_per_class,
+    }
     key = f"wikiart-{_fingerprint(root, splits, options)}"
     path = _cache_path(key)
     if use_cache and (payload := _load_cache(path)) is not None:
@@ -326,12 +363,17 @@ def load_folder(root, side: int = 64, *, test_size: float = 0.2, seed: int = 0,
         usable = [c for c in names if len(per["all"][c]) >= 2]
     dropped = [c for c in names if c not in usable]
     if dropped:
-        warnings.append("Left out (fewer than two readable training pictures): " + ", ".join(
-            f"{c} ({sum(len(per[s][c]) for s in per)})" for c in dropped) + ".")
+        warnings.append(
+            "Left out (fewer than two readable training pictures): "
+            + ", ".join(f"{c} ({sum(len(per[s][c]) for s in per)})" for c in dropped)
+            + "."
+        )
     if len(usable) < 2:
         found = ", ".join(f"{c}: {sum(len(per[s][c]) for s in per)}" for c in names) or "none"
-        raise ArtDataError("Classification needs at least two styles with two or more readable pictures "
-                           f"each; this folder has {found}.")
+        raise ArtDataError(
+            "Classification needs at least two styles with two or more readable pictures "
+            f"each; this folder has {found}."
+        )
     Xtr, ytr, Xte, yte = [], [], [], []
     for label, style in enumerate(usable):
         if layout == "course":
@@ -349,9 +391,18 @@ def load_folder(root, side: int = 64, *, test_size: float = 0.2, seed: int = 0,
         yte.append(np.full(len(te), label, np.int64))
     if skipped:
         warnings.append(f"{len(skipped)} file(s) could not be read and were skipped.")
-    art = ArtSet(np.concatenate(Xtr), np.concatenate(ytr), np.concatenate(Xte), np.concatenate(yte),
-                 classes=tuple(usable), side=side, source=f"WikiArt folder ({layout} layout)", key=key,
-                 skipped=tuple(skipped), warning=" ".join(warnings) or None)
+    art = ArtSet(
+        np.concatenate(Xtr),
+        np.concatenate(ytr),
+        np.concatenate(Xte),
+        np.concatenate(yte),
+        classes=tuple(usable),
+        side=side,
+        source=f"WikiArt folder ({layout} layout)",
+        key=key,
+        skipped=tuple(skipped),
+        warning=" ".join(warnings) or None,
+    )
     _readonly(art.X_train, art.y_train, art.X_test, art.y_test)
     if use_cache:
         atomic_save(_to_payload(art), path)
@@ -367,14 +418,22 @@ def synthetic_set(side: int = 32, seed: int = 0) -> ArtSet:
         return _from_payload(payload)
     Xtr, ytr, Xte, yte, classes = synthetic.synthetic_arrays(side, seed=seed)
     _readonly(Xtr, ytr, Xte, yte)
-    art = ArtSet(Xtr, ytr, Xte, yte, classes=tuple(classes), side=side,
-                 source="built-in painted styles (synthetic, not WikiArt)", key=key, synthetic=True)
+    art = ArtSet(
+        Xtr,
+        ytr,
+        Xte,
+        yte,
+        classes=tuple(classes),
+        side=side,
+        source="built-in painted styles (synthetic, not WikiArt)",
+        key=key,
+        synthetic=True,
+    )
     atomic_save(_to_payload(art), path)
     return art
 
 
-def load_art(side: int = 32, *, seed: int = 0,
-             max_per_class: int | None = DEFAULT_MAX_PER_CLASS) -> ArtSet:
+def load_art(side: int = 32, *, seed: int = 0, max_per_class: int | None = DEFAULT_MAX_PER_CLASS) -> ArtSet:
     """WikiArt when ``ANNLAB_WIKIART_DIR`` is set and usable (at most ``max_per_class`` pictures per
     style and split, a seeded random choice), else the built-in set at 32 px (with a warning saying
     why when the folder could not be used)."""
@@ -385,5 +444,16 @@ def load_art(side: int = 32, *, seed: int = 0,
         return load_folder(root, side, seed=seed, max_per_class=max_per_class)
     except ArtDataError as exc:
         art = synthetic_set(32, seed)  # the painted set at its own size: painting 128 px is slow
-        return ArtSet(art.X_train, art.y_train, art.X_test, art.y_test, art.classes, art.side, art.source,
-                      art.key, True, (), f"{exc} Showing the built-in painted styles instead.")
+        return ArtSet(
+            art.X_train,
+            art.y_train,
+            art.X_test,
+            art.y_test,
+            art.classes,
+            art.side,
+            art.source,
+            art.key,
+            True,
+            (),
+            f"{exc} Showing the built-in painted styles instead.",
+        )

@@ -18,7 +18,8 @@ import pandas as pd
 from sklearn.manifold import TSNE
 
 from annlab.training import Callback, TrainResult, TrainSpec
-from annlab.wikiart.data import ArtSet, ImageError, load_art, read_upload
+from annlab.wikiart import defaults
+from annlab.wikiart.data import ArtSet, ImageError, read_upload
 from annlab.wikiart.train import cluster, encode, metrics, predict_proba
 
 N_SMALLEST = 3  # "rare styles": the three smallest training styles
@@ -92,15 +93,24 @@ class CodeMap:
     clusters: np.ndarray
 
 
-def load_pictures(side: int, per_style: int, folder: str, *, callback: Callback | None = None) -> ArtSet:
-    """The page's pictures (see :func:`annlab.wikiart.defaults.data`).
+@dataclass(frozen=True)
+class Picture:
+    """One picture to classify: uint8 (side, side, 3) or None, its caption, and why it is missing."""
 
-    ``folder`` is the configured WikiArt folder as text ("" for none): ``load_art`` reads it from the
-    environment, and passing it makes a changed folder a new cached call.
+    image: np.ndarray | None
+    caption: str
+    error: str | None = None
+
+
+def load_pictures(side: int, per_style: int, folder: str, *, callback: Callback | None = None) -> ArtSet:
+    """The page's pictures, :func:`annlab.wikiart.defaults.data` (for ``ui.call`` with a progress bar).
+
+    ``folder`` is the configured WikiArt folder as text ("" for none): the loader reads it from the
+    environment; passing it makes a changed folder a new cached call.
     """
     if callback:
         callback(0, {"fraction": 0.0, "text": "Loading pictures (the first time this can take minutes) ..."})
-    return load_art(side, max_per_class=per_style or None)
+    return defaults.data(side, per_style)
 
 
 def imbalance(art: ArtSet) -> Imbalance:
@@ -205,12 +215,21 @@ def _row(name: str, acc: float, balanced: float, f1: float, minority: float, epo
     }
 
 
-def read_picture(data: bytes, side: int) -> tuple[np.ndarray | None, str | None]:
-    """An uploaded file as a (side, side, 3) uint8 picture, or None and a sentence saying why not."""
-    try:
-        return read_upload(data, side), None
-    except ImageError as exc:
-        return None, f"That file cannot be used: {exc}"
+def pick_picture(art: ArtSet, upload: bytes | None, name: str = "", test_index: int = 0) -> Picture:
+    """The picture to classify: the uploaded file when there is one, else test picture ``test_index``.
+
+    A file that cannot be read gives ``image=None`` and a sentence in ``error`` (never an exception).
+    """
+    if upload is not None:
+        try:
+            image = read_upload(upload, art.side)
+        except ImageError as exc:
+            return Picture(None, "", f"That file cannot be used: {exc}")
+        return Picture(image, f"{name}, as the network sees it ({art.side} x {art.side})")
+    if not len(art.y_test):
+        return Picture(None, "")
+    i = int(test_index)
+    return Picture(art.X_test[i], f"Test picture {i}: {art.classes[art.y_test[i]]}")
 
 
 def style_probabilities(result: TrainResult, picture: np.ndarray) -> np.ndarray:

@@ -13,8 +13,14 @@ import torch.nn.functional as F
 from torch.utils.data import WeightedRandomSampler
 
 
-def focal_loss(logits: torch.Tensor, y: torch.Tensor, *, gamma: float = 2.0,
-               alpha: float | torch.Tensor | None = None, reduction: str = "mean") -> torch.Tensor:
+def focal_loss(
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    gamma: float = 2.0,
+    alpha: float | torch.Tensor | None = None,
+    reduction: str = "mean",
+) -> torch.Tensor:
     """Multi-class focal loss ``-alpha_t (1 - p_t)^gamma log p_t``, computed from log-softmax.
 
     ``log p_t`` comes from ``log_softmax`` (log-sum-exp with the maximum subtracted) and ``1 - p_t`` from
@@ -41,7 +47,7 @@ def focal_loss(logits: torch.Tensor, y: torch.Tensor, *, gamma: float = 2.0,
     # 1 - p_t as -expm1(log p_t): accurate when p_t is near 1. The base is clamped away from 0 because
     # d/dp (1 - p)^gamma is infinite at p = 1 for gamma < 1 (and inf * 0 would give a NaN gradient).
     one_minus_p = (-torch.expm1(logp_t)).clamp_min(1e-12)
-    modulator = one_minus_p ** gamma if gamma > 0 else torch.ones_like(logp_t)
+    modulator = one_minus_p**gamma if gamma > 0 else torch.ones_like(logp_t)
     loss = -modulator * logp_t  # (B,)
     if alpha is None:
         weight = torch.ones_like(loss)
@@ -79,8 +85,9 @@ def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:
     return w.astype(np.float32)
 
 
-def balanced_sampler(y: np.ndarray, *, num_samples: int | None = None,
-                     generator: torch.Generator | None = None) -> WeightedRandomSampler:
+def balanced_sampler(
+    y: np.ndarray, *, num_samples: int | None = None, generator: torch.Generator | None = None
+) -> WeightedRandomSampler:
     """A sampler that draws every class equally often in expectation (with replacement).
 
     Each example is drawn with probability proportional to ``1 / count[y_i]``, so each class gets
@@ -95,5 +102,6 @@ def balanced_sampler(y: np.ndarray, *, num_samples: int | None = None,
     y = np.asarray(y, np.int64)
     counts = np.bincount(y)
     weights = torch.as_tensor(1.0 / counts[y], dtype=torch.double)
-    return WeightedRandomSampler(weights, num_samples=num_samples or len(y), replacement=True,
-                                 generator=generator)
+    return WeightedRandomSampler(
+        weights, num_samples=num_samples or len(y), replacement=True, generator=generator
+    )

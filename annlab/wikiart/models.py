@@ -82,8 +82,16 @@ class CNNConfig:
     @property
     def remedy(self) -> str:
         """The imbalance remedies switched on, in words ("none" when there are none)."""
-        on = [name for name, flag in (("augment", self.augment), ("class weights", self.class_weights),
-                                      ("oversample", self.oversample), ("focal", self.focal)) if flag]
+        on = [
+            name
+            for name, flag in (
+                ("augment", self.augment),
+                ("class weights", self.class_weights),
+                ("oversample", self.oversample),
+                ("focal", self.focal),
+            )
+            if flag
+        ]
         return " + ".join(on) or "none"
 
 
@@ -157,15 +165,26 @@ class ConvAE(nn.Module):
         c1, c2, c3 = cfg.channels
         s = cfg.side // 8
         self.encoder = nn.Sequential(
-            nn.Conv2d(3, c1, 4, 2, 1), nn.ReLU(inplace=True),  # (B, c1, side/2, side/2)
-            nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(inplace=True),  # (B, c2, side/4, side/4)
-            nn.Conv2d(c2, c3, 4, 2, 1), nn.ReLU(inplace=True),  # (B, c3, side/8, side/8)
-            nn.Flatten(), nn.Linear(c3 * s * s, cfg.latent_dim))
+            nn.Conv2d(3, c1, 4, 2, 1),
+            nn.ReLU(inplace=True),  # (B, c1, side/2, side/2)
+            nn.Conv2d(c1, c2, 4, 2, 1),
+            nn.ReLU(inplace=True),  # (B, c2, side/4, side/4)
+            nn.Conv2d(c2, c3, 4, 2, 1),
+            nn.ReLU(inplace=True),  # (B, c3, side/8, side/8)
+            nn.Flatten(),
+            nn.Linear(c3 * s * s, cfg.latent_dim),
+        )
         self.decoder = nn.Sequential(
-            nn.Linear(cfg.latent_dim, c3 * s * s), nn.ReLU(inplace=True), nn.Unflatten(1, (c3, s, s)),
-            nn.ConvTranspose2d(c3, c2, 4, 2, 1), nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(inplace=True),
-            nn.ConvTranspose2d(c1, 3, 4, 2, 1), nn.Sigmoid())
+            nn.Linear(cfg.latent_dim, c3 * s * s),
+            nn.ReLU(inplace=True),
+            nn.Unflatten(1, (c3, s, s)),
+            nn.ConvTranspose2d(c3, c2, 4, 2, 1),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(c2, c1, 4, 2, 1),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(c1, 3, 4, 2, 1),
+            nn.Sigmoid(),
+        )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)  # (B, latent_dim)

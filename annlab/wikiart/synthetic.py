@@ -15,8 +15,18 @@ import numpy as np
 
 # Largest to smallest, as in WikiArt where Impressionism is the biggest style and Action painting
 # one of the smallest.
-STYLES = ("Impressionism", "Romanticism", "Cubism", "Color Field", "Op Art", "Orphism",
-          "Neoplasticism", "Pointillism", "Minimalism", "Action painting")
+STYLES = (
+    "Impressionism",
+    "Romanticism",
+    "Cubism",
+    "Color Field",
+    "Op Art",
+    "Orphism",
+    "Neoplasticism",
+    "Pointillism",
+    "Minimalism",
+    "Action painting",
+)
 LARGEST, RATIO = 400, 25.0
 MIN_TEST = 30
 TEST_FRACTION = 0.2
@@ -69,14 +79,16 @@ def _dabs(rng, n, side, *, count, palette, bg, radius, elong, spread=0.08, angle
 
 def _impressionism(rng, n, side):
     pal = [(0.55, 0.7, 0.9), (0.95, 0.85, 0.55), (0.6, 0.8, 0.55), (0.95, 0.7, 0.75), (0.8, 0.85, 0.95)]
-    return _dabs(rng, n, side, count=70, palette=pal, bg=[(0.7, 0.75, 0.8)], radius=0.045, elong=3.0,
-                 spread=0.1)
+    return _dabs(
+        rng, n, side, count=70, palette=pal, bg=[(0.7, 0.75, 0.8)], radius=0.045, elong=3.0, spread=0.1
+    )
 
 
 def _pointillism(rng, n, side):
     pal = [(0.55, 0.7, 0.9), (0.95, 0.85, 0.55), (0.6, 0.8, 0.55), (0.95, 0.7, 0.75), (0.9, 0.5, 0.3)]
-    return _dabs(rng, n, side, count=90, palette=pal, bg=[(0.85, 0.85, 0.8)], radius=0.045, elong=1.0,
-                 spread=0.1)
+    return _dabs(
+        rng, n, side, count=90, palette=pal, bg=[(0.85, 0.85, 0.8)], radius=0.045, elong=1.0, spread=0.1
+    )
 
 
 def _bands(rng, n, side, n_bands, palette, spread, soft):
@@ -186,8 +198,17 @@ def _op_art(rng, n, side):
 
 def _orphism(rng, n, side):
     y, x = _grid(side)
-    pal = np.array([(0.9, 0.2, 0.2), (0.95, 0.75, 0.1), (0.2, 0.45, 0.85), (0.2, 0.65, 0.4),
-                    (0.95, 0.55, 0.2), (0.6, 0.3, 0.7)], np.float32)
+    pal = np.array(
+        [
+            (0.9, 0.2, 0.2),
+            (0.95, 0.75, 0.1),
+            (0.2, 0.45, 0.85),
+            (0.2, 0.65, 0.4),
+            (0.95, 0.55, 0.2),
+            (0.6, 0.3, 0.7),
+        ],
+        np.float32,
+    )
     cy, cx = rng.uniform(0.2, 0.8, size=(2, n, 1, 1))
     r = np.sqrt((x - cx) ** 2 + (y - cy) ** 2)
     ang = np.arctan2(y - cy, x - cx)
@@ -221,9 +242,15 @@ def _action_painting(rng, n, side):
 
 
 PAINTERS = {
-    "Impressionism": _impressionism, "Romanticism": _romanticism, "Cubism": _cubism,
-    "Color Field": _color_field, "Op Art": _op_art, "Orphism": _orphism,
-    "Neoplasticism": _neoplasticism, "Pointillism": _pointillism, "Minimalism": _minimalism,
+    "Impressionism": _impressionism,
+    "Romanticism": _romanticism,
+    "Cubism": _cubism,
+    "Color Field": _color_field,
+    "Op Art": _op_art,
+    "Orphism": _orphism,
+    "Neoplasticism": _neoplasticism,
+    "Pointillism": _pointillism,
+    "Minimalism": _minimalism,
     "Action painting": _action_painting,
 }
 
@@ -276,5 +303,10 @@ def synthetic_arrays(side: int = 32, *, seed: int = 0, largest: int = LARGEST, r
         xs_te.append(imgs[n_tr:])
         ys_tr.append(np.full(n_tr, label, np.int64))
         ys_te.append(np.full(n_te, label, np.int64))
-    return (np.concatenate(xs_tr), np.concatenate(ys_tr), np.concatenate(xs_te), np.concatenate(ys_te),
-            list(STYLES))
+    return (
+        np.concatenate(xs_tr),
+        np.concatenate(ys_tr),
+        np.concatenate(xs_te),
+        np.concatenate(ys_te),
+        list(STYLES),
+    )

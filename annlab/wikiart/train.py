@@ -37,14 +37,16 @@ from annlab.wikiart.data import ArtSet
 from annlab.wikiart.losses import balanced_sampler, class_weights, focal_loss
 from annlab.wikiart.models import ArtAEConfig, CNNConfig, ConvAE, StyleCNN
 
+
 def to_tensor(X: np.ndarray, device: str = "cpu") -> torch.Tensor:
     """uint8 pictures (n, side, side, 3) -> float tensor (n, 3, side, side) in [0, 1]."""
     t = torch.from_numpy(np.array(X, dtype=np.uint8)).to(device)  # a copy: X may be read-only
     return t.permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def augment_batch(x: torch.Tensor, gen: torch.Generator, *, max_angle: float = 10.0,
-                  min_scale: float = 0.85) -> torch.Tensor:
+def augment_batch(
+    x: torch.Tensor, gen: torch.Generator, *, max_angle: float = 10.0, min_scale: float = 0.85
+) -> torch.Tensor:
     """Random horizontal flip, rotation (+-``max_angle`` degrees) and crop (zoom to a random part
     covering at least ``min_scale`` of the side), one affine warp per picture. Pixels are taken
     from the nearest source pixel, not interpolated, so brush marks are moved, not blurred (blur would
@@ -59,8 +61,9 @@ def augment_batch(x: torch.Tensor, gen: torch.Generator, *, max_angle: float = 1
     scale = min_scale + (1 - min_scale) * r[:, 2]  # part of the picture kept
     shift = (1 - scale)[:, None] * (r[:, 3:5] * 2 - 1)  # stays inside the picture
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-    theta = torch.stack([torch.stack([cos * flip, -sin, shift[:, 0]], 1),
-                         torch.stack([sin * flip, cos, shift[:, 1]], 1)], 1)  # (B, 2, 3)
+    theta = torch.stack(
+        [torch.stack([cos * flip, -sin, shift[:, 0]], 1), torch.stack([sin * flip, cos, shift[:, 1]], 1)], 1
+    )  # (B, 2, 3)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="nearest", padding_mode="reflection", align_corners=False)
 
@@ -112,8 +115,10 @@ def _epoch_order(y: np.ndarray, cfg: CNNConfig, minority: np.ndarray, gen: torch
 def predict_proba(model: torch.nn.Module, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """Class probabilities for uint8 pictures X (n, side, side, 3); returns (n, n_classes) float32."""
     device = next(model.parameters()).device
-    out = [torch.softmax(model(to_tensor(X[i:i + batch_size], str(device))), dim=1).cpu()
-           for i in range(0, len(X), batch_size)]
+    out = [
+        torch.softmax(model(to_tensor(X[i : i + batch_size], str(device))), dim=1).cpu()
+        for i in range(0, len(X), batch_size)
+    ]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.n_classes), np.float32)
 
 
@@ -131,30 +136,32 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, y_train: np.
     majority = int(np.bincount(y_train, minlength=n_classes).argmax())
     return {
         "acc": float(accuracy_score(y_true, y_pred)),
-        "balanced_acc": float(recall_score(y_true, y_pred, labels=present, average="macro",
-                                           zero_division=0)),
+        "balanced_acc": float(recall_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
         "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
-        "recall": [float(r) for r in recall_score(y_true, y_pred, labels=labels, average=None,
-                                                   zero_division=0)],
+        "recall": [
+            float(r) for r in recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+        ],
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
         "majority_baseline": float(np.mean(y_true == majority)),
         "majority_balanced": 1.0 / max(len(present), 1),
-        "majority_macro_f1": float(f1_score(y_true, np.full_like(y_true, majority), labels=labels,
-                                            average="macro", zero_division=0)),
+        "majority_macro_f1": float(
+            f1_score(y_true, np.full_like(y_true, majority), labels=labels, average="macro", zero_division=0)
+        ),
     }
 
 
 def _evaluate_loss(model, X, y, batch_size=256):
     model.eval()
     with torch.no_grad():
-        logits = torch.cat([model(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+        logits = torch.cat([model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)])
     loss = float(F.cross_entropy(logits, y))
     pred = logits.argmax(1).cpu().numpy()
     return loss, pred
 
 
-def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
-              callback: Callback | None = None) -> TrainResult:
+def train_cnn(
+    cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Train the style CNN with the remedies switched on in ``cfg``.
 
     Parameters
@@ -170,8 +177,10 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
     :func:`metrics` on the test split, ``extra["best_epoch"]`` the epoch kept.
     """
     if cfg.side != data.side or cfg.n_classes != data.n_classes:
-        raise ValueError(f"The config expects {cfg.n_classes} styles at {cfg.side} px; the data has "
-                         f"{data.n_classes} at {data.side} px.")
+        raise ValueError(
+            f"The config expects {cfg.n_classes} styles at {cfg.side} px; the data has "
+            f"{data.n_classes} at {data.side} px."
+        )
     gen = generator(seed)
     fit_idx, val_idx = _val_split(data.y_train, cfg.val_fraction, seed)
     y_fit = data.y_train[fit_idx]
@@ -210,7 +219,7 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
         order = _epoch_order(y_fit, cfg, minority, gen)
         total, correct, seen = 0.0, 0, 0
         for start in range(0, len(order), cfg.batch_size):
-            idx = torch.from_numpy(order[start:start + cfg.batch_size]).to(device)
+            idx = torch.from_numpy(order[start : start + cfg.batch_size]).to(device)
             if len(idx) < 2 and cfg.batch_norm:
                 continue
             xb, yb = X_fit[idx], t_fit[idx]  # (B, 3, side, side), (B,)
@@ -262,7 +271,7 @@ def train_cnn(cfg: CNNConfig, data: ArtSet, *, device: str = "cpu", seed: int = 
 def encode(model: ConvAE, X: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
     """Codes of uint8 pictures X (n, side, side, 3); returns (n, latent_dim) float32."""
     device = str(next(model.parameters()).device)
-    out = [model.encode(to_tensor(X[i:i + batch_size], device)).cpu() for i in range(0, len(X), batch_size)]
+    out = [model.encode(to_tensor(X[i : i + batch_size], device)).cpu() for i in range(0, len(X), batch_size)]
     return torch.cat(out).numpy() if out else np.zeros((0, model.cfg.latent_dim), np.float32)
 
 
@@ -272,8 +281,9 @@ def cluster(codes: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(z)
 
 
-def train_ae(cfg: ArtAEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0,
-             callback: Callback | None = None) -> TrainResult:
+def train_ae(
+    cfg: ArtAEConfig, data: ArtSet, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
+) -> TrainResult:
     """Train the convolutional autoencoder on the training pictures (labels unused).
 
     After each epoch the test pictures are encoded and clustered with k-means (k = number of styles
@@ -294,7 +304,7 @@ def train_ae(cfg: ArtAEConfig, data: ArtSet, *, device: str = "cpu", seed: int =
         order = torch.randperm(len(X), generator=gen).to(device)
         total = 0.0
         for start in range(0, len(order), cfg.batch_size):
-            xb = X[order[start:start + cfg.batch_size]]
+            xb = X[order[start : start + cfg.batch_size]]
             loss = F.mse_loss(model(xb), xb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -307,10 +317,13 @@ def train_ae(cfg: ArtAEConfig, data: ArtSet, *, device: str = "cpu", seed: int =
         model.eval()
         codes = encode(model, data.X_test)
         labels = cluster(codes, k, seed)
-        row = {"epoch": epoch, "loss": train_loss,
-               "ari": float(adjusted_rand_score(data.y_test, labels)),
-               "nmi": float(normalized_mutual_info_score(data.y_test, labels)),
-               "seconds": time.perf_counter() - start_time}
+        row = {
+            "epoch": epoch,
+            "loss": train_loss,
+            "ari": float(adjusted_rand_score(data.y_test, labels)),
+            "nmi": float(normalized_mutual_info_score(data.y_test, labels)),
+            "seconds": time.perf_counter() - start_time,
+        }
         history.append(row)
         if callback:
             callback(epoch, row)
