@@ -102,7 +102,7 @@ TOPICS: tuple[Topic, ...] = (
         "Train a CNN on art styles, meet class imbalance head on, and try the remedies.",
         "views/wikiart.py",
         "annlab.wikiart.defaults:warm",
-        "art_epoch",
+        "art_prior",
     ),
     Topic(
         "Time series",
