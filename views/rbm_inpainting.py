@@ -19,22 +19,11 @@ ui.page(
 lab = ui.current()
 
 
-def put(c: d.Control, where=st):
-    """Draw one control of defaults.py (bound to the URL by its key) and return its value."""
-    return ui.persisted(getattr(where, c.widget), c.label, key=c.key, default=c.default, **c.kw)
-
-
-def config_controls(table: dict[str, d.Control], n_cols: int) -> dict:
-    """The widgets of a config's fields, in ``n_cols`` columns: field -> chosen value."""
-    cols = st.columns(n_cols)
-    return {field: put(c, cols[i % n_cols]) for i, (field, c) in enumerate(table.items())}
-
-
 settings, curves = st.columns([1, 3])
 with settings.expander("RBM settings"):
     st.caption("Changing one retrains; the model store keeps every trained RBM.")
-    dataset = d.DATASETS[put(d.DATA)]
-    rbm_changes = config_controls(d.RBM_CONTROLS, 1)
+    dataset = d.DATASETS[ui.control(d.DATA)]
+    rbm_changes = ui.controls(d.RBM_CONTROLS, 1)
 split, _ = rbm.binary_digits(dataset, lab.seed)
 side = split.side
 if split.warning:
@@ -47,11 +36,11 @@ with curves:
 def inpainting():
     left, right = st.columns([2, 3])  # the figure fits the first screen in projector mode too
     with left:
-        steps = int(put(d.RECON_STEPS))
-        region = put(d.REGION)
-        rows = put(d.rows_control(side)) if region == "rows" else None
-        fraction = put(d.FRACTION) if region == "random" else d.FRACTION.default
-        first = int(put(d.first_control(side, len(split.X_test))))
+        steps = int(ui.control(d.RECON_STEPS))
+        region = ui.control(d.REGION)
+        rows = ui.control(d.rows_control(side)) if region == "rows" else None
+        fraction = ui.control(d.FRACTION) if region == "random" else d.FRACTION.default
+        first = int(ui.control(d.first_control(side, len(split.X_test))))
         drawn = ui.draw_digit("rbm_canvas", side=side, page="RBM inpainting")
     missing = ex.erase_mask(side, region, rows=rows, fraction=fraction, seed=lab.seed)
     view = ui.call(ex.inpaint_view, result, dataset, lab.seed, missing, steps, first, drawn)
@@ -69,7 +58,7 @@ def inpainting():
 
 @st.fragment
 def dreaming():
-    steps = int(put(d.DREAM_STEPS))
+    steps = int(ui.control(d.DREAM_STEPS))
     out = ui.call(ex.dream, result, steps, lab.seed)
     c1, c2 = st.columns([3, 2])
     with c1:
@@ -84,7 +73,7 @@ def dreaming():
 
 @st.fragment
 def dbm_dreams(dres):
-    steps = int(put(d.DREAM_STEPS))  # the Dreaming tab's key: one number of steps for both tabs
+    steps = int(ui.control(d.DREAM_STEPS))  # the Dreaming tab's key: one number of steps for both tabs
     c1, c2 = st.columns(2)
     with c1:
         st.markdown(f"**DBM samples** after {steps} Gibbs steps")
@@ -109,7 +98,7 @@ if sweep.open:
             "right."
         )
         c1, c2 = st.columns(2)
-        sweep_steps, with_dbm = int(put(d.SWEEP_STEPS, c1)), put(d.SWEEP_DBM, c2)
+        sweep_steps, with_dbm = int(ui.control(d.SWEEP_STEPS, c1)), ui.control(d.SWEEP_DBM, c2)
         dres = ui.train(d.dbm_spec(dataset, lab.seed)) if with_dbm else None
         args = (result, dres, dataset, lab.seed, sweep_steps, plan)
         note = "about a minute on a laptop for MNIST"
@@ -146,7 +135,7 @@ if deep.open:
             "Two hidden layers: each pretrained greedily as an RBM, then trained jointly (mean-field "
             "inference for the data, persistent Gibbs chains for the model)."
         )
-        dres = ui.train(d.dbm_spec(dataset, lab.seed, **config_controls(d.DBM_CONTROLS, 3)))
+        dres = ui.train(d.dbm_spec(dataset, lab.seed, **ui.controls(d.DBM_CONTROLS, 3)))
         f1, f2 = ex.dbm_filters(dres)
         c1, c2 = st.columns(2)
         with c1:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
 
 from annlab.boltzmann import dbm, rbm
 from annlab.boltzmann.inpaint import centred_rows
+from annlab.controls import Control
 from annlab.settings import fast_mode, quick
 from annlab.training import TrainSpec
 
@@ -40,19 +40,6 @@ TABS = (  # also the values of the URL key rbm_tab: links carry them
     "Dreaming (Gibbs sampling)",
     "Deep Boltzmann machine",
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class Control:
-    """One URL-bound widget: ``ui.persisted(st.<widget>, label, key=key, default=default, **kw)``.
-
-    ``key`` is the URL parameter: links lecturers shared carry it, so it never changes meaning."""
-
-    widget: str  # a Streamlit input: "slider", "select_slider", "selectbox", "radio", "toggle", ...
-    label: str
-    key: str
-    default: Any
-    kw: dict = dataclasses.field(default_factory=dict)
 
 
 METHODS = {"pcd": "PCD (persistent chains)", "cd": "CD (chains restart at the data)"}

@@ -4,7 +4,8 @@
 
     from annlab import ui
     ui.page("Hopfield", "One-line lead.", look_for="What to look for ...")
-    noise = ui.persisted(st.slider, "Noise", key="hop_noise", default=0.2, min_value=0.0, max_value=1.0)
+    noise = ui.control(defaults.NOISE)               # a Control from the topic's defaults.py, URL-bound
+    other = ui.persisted(st.slider, "Noise", key="hop_x", default=0.2, min_value=0.0, max_value=1.0)
     result = ui.train(spec)                          # store + LRU + progress + lasting learning curves
     out = ui.call(experiments.recall, result, noise)  # cached, keyed by the model's store key
     sweep = ui.on_demand("Run the sweep", experiments.sweep, cfg, key="hop_sweep")
@@ -21,11 +22,13 @@ from annlab.ui.frame import frame, main_figure, page
 from annlab.ui.on_demand import on_demand
 from annlab.ui.sidebar import LabSettings, current
 from annlab.ui.train import learning_curves, train
-from annlab.ui.widgets import persisted
+from annlab.ui.widgets import control, controls, persisted
 
 __all__ = [
     "LabSettings",
     "call",
+    "control",
+    "controls",
     "current",
     "draw_digit",
     "frame",

@@ -22,6 +22,8 @@ from typing import Any
 
 import streamlit as st
 
+from annlab.controls import Control
+
 _VALUE = {
     "slider",
     "number_input",
@@ -111,3 +113,15 @@ def persisted(widget: Callable, label: str, *, key: str, default: Any, **kwargs)
         if decoded is not None:
             st.session_state[key] = decoded
     return widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
+
+
+def control(c: Control, where=st, **kw) -> Any:
+    """Draw the :class:`~annlab.controls.Control` ``c`` (from a topic's ``defaults.py``) in ``where``
+    (``st``, ``st.sidebar``, a column, a popover) bound to the URL; ``kw`` overrides widget options."""
+    return persisted(getattr(where, c.widget), c.label, key=c.key, default=c.default, **{**c.kw, **kw})
+
+
+def controls(table: dict[str, Control], n_cols: int = 1) -> dict[str, Any]:
+    """Draw a table of controls (config field -> Control) in ``n_cols`` columns: field -> chosen value."""
+    cols = st.columns(n_cols) if n_cols > 1 else [st]
+    return {field: control(c, cols[i % n_cols]) for i, (field, c) in enumerate(table.items())}
