@@ -21,7 +21,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from annlab.timeseries.data import santafe_split  # noqa: E402
-from annlab.timeseries.experiments import DEFAULTS, SEEDS, baselines, evaluate, grid_search, nmse  # noqa: E402
+from annlab.timeseries.defaults import DEFAULTS, SEEDS  # noqa: E402
+from annlab.timeseries.experiments import baselines, evaluate, grid_search, nmse  # noqa: E402
 from annlab.timeseries.models import TSConfig, train_ts  # noqa: E402
 
 
@@ -38,8 +39,11 @@ def main() -> dict:
             times.append(time.perf_counter() - start)
             fc = evaluate(result.model, cfg, split)
             scores.append(fc.scores["iterated_nmse"])
-            print(f"{key} seed {seed}: closed-loop NMSE {scores[-1]:.3f}, one-step NMSE "
-                  f"{fc.scores['one_step_nmse']:.3f}, trained in {times[-1]:.1f} s", flush=True)
+            print(
+                f"{key} seed {seed}: closed-loop NMSE {scores[-1]:.3f}, one-step NMSE "
+                f"{fc.scores['one_step_nmse']:.3f}, trained in {times[-1]:.1f} s",
+                flush=True,
+            )
         out[f"{key}_nmse_mean"] = float(np.mean(scores))
         out[f"{key}_nmse_std"] = float(np.std(scores))
         out[f"{key}_train_s"] = float(np.mean(times))
@@ -50,8 +54,17 @@ def main() -> dict:
     grid_search(TSConfig(model="mlp", num_epochs=200, lr=0.01), split, n_folds=3, val_size=100)
     out["grid_s"] = time.perf_counter() - start
     print("grid: 6 lags x 4 hidden sizes x 3 folds, MLP 200 Adam epochs per fit", flush=True)
-    keys = ["mlp_nmse_mean", "mlp_nmse_std", "lstm_nmse_mean", "lstm_nmse_std", "mean_baseline_nmse",
-            "last_value_nmse", "mlp_train_s", "lstm_train_s", "grid_s"]
+    keys = [
+        "mlp_nmse_mean",
+        "mlp_nmse_std",
+        "lstm_nmse_mean",
+        "lstm_nmse_std",
+        "mean_baseline_nmse",
+        "last_value_nmse",
+        "mlp_train_s",
+        "lstm_train_s",
+        "grid_s",
+    ]
     return {k: round(out[k], 4) for k in keys}
 
 

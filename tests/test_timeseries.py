@@ -10,9 +10,10 @@ import torch
 from torch import nn
 
 from annlab.timeseries import charts
+from annlab.timeseries import defaults as d
+from annlab.timeseries import experiments as ex
 from annlab.timeseries.data import normalise, santafe_split, time_series_folds, windows
 from annlab.timeseries.experiments import (
-    DEFAULTS,
     baseline_rows,
     baselines,
     cross_validate,
@@ -23,7 +24,6 @@ from annlab.timeseries.experiments import (
     seed_study,
     summary,
     verdict,
-    warm_configs,
 )
 from annlab.timeseries.models import (
     TSConfig,
@@ -33,6 +33,7 @@ from annlab.timeseries.models import (
     forecast_one_step,
     train_ts,
 )
+from annlab.training import TrainResult
 
 # ---------------------------------------------------------------- windows and folds
 
@@ -164,7 +165,7 @@ def test_config_validation_is_clear():
     with pytest.raises(ValueError, match="lag"):
         TSConfig(lag=0)
     with pytest.raises(ValueError, match="hidden"):
-        TSConfig(hidden=0)
+        TSConfig(n_hidden=0)
     with pytest.raises(ValueError, match="rollout_epochs"):
         TSConfig(num_epochs=10, rollout=5, rollout_epochs=20)
     with pytest.raises(ValueError, match="longer than the data"):
@@ -175,7 +176,7 @@ def test_mini_batches_are_seeded_and_lbfgs_is_full_batch():
     with pytest.raises(ValueError, match="full batch"):
         TSConfig(optimizer="lbfgs", batch_size=32)
     series = np.sin(np.arange(200) / 3).astype(np.float32)
-    cfg = TSConfig(lag=6, hidden=8, num_epochs=20, lr=0.01, batch_size=16)
+    cfg = TSConfig(lag=6, n_hidden=8, num_epochs=20, lr=0.01, batch_size=16)
     a, b = train_ts(cfg, series, seed=1), train_ts(cfg, series, seed=1)
     assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
     full = train_ts(dataclasses.replace(cfg, batch_size=None), series, seed=1)
@@ -183,7 +184,7 @@ def test_mini_batches_are_seeded_and_lbfgs_is_full_batch():
 
 
 def test_rollout_of_one_is_the_one_step_loss():
-    model = build(TSConfig(lag=3, hidden=4))
+    model = build(TSConfig(lag=3, n_hidden=4))
     X = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
     Y = torch.randn(8, 2, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -201,7 +202,7 @@ def test_training_learns_a_sine_and_is_seeded(kind):
     t = np.arange(300)
     series = np.sin(2 * np.pi * t / 25).astype(np.float32)
     before = series.copy()
-    cfg = TSConfig(model=kind, lag=10, hidden=8, num_epochs=150, lr=0.02)
+    cfg = TSConfig(model=kind, lag=10, n_hidden=8, num_epochs=150, lr=0.02)
     a = train_ts(cfg, series, seed=3)
     b = train_ts(cfg, series, seed=3)
     c = train_ts(cfg, series, seed=4)
@@ -218,7 +219,7 @@ def test_training_learns_a_sine_and_is_seeded(kind):
 
 def test_divergence_stops_with_a_sentence():
     series = np.sin(np.arange(200) / 3).astype(np.float32)
-    res = train_ts(TSConfig(lag=5, hidden=8, num_epochs=50, lr=1e30), series, seed=0)
+    res = train_ts(TSConfig(lag=5, n_hidden=8, num_epochs=50, lr=1e30), series, seed=0)
     if res.diverged is not None:  # a huge learning rate blows up: reported in words
         assert "diverged" in res.diverged
         assert len(res.history) < 50
@@ -266,7 +267,7 @@ def test_cross_validation_trains_only_before_each_gap(monkeypatch):
 
     monkeypatch.setattr(ex, "train_ts", spy)
     series = np.sin(np.arange(400) / 4).astype(np.float32)
-    cfg = TSConfig(lag=10, hidden=4, num_epochs=5)
+    cfg = TSConfig(lag=10, n_hidden=4, num_epochs=5)
     scores = cross_validate(cfg, series, n_folds=3, val_size=50, std=2.0)
     assert len(scores) == 3 and all(s >= 0 for s in scores)
     X, _ = windows(series, cfg.lag)
@@ -301,7 +302,7 @@ def test_grid_search_reports_folds_that_do_not_fit():
 def test_seed_study_uses_the_store_and_scores_held_out_data(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
     sp = santafe_split()
-    cfg = TSConfig(lag=10, hidden=5, num_epochs=20)
+    cfg = TSConfig(lag=10, n_hidden=5, num_epochs=20)
     rows = seed_study(cfg, sp, seeds=(0, 1))
     assert [r["seed"] for r in rows] == [0, 1]
     assert len(list(tmp_path.glob("TSConfig-*.pt"))) == 2
@@ -313,19 +314,153 @@ def test_seed_study_uses_the_store_and_scores_held_out_data(tmp_path, monkeypatc
     assert fc.iterated.shape == fc.one_step.shape == (100,)
 
 
-def test_warm_configs_shrink_epochs():
-    small = warm_configs(epochs=3)
-    assert [c.model for c in small] == list(DEFAULTS)
-    assert all(c.num_epochs == 3 for c in small)
-    assert all(
-        dataclasses.replace(c, num_epochs=d.num_epochs, rollout_epochs=d.rollout_epochs) == d
-        for c, d in zip(small, DEFAULTS.values(), strict=True)
-    )
-
-
 def test_charts_build():
     sp = santafe_split()
     assert charts.series_chart(sp.train_raw, sp.test_raw).to_dict()
     c = charts.forecast_chart(1001, sp.test_raw, {"mean": np.full(100, sp.mean)}, context=sp.train_raw[-20:])
     assert c.to_dict()
     assert charts.seed_chart([{"seed": 0, "iterated_nmse": 0.5}], 1.0).to_dict()
+
+
+# ---------------------------------------------------------------- the page's defaults
+
+
+def test_page_configs_are_the_defaults_outside_fast_mode(monkeypatch):
+    monkeypatch.setenv("ANNLAB_FAST", "0")
+    assert d.model_config("mlp") == d.MLP and d.model_config("lstm") == d.LSTM
+    assert d.model_config("mlp").lr == d.LR["lbfgs"] and d.model_config("lstm").lr == d.LR["adam"]
+    adam = d.model_config("mlp", optimizer="Adam", lag=12)  # the page's names work too
+    assert (adam.optimizer, adam.lr, adam.batch_size, adam.lag) == ("adam", d.LR["adam"], None, 12)
+    lbfgs = d.model_config("lstm", optimizer="lbfgs")
+    assert (lbfgs.lr, lbfgs.batch_size) == (d.LR["lbfgs"], None)  # L-BFGS is always full batch
+    assert d.grid_axes() == (d.GRID_LAGS, d.GRID_HIDDEN) and d.grid_config().num_epochs == d.GRID_EPOCHS
+
+
+def test_fast_mode_shrinks_at_call_time(monkeypatch):
+    monkeypatch.setenv("ANNLAB_FAST", "1")
+    mlp, lstm = d.model_config("mlp", rollout=5), d.model_config("lstm")
+    assert (mlp.num_epochs, mlp.rollout, lstm.num_epochs) == (2, 2, 10)
+    assert dataclasses.replace(lstm, num_epochs=d.LSTM.num_epochs) == d.LSTM
+    assert d.grid_config().num_epochs == 2 and d.grid_axes() == ((1, 5), (5, 10))
+
+
+def test_widget_starts_come_from_the_configs():
+    assert d.start("ts_lag")["default"] == d.MLP.lag
+    assert d.start("ts_lstm_hidden")["default"] == d.LSTM.n_hidden
+    assert d.OPTIMIZERS[d.start("ts_mlp_opt")["default"]] == d.MLP.optimizer
+    assert d.start("ts_mlp_decay")["default"] in d.DECAYS
+    spec = d.model_spec(d.MLP, seed=3)
+    assert (spec.cfg, spec.seed, spec.data_key) == (d.MLP, 3, "santafe-1000-100-zscore")
+
+
+def test_warm_stores_both_models_for_every_seed(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    lines: list[str] = []
+    d.warm("cpu", 1, lines.append)
+    assert len(list(tmp_path.glob("TSConfig-*.pt"))) == 2 * len(d.SEEDS) == len(lines)
+    assert all("trained in" in line for line in lines)
+    again: list[str] = []
+    d.warm("cpu", 1, again.append)
+    assert all("from the store" in line for line in again)
+
+
+# ---------------------------------------------------------------- the page's sections
+
+
+class Persistence(nn.Module):
+    """Predicts that the next value equals the last one seen (the "last value" baseline, as a model)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(1))
+
+    def forward(self, X):  # (B, lag) -> (B,)
+        return X[:, -1] + 0 * self.w
+
+
+def _persistence(lag=3, diverged=None, train_s=1.5):
+    cfg = TSConfig(lag=lag, n_hidden=2, num_epochs=1)
+    return TrainResult(Persistence(), [], cfg, extra={"train_s": train_s}, diverged=diverged, key="p")
+
+
+def test_compare_scores_a_persistence_model_like_the_last_value_baseline():
+    sp = santafe_split()
+    cmp = ex.compare({"P": _persistence(), "broken": _persistence(diverged="NaN")}, sp)
+    assert list(cmp.forecasts) == ["P"]  # a diverged model is left out
+    rows = cmp.scores
+    assert list(rows.index) == ["P", "baseline: training mean", "baseline: last value"]
+    np.testing.assert_allclose(rows.loc["P"].iloc[:4], rows.loc["baseline: last value"].iloc[:4], rtol=1e-5)
+    np.testing.assert_allclose(cmp.closed_loop["P"], np.full(100, sp.train_raw[-1]), rtol=1e-5)
+    np.testing.assert_allclose(cmp.closed_loop["mean"], np.full(100, sp.mean))
+    assert cmp.truth_var == pytest.approx(float(np.var(sp.test_raw)))
+    value = rows.loc["P", "closed-loop NMSE"]
+    mean_nmse = cmp.baseline_nmse["training mean"]
+    assert cmp.metrics[0].value == f"{value:.3f}"
+    assert cmp.metrics[0].delta == f"{value - mean_nmse:+.3f} vs the mean"
+    assert cmp.metrics[-1].label == "Baseline: training mean"
+    assert (
+        len(cmp.verdicts) == 1 and "P does **not** beat" in cmp.verdicts[0]
+    )  # NMSE > 1: worse than the mean
+    table = cmp.table
+    assert table.loc["P", "training s"] == "1.5" and table.loc["baseline: last value", "training s"] == "—"
+    assert list(cmp.one_step) == ["P"] and list(cmp.closed_loop) == ["P", "mean"]
+
+
+def test_seed_studies_report_progress_and_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    cfgs = {"A": TSConfig(lag=5, n_hidden=3, num_epochs=3), "B": TSConfig(lag=4, n_hidden=3, num_epochs=3)}
+    assert not ex.all_stored(cfgs, (0, 1))
+    steps = []
+    out = ex.seed_studies(cfgs, seeds=(0, 1), callback=lambda k, info: steps.append(info["fraction"]))
+    assert steps == [0.25, 0.5, 0.75, 1.0]
+    assert ex.all_stored(cfgs, (0, 1))
+    study = out["A"]
+    assert study.mean == pytest.approx(np.mean([r["iterated_nmse"] for r in study.rows]))
+    assert (study.warning is not None) == (study.mean >= study.mean_baseline)
+    assert study.metric.label == "A: closed-loop NMSE over 2 seeds"
+
+
+def test_grid_plan_counts_fits_and_says_when_folds_do_not_fit():
+    plan = ex.GridPlan(TSConfig(), lags=(1, 5, 10), hidden=(5, 10), n_folds=3, val_size=100)
+    assert plan.fits == 3 * 2 * 3 and "= 18 fits" in plan.label
+    assert plan.problem() is None  # 3 * 100 + 10 < 1000
+    tight = dataclasses.replace(plan, n_folds=8, val_size=124)  # 992 + 10 >= 1000
+    assert "do not fit" in tight.problem() and "1002 of the 1000" in tight.problem()
+
+
+def test_grid_picks_the_best_cell_or_the_clicked_one():
+    rows = [
+        {"lag": 1, "n_hidden": 5, "cv_mse": 30.0, "error": ""},
+        {"lag": 5, "n_hidden": 5, "cv_mse": 10.0, "error": ""},
+        {"lag": 9, "n_hidden": 5, "cv_mse": float("nan"), "error": "The folds do not fit"},
+    ]
+    grid = ex.Grid(
+        ex.GridPlan(TSConfig(num_epochs=7), lags=(1, 5, 9), hidden=(5,), n_folds=2), rows, 1.25, "cpu"
+    )
+    assert grid.best == (5, 5) and grid.cv((1, 5)) == 30.0
+    assert grid.warning.startswith("1 cell(s) could not be scored: The folds")
+    assert "1.2 s on cpu (6 fits of 7 epochs)" in grid.caption
+    assert grid.pick(None) == ((5, 5), grid.pick(None)[1]) and "lowest CV MSE" in grid.pick(None)[1]
+    clicked = {"selection": {"cell": [{"lag": 1, "n_hidden": 5}]}}
+    cell, sentence = grid.pick(clicked)
+    assert cell == (1, 5) and "your pick" in sentence
+
+
+def test_run_grid_times_the_grid_and_reports_progress():
+    series = np.sin(np.arange(260) / 4).astype(np.float32)
+    sp = normalise(series[:200], series[200:])
+    plan = ex.GridPlan(TSConfig(num_epochs=2), lags=(2, 3), hidden=(3,), n_folds=2, val_size=30)
+    seen = []
+    grid = ex.run_grid(plan, split=sp, callback=lambda k, info: seen.append((k, info["fraction"])))
+    assert seen == [(1, 0.5), (2, 1.0)]
+    assert [(r["lag"], r["n_hidden"]) for r in grid.rows] == [(2, 3), (3, 3)]
+    assert grid.seconds >= sum(r["seconds"] for r in grid.rows) > 0
+
+
+def test_cell_report_scores_the_cell_beside_the_mean():
+    sp = santafe_split()
+    report = ex.cell_report(_persistence(lag=4), 123.4, sp)
+    last = nmse(sp.test_raw, baselines(sp)["last value"])
+    assert report.forecast.scores["iterated_nmse"] == pytest.approx(last, rel=1e-5)
+    assert report.text.startswith("CV MSE 123;") and f"closed-loop NMSE {last:.3f}" in report.text
+    assert report.title == "MLP, lag 4, 2 hidden units" and set(report.curves) == {"closed loop", "one step"}

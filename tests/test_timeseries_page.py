@@ -1,38 +1,94 @@
-"""The time-series page in AppTest (fast mode): renders, and moving the lag changes the forecasts."""
+"""The time-series page in AppTest (fast mode): forecasts on defaults, lag, lazy tabs, warm-up, the grid."""
 
-from pathlib import Path
+import pytest
+import streamlit as st
+from pagetest import errors, open_page
 
-from streamlit.testing.v1 import AppTest
+from annlab import store
+from annlab.timeseries import defaults
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "6_Time_series.py")
-
-
-def _scores(at):
-    return [m.value for m in at.metric]
+VIEW = "views/time_series.py"
+TITLE = "Time series: the Santa Fe laser"
 
 
-def test_lag_slider_changes_the_forecast_and_grid_runs():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.title[0].value == "Time series: the Santa Fe laser"
-    before = _scores(at)
-    assert any("training mean" in m.label for m in at.metric)
+def _open(query=None):
+    at = open_page(VIEW, query)
+    assert not errors(at), errors(at)
+    assert at.title[0].value == TITLE
+    return at
+
+
+def _trained() -> int:
+    return sum(key.startswith("TSConfig-") for key in store.TRAINED)
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """An empty model store and empty in-memory caches."""
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return tmp_path
+
+
+def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(fresh):
+    before = _trained()
+    at = _open()
+    assert _trained() - before == 2  # the MLP and the LSTM, nothing from the other tabs
+    labels = [m.label for m in at.metric]
+    assert labels == ["MLP: closed-loop NMSE", "LSTM: closed-loop NMSE", "Baseline: training mean"]
+    forecasts = ["MLP", "LSTM", "baseline: training mean", "baseline: last value"]
+    nmse, table = at.dataframe[0].value, at.dataframe[1].value  # the main figure's, then all scores
+    assert list(nmse.columns) == forecasts and list(nmse.index) == ["closed-loop NMSE", "one-step NMSE"]
+    assert list(table.index) == forecasts and "training s" in table.columns
+    scores = [m.value for m in at.metric]
     at.slider(key="ts_lag").set_value(5).run()
-    assert not at.exception, [e.value for e in at.exception]
-    after = _scores(at)
-    assert after != before  # new lag, new models, new scores
-    # the grid is button-driven and kept in session_state
+    assert not errors(at), errors(at)
+    assert _trained() - before == 4  # both models retrain on the new lag
+    assert [m.value for m in at.metric][:2] != scores[:2]
+    assert at.metric[2].value == scores[2]  # the baseline does not depend on the lag
+
+
+def test_seed_tab_trains_nothing_until_asked(fresh):
+    before = _trained()
+    at = _open({"ts_tab": "Seeds"})
+    assert _trained() == before  # neither the forecasts tab's models nor the seeds
+    assert not at.metric
+    at.button(key="ts_seed_button").click().run()
+    assert not errors(at), errors(at)
+    assert _trained() - before == 2 * len(defaults.SEEDS)
+    assert len(list(fresh.glob("TSConfig-*.pt"))) == 2 * len(defaults.SEEDS)
+    assert [m.label for m in at.metric] == [f"{n}: closed-loop NMSE over 5 seeds" for n in ("MLP", "LSTM")]
+
+
+def test_after_warm_the_page_and_its_seed_study_train_nothing(fresh):
+    defaults.warm("cpu", None, lambda text: None)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    before = _trained()
+    at = _open()
+    at = _open({"ts_tab": "Seeds"})
+    assert _trained() == before
+    assert len(at.metric) == 2  # the study shows at once: every seed is in the store
+
+
+def test_series_tab_shows_the_split():
+    at = _open({"ts_tab": "Series"})
+    assert any("training mean" in c.value for c in at.caption)
+
+
+def test_grid_runs_on_demand_and_shows_the_best_cell(fresh):
+    at = _open({"ts_tab": "Grid search"})
+    assert not any("The grid took" in c.value for c in at.caption)
     at.button(key="ts_grid_button").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert "ts_grid_result" in at.session_state
+    assert not errors(at), errors(at)
     assert any("The grid took" in c.value for c in at.caption)
+    assert any("lowest CV MSE" in m.value for m in at.markdown)
+    assert any(m.value.startswith("CV MSE") for m in at.markdown)  # the best cell, trained and scored
+    at.slider(key="ts_folds").set_value(4).run()
+    assert any("earlier settings" in w.value for w in at.warning)  # the old grid is marked stale
 
 
 def test_folds_that_do_not_fit_are_explained():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.slider(key="ts_folds").set_value(8).run()
-    at.slider(key="ts_val_size").set_value(300).run()
-    assert not at.exception
+    at = _open({"ts_tab": "Grid search", "ts_folds": "8", "ts_val_size": "300"})
     assert any("do not fit" in e.value for e in at.error)

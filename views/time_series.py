@@ -8,10 +8,6 @@ from annlab.timeseries import defaults as d
 from annlab.timeseries import experiments as ex
 from annlab.timeseries.data import santafe_split
 
-EPOCH_HELP = (
-    "Adam: one pass over all windows per epoch (the LSTM in mini-batches of 64). "
-    "L-BFGS: up to 20 full-batch iterations with a line search per epoch."
-)
 HONESTY = (
     "A word of honesty: the default settings were picked by trying settings on these very points and "
     "seeds, so their score flatters them; a fair choice would use a closed-loop forecast of a stretch "
@@ -20,8 +16,7 @@ HONESTY = (
 
 ui.page(
     "Time series: the Santa Fe laser",
-    "A model sees the last **lag** values of the laser and predicts the next one, fed the true past "
-    "(**one step**) or its own predictions (**closed loop**).",
+    "From its last **lag** values, predict the laser's next: **one step** ahead, or in a **closed loop**.",
     look_for="How the **one-step** forecast (fed the true past at every step) looks easy for both models, "
     "while the **closed-loop** forecast (fed its own predictions) lets small errors grow: it drifts out of "
     "phase or misses the collapse near point 1,065 unless the model is fitted very precisely (the default "
@@ -30,131 +25,48 @@ ui.page(
     "mean (NMSE about 1) and repeating the last value. A model that does not beat the mean says so.\n\n"
     + HONESTY,
 )
-lab = ui.current()
+lab, split = ui.current(), ui.call(santafe_split)
+OPTS = dict(options=list(d.OPTIMIZERS))
+SETTINGS = "The {}'s settings: hidden units, epochs, optimizer, steps fed back in the loss ..."
+
+
+def control(widget, label: str, key: str, *range_: int, **kw):  # bound to the URL; start from defaults.py
+    if range_:
+        kw.update(min_value=range_[0], max_value=range_[1], step=range_[2] if len(range_) > 2 else 1)
+    return ui.persisted(widget, label, key=key, **d.start(key), **kw)
 
 
 def model_settings() -> dict:
     """The lag slider and the two models' settings (popovers); returns their configs by name."""
-    mlp, lstm = d.MLP, d.LSTM
-    lag = ui.persisted(
-        st.slider,
-        "Lag (past values seen)",
-        key="ts_lag",
-        default=mlp.lag,
-        min_value=1,
-        max_value=60,
-        help="The MLP's inputs, and the LSTM's sequence length: the same for both.",
-    )
-    with st.popover("MLP settings", icon=":material/tune:", width="stretch"):
-        hidden = ui.persisted(
-            st.slider,
-            "MLP hidden units",
-            key="ts_hidden",
-            default=mlp.n_hidden,
-            min_value=2,
-            max_value=100,
-            help="Units of the MLP's one hidden layer (tanh).",
-        )
-        epochs = ui.persisted(
-            st.slider,
-            "MLP epochs",
-            key="ts_mlp_epochs",
-            default=mlp.num_epochs,
-            min_value=10,
-            max_value=2000,
-            step=10,
-            help=EPOCH_HELP,
-        )
-        opt = ui.persisted(
-            st.selectbox,
-            "MLP optimizer",
-            key="ts_mlp_opt",
-            options=list(d.OPTIMIZERS),
-            default=d.NAME_OF[mlp.optimizer],
-        )
-        decay = ui.persisted(
-            st.select_slider,
-            "MLP weight decay",
-            key="ts_mlp_decay",
-            options=list(d.DECAYS),
-            default=mlp.weight_decay,
-            help="L2 penalty on the MLP's weights. A little keeps the closed loop from wild swings.",
-        )
-        rollout = ui.persisted(
-            st.slider,
-            "MLP: steps fed back in the loss",
-            key="ts_mlp_rollout",
-            default=mlp.rollout,
-            min_value=1,
-            max_value=40,
-            help="1 = plain one-step training (teacher forcing). k > 1: the loss also scores k steps the "
-            "model predicts from its own outputs, which is what the closed-loop forecast does.",
-        )
-    with st.popover("LSTM settings", icon=":material/tune:", width="stretch"):
-        l_hidden = ui.persisted(
-            st.slider,
-            "LSTM hidden size",
-            key="ts_lstm_hidden",
-            default=lstm.n_hidden,
-            min_value=2,
-            max_value=100,
-            help="Size of the LSTM's hidden and cell state (each unit has four gates).",
-        )
-        l_epochs = ui.persisted(
-            st.slider,
-            "LSTM epochs",
-            key="ts_lstm_epochs",
-            default=lstm.num_epochs,
-            min_value=10,
-            max_value=1000,
-            step=10,
-            help=EPOCH_HELP + " An LSTM epoch costs far more than an MLP one.",
-        )
-        l_opt = ui.persisted(
-            st.selectbox,
-            "LSTM optimizer",
-            key="ts_lstm_opt",
-            options=list(d.OPTIMIZERS),
-            default=d.NAME_OF[lstm.optimizer],
-        )
-        l_rollout = ui.persisted(
-            st.slider,
-            "LSTM: steps fed back in the loss",
-            key="ts_lstm_rollout",
-            default=lstm.rollout,
-            min_value=1,
-            max_value=20,
-            help="As for the MLP; each step costs a full pass of the LSTM, so keep it small.",
-        )
-        layers = ui.persisted(
-            st.slider, "LSTM layers", key="ts_lstm_layers", default=lstm.num_layers, min_value=1, max_value=3
-        )
-    return {
-        "MLP": d.model_config(
+    lag = control(st.slider, "Lag (past values seen)", "ts_lag", 1, 60)
+    with st.popover("MLP", icon=":material/tune:", width="stretch", help=SETTINGS.format("MLP")):
+        mlp = d.model_config(
             "mlp",
             lag=lag,
-            n_hidden=hidden,
-            num_epochs=epochs,
-            optimizer=d.OPTIMIZERS[opt],
-            rollout=rollout,
-            weight_decay=decay,
-        ),
-        "LSTM": d.model_config(
+            n_hidden=control(st.slider, "MLP hidden units", "ts_hidden", 2, 100),
+            num_epochs=control(st.slider, "MLP epochs", "ts_mlp_epochs", 10, 2000, 10),
+            optimizer=control(st.selectbox, "MLP optimizer", "ts_mlp_opt", **OPTS),
+            weight_decay=control(
+                st.select_slider, "MLP weight decay", "ts_mlp_decay", options=list(d.DECAYS)
+            ),
+            rollout=control(st.slider, "MLP: steps fed back in the loss", "ts_mlp_rollout", 1, 40),
+        )
+    with st.popover("LSTM", icon=":material/tune:", width="stretch", help=SETTINGS.format("LSTM")):
+        lstm = d.model_config(
             "lstm",
             lag=lag,
-            n_hidden=l_hidden,
-            num_epochs=l_epochs,
-            optimizer=d.OPTIMIZERS[l_opt],
-            rollout=l_rollout,
-            num_layers=layers,
-        ),
-    }
+            n_hidden=control(st.slider, "LSTM hidden size", "ts_lstm_hidden", 2, 100),
+            num_epochs=control(st.slider, "LSTM epochs", "ts_lstm_epochs", 10, 1000, 10),
+            optimizer=control(st.selectbox, "LSTM optimizer", "ts_lstm_opt", **OPTS),
+            rollout=control(st.slider, "LSTM: steps fed back in the loss", "ts_lstm_rollout", 1, 20),
+            num_layers=control(st.slider, "LSTM layers", "ts_lstm_layers", 1, 3),
+        )
+    return {"MLP": mlp, "LSTM": lstm}
 
 
 @st.fragment
 def forecasts() -> None:
     """The main figure: both models' forecasts of points 1,001-1,100 and their scores beside the baselines."""
-    split = ui.call(santafe_split)
     left, right = st.columns([1, 3], gap="medium")
     with left:
         specs = {name: d.model_spec(cfg, lab.seed) for name, cfg in model_settings().items()}
@@ -163,26 +75,17 @@ def forecasts() -> None:
         for m in cmp.metrics:
             st.metric(m.label, m.value, delta=m.delta, delta_color="inverse", help=m.help)
     with right, ui.main_figure():
-        closed, one = st.columns(2)
-        with closed:
-            ui.show_chart(
-                tc.continuation_chart(
-                    split, cmp.closed_loop, title="Closed loop: fed its own predictions", height=250
-                )
-            )
-        with one:
-            ui.show_chart(
-                tc.continuation_chart(split, cmp.one_step, title="One step: fed the TRUE past", height=250)
-            )
+        height = 115 if lab.projector else 190
+        panels = tc.forecast_panels(split, cmp.closed_loop, cmp.one_step, height=height)
+        for col, chart in zip(st.columns(2), panels, strict=True):
+            with col:
+                ui.show_chart(chart)
+        st.dataframe(cmp.nmse_table, width="stretch")
+    with st.expander("All scores: MSE, NMSE and training time", icon=":material/table:"):
         st.dataframe(cmp.table, width="stretch")
+        st.caption(f"{cmp.caption} {d.TRAINING_NOTE}")
     for message in cmp.verdicts:
         st.warning(message)
-    st.caption(
-        "MSE in squared intensity units; NMSE = MSE / variance of points 1,001-1,100 "
-        f"({cmp.truth_var:.0f}). 'training s' is how long training took when it ran (it may have been "
-        "loaded from the model store). Both models start from seeded random weights (sidebar seed). "
-        "Learning rate: " + ", ".join(f"{name} {d.LR[opt]:g}" for name, opt in d.OPTIMIZERS.items()) + "."
-    )
     for col, (name, spec) in zip(st.columns(len(specs)), specs.items(), strict=True):
         with col:
             ui.learning_curves(results[name], spec)
@@ -197,7 +100,6 @@ if tabs[0].open:
 
 if tabs[1].open:
     with tabs[1]:
-        split = ui.call(santafe_split)
         ui.show_chart(tc.series_chart(split.train_raw, split.test_raw))
         st.caption(
             f"Points 1-1,000 train the models; 1,001-1,100 are only used to score them. Both parts are "
@@ -218,26 +120,12 @@ if tabs[2].open:
             if ex.all_stored(cfgs):
                 studies = ui.call(ex.seed_studies, cfgs, lab.device, progress=f"Scoring {n} seeds per model")
             else:
-                st.info(
-                    "These settings are not trained for every seed yet. The default settings are "
-                    "(python -m annlab warm); other settings train here, which takes a while."
-                )
-                studies = ui.on_demand(
-                    f"Train {n} seeds per model",
-                    ex.seed_studies,
-                    cfgs,
-                    lab.device,
-                    key="ts_seed",
-                    progress=True,
-                )
-            for col, (name, study) in zip(st.columns(2), (studies or {}).items(), strict=False):
+                args = (f"Train {n} seeds per model", ex.seed_studies, cfgs, lab.device)
+                studies = ui.on_demand(*args, key="ts_seed", progress=True, note=ex.NOT_STORED)
+            for col, study in zip(st.columns(2), (studies or {}).values(), strict=False):
                 with col:
-                    st.metric(
-                        f"{name}: closed-loop NMSE over {n} seeds",
-                        f"{study.mean:.3f} ± {study.std:.3f}",
-                        help="mean ± standard deviation over the seeds",
-                    )
-                    ui.show_chart(tc.seed_chart(study.rows, study.mean_baseline, height=220))
+                    st.metric(study.metric.label, study.metric.value, help=study.metric.help)
+                    ui.show_chart(tc.seed_chart(study.rows, study.mean_baseline))
                     if study.warning:
                         st.warning(study.warning)
 
@@ -252,71 +140,27 @@ if tabs[3].open:
             "also give the best closed loop?"
         )
         g1, g2, g3, g4 = st.columns(4)
-        model = ui.persisted(
-            g1.selectbox, "Model", key="ts_grid_model", default=d.GRID_MODEL, options=["MLP", "LSTM"]
-        )
-        epochs = ui.persisted(
-            g2.slider,
-            "Epochs per fit",
-            key="ts_grid_epochs",
-            default=d.GRID_EPOCHS,
-            min_value=20,
-            max_value=1000,
-            step=20,
-            help="Kept small: the grid fits many models.",
-        )
-        folds = ui.persisted(
-            g3.slider, "Folds", key="ts_folds", default=d.GRID_FOLDS, min_value=1, max_value=8
-        )
-        val_size = ui.persisted(
-            g4.slider,
-            "Validation size (points)",
-            key="ts_val_size",
-            default=d.GRID_VAL_SIZE,
-            min_value=20,
-            max_value=300,
-            step=10,
-        )
-        base, (lags, hiddens) = d.grid_config(model, epochs), d.grid_axes()
-        problem = ex.folds_problem(folds, val_size, lags)
+        model = control(g1.selectbox, "Model", "ts_grid_model", options=["MLP", "LSTM"])
+        epochs = control(g2.slider, "Epochs per fit", "ts_grid_epochs", 20, 1000, 20)
+        folds = control(g3.slider, "Folds", "ts_folds", 1, 8)
+        val_size = control(g4.slider, "Validation size (points)", "ts_val_size", 20, 300, 10)
+        plan = ex.GridPlan(d.grid_config(model, epochs), *d.grid_axes(), folds, val_size, lab.seed)
         grid = None
-        if problem:
-            st.error(problem)
+        if plan.problem():
+            st.error(plan.problem())
         else:
-            grid = ui.on_demand(
-                f"Run the grid ({len(lags)} lags x {len(hiddens)} sizes x {folds} folds = "
-                f"{len(lags) * len(hiddens) * folds} fits)",
-                ex.run_grid,
-                base,
-                lags=lags,
-                hidden=hiddens,
-                n_folds=folds,
-                val_size=val_size,
-                device=lab.device,
-                seed=lab.seed,
-                key="ts_grid",
-                progress=True,
-            )
+            grid = ui.on_demand(plan.label, ex.run_grid, plan, lab.device, key="ts_grid", progress=True)
         if grid is not None:
-            st.caption(
-                f"The grid took {grid.seconds:.1f} s on {grid.device} ({grid.fits} fits of "
-                f"{grid.base.num_epochs} epochs)."
-            )
-            if grid.errors:
-                st.warning(f"{len(grid.errors)} cell(s) could not be scored: {grid.errors[0]}")
+            st.caption(grid.caption)
+            if grid.warning:
+                st.warning(grid.warning)
         if grid is not None and grid.best is not None:
             cell, sentence = grid.pick(st.session_state.get("ts_grid_chart"))
-            ui.show_chart(
-                tc.grid_chart(grid.rows, selected=cell),
-                on_select="rerun",
-                key="ts_grid_chart",
-                selection_mode="cell",
-            )
+            chart = tc.grid_chart(grid.rows, selected=cell)
+            ui.show_chart(chart, on_select="rerun", key="ts_grid_chart", selection_mode="cell")
             st.markdown(sentence)
-            res = ui.train(d.cell_spec(grid.base, *cell, lab.seed))
+            res = ui.train(d.cell_spec(grid.plan.base, *cell, lab.seed))
             if not res.diverged:
                 report = ui.call(ex.cell_report, res, grid.cv(cell))
                 st.markdown(report.text)
-                curves = {"closed loop": report.forecast.iterated, "one step": report.forecast.one_step}
-                title = f"{grid.base.model.upper()}, lag {cell[0]}, {cell[1]} hidden units"
-                ui.show_chart(tc.continuation_chart(ui.call(santafe_split), curves, title=title))
+                ui.show_chart(tc.continuation_chart(split, report.curves, title=report.title))

@@ -8,11 +8,25 @@ import pandas as pd
 
 from annlab.timeseries.data import SeriesSplit
 
+# Streamlit turns a legend's null title into " ", which still takes a line: that line is made empty.
+NO_TITLE = dict(padding=0, titleFontSize=0, titlePadding=0)
+# The forecasts' legend: one row above the plot from the chart's left edge (an ``orient="top"`` legend
+# starts at the plot's, and does not fit half a column in projector mode). Such a legend does not push
+# the chart's title up: the title's offset makes room for it.
+TOP_ROW = alt.Legend(
+    orient="none", direction="horizontal", legendX=-60, legendY=-26, columnPadding=6, **NO_TITLE
+)
+TITLE_OFFSET = 24
+# Width fits the column, ``height`` is the plot's. Streamlit's default ("fit" both ways) takes the title,
+# legend and axes out of ``height``, which squashed these plots to a sliver in projector mode.
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 
-def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 280) -> alt.LayerChart:
+
+def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 260) -> alt.LayerChart:
     """The raw series, training part and continuation in two colours, with a rule at the split.
 
-    train : ndarray of shape (n_train,), original units; test : ndarray of shape (n_test,)
+    train : ndarray of shape (n_train,), original units; test : ndarray of shape (n_test,);
+    height : of the plot
     """
     n = len(train)
     df = pd.DataFrame(
@@ -28,7 +42,7 @@ def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 280) -> a
         .encode(
             x=alt.X("point", type="quantitative", title="time step (point number)"),
             y=alt.Y("intensity", type="quantitative", title="laser intensity (a.u.)"),
-            color=alt.Color("part", type="nominal", title=None, legend=alt.Legend(orient="top")),
+            color=alt.Color("part", type="nominal", title=None, legend=alt.Legend(orient="top", **NO_TITLE)),
             tooltip=["point", "intensity", "part"],
         )
     )
@@ -37,7 +51,7 @@ def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 280) -> a
         .mark_rule(strokeDash=[6, 4], color="gray")
         .encode(x="point:Q")
     )
-    return line + rule
+    return (line + rule).properties(autosize=FIT_X)
 
 
 def forecast_chart(
@@ -47,12 +61,14 @@ def forecast_chart(
     *,
     context: np.ndarray | None = None,
     title: str = "",
-    height: int = 360,
+    height: int = 260,
+    y_title: str = "laser intensity (a.u.)",
 ) -> alt.Chart:
     """Truth and forecasts of the continuation, one line each.
 
     start : point number of the first forecast value (1001); truth : ndarray of shape (n_test,)
     curves : name -> ndarray of shape (n_test,); context : optional last training values drawn before
+    height : of the plot; y_title : a short one for a low plot (a title longer than the plot adds space)
     """
     rows = []
     n = len(truth)
@@ -66,19 +82,18 @@ def forecast_chart(
     df = pd.concat(rows, ignore_index=True)
     order = ["truth", *curves]
     return (
-        alt.Chart(df, title=title, height=height)
+        alt.Chart(df, title=alt.Title(title, offset=TITLE_OFFSET), height=height)
         .mark_line()
         .encode(
             x=alt.X(
                 "point", type="quantitative", title="time step (point number)", scale=alt.Scale(zero=False)
             ),
-            y=alt.Y("intensity", type="quantitative", title="laser intensity (a.u.)"),
-            color=alt.Color(
-                "series", type="nominal", title=None, sort=order, legend=alt.Legend(orient="top")
-            ),
+            y=alt.Y("intensity", type="quantitative", title=y_title),
+            color=alt.Color("series", type="nominal", title=None, sort=order, legend=TOP_ROW),
             strokeDash=alt.condition(alt.datum.series == "truth", alt.value([1, 0]), alt.value([5, 3])),
             tooltip=["series", "point", alt.Tooltip("intensity", format=".1f")],
         )
+        .properties(autosize=FIT_X)
     )
 
 
@@ -87,10 +102,14 @@ def continuation_chart(
     curves: dict[str, np.ndarray],
     *,
     title: str = "",
-    height: int = 360,
+    height: int = 260,
     context: int = 40,
-) -> alt.Chart:
-    """:func:`forecast_chart` of ``split``'s continuation, after its last ``context`` training points."""
+    **kw,
+) -> alt.LayerChart:
+    """:func:`forecast_chart` of ``split``'s continuation, after its last ``context`` training points.
+
+    ``kw`` go to :func:`forecast_chart` (``baseline``, ``y_title``).
+    """
     return forecast_chart(
         split.train.size + 1,
         split.test_raw,
@@ -98,7 +117,27 @@ def continuation_chart(
         context=split.train_raw[-context:],
         title=title,
         height=height,
+        **kw,
     )
+
+
+def forecast_panels(
+    split: SeriesSplit,
+    closed_loop: dict[str, np.ndarray],
+    one_step: dict[str, np.ndarray],
+    *,
+    height: int = 150,
+) -> list[alt.Chart]:
+    """The page's main figure, side by side: the closed-loop forecasts, then the one-step ones.
+
+    closed_loop, one_step : name -> ndarray (n_test,); the same names get the same colours in both.
+    ``height`` is the plot's (the title, legend and axes come on top); the width fits the column.
+    """
+    kw = dict(height=height, y_title="intensity (a.u.)")
+    return [
+        continuation_chart(split, closed_loop, title="Closed loop: fed own output", **kw),
+        continuation_chart(split, one_step, title="One step: fed the true past", **kw),
+    ]
 
 
 def grid_chart(
@@ -145,11 +184,14 @@ def grid_chart(
     return (rect + text).resolve_scale(color="independent")  # the text colour must not merge with the map's
 
 
-def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 260) -> alt.LayerChart:
-    """Iterated NMSE per seed as bars, with the training-mean baseline as a dashed line."""
+SEED_TITLE = alt.Title("Closed-loop NMSE per seed", subtitle="dashed: predicting the training mean")
+
+
+def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 200) -> alt.LayerChart:
+    """Iterated NMSE per seed as bars, with the training-mean baseline as a dashed line (plot ``height``)."""
     df = pd.DataFrame({"seed": [str(r["seed"]) for r in rows], "NMSE": [r["iterated_nmse"] for r in rows]})
     bars = (
-        alt.Chart(df, title="Closed-loop NMSE per seed (dashed: predicting the training mean)", height=height)
+        alt.Chart(df, title=SEED_TITLE, height=height)
         .mark_bar()
         .encode(
             x=alt.X("seed:N", title="seed", axis=alt.Axis(labelAngle=0)),
@@ -162,4 +204,4 @@ def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 260) -> 
         .mark_rule(strokeDash=[6, 4], color="black")
         .encode(y="NMSE:Q")
     )
-    return bars + rule
+    return (bars + rule).properties(autosize=FIT_X)

@@ -18,6 +18,12 @@ SEEDS = (0, 1, 2, 3, 4)  # the seed study (and the warm-up) trains every model o
 OPTIMIZERS = {"L-BFGS": "lbfgs", "Adam": "adam"}  # the page's names -> TSConfig.optimizer
 NAME_OF = {value: name for name, value in OPTIMIZERS.items()}
 LR = {"lbfgs": 1.0, "adam": 0.005}  # learning rate per optimizer (not a page control)
+TRAINING_NOTE = (
+    "Both models start from seeded random weights (sidebar seed) and are stored after training, so the "
+    "second visit is instant. Learning rate: "
+    + ", ".join(f"{n} {LR[o]:g}" for n, o in OPTIMIZERS.items())
+    + "."
+)
 DECAYS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)  # the MLP's weight-decay choices
 
 # Default configurations, chosen by experiment on seeds 0-4 (closed-loop NMSE on points 1,001-1,100,
@@ -40,6 +46,46 @@ GRID_FOLDS = 3
 GRID_VAL_SIZE = 100
 
 
+EPOCH_HELP = (
+    "Adam: one pass over all windows per epoch (the LSTM in mini-batches of 64). "
+    "L-BFGS: up to 20 full-batch iterations with a line search per epoch."
+)
+# Each widget's starting value and help, by its key (the keys are in shared links: never rename them).
+START = {
+    "ts_lag": (MLP.lag, "The MLP's inputs, and the LSTM's sequence length: the same for both."),
+    "ts_hidden": (MLP.n_hidden, "Units of the MLP's one hidden layer (tanh)."),
+    "ts_mlp_epochs": (MLP.num_epochs, EPOCH_HELP),
+    "ts_mlp_opt": (NAME_OF[MLP.optimizer], None),
+    "ts_mlp_decay": (
+        MLP.weight_decay,
+        "L2 penalty on the MLP's weights. A little keeps the closed loop from wild swings.",
+    ),
+    "ts_mlp_rollout": (
+        MLP.rollout,
+        "1 = plain one-step training (teacher forcing). k > 1: the loss also scores k steps the model "
+        "predicts from its own outputs, which is what the closed-loop forecast does.",
+    ),
+    "ts_lstm_hidden": (LSTM.n_hidden, "Size of the LSTM's hidden and cell state (each unit has four gates)."),
+    "ts_lstm_epochs": (LSTM.num_epochs, EPOCH_HELP + " An LSTM epoch costs far more than an MLP one."),
+    "ts_lstm_opt": (NAME_OF[LSTM.optimizer], None),
+    "ts_lstm_rollout": (
+        LSTM.rollout,
+        "As for the MLP; each step costs a full pass of the LSTM, so keep it small.",
+    ),
+    "ts_lstm_layers": (LSTM.num_layers, None),
+    "ts_grid_model": (GRID_MODEL, None),
+    "ts_grid_epochs": (GRID_EPOCHS, "Kept small: the grid fits many models."),
+    "ts_folds": (GRID_FOLDS, None),
+    "ts_val_size": (GRID_VAL_SIZE, None),
+}
+
+
+def start(key: str) -> dict:
+    """``default`` and ``help`` of the page's widget ``key`` (for ``ui.persisted``)."""
+    default, help_text = START[key]
+    return {"default": default, "help": help_text}
+
+
 def model_config(
     kind: str,
     *,
@@ -56,12 +102,12 @@ def model_config(
     ----------
     kind : "mlp" or "lstm"
     lag, n_hidden, num_epochs, rollout : the sliders (None: the default)
-    optimizer : "lbfgs" or "adam"; it sets the learning rate (:data:`LR`); Adam keeps the default's
-        batch size, L-BFGS is full batch
+    optimizer : "lbfgs" or "adam" (or the page's names, "L-BFGS" and "Adam"); it sets the learning
+        rate (:data:`LR`); Adam keeps the default's batch size, L-BFGS is full batch
     more : other TSConfig fields (``weight_decay``, ``num_layers``)
     """
     base = DEFAULTS[kind]
-    optimizer = optimizer or base.optimizer
+    optimizer = OPTIMIZERS.get(optimizer, optimizer) or base.optimizer
     rollout = base.rollout if rollout is None else int(rollout)
     cfg = dataclasses.replace(
         base,

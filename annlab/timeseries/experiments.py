@@ -257,6 +257,12 @@ def in_store(cfg: TSConfig, seed: int) -> bool:
     return (cache_dir() / f"{model_key(cfg, seed=seed, data_key=DATA_KEY)}.pt").exists()
 
 
+NOT_STORED = (  # shown beside the button that trains the seeds
+    "these settings are not trained for every seed yet; the default settings are (`python -m annlab warm`), "
+    "other settings train here, which takes a while"
+)
+
+
 def all_stored(cfgs: Mapping[str, TSConfig], seeds: Sequence[int] = SEEDS) -> bool:
     """True when every config is in the model store for every seed (the seed study then only scores)."""
     return all(in_store(cfg, s) for cfg in cfgs.values() for s in seeds)
@@ -295,7 +301,8 @@ class Comparison:
     metrics : each model's closed-loop NMSE (delta against the mean), then the mean baseline's
     verdicts : a sentence per model that does not beat a baseline
     truth_var : variance of points 1,001-1,100 (the NMSE's denominator)
-    closed_loop, one_step : name -> ndarray (100,), the curves of the two forecast charts
+    closed_loop, one_step : name -> ndarray (100,), the curves of the two forecast charts (the closed
+        loop's ``"mean"`` is the training-mean baseline)
     """
 
     forecasts: dict[str, Forecast]
@@ -306,6 +313,20 @@ class Comparison:
     truth_var: float
     closed_loop: dict[str, np.ndarray] = field(default_factory=dict)
     one_step: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def caption(self) -> str:
+        """What the scores mean."""
+        return (
+            "MSE in squared intensity units; NMSE = MSE / variance of points 1,001-1,100 "
+            f"({self.truth_var:.0f}). 'training s' is how long training took when it ran (it may have been "
+            "loaded from the model store)."
+        )
+
+    @property
+    def nmse_table(self) -> pd.DataFrame:
+        """The two NMSEs (rows) of every forecast (columns), as text: the main figure's scores."""
+        return self.table[["closed-loop NMSE", "one-step NMSE"]].T
 
     @property
     def table(self) -> pd.DataFrame:
@@ -372,7 +393,7 @@ def compare(results: Mapping[str, TrainResult], split: SeriesSplit | None = None
         truth_var=float(truth.var()),
         closed_loop={
             **{name: fc.iterated for name, fc in forecasts.items()},
-            "training mean": base["training mean"],
+            "mean": base["training mean"],
         },
         one_step={name: fc.one_step for name, fc in forecasts.items()},
     )
@@ -384,16 +405,26 @@ class SeedStudy:
 
     Attributes
     ----------
-    rows : from :func:`seed_study`; mean, std : of the closed-loop NMSE over the seeds
+    name : the model ("MLP"); rows : from :func:`seed_study`; mean, std : of its closed-loop NMSE
     mean_baseline : closed-loop NMSE of predicting the training mean
     warning : a sentence when, on average, the model does not beat the mean (else None)
     """
 
+    name: str
     rows: list[dict]
     mean: float
     std: float
     mean_baseline: float
     warning: str | None
+
+    @property
+    def metric(self) -> Metric:
+        """The mean closed-loop NMSE over the seeds, with its spread."""
+        return Metric(
+            f"{self.name}: closed-loop NMSE over {len(self.rows)} seeds",
+            f"{self.mean:.3f} ± {self.std:.3f}",
+            help="mean ± standard deviation over the seeds",
+        )
 
 
 def seed_studies(
@@ -421,43 +452,74 @@ def seed_studies(
             if mean >= mean_baseline
             else None
         )
-        out[name] = SeedStudy(rows, mean, std, mean_baseline, warning)
+        out[name] = SeedStudy(name, rows, mean, std, mean_baseline, warning)
     return out
 
 
-def folds_problem(
-    n_folds: int, val_size: int, lags: Sequence[int], n_train: int = SANTAFE_TRAIN
-) -> str | None:
-    """Why the grid's folds cannot fit the training part (None when they fit)."""
-    need = n_folds * val_size + max(lags)
-    if need < n_train:
-        return None
-    return (
-        f"The folds do not fit: {n_folds} folds of {val_size} validation points plus a gap of up to "
-        f"{max(lags)} need {need} of the {n_train} training points, and leave nothing to train on. "
-        "Use fewer folds or a smaller validation size."
-    )
+@dataclass(frozen=True)
+class GridPlan:
+    """What the lag x hidden-units grid fits: ``base`` with every (lag, hidden) pair, on each fold.
 
-
-@dataclass
-class Grid:
-    """A finished lag x hidden-units grid: its rows (see :func:`grid_search`) and what it took."""
+    Attributes
+    ----------
+    base : TSConfig, the settings shared by every cell; lags, hidden : the grid's axes
+    n_folds, val_size : expanding time-series folds (see :func:`cross_validate`); seed : the fits' seed
+    """
 
     base: TSConfig
-    rows: list[dict]
-    n_folds: int
-    seconds: float
-    device: str
+    lags: tuple[int, ...] = GRID_LAGS
+    hidden: tuple[int, ...] = GRID_HIDDEN
+    n_folds: int = 3
+    val_size: int = 100
+    seed: int = 0
 
     @property
     def fits(self) -> int:
         """Models trained: cells x folds."""
-        return len(self.rows) * self.n_folds
+        return len(self.lags) * len(self.hidden) * self.n_folds
 
     @property
-    def errors(self) -> list[str]:
-        """Why cells could not be scored (one sentence per such cell)."""
-        return [r["error"] for r in self.rows if r["error"]]
+    def label(self) -> str:
+        """The button that runs it."""
+        return (
+            f"Run the grid ({len(self.lags)} lags x {len(self.hidden)} sizes x {self.n_folds} folds = "
+            f"{self.fits} fits)"
+        )
+
+    def problem(self, n_train: int = SANTAFE_TRAIN) -> str | None:
+        """Why the folds cannot fit ``n_train`` training points (None when they fit)."""
+        need = self.n_folds * self.val_size + max(self.lags)
+        if need < n_train:
+            return None
+        return (
+            f"The folds do not fit: {self.n_folds} folds of {self.val_size} validation points plus a gap of "
+            f"up to {max(self.lags)} need {need} of the {n_train} training points, and leave nothing to "
+            "train on. Use fewer folds or a smaller validation size."
+        )
+
+
+@dataclass
+class Grid:
+    """A finished grid: its plan, its rows (see :func:`grid_search`) and what it took."""
+
+    plan: GridPlan
+    rows: list[dict]
+    seconds: float
+    device: str
+
+    @property
+    def caption(self) -> str:
+        """How long it took, in words."""
+        return (
+            f"The grid took {self.seconds:.1f} s on {self.device} ({self.plan.fits} fits of "
+            f"{self.plan.base.num_epochs} epochs)."
+        )
+
+    @property
+    def warning(self) -> str | None:
+        """Which cells could not be scored, and why (None when all were)."""
+        errors = [r["error"] for r in self.rows if r["error"]]
+        return f"{len(errors)} cell(s) could not be scored: {errors[0]}" if errors else None
 
     @property
     def best(self) -> tuple[int, int] | None:
@@ -491,18 +553,16 @@ class Grid:
 
 
 def run_grid(
-    base: TSConfig,
-    *,
-    lags: Sequence[int] = GRID_LAGS,
-    hidden: Sequence[int] = GRID_HIDDEN,
-    n_folds: int = 3,
-    val_size: int = 100,
+    plan: GridPlan,
     device: str = "cpu",
-    seed: int = 0,
+    *,
     split: SeriesSplit | None = None,
     callback: Progress | None = None,
 ) -> Grid:
-    """:func:`grid_search` on the Santa Fe training part, timed, with progress as ``callback(step, info)``."""
+    """:func:`grid_search` of ``plan`` on the Santa Fe training part, timed.
+
+    ``callback(step, info)`` gets the progress (``info["fraction"]``, ``info["text"]``).
+    """
     split = split or santafe_split()
 
     def progress(done: int, total: int, text: str) -> None:
@@ -511,34 +571,44 @@ def run_grid(
 
     start = time.perf_counter()
     rows = grid_search(
-        base,
+        plan.base,
         split,
-        lags=lags,
-        hidden=hidden,
-        n_folds=n_folds,
-        val_size=val_size,
+        lags=plan.lags,
+        hidden=plan.hidden,
+        n_folds=plan.n_folds,
+        val_size=plan.val_size,
         device=device,
-        seed=seed,
+        seed=plan.seed,
         progress=progress,
     )
-    return Grid(base, rows, n_folds, time.perf_counter() - start, device)
+    return Grid(plan, rows, time.perf_counter() - start, device)
 
 
 @dataclass
 class CellReport:
-    """One grid cell's model, trained on all of points 1-1,000, forecasting points 1,001-1,100."""
+    """One grid cell's model, trained on all of points 1-1,000, forecasting points 1,001-1,100.
+
+    Attributes
+    ----------
+    forecast : its forecasts; text : its scores beside its CV MSE and the mean, in words
+    curves : "closed loop" and "one step" forecasts, for a chart; title : which model it is
+    """
 
     forecast: Forecast
     text: str
+    curves: dict[str, np.ndarray]
+    title: str
 
 
 def cell_report(result: TrainResult, cv_mse: float, split: SeriesSplit | None = None) -> CellReport:
     """Score a grid cell's model on the continuation, beside its cross-validated MSE and the mean."""
     split = split or santafe_split()
-    fc = evaluate(result.model, result.config, split)
+    cfg = result.config
+    fc = evaluate(result.model, cfg, split)
     mean_score = nmse(split.test_raw, baselines(split)["training mean"])
     text = (
         f"CV MSE {cv_mse:.0f}; on points 1,001-1,100: one-step NMSE {fc.scores['one_step_nmse']:.3f}, "
         f"closed-loop NMSE {fc.scores['iterated_nmse']:.3f} (training mean {mean_score:.3f})."
     )
-    return CellReport(fc, text)
+    curves = {"closed loop": fc.iterated, "one step": fc.one_step}
+    return CellReport(fc, text, curves, f"{cfg.model.upper()}, lag {cfg.lag}, {cfg.n_hidden} hidden units")
