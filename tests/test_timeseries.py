@@ -344,13 +344,38 @@ def test_fast_mode_shrinks_at_call_time(monkeypatch):
     assert d.grid_config().num_epochs == 2 and d.grid_axes() == ((1, 5), (5, 10))
 
 
-def test_widget_starts_come_from_the_configs():
-    assert d.start("ts_lag")["default"] == d.MLP.lag
-    assert d.start("ts_lstm_hidden")["default"] == d.LSTM.n_hidden
-    assert d.OPTIMIZERS[d.start("ts_mlp_opt")["default"]] == d.MLP.optimizer
-    assert d.start("ts_mlp_decay")["default"] in d.DECAYS
+PAGE_CONTROLS = [d.LAG, *d.MLP_CONTROLS.values(), *d.LSTM_CONTROLS.values(), *d.GRID_CONTROLS.values()]
+
+
+def test_widget_starts_come_from_the_configs(monkeypatch):
+    monkeypatch.setenv("ANNLAB_FAST", "0")
+    assert d.LAG.default == d.MLP.lag and d.LSTM_CONTROLS["n_hidden"].default == d.LSTM.n_hidden
+    assert d.OPTIMIZERS[d.MLP_CONTROLS["optimizer"].default] == d.MLP.optimizer
+    assert d.MLP_CONTROLS["weight_decay"].default in d.DECAYS
+    for kind, table in (("mlp", d.MLP_CONTROLS), ("lstm", d.LSTM_CONTROLS)):  # untouched widgets: defaults
+        changes = {field: c.default for field, c in table.items()}
+        assert d.model_config(kind, lag=d.LAG.default, **changes) == d.DEFAULTS[kind]
+    grid = {field: c.default for field, c in d.GRID_CONTROLS.items()}
+    assert d.grid_config(grid["model"], grid["num_epochs"]) == d.grid_config()
+    assert (grid["n_folds"], grid["val_size"]) == (d.GRID_FOLDS, d.GRID_VAL_SIZE)
     spec = d.model_spec(d.MLP, seed=3)
     assert (spec.cfg, spec.seed, spec.data_key) == (d.MLP, 3, "santafe-1000-100-zscore")
+
+
+def test_every_control_has_its_own_url_key_and_a_default_its_widget_accepts():
+    keys = [c.key for c in PAGE_CONTROLS]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == {  # the URL keys shared links carry: never renamed
+        *("ts_lag", "ts_hidden", "ts_mlp_epochs", "ts_mlp_opt", "ts_mlp_decay", "ts_mlp_rollout"),
+        *("ts_lstm_hidden", "ts_lstm_epochs", "ts_lstm_opt", "ts_lstm_rollout", "ts_lstm_layers"),
+        *("ts_grid_model", "ts_grid_epochs", "ts_folds", "ts_val_size"),
+    }
+    for c in PAGE_CONTROLS:
+        if c.widget == "slider":
+            lo, hi, step = c.kw["min_value"], c.kw["max_value"], c.kw.get("step", 1)
+            assert lo <= c.default <= hi and (c.default - lo) % step == 0, c.key
+        else:
+            assert c.default in c.kw["options"], c.key
 
 
 def test_warm_stores_both_models_for_every_seed(tmp_path, monkeypatch):

@@ -26,41 +26,16 @@ ui.page(
     + HONESTY,
 )
 lab, split = ui.current(), ui.call(santafe_split)
-OPTS = dict(options=list(d.OPTIMIZERS))
 SETTINGS = "The {}'s settings: hidden units, epochs, optimizer, steps fed back in the loss ..."
-
-
-def control(widget, label: str, key: str, *range_: int, **kw):  # bound to the URL; start from defaults.py
-    if range_:
-        kw.update(min_value=range_[0], max_value=range_[1], step=range_[2] if len(range_) > 2 else 1)
-    return ui.persisted(widget, label, key=key, **d.start(key), **kw)
 
 
 def model_settings() -> dict:
     """The lag slider and the two models' settings (popovers); returns their configs by name."""
-    lag = control(st.slider, "Lag (past values seen)", "ts_lag", 1, 60)
+    lag = ui.control(d.LAG)
     with st.popover("MLP", icon=":material/tune:", width="stretch", help=SETTINGS.format("MLP")):
-        mlp = d.model_config(
-            "mlp",
-            lag=lag,
-            n_hidden=control(st.slider, "MLP hidden units", "ts_hidden", 2, 100),
-            num_epochs=control(st.slider, "MLP epochs", "ts_mlp_epochs", 10, 2000, 10),
-            optimizer=control(st.selectbox, "MLP optimizer", "ts_mlp_opt", **OPTS),
-            weight_decay=control(
-                st.select_slider, "MLP weight decay", "ts_mlp_decay", options=list(d.DECAYS)
-            ),
-            rollout=control(st.slider, "MLP: steps fed back in the loss", "ts_mlp_rollout", 1, 40),
-        )
+        mlp = d.model_config("mlp", lag=lag, **ui.controls(d.MLP_CONTROLS))
     with st.popover("LSTM", icon=":material/tune:", width="stretch", help=SETTINGS.format("LSTM")):
-        lstm = d.model_config(
-            "lstm",
-            lag=lag,
-            n_hidden=control(st.slider, "LSTM hidden size", "ts_lstm_hidden", 2, 100),
-            num_epochs=control(st.slider, "LSTM epochs", "ts_lstm_epochs", 10, 1000, 10),
-            optimizer=control(st.selectbox, "LSTM optimizer", "ts_lstm_opt", **OPTS),
-            rollout=control(st.slider, "LSTM: steps fed back in the loss", "ts_lstm_rollout", 1, 20),
-            num_layers=control(st.slider, "LSTM layers", "ts_lstm_layers", 1, 3),
-        )
+        lstm = d.model_config("lstm", lag=lag, **ui.controls(d.LSTM_CONTROLS))
     return {"MLP": mlp, "LSTM": lstm}
 
 
@@ -139,12 +114,9 @@ if tabs[3].open:
             "short full-batch Adam run, rougher than the tuned models of the first tab. Does the best cell "
             "also give the best closed loop?"
         )
-        g1, g2, g3, g4 = st.columns(4)
-        model = control(g1.selectbox, "Model", "ts_grid_model", options=["MLP", "LSTM"])
-        epochs = control(g2.slider, "Epochs per fit", "ts_grid_epochs", 20, 1000, 20)
-        folds = control(g3.slider, "Folds", "ts_folds", 1, 8)
-        val_size = control(g4.slider, "Validation size (points)", "ts_val_size", 20, 300, 10)
-        plan = ex.GridPlan(d.grid_config(model, epochs), *d.grid_axes(), folds, val_size, lab.seed)
+        g = ui.controls(d.GRID_CONTROLS, 4)
+        base = d.grid_config(g["model"], g["num_epochs"])
+        plan = ex.GridPlan(base, *d.grid_axes(), g["n_folds"], g["val_size"], lab.seed)
         grid = None
         if plan.problem():
             st.error(plan.problem())

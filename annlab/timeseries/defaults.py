@@ -1,4 +1,4 @@
-"""What the time-series page starts from: the two models' configs, their specs, the grid, and the warm-up.
+"""What the time-series page starts from: its controls, the models' configs and specs, the grid, the warm-up.
 
 The view, ``python -m annlab warm`` and the tests read every default here. The builders apply fast mode
 (``ANNLAB_FAST=1``: a few epochs) when they are called, never at import.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from annlab.controls import Control
 from annlab.settings import fast_mode, quick
 from annlab.timeseries.data import DATA_KEY, santafe_split
 from annlab.timeseries.models import TSConfig, build, train_ts
@@ -50,40 +51,119 @@ EPOCH_HELP = (
     "Adam: one pass over all windows per epoch (the LSTM in mini-batches of 64). "
     "L-BFGS: up to 20 full-batch iterations with a line search per epoch."
 )
-# Each widget's starting value and help, by its key (the keys are in shared links: never rename them).
-START = {
-    "ts_lag": (MLP.lag, "The MLP's inputs, and the LSTM's sequence length: the same for both."),
-    "ts_hidden": (MLP.n_hidden, "Units of the MLP's one hidden layer (tanh)."),
-    "ts_mlp_epochs": (MLP.num_epochs, EPOCH_HELP),
-    "ts_mlp_opt": (NAME_OF[MLP.optimizer], None),
-    "ts_mlp_decay": (
+# The page's URL-bound widgets (the keys are in shared links: never rename them or change their meaning).
+LAG = Control(
+    "slider",
+    "Lag (past values seen)",
+    "ts_lag",
+    MLP.lag,
+    {
+        "min_value": 1,
+        "max_value": 60,
+        "help": "The MLP's inputs, and the LSTM's sequence length: the same for both.",
+    },
+)
+MLP_CONTROLS = {  # model_config field -> its widget in the MLP popover
+    "n_hidden": Control(
+        "slider",
+        "MLP hidden units",
+        "ts_hidden",
+        MLP.n_hidden,
+        {"min_value": 2, "max_value": 100, "help": "Units of the MLP's one hidden layer (tanh)."},
+    ),
+    "num_epochs": Control(
+        "slider",
+        "MLP epochs",
+        "ts_mlp_epochs",
+        MLP.num_epochs,
+        {"min_value": 10, "max_value": 2000, "step": 10, "help": EPOCH_HELP},
+    ),
+    "optimizer": Control(
+        "selectbox", "MLP optimizer", "ts_mlp_opt", NAME_OF[MLP.optimizer], {"options": list(OPTIMIZERS)}
+    ),
+    "weight_decay": Control(
+        "select_slider",
+        "MLP weight decay",
+        "ts_mlp_decay",
         MLP.weight_decay,
-        "L2 penalty on the MLP's weights. A little keeps the closed loop from wild swings.",
+        {
+            "options": list(DECAYS),
+            "help": "L2 penalty on the MLP's weights. A little keeps the closed loop from wild swings.",
+        },
     ),
-    "ts_mlp_rollout": (
+    "rollout": Control(
+        "slider",
+        "MLP: steps fed back in the loss",
+        "ts_mlp_rollout",
         MLP.rollout,
-        "1 = plain one-step training (teacher forcing). k > 1: the loss also scores k steps the model "
-        "predicts from its own outputs, which is what the closed-loop forecast does.",
+        {
+            "min_value": 1,
+            "max_value": 40,
+            "help": "1 = plain one-step training (teacher forcing). k > 1: the loss also scores k steps the "
+            "model predicts from its own outputs, which is what the closed-loop forecast does.",
+        },
     ),
-    "ts_lstm_hidden": (LSTM.n_hidden, "Size of the LSTM's hidden and cell state (each unit has four gates)."),
-    "ts_lstm_epochs": (LSTM.num_epochs, EPOCH_HELP + " An LSTM epoch costs far more than an MLP one."),
-    "ts_lstm_opt": (NAME_OF[LSTM.optimizer], None),
-    "ts_lstm_rollout": (
-        LSTM.rollout,
-        "As for the MLP; each step costs a full pass of the LSTM, so keep it small.",
-    ),
-    "ts_lstm_layers": (LSTM.num_layers, None),
-    "ts_grid_model": (GRID_MODEL, None),
-    "ts_grid_epochs": (GRID_EPOCHS, "Kept small: the grid fits many models."),
-    "ts_folds": (GRID_FOLDS, None),
-    "ts_val_size": (GRID_VAL_SIZE, None),
 }
-
-
-def start(key: str) -> dict:
-    """``default`` and ``help`` of the page's widget ``key`` (for ``ui.persisted``)."""
-    default, help_text = START[key]
-    return {"default": default, "help": help_text}
+LSTM_CONTROLS = {  # model_config field -> its widget in the LSTM popover
+    "n_hidden": Control(
+        "slider",
+        "LSTM hidden size",
+        "ts_lstm_hidden",
+        LSTM.n_hidden,
+        {
+            "min_value": 2,
+            "max_value": 100,
+            "help": "Size of the LSTM's hidden and cell state (each unit has four gates).",
+        },
+    ),
+    "num_epochs": Control(
+        "slider",
+        "LSTM epochs",
+        "ts_lstm_epochs",
+        LSTM.num_epochs,
+        {
+            "min_value": 10,
+            "max_value": 1000,
+            "step": 10,
+            "help": EPOCH_HELP + " An LSTM epoch costs far more than an MLP one.",
+        },
+    ),
+    "optimizer": Control(
+        "selectbox", "LSTM optimizer", "ts_lstm_opt", NAME_OF[LSTM.optimizer], {"options": list(OPTIMIZERS)}
+    ),
+    "rollout": Control(
+        "slider",
+        "LSTM: steps fed back in the loss",
+        "ts_lstm_rollout",
+        LSTM.rollout,
+        {
+            "min_value": 1,
+            "max_value": 20,
+            "help": "As for the MLP; each step costs a full pass of the LSTM, so keep it small.",
+        },
+    ),
+    "num_layers": Control(
+        "slider", "LSTM layers", "ts_lstm_layers", LSTM.num_layers, {"min_value": 1, "max_value": 3}
+    ),
+}
+GRID_CONTROLS = {  # the grid tab's row of settings: grid_config's model, num_epochs; GridPlan's folds
+    "model": Control("selectbox", "Model", "ts_grid_model", GRID_MODEL, {"options": ["MLP", "LSTM"]}),
+    "num_epochs": Control(
+        "slider",
+        "Epochs per fit",
+        "ts_grid_epochs",
+        GRID_EPOCHS,
+        {"min_value": 20, "max_value": 1000, "step": 20, "help": "Kept small: the grid fits many models."},
+    ),
+    "n_folds": Control("slider", "Folds", "ts_folds", GRID_FOLDS, {"min_value": 1, "max_value": 8}),
+    "val_size": Control(
+        "slider",
+        "Validation size (points)",
+        "ts_val_size",
+        GRID_VAL_SIZE,
+        {"min_value": 20, "max_value": 300, "step": 10},
+    ),
+}
 
 
 def model_config(
