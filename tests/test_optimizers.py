@@ -472,20 +472,18 @@ def test_defaults_build_the_page_configs():
     assert grid.num_epochs == defaults.FAST_GRID_EPOCHS
 
 
-def test_every_control_default_is_one_of_its_choices():
-    for key in defaults.CONTROLS:
-        c = defaults.control(key)
-        assert c["key"] == key
-        if "options" in c:
-            chosen = c["default"] if isinstance(c["default"], list) else [c["default"]]
-            assert all(v in c["options"] for v in chosen), key
-        elif "min_value" in c:
-            assert c["min_value"] <= c["default"] <= c["max_value"], key
-    for key in defaults.PER_SURFACE:
-        for s in range(len(ls.SURFACES)):
-            c = defaults.control(key, s)
-            assert c["key"] == f"{key}{s}" and c["default"] in c["options"]
-    assert (
-        defaults.control("opt_lr_gd", 1)["default"] == 0.001
-        and defaults.control("opt_steps", 3)["default"] == 20
-    )
+def test_every_control_has_a_unique_key_and_a_default_its_widget_accepts():
+    controls = defaults.all_controls()
+    keys = [c.key for c in controls]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    assert all(k.startswith("opt_") for k in keys)
+    for c in controls:  # Control itself checks that a default is among the options
+        if c.widget == "slider":
+            assert c.kw["min_value"] <= c.default <= c.kw["max_value"], c.key
+        elif c.widget in ("multiselect", "select_slider", "selectbox"):
+            assert "options" in c.kw, c.key
+    # the keys shared links carry, unchanged
+    assert {"opt_noise", "opt_optimizers", "opt_land_opts", "opt_grid_lrs"} <= set(keys)
+    assert {f"opt_{k}{s}" for k in ("steps", "lr_gd", "lr_ad") for s in range(len(ls.SURFACES))} <= set(keys)
+    assert defaults.lr_gd_control(1).default == 0.001 and defaults.steps_control(3).default == 20
+    assert defaults.NOISE.default == defaults.RACE.data.noise and defaults.LAND_KAPPA.default == 100

@@ -18,22 +18,6 @@ ui.page(
     "gradient descent stays stuck.",
 )
 lab = ui.current()
-HELP = {
-    "opt_number": "Its five largest digits weight five functions: T = Σ dᵢ Tᵢ / Σ dᵢ.",
-    "opt_lr_scale": "Multiplies every optimizer's own learning rate (table below): push it up to see runs "
-    "diverge.",
-    "opt_batch": "Used by 'SGD (mini-batch)' (and by the others with the switch on).",
-    "opt_mb_all": "Run momentum, Adam, ... on mini-batches too (GD and L-BFGS stay full-batch).",
-    "opt_tuned": "GD: 2/(L+μ). Momentum: 2(1+β)/(L+μ).",
-    "opt_lr_ad": "For adaptive methods lr is roughly a step length in x, not a gradient multiplier. Adadelta "
-    "and L-BFGS use lr = 1.",
-    "opt_grad_noise": "Real training is stochastic: add Gaussian noise to every gradient.",
-}
-
-
-def w(widget, label, key, *surface, **kw):
-    """``widget`` bound to the URL key ``key`` (per surface when given), with its default and choices."""
-    return ui.persisted(widget, label, **D.control(key, *surface), help=HELP.get(key), **kw)
 
 
 def table(t):
@@ -49,11 +33,9 @@ def metrics(row):
 
 def data_settings(box, more) -> dict:
     """The race's data (the grid's too): noise σ (the page's main control), task, student number."""
-    noise = w(box.slider, "Noise σ on the targets", "opt_noise")
-    task = w(box.selectbox, "Regression task", "opt_task")
-    number = w(
-        more.text_input, "Student number (personal regression)", "opt_number", disabled=task == rc.TASKS[0]
-    )
+    noise = ui.control(D.NOISE, box)
+    task = ui.control(D.TASK, box)
+    number = ui.control(D.NUMBER, more, disabled=task == rc.TASKS[0])
     return {"task": task, "noise": noise, "number": number}
 
 
@@ -63,17 +45,11 @@ def race_section():
     more = left.popover("More settings", icon=":material/tune:", width="stretch")
     with left:
         race = data_settings(st, more)
-        race["lr_scale"] = w(st.select_slider, "Learning-rate multiplier", "opt_lr_scale")
-        race["num_epochs"] = w(st.select_slider, "Epochs", "opt_epochs")
-        race["layers"] = w(st.slider, "Hidden layers", "opt_layers")
-        race["units"] = w(st.select_slider, "Units per layer", "opt_units")
-        race["activation"] = w(st.selectbox, "Activation", "opt_act")
+        race |= ui.controls(D.RACE_CONTROLS)
     figure = right.container()  # filled once the race has run, above its optimizers
-    race["optimizers"] = w(right.multiselect, "Optimizers in the race", "opt_optimizers")
+    race["optimizers"] = ui.control(D.RACE_OPTIMIZERS, right)
     with more:
-        race["batch_size"] = w(st.select_slider, "Mini-batch size", "opt_batch")
-        race["mini_batch_all"] = w(st.toggle, "Mini-batches for all", "opt_mb_all")
-        race["threshold"] = w(st.select_slider, "Loss threshold (val MSE)", "opt_threshold")
+        race |= ui.controls(D.RACE_MORE)
     try:
         cfg = D.race_config(**race)
     except ValueError as err:
@@ -103,17 +79,17 @@ def race_section():
 
 def landscape_section():
     c1, c2, c3 = st.columns(3)
-    surface = w(c1.selectbox, "Loss surface", "opt_surface")
+    surface = ui.control(D.LAND_SURFACE, c1)
     s = ls.SURFACES.index(surface)
-    kappa = w(c1.select_slider, "Condition number κ = L/μ", "opt_kappa", disabled=s != 0)
-    theta = w(c1.slider, "Bump height θ", "opt_theta", disabled=s != 3)
-    names = w(c2.multiselect, "Optimizers", "opt_land_opts")
-    steps = w(c2.select_slider, "Steps", "opt_steps", s)
-    beta = w(c2.slider, "Momentum β (Momentum, Nesterov)", "opt_beta")
-    tuned = s == 0 and w(c3.toggle, "Theory's learning rates for GD and momentum", "opt_tuned")
-    lr_gd = w(c3.select_slider, "Learning rate: GD, momentum, Nesterov", "opt_lr_gd", s, disabled=tuned)
-    lr_ad = w(c3.select_slider, "Learning rate: Adagrad, RMSProp, Adam", "opt_lr_ad", s)
-    noise = w(c3.slider, "Noise on the gradients (σ)", "opt_grad_noise")
+    kappa = ui.control(D.LAND_KAPPA, c1, disabled=s != 0)
+    theta = ui.control(D.LAND_THETA, c1, disabled=s != 3)
+    names = ui.control(D.LAND_OPTIMIZERS, c2)
+    steps = ui.control(D.steps_control(s), c2)
+    beta = ui.control(D.LAND_BETA, c2)
+    tuned = s == 0 and ui.control(D.LAND_TUNED, c3)
+    lr_gd = ui.control(D.lr_gd_control(s), c3, disabled=tuned)
+    lr_ad = ui.control(D.lr_adaptive_control(s), c3)
+    noise = ui.control(D.LAND_GRAD_NOISE, c3)
     surf = ls.Surface(surface, kappa=float(kappa), theta=float(theta))
     land = ui.call(ex.landscape, surf, names, steps, beta, lr_gd, lr_ad, tuned, noise, lab.seed)
     for p in land.paths:
@@ -139,12 +115,9 @@ def selection_section():
     )
     c1, c2, c3, c4 = st.columns(4)
     grid = data_settings(c1, c1)
-    grid["layers"] = w(c2.multiselect, "Hidden layers", "opt_grid_layers")
-    grid["units"] = w(c2.multiselect, "Units", "opt_grid_units")
-    grid["activations"] = w(c3.multiselect, "Activations", "opt_grid_acts")
-    grid["lrs"] = w(c3.multiselect, "Learning rates", "opt_grid_lrs")
-    grid["optimizer"] = w(c4.selectbox, "Optimizer", "opt_grid_opt")
-    grid["num_epochs"] = w(c4.select_slider, "Epochs per model", "opt_grid_epochs")
+    for col, controls in zip((c2, c3, c4), (D.GRID_SHAPE, D.GRID_SEARCH, D.GRID_TRAINING), strict=True):
+        with col:
+            grid |= ui.controls(controls)
     try:
         gcfg = D.grid_config(**grid)
     except ValueError as err:

@@ -1,7 +1,9 @@
 """The settings the optimizer page starts from: the one source that the view, the warm-up and tests read.
 
 - :data:`RACE`, :data:`GRID` and the landscape constants: what a plain link shows.
-- :func:`control`: a control's URL key, default and choices, for ``ui.persisted(widget, label, **...)``.
+- The page's controls, each a :class:`~annlab.controls.Control` (widget, label, URL key, default,
+  choices, help): :data:`NOISE` ..., the tables :data:`RACE_CONTROLS` / :data:`RACE_MORE` / ``GRID_*``
+  (config field -> Control) and, for keys of their own per surface, :func:`steps_control` & co.
 - :func:`race_config`, :func:`grid_config`: the configs for the page's settings. Fast mode
   (``ANNLAB_FAST=1``) is applied inside them, when they are called, so tests run the page's own code
   path on short races.
@@ -14,6 +16,7 @@ import dataclasses
 import time
 from collections.abc import Callable
 
+from annlab.controls import Control
 from annlab.optim import OPTIMIZERS
 from annlab.optim import experiments as ex
 from annlab.optim import landscape as ls
@@ -38,68 +41,221 @@ TUNED = True  # the quadratic starts on the theory's learning rates for GD and m
 FULL_BATCH = [n for n in OPTIMIZERS if n != "SGD (mini-batch)"]
 
 
-def _slider(default, lo, hi, step) -> dict:
-    return {"default": default, "min_value": lo, "max_value": hi, "step": step}
+# The page's controls: widget, label (as on screen), URL key, default and choices, in one place. Keys and
+# their meanings never change: shared links carry them.
+LR_SCALES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 
-
-def _options(default, options) -> dict:
-    return {"default": default, "options": list(options)}
-
-
-# URL key -> default and choices. Keys and their meanings never change: shared links carry them.
-CONTROLS: dict[str, dict] = {
-    # the race (its data serve the grid too)
-    "opt_noise": _slider(RACE.data.noise, 0.0, 1.0, 0.05),
-    "opt_task": _options(RACE.data.task, rc.TASKS),
-    "opt_number": {"default": RACE.data.number},
-    "opt_optimizers": _options(list(RACE.optimizers), OPTIMIZERS),
-    "opt_lr_scale": _options(RACE.lr_scale, (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)),
-    "opt_epochs": _options(RACE.num_epochs, (100, 300, 1000, 3000)),
-    "opt_layers": _slider(RACE.layers, 1, 4, 1),
-    "opt_units": _options(RACE.units, (5, 10, 20, 50, 100)),
-    "opt_act": _options(RACE.activation, rc.ACTIVATIONS),
-    "opt_batch": _options(RACE.batch_size, (1, 4, 8, 16, 32, 64, 128)),
-    "opt_mb_all": {"default": RACE.mini_batch_all},
-    "opt_threshold": _options(RACE.threshold, (0.005, 0.01, 0.02, 0.05, 0.1, 0.2)),
-    # the landscape
-    "opt_surface": _options(SURFACE.name, ls.SURFACES),
-    "opt_kappa": _options(int(SURFACE.kappa), (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)),
-    "opt_theta": _slider(SURFACE.theta, 0.0, 2.0, 0.05),
-    "opt_land_opts": _options(list(LANDSCAPE_OPTIMIZERS), FULL_BATCH),
-    "opt_beta": _slider(BETA, 0.0, 0.99, 0.01),
-    "opt_tuned": {"default": TUNED},
-    "opt_grad_noise": _slider(GRAD_NOISE, 0.0, 2.0, 0.1),
-    # model selection
-    "opt_grid_layers": _options(list(GRID.layers), (1, 2, 3, 4)),
-    "opt_grid_units": _options(list(GRID.units), (5, 10, 20, 30, 50, 100)),
-    "opt_grid_acts": _options(list(GRID.activations), rc.ACTIVATIONS),
-    "opt_grid_lrs": _options(list(GRID.lrs), (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)),
-    "opt_grid_opt": _options(GRID.optimizer, FULL_BATCH),
-    "opt_grid_epochs": _options(GRID.num_epochs, (100, 300, 1000)),
-}
-# Controls with one URL key per surface (``opt_steps0`` ... ``opt_steps3``): defaults and choices.
-PER_SURFACE: dict[str, tuple[tuple, tuple]] = {
-    "opt_steps": (STEPS, (10, 20, 50, 100, 200, 500, 1000)),
-    "opt_lr_gd": (
-        LR_GD,
-        (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0),
+# The race's data (the model-selection grid trains on the same data, through the same keys).
+NOISE = Control(
+    "slider",
+    "Noise σ on the targets",
+    "opt_noise",
+    RACE.data.noise,
+    {"min_value": 0.0, "max_value": 1.0, "step": 0.05},
+)  # the page's main control
+TASK = Control("selectbox", "Regression task", "opt_task", RACE.data.task, {"options": list(rc.TASKS)})
+NUMBER = Control(
+    "text_input",
+    "Student number (personal regression)",
+    "opt_number",
+    RACE.data.number,
+    {"help": "Its five largest digits weight five functions: T = Σ dᵢ Tᵢ / Σ dᵢ."},
+)
+# The race: RaceConfig field -> its widget, in the settings column ...
+RACE_CONTROLS = {
+    "lr_scale": Control(
+        "select_slider",
+        "Learning-rate multiplier",
+        "opt_lr_scale",
+        RACE.lr_scale,
+        {
+            "options": list(LR_SCALES),
+            "help": "Multiplies every optimizer's own learning rate (table below): push it up to see runs "
+            "diverge.",
+        },
     ),
-    "opt_lr_ad": (LR_ADAPTIVE, (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 0.5, 1.0)),
+    "num_epochs": Control(
+        "select_slider", "Epochs", "opt_epochs", RACE.num_epochs, {"options": [100, 300, 1000, 3000]}
+    ),
+    "layers": Control(
+        "slider", "Hidden layers", "opt_layers", RACE.layers, {"min_value": 1, "max_value": 4, "step": 1}
+    ),
+    "units": Control(
+        "select_slider", "Units per layer", "opt_units", RACE.units, {"options": [5, 10, 20, 50, 100]}
+    ),
+    "activation": Control(
+        "selectbox", "Activation", "opt_act", RACE.activation, {"options": list(rc.ACTIVATIONS)}
+    ),
+}
+# ... beside the figure ...
+RACE_OPTIMIZERS = Control(
+    "multiselect",
+    "Optimizers in the race",
+    "opt_optimizers",
+    list(RACE.optimizers),
+    {"options": list(OPTIMIZERS)},
+)
+# ... and under "More settings".
+RACE_MORE = {
+    "batch_size": Control(
+        "select_slider",
+        "Mini-batch size",
+        "opt_batch",
+        RACE.batch_size,
+        {
+            "options": [1, 4, 8, 16, 32, 64, 128],
+            "help": "Used by 'SGD (mini-batch)' (and by the others with the switch on).",
+        },
+    ),
+    "mini_batch_all": Control(
+        "toggle",
+        "Mini-batches for all",
+        "opt_mb_all",
+        RACE.mini_batch_all,
+        {"help": "Run momentum, Adam, ... on mini-batches too (GD and L-BFGS stay full-batch)."},
+    ),
+    "threshold": Control(
+        "select_slider",
+        "Loss threshold (val MSE)",
+        "opt_threshold",
+        RACE.threshold,
+        {"options": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2]},
+    ),
+}
+
+# The landscape playground.
+LAND_SURFACE = Control(
+    "selectbox", "Loss surface", "opt_surface", SURFACE.name, {"options": list(ls.SURFACES)}
+)
+LAND_KAPPA = Control(
+    "select_slider",
+    "Condition number κ = L/μ",
+    "opt_kappa",
+    int(SURFACE.kappa),
+    {"options": [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]},
+)
+LAND_THETA = Control(
+    "slider", "Bump height θ", "opt_theta", SURFACE.theta, {"min_value": 0.0, "max_value": 2.0, "step": 0.05}
+)
+LAND_OPTIMIZERS = Control(
+    "multiselect", "Optimizers", "opt_land_opts", list(LANDSCAPE_OPTIMIZERS), {"options": list(FULL_BATCH)}
+)
+LAND_BETA = Control(
+    "slider",
+    "Momentum β (Momentum, Nesterov)",
+    "opt_beta",
+    BETA,
+    {"min_value": 0.0, "max_value": 0.99, "step": 0.01},
+)
+LAND_TUNED = Control(
+    "toggle",
+    "Theory's learning rates for GD and momentum",
+    "opt_tuned",
+    TUNED,
+    {"help": "GD: 2/(L+μ). Momentum: 2(1+β)/(L+μ)."},
+)
+LAND_GRAD_NOISE = Control(
+    "slider",
+    "Noise on the gradients (σ)",
+    "opt_grad_noise",
+    GRAD_NOISE,
+    {
+        "min_value": 0.0,
+        "max_value": 2.0,
+        "step": 0.1,
+        "help": "Real training is stochastic: add Gaussian noise to every gradient.",
+    },
+)
+STEP_OPTIONS = (10, 20, 50, 100, 200, 500, 1000)
+LR_GD_OPTIONS = (1e-4, 3e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+LR_ADAPTIVE_OPTIONS = (0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 0.5, 1.0)
+
+
+def _per_surface(label: str, key: str, s: int, defaults: tuple, options: tuple, **kw) -> Control:
+    """A select slider with one URL key per surface (``opt_steps0`` ... ``opt_steps3``): the surface's
+    own default, always among the choices."""
+    default = defaults[s]
+    return Control(
+        "select_slider", label, f"{key}{s}", default, {"options": sorted({*options, default}), **kw}
+    )
+
+
+def steps_control(s: int) -> Control:
+    """The number of steps on surface ``s`` (an index into :data:`landscape.SURFACES`)."""
+    return _per_surface("Steps", "opt_steps", s, STEPS, STEP_OPTIONS)
+
+
+def lr_gd_control(s: int) -> Control:
+    """The learning rate of GD, momentum and Nesterov on surface ``s``."""
+    return _per_surface("Learning rate: GD, momentum, Nesterov", "opt_lr_gd", s, LR_GD, LR_GD_OPTIONS)
+
+
+def lr_adaptive_control(s: int) -> Control:
+    """The learning rate of Adagrad, RMSProp and Adam on surface ``s``."""
+    return _per_surface(
+        "Learning rate: Adagrad, RMSProp, Adam",
+        "opt_lr_ad",
+        s,
+        LR_ADAPTIVE,
+        LR_ADAPTIVE_OPTIONS,
+        help="For adaptive methods lr is roughly a step length in x, not a gradient multiplier. Adadelta "
+        "and L-BFGS use lr = 1.",
+    )
+
+
+def landscape_controls() -> list[Control]:
+    """Every control of the landscape tab, the per-surface ones for every surface."""
+    fixed = [LAND_SURFACE, LAND_KAPPA, LAND_THETA, LAND_OPTIMIZERS, LAND_BETA, LAND_TUNED, LAND_GRAD_NOISE]
+    per = [f(s) for f in (steps_control, lr_gd_control, lr_adaptive_control) for s in range(len(ls.SURFACES))]
+    return fixed + per
+
+
+# Model selection: GridConfig field -> its widget, one table per column.
+GRID_SHAPE = {
+    "layers": Control(
+        "multiselect", "Hidden layers", "opt_grid_layers", list(GRID.layers), {"options": [1, 2, 3, 4]}
+    ),
+    "units": Control(
+        "multiselect", "Units", "opt_grid_units", list(GRID.units), {"options": [5, 10, 20, 30, 50, 100]}
+    ),
+}
+GRID_SEARCH = {
+    "activations": Control(
+        "multiselect",
+        "Activations",
+        "opt_grid_acts",
+        list(GRID.activations),
+        {"options": list(rc.ACTIVATIONS)},
+    ),
+    "lrs": Control(
+        "multiselect",
+        "Learning rates",
+        "opt_grid_lrs",
+        list(GRID.lrs),
+        {"options": [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]},
+    ),
+}
+GRID_TRAINING = {
+    "optimizer": Control(
+        "selectbox", "Optimizer", "opt_grid_opt", GRID.optimizer, {"options": list(FULL_BATCH)}
+    ),
+    "num_epochs": Control(
+        "select_slider", "Epochs per model", "opt_grid_epochs", GRID.num_epochs, {"options": [100, 300, 1000]}
+    ),
 }
 
 
-def control(key: str, surface: int | None = None) -> dict:
-    """``key``, ``default`` and the choices (``options``, or ``min_value``/``max_value``/``step``) of one
-    of the page's controls: ``ui.persisted(st.slider, "Noise", **control("opt_noise"))``.
-
-    ``surface`` (an index into :data:`landscape.SURFACES`) picks the surface's own key and default of
-    the controls in :data:`PER_SURFACE`.
-    """
-    if surface is None:
-        return {"key": key, **CONTROLS[key]}
-    defaults, options = PER_SURFACE[key]
-    default = defaults[surface]
-    return {"key": f"{key}{surface}", "default": default, "options": sorted({*options, default})}
+def all_controls() -> list[Control]:
+    """Every URL-bound control of the page (for the tests)."""
+    tables = (RACE_CONTROLS, RACE_MORE, GRID_SHAPE, GRID_SEARCH, GRID_TRAINING)
+    return [
+        NOISE,
+        TASK,
+        NUMBER,
+        RACE_OPTIMIZERS,
+        *landscape_controls(),
+        *(c for t in tables for c in t.values()),
+    ]
 
 
 def race_config(
