@@ -528,8 +528,35 @@ def test_defaults_are_small_in_fast_mode_and_keyed_by_data(small_art):
     spec = defaults.cnn_spec(small_art, cfg, seed=3)
     assert spec.key.startswith("CNNConfig-") and spec.seed == 3 and spec.data_key == small_art.key
     assert defaults.ae_spec(small_art, defaults.ae(small_art)).key.startswith("ArtAEConfig-")
-    for table in (defaults.NETWORK_CONTROLS, defaults.REMEDY_CONTROLS, defaults.FOCAL_CONTROLS):
-        assert all(hasattr(cfg, field) for field in table)  # controls start at config fields
+    for table in (defaults.network_controls(), defaults.REMEDY_CONTROLS, defaults.FOCAL_CONTROLS):
+        assert {field: c.default for field, c in table.items()} == {f: getattr(cfg, f) for f in table}
+    assert {f: c.default for f, c in defaults.ae_controls().items()} == {"num_epochs": 2}  # fast mode
+
+
+def test_controls_start_at_the_full_size_network_without_fast_mode(small_art, monkeypatch):
+    monkeypatch.setenv("ANNLAB_FAST", "0")
+    cfg, ae_cfg = defaults.cnn(small_art), defaults.ae(small_art)
+    assert defaults.network_controls()["num_epochs"].default == cfg.num_epochs == 30
+    assert {f: c.default for f, c in defaults.ae_controls().items()} == {"num_epochs": ae_cfg.num_epochs}
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_every_control_has_its_own_key_and_a_default_its_widget_accepts(folder):
+    controls = defaults.all_controls(folder, n_test=30)
+    keys = [c.key for c in controls]
+    assert len(keys) == len(set(keys)) and all(k.startswith("art_") for k in keys)
+    assert "art_tab" not in keys  # the tabs' key, whose values are defaults.TABS
+    for c in controls:  # Control itself checks a default against its options
+        lo, hi = c.kw.get("min_value"), c.kw.get("max_value")
+        if c.widget in ("slider", "number_input"):
+            assert lo <= c.default <= hi, c.key
+            step = c.kw.get("step", 1)
+            assert abs((c.default - lo) / step - round((c.default - lo) / step)) < 1e-9, c.key
+        elif c.widget == "toggle":
+            assert isinstance(c.default, bool), c.key
+        else:
+            assert c.default in c.kw["options"], c.key
+    assert defaults.pick_control(0).kw["max_value"] == 0  # no test pictures: still a valid widget
 
 
 def test_charts_put_the_largest_style_first():

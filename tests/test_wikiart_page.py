@@ -36,7 +36,7 @@ def test_prior_correction_and_a_remedy_change_the_classifier():
     assert not errors(at), errors(at)
     assert at.title[0].value == "WikiArt styles"
     assert any("synthetic" in c.value for c in at.caption)  # no WikiArt configured in tests: said on screen
-    assert at.slider(key="art_prior").value == defaults.PRIOR_ALPHA
+    assert at.slider(key="art_prior").value == defaults.PRIOR.default
     before = _metric(at, "Balanced accuracy")
     assert _metric(at, "Baseline").endswith("%")
 

@@ -30,42 +30,31 @@ ui.page(
 lab, folder = ui.current(), str(wikiart_dir() or "")
 
 
-def controls(table: dict, base=None, **extra) -> dict:
-    """One URL-bound widget per entry of a ``defaults.*_CONTROLS`` table (a config field starts at base's)."""
-    return {
-        name: ui.persisted(
-            getattr(st, w), label, key=key, **({"default": getattr(base, name, None)} | kw | extra)
-        )
-        for name, (w, label, key, kw) in table.items()
-    }
-
-
 c_data, c_net, c_fix, c_info = st.columns([1, 1.3, 1.4, 3.3], vertical_alignment="center")
 with c_data.popover("Data", icon=":material/photo_library:", width="stretch"):
-    sides = list(defaults.SIDES_FOLDER if folder else defaults.SIDES_PAINTED)
-    data = controls(defaults.DATA_CONTROLS, options=sides) | {"per_style": defaults.PER_STYLE}
-    data |= controls(defaults.FOLDER_CONTROLS) if folder else {}
-art = ui.call(experiments.load_pictures, data["side"], data["per_style"], folder, progress="Loading pictures")
-base, imb, classes = defaults.cnn(art), experiments.imbalance(art), list(art.classes)
+    side = ui.control(defaults.side_control(bool(folder)))
+    per_style = ui.control(defaults.PER_STYLE_CONTROL) if folder else defaults.PER_STYLE
+art = ui.call(experiments.load_pictures, side, per_style, folder, progress="Loading pictures")
+imb, classes = experiments.imbalance(art), list(art.classes)
 with c_net.popover("Network", icon=":material/tune:", width="stretch"):
     st.caption("3 blocks of 3x3 convolution, batch norm (optional), ReLU, 2x2 max pooling; a linear layer.")
-    net = controls(defaults.NETWORK_CONTROLS, base)
+    net = ui.controls(defaults.network_controls())
 with c_fix.popover("Remedies", icon=":material/balance:", width="stretch"):
-    fix = controls(defaults.REMEDY_CONTROLS, base)
-    fix |= controls(defaults.FOCAL_CONTROLS, base, disabled=not fix["focal"])
+    fix = ui.controls(defaults.REMEDY_CONTROLS)
+    fix |= {f: ui.control(c, disabled=not fix["focal"]) for f, c in defaults.FOCAL_CONTROLS.items()}
 cfg = defaults.cnn(art, **net, **fix)
 c_info.caption(f"{art.source}: {len(art.y_train)} training, {len(art.y_test)} test pictures.")
 if art.warning:
     st.warning(art.warning)
-labels = ["Classifier", "Data", "Imbalance remedies", "Your picture", "Clustering"]
-t_cnn, t_data, t_runs, t_up, t_clu = st.tabs(labels, on_change="rerun", key="art_tab", bind="query-params")
+tabs = st.tabs(defaults.TABS, on_change="rerun", key="art_tab", bind="query-params")
+t_cnn, t_data, t_runs, t_up, t_clu = tabs
 
 
 @st.fragment
 def classifier(result, probs):
     left, right = st.columns([2, 3])
     with left:
-        alpha = controls(defaults.PRIOR_CONTROLS)["alpha"]
+        alpha = ui.control(defaults.PRIOR)
         s = ui.call(experiments.prior_corrected, probs, art.y_test, art.y_train, alpha)
         plain = ui.call(experiments.prior_corrected, probs, art.y_test, art.y_train, 0.0)
         m1, m2, m3, m4 = (*st.columns(2), *st.columns(2))  # two rows of two
@@ -132,9 +121,7 @@ if t_up.open:
         st.markdown(f"Which style does the network see in your picture? (at most {MAX_MB} MB)")
         u1, u2 = st.columns([2, 1])
         up = u1.file_uploader("Upload a picture", type=UPLOAD_TYPES, key="art_upload", max_upload_size=MAX_MB)
-        last = max(len(art.y_test) - 1, 0)
-        with u2:
-            idx = controls(defaults.PICK_CONTROLS, max_value=last)["index"] if up is None else 0
+        idx = ui.control(defaults.pick_control(len(art.y_test)), u2) if up is None else 0
         pic = experiments.pick_picture(art, up.getvalue() if up else None, up.name if up else "", idx)
         if pic.error:
             st.error(pic.error)
@@ -150,7 +137,7 @@ if t_clu.open:
     with t_clu:
         st.markdown(CLUSTERING)
         with st.columns([1, 2])[0]:
-            ae_cfg = defaults.ae(art, **controls(defaults.AE_CONTROLS, defaults.ae(art)))
+            ae_cfg = defaults.ae(art, **ui.controls(defaults.ae_controls()))
         ae = ui.train(defaults.ae_spec(art, ae_cfg, lab.seed))
         if ae.history:
             sil = ae.extra.get("silhouette")

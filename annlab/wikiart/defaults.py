@@ -1,4 +1,4 @@
-"""What the WikiArt page starts from: the data options, the style CNN, the remedy runs, the autoencoder.
+"""What the WikiArt page starts from: its controls, the data, the style CNN, the remedy runs, the autoencoder.
 
 The view, :func:`warm` and the tests read their defaults here and nowhere else. Fast mode
 (``ANNLAB_FAST=1``) shrinks the networks inside the builders, at call time.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from annlab.controls import Control
 from annlab.settings import fast_mode, quick
 from annlab.training import TrainSpec
 from annlab.wikiart.data import DEFAULT_MAX_PER_CLASS, ArtSet, load_art
@@ -22,102 +23,136 @@ PER_STYLE = DEFAULT_MAX_PER_CLASS  # pictures per style and split read from a fo
 PER_STYLE_OPTIONS = (100, 300, 1000, 3000, 0)  # 0: all
 LEARNING_RATES = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 L2_PENALTIES = (0.0, 0.00001, 0.0001, 0.001, 0.01)
-PRIOR_ALPHA = 0.0  # the prior-correction slider starts at the plain network
-TEST_PICK = 0  # the test picture shown in "Your picture" before an upload
+CNN_FAST = {"num_epochs": 2, "channels": (8, 16, 16)}  # the style CNN in fast mode
+AE_FAST = {"num_epochs": 2, "channels": (8, 8, 16)}  # the autoencoder in fast mode
 CNN_CURVES = ("loss", "val_loss", "acc", "val_acc", "val_bal_acc")
 AE_CURVES = ("loss", "ari", "nmi")
+TABS = ("Classifier", "Data", "Imbalance remedies", "Your picture", "Clustering")  # values of art_tab
 
-# The page's controls: name -> (Streamlit widget, label, URL key, widget arguments). A control named
-# after a config field starts at that field's value in :func:`cnn` / :func:`ae`; the others carry their
-# "default". URL keys never change meaning (lecturers' shared links carry them).
-Controls = dict[str, tuple[str, str, str, dict]]
-DATA_CONTROLS: Controls = {
-    "side": (
+# The page's controls (each a Control: widget, label, URL key, default, widget options). A table maps
+# config fields to controls that start at that field's value in :func:`cnn` / :func:`ae`; a function
+# builds the controls whose options or defaults depend on the data or on fast mode (read when called).
+# URL keys never change meaning (lecturers' shared links carry them).
+CNN = CNNConfig()  # the style CNN's settings before fast mode and the data's side and styles
+
+
+def side_control(folder: bool) -> Control:
+    """The image side: more choices with a WikiArt folder than for the built-in painted set."""
+    return Control(
         "selectbox",
         "Image side (pixels)",
         "art_side",
+        SIDE,
         {
-            "default": SIDE,
+            "options": list(SIDES_FOLDER if folder else SIDES_PAINTED),
             "help": "Every picture is centre-cropped to a square and resized to this side. Larger sides show "
             "more brushwork but train more slowly.",
         },
-    ),
-}
-FOLDER_CONTROLS: Controls = {  # only with a WikiArt folder
-    "per_style": (
-        "selectbox",
-        "Pictures per style (at most)",
-        "art_per_style",
-        {
-            "default": PER_STYLE,
-            "options": list(PER_STYLE_OPTIONS),
-            "format_func": lambda v: "all" if v == 0 else str(v),
-            "help": "A seeded random choice per style; fewer pictures load and train faster.",
-        },
-    ),
-}
-NETWORK_CONTROLS: Controls = {
-    "optimizer": ("selectbox", "Optimizer", "art_opt", {"options": list(OPTIMIZERS)}),
-    "batch_norm": ("toggle", "Batch norm", "art_bn", {}),
-    "lr": ("select_slider", "Learning rate", "art_lr", {"options": list(LEARNING_RATES)}),
-    "weight_decay": ("select_slider", "L2 penalty (weight decay)", "art_l2", {"options": list(L2_PENALTIES)}),
-    "num_epochs": ("slider", "Max epochs", "art_epochs", {"min_value": 2, "max_value": 60}),
-    "patience": (
-        "slider",
-        "Early-stopping patience (epochs, 0 = off)",
-        "art_patience",
-        {
-            "min_value": 0,
-            "max_value": 20,
-            "help": "Stop when the balanced accuracy on a validation part of the training pictures has "
-            "not improved for this many epochs; keep the best epoch.",
-        },
-    ),
-}
-REMEDY_CONTROLS: Controls = {
-    "augment": (
+    )
+
+
+PER_STYLE_CONTROL = Control(  # only with a WikiArt folder
+    "selectbox",
+    "Pictures per style (at most)",
+    "art_per_style",
+    PER_STYLE,
+    {
+        "options": list(PER_STYLE_OPTIONS),
+        "format_func": lambda v: "all" if v == 0 else str(v),
+        "help": "A seeded random choice per style; fewer pictures load and train faster.",
+    },
+)
+
+
+def network_controls() -> dict[str, Control]:
+    """CNNConfig field -> its widget in the Network popover (max epochs: fast mode's 2 when it is on)."""
+    epochs = quick(CNN, **CNN_FAST).num_epochs
+    return {
+        "optimizer": Control(
+            "selectbox", "Optimizer", "art_opt", CNN.optimizer, {"options": list(OPTIMIZERS)}
+        ),
+        "batch_norm": Control("toggle", "Batch norm", "art_bn", CNN.batch_norm),
+        "lr": Control("select_slider", "Learning rate", "art_lr", CNN.lr, {"options": list(LEARNING_RATES)}),
+        "weight_decay": Control(
+            "select_slider",
+            "L2 penalty (weight decay)",
+            "art_l2",
+            CNN.weight_decay,
+            {"options": list(L2_PENALTIES)},
+        ),
+        "num_epochs": Control(
+            "slider", "Max epochs", "art_epochs", epochs, {"min_value": 2, "max_value": 60}
+        ),
+        "patience": Control(
+            "slider",
+            "Early-stopping patience (epochs, 0 = off)",
+            "art_patience",
+            CNN.patience,
+            {
+                "min_value": 0,
+                "max_value": 20,
+                "help": "Stop when the balanced accuracy on a validation part of the training pictures has "
+                "not improved for this many epochs; keep the best epoch.",
+            },
+        ),
+    }
+
+
+REMEDY_CONTROLS = {  # CNNConfig field -> its widget in the Remedies popover
+    "augment": Control(
         "toggle",
         "Augment rare styles",
         "art_augment",
+        CNN.augment,
         {
             "help": "Flip, rotate and crop pictures of the styles smaller than the median, and top each of "
             "them up to the median size with such variants."
         },
     ),
-    "class_weights": (
+    "class_weights": Control(
         "toggle",
         "Class-weighted loss",
         "art_weights",
+        CNN.class_weights,
         {
             "help": "Weight each style by n / (styles x its count), scikit-learn's 'balanced': a mistake on "
             "a rare style costs more."
         },
     ),
-    "oversample": (
+    "oversample": Control(
         "toggle",
         "Oversample",
         "art_oversample",
+        CNN.oversample,
         {
             "help": "Draw batches with a weighted random sampler: every style equally likely, rare pictures "
             "seen many times per epoch."
         },
     ),
-    "focal": (
+    "focal": Control(
         "toggle",
         "Focal loss",
         "art_focal",
+        CNN.focal,
         {
             "help": "-alpha (1 - p)^gamma log p: pictures already classified with confidence count less, "
             "the hard ones more."
         },
     ),
 }
-FOCAL_CONTROLS: Controls = {  # enabled only with the focal loss
-    "focal_gamma": ("slider", "Focal gamma", "art_gamma", {"min_value": 0.0, "max_value": 5.0, "step": 0.5}),
-    "focal_alpha": (
+FOCAL_CONTROLS = {  # CNNConfig field -> its widget, enabled only with the focal loss
+    "focal_gamma": Control(
+        "slider",
+        "Focal gamma",
+        "art_gamma",
+        CNN.focal_gamma,
+        {"min_value": 0.0, "max_value": 5.0, "step": 0.5},
+    ),
+    "focal_alpha": Control(
         "slider",
         "Focal alpha",
         "art_alpha",
+        CNN.focal_alpha,
         {
             "min_value": 0.25,
             "max_value": 2.0,
@@ -127,34 +162,41 @@ FOCAL_CONTROLS: Controls = {  # enabled only with the focal loss
         },
     ),
 }
+PRIOR = Control(  # the page's main control: starts at the plain network (alpha = 0)
+    "slider",
+    "Prior correction α",
+    "art_prior",
+    0.0,
+    {
+        "min_value": 0.0,
+        "max_value": 1.0,
+        "step": 0.05,
+        "help": "Predict argmax log p(style | picture) - α log(training share of the style), with no "
+        "retraining: α = 0 is the plain network, α = 1 the best rule when every style is equally likely. "
+        "With oversampling the network already sees the styles equally often, so α over-corrects.",
+    },
+)
 
-PRIOR_CONTROLS: Controls = {
-    "alpha": (
-        "slider",
-        "Prior correction α",
-        "art_prior",
-        {
-            "default": PRIOR_ALPHA,
-            "min_value": 0.0,
-            "max_value": 1.0,
-            "step": 0.05,
-            "help": "Predict argmax log p(style | picture) - α log(training share of the style), with no "
-            "retraining: α = 0 is the plain network, α = 1 the best rule when every style is equally likely. "
-            "With oversampling the network already sees the styles equally often, so α over-corrects.",
-        },
-    ),
-}
-PICK_CONTROLS: Controls = {
-    "index": (
-        "number_input",
-        "Or pick a test picture (number)",
-        "art_test_pick",
-        {"default": TEST_PICK, "min_value": 0, "step": 1},
-    ),
-}
-AE_CONTROLS: Controls = {
-    "num_epochs": ("slider", "Autoencoder epochs", "art_ae_epochs", {"min_value": 2, "max_value": 60}),
-}
+
+def pick_control(n_test: int) -> Control:
+    """The test picture shown in "Your picture" before an upload (the first, of ``n_test``)."""
+    kw = {"min_value": 0, "max_value": max(n_test - 1, 0), "step": 1}
+    return Control("number_input", "Or pick a test picture (number)", "art_test_pick", 0, kw)
+
+
+def ae_controls() -> dict[str, Control]:
+    """ArtAEConfig field -> its widget on the Clustering tab (epochs: fast mode's 2 when it is on)."""
+    epochs = quick(ArtAEConfig(), **AE_FAST).num_epochs
+    kw = {"min_value": 2, "max_value": 60}
+    return {"num_epochs": Control("slider", "Autoencoder epochs", "art_ae_epochs", epochs, kw)}
+
+
+def all_controls(folder: bool = False, n_test: int = 1) -> list[Control]:
+    """Every URL-bound widget of the page (the tests check their keys and defaults)."""
+    tables = (network_controls(), REMEDY_CONTROLS, FOCAL_CONTROLS, ae_controls())
+    singles = [side_control(folder), PER_STYLE_CONTROL, PRIOR, pick_control(n_test)]
+    return singles + [c for table in tables for c in table.values()]
+
 
 # Remedy name -> config fields switched on (the run table trains "none" and each of these).
 REMEDIES: dict[str, dict] = {
@@ -174,7 +216,7 @@ def data(side: int = SIDE, per_style: int = PER_STYLE) -> ArtSet:
 
 def cnn(art: ArtSet, **changes) -> CNNConfig:
     """The style CNN for ``art`` with the page's settings ``changes`` (small in fast mode)."""
-    base = quick(CNNConfig(side=art.side, n_classes=art.n_classes), num_epochs=2, channels=(8, 16, 16))
+    base = quick(CNNConfig(side=art.side, n_classes=art.n_classes), **CNN_FAST)
     return dataclasses.replace(base, **changes)
 
 
@@ -199,7 +241,7 @@ def remedy_specs(art: ArtSet, cfg: CNNConfig, seed: int = 0) -> dict[str, TrainS
 
 def ae(art: ArtSet, **changes) -> ArtAEConfig:
     """The clustering autoencoder for ``art`` with the page's settings ``changes`` (small in fast mode)."""
-    base = quick(ArtAEConfig(side=art.side), num_epochs=2, channels=(8, 8, 16))
+    base = quick(ArtAEConfig(side=art.side), **AE_FAST)
     return dataclasses.replace(base, **changes)
 
 
