@@ -54,6 +54,10 @@ class Control:
             missing = [v for v in values if v not in list(options)]
             if missing:
                 raise ValueError(f"{self.key}: default {missing} is not among the options.")
+        low, high = self.kw.get("min_value"), self.kw.get("max_value")
+        values = self.default if isinstance(self.default, tuple) else (self.default,)
+        if any((low is not None and v < low) or (high is not None and v > high) for v in values):
+            raise ValueError(f"{self.key}: default {self.default} is outside [{low}, {high}].")
 
     def but(self, **kw) -> Control:
         """The same control with some widget options changed (``c.but(disabled=True)``)."""

@@ -109,3 +109,22 @@ def test_legacy_raw_options_of_formatted_widgets_are_decoded():
     assert _legacy(["hebbian,newhop"], "multiselect", [], kw) == ["hebbian", "newhop"]
     assert _legacy(["hebbian"], "multiselect", [], kw) == ["hebbian"]
     assert _legacy(["Hebbian"], "multiselect", [], kw) is None
+
+
+def test_control_validates_its_default():
+    import pytest
+
+    from annlab.controls import Control
+
+    c = Control("select_slider", "Units", "opt_units", 50, {"options": [5, 10, 50]})
+    assert (
+        c.but(disabled=True).kw == {"options": [5, 10, 50], "disabled": True} and c.kw.get("disabled") is None
+    )
+    with pytest.raises(ValueError, match="not among the options"):
+        Control("selectbox", "Rule", "hop_rule", "nope", {"options": ["hebbian"]})
+    with pytest.raises(ValueError, match="outside"):
+        Control("slider", "Noise", "hop_noise", 3.0, {"min_value": 0.0, "max_value": 2.0})
+    with pytest.raises(ValueError, match="unknown widget"):
+        Control("knob", "Noise", "hop_noise", 0.1)
+    Control("multiselect", "Digits", "hop_digits", [1, 7], {"options": list(range(10))})
+    Control("slider", "Rows", "rbm_rows28", (10, 15), {"min_value": 0, "max_value": 27})

@@ -121,7 +121,9 @@ def control(c: Control, where=st, **kw) -> Any:
     return persisted(getattr(where, c.widget), c.label, key=c.key, default=c.default, **{**c.kw, **kw})
 
 
-def controls(table: dict[str, Control], n_cols: int = 1) -> dict[str, Any]:
-    """Draw a table of controls (config field -> Control) in ``n_cols`` columns: field -> chosen value."""
+def controls(table: dict[str, Control], n_cols: int = 1, **kw) -> dict[str, Any]:
+    """Draw a table of controls (config field -> Control) in ``n_cols`` columns: field -> chosen value.
+
+    ``kw`` overrides widget options of every control in the table (``disabled=True``)."""
     cols = st.columns(n_cols) if n_cols > 1 else [st]
-    return {field: control(c, cols[i % n_cols]) for i, (field, c) in enumerate(table.items())}
+    return {field: control(c, cols[i % n_cols], **kw) for i, (field, c) in enumerate(table.items())}
