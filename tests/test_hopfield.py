@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annlab.controls import Control
 from annlab.hopfield import core as hc
 from annlab.hopfield import defaults
 from annlab.hopfield import digits as hd
@@ -302,7 +303,7 @@ def test_small_network_on_the_default_setup_finds_the_four_newhop_corners():
 
 def test_small_network_under_hebb_loses_a_target_and_says_so():
     setup = ex.small_setup(
-        defaults.PRESETS[defaults.PRESET], "hebbian", "synchronous", 60, ex.STARTS[0], 400, "", 0
+        defaults.PRESETS[defaults.PRESET.default], "hebbian", "synchronous", 60, ex.STARTS[0], 400, "", 0
     )
     net = ex.small_network(setup)
     assert net.lost == ["[1, -1]"] and len(net.corners) == 2
@@ -356,7 +357,7 @@ def test_digit_recall_of_clean_digits_and_its_images():
 
 def test_digit_recall_matches_the_library_call_it_wraps():
     setup = defaults.digits()
-    rec = ex.digit_recall(setup, defaults.NOISE, defaults.FLIP, seed=4)
+    rec = ex.digit_recall(setup, defaults.NOISE.default, defaults.FLIP.default, seed=4)
     P = hd.prototypes("mnist", 16)
     W, b = hc.store(P, "pseudoinverse")
     ref = hd.recall(
@@ -433,17 +434,77 @@ def test_state_space_chart_only_for_two_and_three_neurons():
     assert a != hch.state_space(tr, ["target"] * 5, THREE, azimuth=90).to_dict()
 
 
+OLD_KEYS = {  # the URL keys shared links carry: they never change
+    *("hop_preset", "hop_targets", "hop_rule", "hop_dyn", "hop_iter", "hop_starts", "hop_nrand", "hop_point"),
+    *("hop_src", "hop_side", "hop_digits", "hop_drule", "hop_ddyn", "hop_diter", "hop_noise", "hop_flip"),
+    *("hop_capn", "hop_trials", "hop_metric"),
+}
+
+
+def test_every_control_has_its_own_key_and_a_default_its_widget_accepts():
+    controls = defaults.page_controls()
+    keys = [c.key for c in controls]
+    assert len(keys) == len(set(keys)) and set(keys) == OLD_KEYS
+    for c in controls:
+        kw = c.kw
+        if c.widget == "slider":
+            assert kw["min_value"] <= c.default <= kw["max_value"], c.key
+            assert type(c.default) is type(kw["min_value"]) is type(kw["max_value"]), c.key
+            steps = (c.default - kw["min_value"]) / kw.get("step", 1)
+            assert steps == pytest.approx(round(steps)), c.key  # the slider can land on it
+        elif c.widget in ("text_input", "text_area"):
+            assert isinstance(c.default, str), c.key
+        elif c.widget == "multiselect":
+            assert set(c.default) <= set(kw["options"]), c.key
+        else:
+            assert c.default in kw["options"], c.key  # Control checks this too, on construction
+        if "format_func" in kw:
+            assert all(isinstance(kw["format_func"](o), str) for o in kw["options"]), c.key
+    # The ones that depend on a choice made on the page validate like the rest.
+    assert hc.parse_targets(defaults.OWN_TARGETS.default).shape == (2, 4)
+    assert hc.parse_point(defaults.POINT.default, 2).shape == (2,)
+    assert all(
+        defaults.PRESETS[p] is None or hc.parse_targets(defaults.PRESETS[p]).size for p in defaults.PRESETS
+    )
+
+
 def test_defaults_are_the_one_source_of_the_page_controls():
     from pathlib import Path
 
     view = (Path(__file__).resolve().parent.parent / "views" / "hopfield.py").read_text()
-    start = defaults.controls()
-    for key in start:
-        assert f'"{key}"' in view, key  # every default belongs to a control on the page
-        assert defaults.start(key)["default"] == start[key]
-    assert start["hop_noise"] == 0.6 and start["hop_drule"] == "pseudoinverse" and start["hop_diter"] == 20
-    assert start["hop_trials"] == 10  # fast mode (conftest): 50 otherwise
-    assert set(defaults.HELP) <= set(start)
+    assert "ui.persisted" not in view and "def control" not in view  # no mechanism of the page's own
+    assert (
+        not hasattr(defaults, "controls") and not hasattr(defaults, "start") and not hasattr(defaults, "HELP")
+    )
+    names = {n for n in dir(defaults) if isinstance(getattr(defaults, n), Control)}
+    for name in names:
+        assert f"d.{name}" in view, name  # every Control is drawn on the page
+    assert "d.trials_control()" in view
+    assert {getattr(defaults, n).key for n in names} | {"hop_trials"} == OLD_KEYS  # page_controls() lists all
+    small, digit, cap = defaults.small_network(), defaults.digits(), defaults.capacity()
+    assert (small.rule, small.dynamics, small.max_iter, small.starts, small.n_random) == (
+        "newhop",
+        "synchronous",
+        60,
+        ex.STARTS[0],
+        200,
+    )
+    assert (digit.source, digit.side, digit.rule, digit.digits, digit.dynamics, digit.max_iter) == (
+        "mnist",
+        16,
+        "pseudoinverse",
+        tuple(range(10)),
+        "synchronous",
+        20,
+    )
+    assert (
+        defaults.NOISE.default == 0.6 and defaults.FLIP.default == 0.1 and defaults.METRIC.default == "recall"
+    )
+    assert (cap.n, cap.trials) == (100, 10)  # fast mode (conftest): 50 trials otherwise
+    assert defaults.trials_control().default == cap.trials
+    assert defaults.PRESET.default == next(iter(defaults.PRESETS)) and defaults.POINT.default == "0.3, -0.2"
+    assert defaults.RULE.kw["help"].startswith("newhop is MATLAB's design")  # help lives with its control
+    assert "help" not in defaults.DIGIT_RULE.kw and defaults.DIGIT_RULE.label == "Storage rule "
     lines = []
     defaults.warm("cpu", 1, lines.append)
     assert lines == ["Hopfield: nothing to train (closed-form weights)."]

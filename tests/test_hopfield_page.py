@@ -28,6 +28,16 @@ def _retrieved(at) -> int:
     return int(line.split("**")[1].split()[0])
 
 
+def _on_defaults(at, controls):
+    """Each control is on screen with its label and starts from its default (a plain link)."""
+    for c in controls:
+        widget = getattr(at, c.widget)(key=c.key)
+        assert widget.label == c.label, c.key
+        assert widget.value == (pytest.approx(c.default) if isinstance(c.default, float) else c.default), (
+            c.key
+        )
+
+
 def _table(at, column):
     return next(df.value for df in at.dataframe if column in df.value.columns)
 
@@ -45,7 +55,9 @@ def small_tab():
 def test_opens_on_the_digits_and_computes_no_other_tab(digits_tab):
     at = digits_tab
     assert _retrieved(at) == 10  # pseudo-inverse, moderate noise
-    assert at.slider(key="hop_noise").value == pytest.approx(defaults.NOISE)
+    assert at.slider(key="hop_noise").value == pytest.approx(defaults.NOISE.default)
+    d = defaults
+    _on_defaults(at, (d.SOURCE, d.SIDE, d.DIGITS, d.DIGIT_RULE, d.DIGIT_DYN, d.DIGIT_ITER, d.NOISE, d.FLIP))
     assert len(at.get("image")) == 1  # stored / noisy / settled grid
     keys = {w.key for w in (*at.slider, *at.selectbox, *at.radio)}
     assert {"hop_noise", "hop_flip", "hop_drule", "hop_src"} <= keys
@@ -59,8 +71,8 @@ def test_noise_and_rule_change_the_digit_recall(digits_tab):
     at.slider(key="hop_noise").set_value(1.5).run()
     assert not errors(at)
     assert _retrieved(at) < 10
-    at.slider(key="hop_flip").set_value(defaults.FLIP).run()
-    at.slider(key="hop_noise").set_value(defaults.NOISE).run()
+    at.slider(key="hop_flip").set_value(defaults.FLIP.default).run()
+    at.slider(key="hop_noise").set_value(defaults.NOISE.default).run()
     at.selectbox(key="hop_drule").set_value("hebbian").run()
     assert _retrieved(at) < 5  # ten correlated digits are too much for Hebb
     assert any("blended (spurious) states" in i.value for i in at.info)
@@ -82,6 +94,9 @@ def test_sweep_runs_on_the_button_only(digits_tab):
 
 def test_small_networks_show_the_newhop_corners(small_tab):
     at = small_tab
+    d = defaults
+    _on_defaults(at, (d.PRESET, d.OWN_TARGETS, d.RULE, d.DYN, d.ITER, d.START_KIND, d.N_RANDOM, d.POINT))
+    assert at.text_area(key="hop_targets").disabled and at.text_input(key="hop_point").disabled
     assert any("Stable corners" in t and "(4 of 4)" in t for t in _texts(at))
     table = _table(at, "label")
     assert set(table["label"]) >= {"target", "inverse of a target"}
@@ -119,7 +134,7 @@ def test_bad_targets_get_a_clear_message(small_tab):
     before = at.get("vega_lite_chart")[0].proto.spec
     at.slider(key="hop_az").set_value(90).run()
     assert at.get("vega_lite_chart")[0].proto.spec != before
-    at.selectbox(key="hop_preset").set_value(defaults.PRESET).run()
+    at.selectbox(key="hop_preset").set_value(defaults.PRESET.default).run()
 
 
 def test_draw_tab_retrieves_a_digit_drawn_earlier():
@@ -141,6 +156,7 @@ def test_capacity_tab_shows_the_cliff():
     at = open_page(VIEW, {"hop_tab": "Capacity"})
     assert not errors(at), errors(at)
     assert at.slider(key="hop_trials").value == defaults.capacity().trials
+    _on_defaults(at, (defaults.CAP_N, defaults.trials_control(), defaults.METRIC))
     summary = next(t for t in _texts(at) if "first drops below one half" in t)
     assert "Hebbian at P/N = " in summary and "0.138 N = 13.8" in summary
     assert len(at.get("vega_lite_chart")) == 1

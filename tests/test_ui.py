@@ -124,7 +124,7 @@ def test_control_validates_its_default():
         Control("selectbox", "Rule", "hop_rule", "nope", {"options": ["hebbian"]})
     with pytest.raises(ValueError, match="outside"):
         Control("slider", "Noise", "hop_noise", 3.0, {"min_value": 0.0, "max_value": 2.0})
-    with pytest.raises(ValueError, match="unknown widget"):
+    with pytest.raises(ValueError, match="Unknown widget"):
         Control("knob", "Noise", "hop_noise", 0.1)
     Control("multiselect", "Digits", "hop_digits", [1, 7], {"options": list(range(10))})
     Control("slider", "Rows", "rbm_rows28", (10, 15), {"min_value": 0, "max_value": 27})

@@ -4,9 +4,7 @@ import streamlit as st
 
 from annlab import ui
 from annlab.hopfield import charts as hch
-from annlab.hopfield import core as hc
-from annlab.hopfield import defaults
-from annlab.hopfield import digits as hd
+from annlab.hopfield import defaults as d
 from annlab.hopfield import experiments as ex
 
 ui.page(
@@ -20,26 +18,18 @@ ui.page(
     "and forth forever. (3) In the capacity plot, Hebb's recall falls off a cliff once the load passes "
     "about 0.14 patterns per neuron.",
 )
-RULES = dict(options=list(hc.RULES), format_func=hc.RULE_NAMES.get)
-SOURCES = dict(options=list(hd.SOURCES), format_func=hd.SOURCES.get)
 TABS = ("Digits under noise", "Small networks", "Draw a digit", "Capacity")
-
-
-def control(widget, label: str, key: str, **kw):  # bound to the URL; default and help from defaults.py
-    return ui.persisted(widget, label, key=key, **defaults.start(key), **kw)
 
 
 def network_controls() -> ex.DigitSetup:
     """The digit network (shared by the noise and the drawing tabs), folded into a popover."""
     with st.popover("Network: digits, rule, updates", icon=":material/tune:"):
-        src = control(st.selectbox, "Digit prototypes from", "hop_src", **SOURCES)
-        kw = dict(options=list(hd.SIDES), disabled=src == "digits8")
-        side = control(st.select_slider, "Image size (pixels per side)", "hop_side", **kw)
-        digits = control(st.multiselect, "Digits to store", "hop_digits", options=list(range(10)))
-        rule = control(st.selectbox, "Storage rule ", "hop_drule", **RULES)
-        kw = dict(options=list(hc.DYNAMICS), horizontal=True, disabled=rule == "newhop")
-        dyn = control(st.radio, "Updates ", "hop_ddyn", **kw)
-        iters = control(st.slider, "Iterations", "hop_diter", min_value=1, max_value=100)
+        src = ui.control(d.SOURCE)
+        side = ui.control(d.SIDE, disabled=src == "digits8")
+        digits = ui.control(d.DIGITS)
+        rule = ui.control(d.DIGIT_RULE)
+        dyn = ui.control(d.DIGIT_DYN, disabled=rule == "newhop")
+        iters = ui.control(d.DIGIT_ITER)
     if not digits:
         st.warning("Choose at least one digit to store.")
     return ex.digit_setup(src, side, rule, digits, dyn, iters)
@@ -48,9 +38,7 @@ def network_controls() -> ex.DigitSetup:
 @st.fragment
 def digits_under_noise(setup: ex.DigitSetup, seed: int) -> None:
     left, right = st.columns([1, 2])
-    kw = dict(min_value=0.0, max_value=2.0, step=0.05)
-    noise = control(left.slider, "Noise level (Gaussian, added to the +-1 pixels)", "hop_noise", **kw)
-    flip = control(left.slider, "Flipped pixels (share)", "hop_flip", min_value=0.0, max_value=0.5, step=0.01)
+    noise, flip = ui.control(d.NOISE, left), ui.control(d.FLIP, left)
     rec = ui.call(ex.digit_recall, setup, noise, flip, seed)
     left.dataframe({"digit": setup.digits, "result": rec.outcomes}, hide_index=True)
     with right:
@@ -71,7 +59,7 @@ def digits_tab(seed: int) -> None:
         kind = s1.radio("Kind of noise", list(ex.SWEEP_KINDS), **kw)
         with s1:
             note = "each rule stores the chosen digits, then recalls noisy copies at 11 levels"
-            args = (ex.digit_noise_sweep, setup, kind, defaults.sweep_repeats(), seed)
+            args = (ex.digit_noise_sweep, setup, kind, d.sweep_repeats(), seed)
             sweep = ui.on_demand("Run the sweep", *args, key="hop_sweep", note=note)
         if sweep is not None:
             with s2:
@@ -81,19 +69,17 @@ def digits_tab(seed: int) -> None:
 
 def small_tab(seed: int) -> None:
     c1, c2, c3 = st.columns(3)
-    preset = control(c1.selectbox, "Targets", "hop_preset", options=list(defaults.PRESETS))
-    label, own = "My own targets (one per line, entries +1 or -1)", defaults.PRESETS[preset] is None
-    typed = control(c1.text_area, label, "hop_targets", height=90, disabled=not own)
-    rule = control(c2.selectbox, "Storage rule", "hop_rule", **RULES)
-    kw = dict(options=list(hc.DYNAMICS), horizontal=True, disabled=rule == "newhop")
-    dynamics = control(c2.radio, "Updates", "hop_dyn", **kw)
-    max_iter = control(c2.slider, "Iterations (at most)", "hop_iter", min_value=1, max_value=300)
-    starts = control(c3.radio, "Starting points", "hop_starts", options=list(ex.STARTS))
-    kw = dict(min_value=10, max_value=10_000, step=10, disabled=starts != ex.STARTS[0])
-    n_random = control(c3.slider, "Number of random inputs", "hop_nrand", **kw)
-    point = control(c3.text_input, "My start point", "hop_point", disabled=starts != ex.STARTS[2])
+    preset = ui.control(d.PRESET, c1)
+    own = d.PRESETS[preset] is None
+    typed = ui.control(d.OWN_TARGETS, c1, disabled=not own)
+    rule = ui.control(d.RULE, c2)
+    dynamics = ui.control(d.DYN, c2, disabled=rule == "newhop")
+    max_iter = ui.control(d.ITER, c2)
+    starts = ui.control(d.START_KIND, c3)
+    n_random = ui.control(d.N_RANDOM, c3, disabled=starts != ex.STARTS[0])
+    point = ui.control(d.POINT, c3, disabled=starts != ex.STARTS[2])
     try:
-        targets = typed if own else defaults.PRESETS[preset]
+        targets = typed if own else d.PRESETS[preset]
         setup = ex.small_setup(targets, rule, dynamics, max_iter, starts, n_random, point, seed)
     except ValueError as exc:
         return st.error(str(exc))
@@ -119,7 +105,7 @@ def small_tab(seed: int) -> None:
 
 @st.fragment
 def state_space(net: ex.SmallNetwork) -> None:
-    az, el = defaults.AZIMUTH, defaults.ELEVATION
+    az, el = d.AZIMUTH, d.ELEVATION
     if net.n == 3:
         a1, a2 = st.columns(2)
         az = a1.slider("Turn the cube (azimuth, degrees)", -180, 180, az, 5, key="hop_az")
@@ -152,11 +138,8 @@ def draw_tab(seed: int) -> None:
 
 def capacity_tab(seed: int) -> None:
     e1, e2, e3 = st.columns(3)
-    n = control(e1.slider, "Neurons N", "hop_capn", min_value=40, max_value=200, step=20)
-    kw = dict(min_value=5, max_value=100, step=5)
-    trials = control(e2.slider, "Trials (random pattern sets) per point", "hop_trials", **kw)
-    kw = dict(options=list(ex.METRICS), horizontal=True, format_func=ex.METRICS.get)
-    metric = control(e3.radio, "Count as recalled", "hop_metric", **kw)
+    n, trials = ui.control(d.CAP_N, e1), ui.control(d.trials_control(), e2)
+    metric = ui.control(d.METRIC, e3)
     with st.spinner("Storing P = 1 .. N/2 random patterns with three rules and probing them..."):
         cap = ui.call(ex.capacity, ex.CapacitySetup(n, trials), seed)
     ui.show_chart(ui.call(hch.capacity_chart, cap.table, n, metric=metric))

@@ -1,13 +1,17 @@
 """The settings the Hopfield page starts from: the one source the view, warm-up and tests read.
 
-Hopfield weights are closed-form (no training), so there is nothing to put in the model store:
-:func:`warm` only says so.
+Each URL-bound control of the page is a :class:`Control` (widget, label, URL key, default, options and
+help), so a default and its widget live in one place. Hopfield weights are closed-form (no training),
+so there is nothing to put in the model store: :func:`warm` only says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from annlab.controls import Control
+from annlab.hopfield import core as hc
+from annlab.hopfield import digits as hd
 from annlab.hopfield import experiments as ex
 from annlab.settings import fast_mode, quick
 
@@ -16,25 +20,152 @@ PRESETS = {
     "3 neurons: [1,1,1], [-1,-1,-1], [1,-1,1]": "1 1 1\n-1 -1 -1\n1 -1 1",
     "my own targets": None,
 }
-PRESET = next(iter(PRESETS))
-OWN_TARGETS = "1 -1 1 -1\n-1 -1 1 1"  # the text box's example when "my own targets" is chosen
-POINT = "0.3, -0.2"
 AZIMUTH, ELEVATION = 35, 20  # the 3-D cube's first view, degrees
-
-NOISE = 0.6  # Gaussian noise level added to the +-1 pixels (the main control)
-FLIP = 0.1  # share of flipped pixels
 SWEEP_KIND = "flip"
-METRIC = "recall"
+TRIALS = 50  # random pattern sets per load in the capacity experiment (10 in fast mode)
+
+
+def _rules(**kw) -> dict:
+    return {"options": list(hc.RULES), "format_func": hc.RULE_NAMES.get, **kw}
+
+
+def _dynamics(**kw) -> dict:
+    return {"options": list(hc.DYNAMICS), "horizontal": True, **kw}
+
+
+# The digit network (a popover shared by the noise and the drawing tabs) and the noise.
+SOURCE = Control(
+    "selectbox",
+    "Digit prototypes from",
+    "hop_src",
+    "mnist",
+    {"options": list(hd.SOURCES), "format_func": hd.SOURCES.get},
+)
+SIDE = Control(
+    "select_slider",
+    "Image size (pixels per side)",
+    "hop_side",
+    16,
+    {
+        "options": list(hd.SIDES),
+        "help": "Each prototype (the mean image of a digit class) is resized and binarised to +-1; "
+        "N = side x side neurons. The scikit-learn digits are 8x8: N = 64.",
+    },
+)
+DIGITS = Control(
+    "multiselect",
+    "Digits to store",
+    "hop_digits",
+    list(range(10)),
+    {
+        "options": list(range(10)),
+        "help": "Fewer digits, fewer overlaps: Hebb's rule copes with two or three digits, not with ten.",
+    },
+)
+DIGIT_RULE = Control("selectbox", "Storage rule ", "hop_drule", "pseudoinverse", _rules())
+DIGIT_DYN = Control("radio", "Updates ", "hop_ddyn", "synchronous", _dynamics())
+DIGIT_ITER = Control("slider", "Iterations", "hop_diter", 20, {"min_value": 1, "max_value": 100})
+NOISE = Control(
+    "slider",
+    "Noise level (Gaussian, added to the +-1 pixels)",
+    "hop_noise",
+    0.6,
+    {
+        "min_value": 0.0,
+        "max_value": 2.0,
+        "step": 0.05,
+        "help": "noisy = digit + level x N(0, 1), as in the course; the first update binarises it.",
+    },
+)  # the page's main control
+FLIP = Control(
+    "slider", "Flipped pixels (share)", "hop_flip", 0.1, {"min_value": 0.0, "max_value": 0.5, "step": 0.01}
+)
+
+# The small networks.
+PRESET = Control("selectbox", "Targets", "hop_preset", next(iter(PRESETS)), {"options": list(PRESETS)})
+OWN_TARGETS = Control(  # the example in the text box when "my own targets" is chosen
+    "text_area",
+    "My own targets (one per line, entries +1 or -1)",
+    "hop_targets",
+    "1 -1 1 -1\n-1 -1 1 1",
+    {
+        "height": 90,
+        "help": "Example: `1 -1 1` on one line and `-1 1 1` on the next stores two 3-neuron targets.",
+    },
+)
+RULE = Control(
+    "selectbox",
+    "Storage rule",
+    "hop_rule",
+    "newhop",
+    _rules(
+        help="newhop is MATLAB's design (Li, Michel & Porod) with saturating-linear updates "
+        "a(k+1) = satlins(W a(k) + b); the others use sign updates."
+    ),
+)
+DYN = Control(
+    "radio",
+    "Updates",
+    "hop_dyn",
+    "synchronous",
+    _dynamics(
+        help="Synchronous: every neuron at once. Asynchronous: one neuron at a time, in a random order "
+        "(seeded), one iteration = one sweep over all neurons."
+    ),
+)
+ITER = Control("slider", "Iterations (at most)", "hop_iter", 60, {"min_value": 1, "max_value": 300})
+START_KIND = Control("radio", "Starting points", "hop_starts", ex.STARTS[0], {"options": list(ex.STARTS)})
+N_RANDOM = Control(
+    "slider",
+    "Number of random inputs",
+    "hop_nrand",
+    200,
+    {
+        "min_value": 10,
+        "max_value": 10_000,
+        "step": 10,
+        "help": "Uniform in [-1, 1] per neuron, seeded by the sidebar seed. The basin shares use all of "
+        "them; the plots draw the first 300.",
+    },
+)
+POINT = Control("text_input", "My start point", "hop_point", "0.3, -0.2")
+
+# The capacity cliff.
+CAP_N = Control("slider", "Neurons N", "hop_capn", 100, {"min_value": 40, "max_value": 200, "step": 20})
+METRIC = Control(
+    "radio",
+    "Count as recalled",
+    "hop_metric",
+    "recall",
+    {"options": list(ex.METRICS), "horizontal": True, "format_func": ex.METRICS.get},
+)
+
+
+def trials_control() -> Control:
+    """Trials per load: :data:`TRIALS`, 10 in fast mode (read when drawn, not at import)."""
+    kw = {"min_value": 5, "max_value": 100, "step": 5}
+    return Control("slider", "Trials (random pattern sets) per point", "hop_trials", capacity().trials, kw)
+
+
+def page_controls() -> list[Control]:
+    """Every URL-bound control of the page, tab by tab."""
+    return [
+        *(SOURCE, SIDE, DIGITS, DIGIT_RULE, DIGIT_DYN, DIGIT_ITER, NOISE, FLIP),
+        *(PRESET, OWN_TARGETS, RULE, DYN, ITER, START_KIND, N_RANDOM, POINT),
+        *(CAP_N, trials_control(), METRIC),
+    ]
 
 
 def small_network(seed: int = 0) -> ex.SmallSetup:
     """MATLAB's newhop design on the 2-neuron preset, run synchronously from 200 random starts."""
-    return ex.small_setup(PRESETS[PRESET], "newhop", "synchronous", 60, ex.STARTS[0], 200, POINT, seed)
+    c = (RULE, DYN, ITER, START_KIND, N_RANDOM, POINT)
+    return ex.small_setup(PRESETS[PRESET.default], *(x.default for x in c), seed)
 
 
 def digits() -> ex.DigitSetup:
     """The ten MNIST prototypes at 16x16 in the pseudo-inverse rule, 20 synchronous iterations."""
-    return ex.digit_setup("mnist", 16, "pseudoinverse", range(10), "synchronous", 20)
+    c = (SOURCE, SIDE, DIGIT_RULE, DIGITS, DIGIT_DYN, DIGIT_ITER)
+    return ex.digit_setup(*(x.default for x in c))
 
 
 def sweep_repeats() -> int:
@@ -44,55 +175,9 @@ def sweep_repeats() -> int:
 
 def capacity() -> ex.CapacitySetup:
     """100 neurons, 50 seeded random pattern sets per load (10 in fast mode)."""
-    return quick(ex.CapacitySetup(100, 50), trials=10)
+    return quick(ex.CapacitySetup(CAP_N.default, TRIALS), trials=10)
 
 
 def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
     """Nothing to train: Hopfield weights are closed-form, computed in well under a second on open."""
     report("Hopfield: nothing to train (closed-form weights).")
-
-
-def controls() -> dict[str, object]:
-    """Every URL-bound control of the page (its widget key) and the value it starts from."""
-    s, d, c = small_network(), digits(), capacity()
-    return {
-        "hop_preset": PRESET,
-        "hop_targets": OWN_TARGETS,
-        "hop_rule": s.rule,
-        "hop_dyn": s.dynamics,
-        "hop_iter": s.max_iter,
-        "hop_starts": s.starts,
-        "hop_nrand": s.n_random,
-        "hop_point": POINT,
-        "hop_src": d.source,
-        "hop_side": d.side,
-        "hop_digits": list(d.digits),
-        "hop_drule": d.rule,
-        "hop_ddyn": d.dynamics,
-        "hop_diter": d.max_iter,
-        "hop_noise": NOISE,
-        "hop_flip": FLIP,
-        "hop_capn": c.n,
-        "hop_trials": c.trials,
-        "hop_metric": METRIC,
-    }
-
-
-def start(key: str) -> dict[str, object]:
-    """How the control ``key`` (a widget key such as ``hop_noise``) starts: ``default`` and ``help``."""
-    return {"default": controls()[key], "help": HELP.get(key)}
-
-
-HELP = {  # what a control means, shown on its "?"
-    "hop_targets": "Example: `1 -1 1` on one line and `-1 1 1` on the next stores two 3-neuron targets.",
-    "hop_rule": "newhop is MATLAB's design (Li, Michel & Porod) with saturating-linear updates "
-    "a(k+1) = satlins(W a(k) + b); the others use sign updates.",
-    "hop_dyn": "Synchronous: every neuron at once. Asynchronous: one neuron at a time, in a random order "
-    "(seeded), one iteration = one sweep over all neurons.",
-    "hop_nrand": "Uniform in [-1, 1] per neuron, seeded by the sidebar seed. The basin shares use all of "
-    "them; the plots draw the first 300.",
-    "hop_side": "Each prototype (the mean image of a digit class) is resized and binarised to +-1; "
-    "N = side x side neurons. The scikit-learn digits are 8x8: N = 64.",
-    "hop_digits": "Fewer digits, fewer overlaps: Hebb's rule copes with two or three digits, not with ten.",
-    "hop_noise": "noisy = digit + level x N(0, 1), as in the course; the first update binarises it.",
-}
