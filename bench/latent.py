@@ -23,10 +23,11 @@ os.environ.pop("ANNLAB_FAST", None)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from annlab import autoencoders as ae  # noqa: E402
-from annlab import gan as gan_mod  # noqa: E402
-from annlab import latent as lat  # noqa: E402
 from annlab.data import mnist  # noqa: E402
+from annlab.latent import autoencoders as ae  # noqa: E402
+from annlab.latent import codes as lat  # noqa: E402
+from annlab.latent import defaults as D  # noqa: E402
+from annlab.latent import gan as gan_mod  # noqa: E402
 
 
 def log(text: str) -> None:
@@ -38,16 +39,11 @@ def main() -> dict:
     d = mnist()
     train_s: dict[str, float] = {}
     results = {}
-    for role, cfg in lat.default_configs("mnist").items():
-        fn = lat.train_gan if isinstance(cfg, gan_mod.GANConfig) else lat.train_ae
+    for role, spec in D.default_specs().items():  # main, gan, cluster, moons_ae, moons_mmd, denoise
         t0 = time.perf_counter()
-        results[role] = fn(cfg, "mnist")
+        results[role] = spec.run()
         train_s[role] = round(time.perf_counter() - t0, 2)
-        log(f"trained {role}: {cfg.label} in {train_s[role]} s")
-    for name, cfg in lat.moons_configs().items():
-        t0 = time.perf_counter()
-        lat.train_moons(cfg, 0.1)
-        train_s[f"moons_{name}"] = round(time.perf_counter() - t0, 2)
+        log(f"trained {role}: {spec.label} in {train_s[role]} s")
     train_s["total"] = round(sum(train_s.values()), 2)
     log(f"all default models: {train_s['total']} s")
 
@@ -58,20 +54,26 @@ def main() -> dict:
     plain = lat.cluster_report(Z_te, d.y_test, seed=0)
     t0 = time.perf_counter()
     tsne = lat.embed_then_cluster(Z_te, d.y_test, Z_unlabelled=Z_tr, seed=0)
-    log(f"k-means accuracy: raw pixels {raw.accuracy:.3f}, {lat.CLUSTER_LATENT}-D codes {plain.accuracy:.3f} "
+    log(
+        f"k-means accuracy: raw pixels {raw.accuracy:.3f}, {D.CLUSTER_LATENT}-D codes {plain.accuracy:.3f} "
         f"(ARI {plain.ari:.3f}, NMI {plain.nmi:.3f}), t-SNE of codes {tsne.accuracy:.3f} "
-        f"({time.perf_counter() - t0:.1f} s)")
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
     # classifier on frozen codes against latent size (dense autoencoder, the page's sweep)
     clf_acc = {}
     sweep_s = {}
     for size in ae.LATENT_SIZES:
-        cfg = lat.model_config("Autoencoder (dense)", "mnist", size)
+        cfg = D.model_config("Autoencoder (dense)", "mnist", size)
         t0 = time.perf_counter()
-        r = lat.train_ae(cfg, "mnist")
+        r = D.ae_spec(cfg, "mnist").run()
         sweep_s[size] = round(time.perf_counter() - t0, 1)
-        clf_acc[str(size)] = round(lat.code_classifier_accuracy(
-            ae.encode(r.model, d.X_train), d.y_train, ae.encode(r.model, d.X_test), d.y_test), 4)
+        clf_acc[str(size)] = round(
+            lat.code_classifier_accuracy(
+                ae.encode(r.model, d.X_train), d.y_train, ae.encode(r.model, d.X_test), d.y_test
+            ),
+            4,
+        )
         log(f"latent {size}: SVM on codes {clf_acc[str(size)]:.3f} (trained in {sweep_s[size]} s)")
 
     vae = results["main"].model

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from annlab import autoencoders as ae
-from annlab import gan as gan_mod
 from annlab.data import load_digits8
+from annlab.latent import autoencoders as ae
+from annlab.latent import gan as gan_mod
 from annlab.store import get_or_train
 from annlab.training import generator
 

@@ -1,31 +1,39 @@
-"""Latent-space tools (matching, clustering, interpolation, sampling, judging) and the Latent space page."""
+"""Latent space: the maths of codes, the page's experiments and charts, its defaults and warm-up, the page."""
 
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+import streamlit as st
+from pagetest import errors, open_page
 
-from annlab import latent as lat
-from annlab.data import digits8
+from annlab import store
+from annlab.controls import Control
+from annlab.data import digit_split, digits8, two_moons
+from annlab.latent import autoencoders as ae
+from annlab.latent import charts, codes
+from annlab.latent import defaults as D
+from annlab.latent import experiments as ex
+from annlab.latent import gan as gan_mod
 
-ROOT = Path(__file__).resolve().parent.parent
-PAGE = str(ROOT / "pages" / "4_Latent_space.py")
+VIEW = "views/latent_space.py"
+
+# --- codes: matching, clustering, interpolation, sampling, judging ---------------------------------
 
 
 def test_hungarian_accuracy_is_one_for_a_permuted_perfect_clustering():
     y = np.repeat(np.arange(10), 7)
     perm = np.random.default_rng(0).permutation(10)
     clusters = perm[y] + 100  # arbitrary cluster ids
-    assert lat.cluster_accuracy(y, clusters) == 1.0
-    assert lat.match_clusters(y, clusters) == {int(perm[k] + 100): k for k in range(10)}
+    assert codes.cluster_accuracy(y, clusters) == 1.0
+    assert codes.match_clusters(y, clusters) == {int(perm[k] + 100): k for k in range(10)}
 
 
 def test_hungarian_accuracy_partial_and_one_to_one():
     y = np.array([0, 0, 0, 1, 1, 1])
-    assert lat.cluster_accuracy(y, np.array([5, 5, 7, 7, 7, 7])) == pytest.approx(5 / 6)
+    assert codes.cluster_accuracy(y, np.array([5, 5, 7, 7, 7, 7])) == pytest.approx(5 / 6)
     # one cluster for everything: only one label can be matched
-    assert lat.cluster_accuracy(y, np.zeros(6, int)) == pytest.approx(0.5)
+    assert codes.cluster_accuracy(y, np.zeros(6, int)) == pytest.approx(0.5)
 
 
 def test_cluster_report_on_separated_blobs():
@@ -33,118 +41,257 @@ def test_cluster_report_on_separated_blobs():
     centres = rng.normal(0, 10, (4, 5))
     y = np.repeat(np.arange(4), 30)
     F = centres[y] + rng.normal(0, 0.1, (120, 5))
-    rep = lat.cluster_report(F, y, k=4, seed=0)
+    rep = codes.cluster_report(F, y, k=4, seed=0)
     assert rep.accuracy == 1.0 and rep.ari == pytest.approx(1.0) and rep.nmi == pytest.approx(1.0)
     assert rep.silhouette > 0.9
     assert rep.confusion.shape == (4, 5) and np.trace(rep.confusion) == 120
-    noise = lat.cluster_report(rng.normal(size=(120, 5)), y, k=4, seed=0)
+    noise = codes.cluster_report(rng.normal(size=(120, 5)), y, k=4, seed=0)
     assert noise.ari < 0.1 and noise.accuracy < 0.6
 
 
 def test_interpolation_ends_midpoints_and_norm():
     a, b = np.array([3.0, 0.0]), np.array([0.0, 3.0])
-    path = lat.interpolate(a, b, 5, "linear")
+    path = codes.interpolate(a, b, 5, "linear")
     assert path.shape == (5, 2) and np.allclose(path[0], a) and np.allclose(path[-1], b)
     assert np.allclose(path[2], [1.5, 1.5])
-    sph = lat.interpolate(a, b, 5, "spherical")
+    sph = codes.interpolate(a, b, 5, "spherical")
     assert np.allclose(sph[0], a, atol=1e-6) and np.allclose(sph[-1], b, atol=1e-6)
     assert np.allclose(np.linalg.norm(sph, axis=1), 3.0, atol=1e-5)  # stays on the sphere
-    assert np.allclose(lat.slerp(a, 2 * a, 0.5), 1.5 * a)  # parallel: falls back to lerp
+    assert np.allclose(codes.slerp(a, 2 * a, 0.5), 1.5 * a)  # parallel: falls back to lerp
     with pytest.raises(ValueError):
-        lat.interpolate(a, b, 1)
+        codes.interpolate(a, b, 1)
 
 
 def test_grid_projection_and_sampling_shapes():
-    assert lat.latent_grid(None, 4, prior=True).shape == (16, 2)
+    assert codes.latent_grid(None, 4, prior=True).shape == (16, 2)
     Z = np.random.default_rng(0).normal(size=(200, 2))
-    g = lat.latent_grid(Z, 5)
+    g = codes.latent_grid(Z, 5)
     assert g.shape == (25, 2) and g[0, 1] > g[-1, 1]  # top row first
-    assert lat.project_2d(np.ones((10, 1))).shape == (10, 2)
-    P = lat.project_2d(np.random.default_rng(1).normal(size=(50, 8)), "PCA")
+    assert codes.project_2d(np.ones((10, 1))).shape == (10, 2)
+    P = codes.project_2d(np.random.default_rng(1).normal(size=(50, 8)), "PCA")
     assert P.shape == (50, 2)
-    S = lat.gmm_sample(Z + 5.0, 3, 100, seed=0)
+    S = codes.gmm_sample(Z + 5.0, 3, 100, seed=0)
     assert S.shape == (100, 2) and abs(S.mean() - 5.0) < 0.5
-    assert np.array_equal(S, lat.gmm_sample(Z + 5.0, 3, 100, seed=0))
+    assert np.array_equal(S, codes.gmm_sample(Z + 5.0, 3, 100, seed=0))
     with pytest.raises(ValueError):
-        lat.gmm_sample(Z, 0, 10)
+        codes.gmm_sample(Z, 0, 10)
 
 
 def test_code_classifier_and_digit_judge():
     d = digits8()
-    acc = lat.code_classifier_accuracy(d.X_train, d.y_train, d.X_test, d.y_test)
+    acc = codes.code_classifier_accuracy(d.X_train, d.y_train, d.X_test, d.y_test)
     assert acc > 0.9  # the 8x8 pixels themselves are good "codes"
-    verdict = lat.judge(d.X_test[:100], "digits8")
+    verdict = codes.judge(d.X_test[:100], "digits8")
     assert verdict["recognised"] > 0.5
     assert np.mean(verdict["labels"] == d.y_test[:100]) > 0.8
     assert verdict["histogram"].sum() == int(round(verdict["recognised"] * 100))
-    blank = lat.judge(np.zeros((20, 64), np.float32), "digits8")
+    blank = codes.judge(np.zeros((20, 64), np.float32), "digits8")
     assert len(set(blank["labels"])) == 1  # mode collapse is visible: one class only
 
 
 def test_moons_autoencoder_draws_a_curve():
-    from annlab import autoencoders as ae
-    from annlab.data import two_moons
-
-    cfg = lat.moons_config("ae", num_epochs=30)
+    cfg = D.moons_config("ae", num_epochs=30)
     r = ae.train_autoencoder(cfg, two_moons(400, noise=0.05, seed=0)[0], seed=0)
     X = two_moons(200, noise=0.05, seed=1)[0]
     Z = ae.encode(r.model, X)
     assert Z.shape == (200, 1)
-    curve = lat.moons_curve(r.model, Z, 50)
+    curve = codes.moons_curve(r.model, Z, 50)
     assert curve.shape == (50, 2)
     err = float(((ae.reconstruct(r.model, X) - X) ** 2).sum(1).mean())
     assert err < 0.5 * float(X.var(0).sum())  # better than reconstructing the mean
 
 
-def test_default_configs_cover_every_model_family():
-    cfgs = lat.default_configs("mnist")
-    assert {"main", "cluster", "gan", "denoise"} <= set(cfgs)
-    for name in lat.MODELS:
-        assert lat.model_config(name, "digits8", 8).input_dim == 64
+# --- defaults -------------------------------------------------------------------------------------
+
+
+def test_default_specs_cover_every_model_the_page_trains():
+    specs = D.default_specs()
+    assert set(specs) == {"main", "gan", "cluster", "moons_ae", "moons_mmd", "denoise"}
+    assert isinstance(specs["gan"].cfg, gan_mod.GANConfig)
+    assert specs["main"].cfg.kind == "vae" and specs["main"].cfg.latent_dim == D.DEFAULT_LATENT
+    assert specs["cluster"].cfg.latent_dim == D.CLUSTER_LATENT
+    assert specs["denoise"].cfg.corrupt == D.DENOISE_KIND
+    assert specs["moons_ae"].data_key == f"moons-noise{D.MOONS_TRAIN_NOISE:g}"
+    assert len({s.key for s in specs.values()}) == 6  # six different models in the store
+    assert all(s.cfg.num_epochs == D.FAST_EPOCHS for s in specs.values())  # conftest: fast mode
+    for name in D.MODELS:
+        assert D.model_config(name, "digits8", 8).input_dim == 64
     with pytest.raises(ValueError):
-        lat.model_config("no such model")
+        D.model_config("no such model")
+    # the sweep is the main model at every latent size, nothing else changed
+    sweep = D.sweep_specs(specs["main"], "mnist")
+    assert [s.cfg.latent_dim for s in sweep] == list(ae.LATENT_SIZES)
+    assert {s.cfg.kind for s in sweep} == {"vae"} and sweep[1].key == specs["main"].key
 
 
-# --- the page --------------------------------------------------------------------------------------
+URL_KEYS = {  # what links lecturers already shared carry: never renamed
+    "lat_data", "lat_model", "lat_dim", "lat_loss", "lat_start", "lat_ia", "lat_ib", "lat_path", "lat_t",
+    "lat_proj", "lat_grid", "lat_gmm", "lat_gan", "lat_gan_a", "lat_gan_b", "lat_gan_t", "lat_clu_main",
+    "lat_moon_train", "lat_moon_test", "lat_dn_kind", "lat_dn_sigma", "lat_dn_std",
+}  # fmt: skip
+
+
+def test_controls_keep_every_url_key_and_their_defaults():
+    controls = [v for v in vars(D).values() if isinstance(v, Control)] + list(D.DN_LEVEL.values())
+    controls += [D.path_control(True), *D.end_controls(0, 1, 359)]
+    assert {c.key for c in controls} == URL_KEYS
+    assert D.path_control(True).default == "spherical" and D.path_control(False).default == "linear"
+    assert D.T_SLIDER.default == 0.5 and D.GRID_SIZE.default == 15 and D.GMM.default == 10
+    assert D.DN_LEVEL["blur"].default == 1.5 and D.DN_LEVEL["noise"].default == 0.5
+    with pytest.raises(ValueError):  # a default outside the data set's numbers is refused
+        D.end_controls(0, 400, 359)
+
+
+# --- experiments, on tiny models of the 8x8 digits ---------------------------------------------------
+
+DATA = "digits8"
+
+
+def _tiny(kind="ae", latent_dim=2, **kw):
+    d = digit_split(DATA)
+    cfg = ae.AEConfig(kind=kind, input_dim=64, latent_dim=latent_dim, hidden=(32,), num_epochs=3, **kw)
+    return ae.train_autoencoder(cfg, (d.X_train, d.X_test), seed=0)
 
 
 @pytest.fixture(scope="module")
-def page():
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def tiny_ae():
+    return _tiny("ae")
 
 
-def _strip_caption_image(at):
-    for el in at.get("image"):
-        for url, caption in zip(el.value, el.captions, strict=True):
-            if caption.startswith("decoded at"):
-                return url, caption
-    raise AssertionError("no decoded-at image on the page")
+@pytest.fixture(scope="module")
+def tiny_vae():
+    return _tiny("vae")
 
 
-def test_page_renders_and_slider_moves_the_decoded_digit(page):
-    at = page
-    assert at.title[0].value == "Latent space"
-    before = _strip_caption_image(at)
-    at.slider(key="lat_t").set_value(0.9).run()
-    assert not at.exception
-    after = _strip_caption_image(at)
-    assert after[1] == "decoded at 0.90" and after[0] != before[0]
+def test_digit_set_starts_on_the_first_zero_and_one():
+    d = digit_split(DATA)
+    s = ex.digit_set(DATA)
+    assert s.n_test == len(d.X_test) and s.last == s.n_test - 1 and s.side == 8
+    assert d.y_test[s.start] == 0 and not (d.y_test[: s.start] == 0).any()
+    assert d.y_test[s.end] == 1 and not (d.y_test[: s.end] == 1).any()
 
 
-def test_page_canvas_path_uses_a_drawn_digit(page):
-    at = page
-    digit = np.zeros((28, 28), np.float32)
-    digit[6:22, 12:16] = 1.0  # a "1"
-    at.session_state["_last_drawing"] = (digit, "Hopfield")
-    at.slider(key="lat_t").set_value(0.0).run()
-    default_start = _strip_caption_image(at)[0]
-    at.selectbox(key="lat_start").set_value("my drawing").run()
-    assert not at.exception
-    assert not any("Nothing drawn" in w.value for w in at.warning)
-    assert _strip_caption_image(at)[0] != default_start
+def test_interpolation_starts_and_ends_on_the_reconstructions(tiny_ae):
+    X = digit_split(DATA).X_test
+    out = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.0, "linear")
+    assert out.strip.shape == (D.STEPS, 64) and out.ends.shape == (3, 64)
+    assert np.allclose(out.strip[0], ae.reconstruct(tiny_ae.model, X[3:4])[0], atol=1e-6)
+    assert np.allclose(out.strip[-1], ae.reconstruct(tiny_ae.model, X[7:8])[0], atol=1e-6)
+    assert np.allclose(out.decoded, out.strip[0], atol=1e-6)  # t = 0: the start's code
+    assert np.array_equal(out.start, X[3]) and np.array_equal(out.end, X[7])
+    mid = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.5, "linear")
+    assert np.allclose(mid.point, mid.path[[0, -1]].mean(0), atol=1e-6)  # halfway between the codes
+    drawn = np.zeros((8, 8), np.float32)
+    drawn[2:6, 3:5] = 1.0
+    own = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.0, "linear", drawn)
+    assert np.array_equal(own.start, drawn.ravel()) and not np.allclose(own.strip[0], out.strip[0])
+
+
+def test_code_map_shows_two_dimensional_codes_as_they_are(tiny_ae):
+    cmap = ex.code_map(tiny_ae, DATA)
+    assert np.allclose(cmap.points, ex.codes_of_test_digits(tiny_ae, DATA))
+    assert (cmap.x_title, cmap.y_title) == ("z1", "z2") and len(cmap.labels) == len(cmap.points)
+    wide = ex.code_map(_tiny("ae", 8), DATA, method="PCA")
+    assert wide.points.shape[1] == 2 and wide.x_title == "PCA 1" and wide.latent_dim == 8
+
+
+def test_decoder_map_and_reconstructions(tiny_ae, tiny_vae):
+    grid = ex.decoder_map(tiny_vae, DATA, n=4)
+    assert grid.shape == (16, 64)
+    expected = ae.decode(tiny_vae.model, codes.latent_grid(None, 4, prior=True))
+    assert np.allclose(grid, expected)  # a VAE's map spans its prior, whatever its codes
+    X = digit_split(DATA).X_test
+    rec = ex.reconstructions(tiny_ae, DATA, n=5)
+    assert rec.images.shape == (10, 64) and np.array_equal(rec.images[:5], X[:5])
+    assert rec.mse == pytest.approx(float(((ae.reconstruct(tiny_ae.model, X) - X) ** 2).mean()), rel=1e-5)
+    assert ex.has_prior(tiny_vae) and not ex.has_prior(tiny_ae)
+    assert ex.default_path(tiny_vae) == "spherical" and ex.default_path(tiny_ae) == "linear"
+
+
+def test_latent_sweep_scores_every_size_and_reports_progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    base = D.model_config("Autoencoder (dense)", DATA, 2, hidden=(16,), num_epochs=1)
+    specs = [D.ae_spec(replace(base, latent_dim=d), DATA) for d in (1, 4)]
+    seen = []
+    df = ex.latent_sweep(specs, DATA, callback=lambda step, info: seen.append(info["fraction"]))
+    assert list(df["latent size"]) == [1, 4]
+    assert df["test MSE per pixel"].between(0, 1).all()
+    assert df["classifier accuracy on codes"].between(0, 1).all()
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+
+def test_sampling_judges_each_source_and_the_gan_slide_starts_on_the_first_draw(tiny_ae, tiny_vae):
+    plain = ex.sampling(tiny_ae, None, DATA, 0, 3, "Autoencoder (dense)", "GAN (dense)", n=50)
+    assert [s.title for s in plain.sets] == ["GMM (3 components) on the codes"]
+    gcfg = gan_mod.GANConfig(input_dim=64, latent_dim=4, hidden=(16, 16), num_epochs=1, batch_size=32)
+    gan = gan_mod.train_gan(gcfg, digit_split(DATA).X_train, seed=0)
+    full = ex.sampling(tiny_vae, gan, DATA, 0, 3, "VAE (dense)", "GAN (dense)", n=50)
+    assert [s.title.split(":")[0] for s in full.sets[1:]] == ["VAE", "GAN (dense)"]
+    for s in full.sets:
+        assert s.images.shape == (30, 64) and 0.0 <= s.recognised <= 1.0
+        assert s.histogram.sum() == round(s.recognised * 50)
+    assert 0.8 < full.accuracy <= 1.0 and 0.0 < full.real <= 1.0
+    images = ex.gan_slide(gan, 1, 2, 0.0)
+    assert images.shape == (D.STEPS + 1, 64) and np.allclose(images[-1], images[0], atol=1e-6)
+    first = gan_mod.generate(gan.model, gan_mod.sample_z(gcfg, 1, 1))[0]
+    assert np.allclose(images[0], first, atol=1e-6)
+
+
+def test_clustering_scores_pixels_and_codes(tiny_ae):
+    d = digit_split(DATA)
+    clu = ex.clustering(tiny_ae, DATA)
+    assert [r.features for r in clu.reports] == ["raw pixels", "autoencoder codes"]
+    Z_train, Z_test = ae.encode(tiny_ae.model, d.X_train), ae.encode(tiny_ae.model, d.X_test)
+    assert clu.svm_accuracy == codes.code_classifier_accuracy(Z_train, d.y_train, Z_test, d.y_test)
+    assert clu.reports[0].accuracy > 0.5  # k-means on 8x8 pixels finds most digits
+    table = ex.cluster_table(clu.reports)
+    assert list(table.columns) == ["k-means on", "accuracy", "ARI", "NMI", "silhouette"]
+    assert table["accuracy"].tolist() == [r.accuracy for r in clu.reports]
+
+
+def test_moons_view_error_is_the_mean_squared_distance():
+    am = ae.train_autoencoder(D.moons_config("ae", num_epochs=3), two_moons(200, seed=0)[0], seed=0)
+    mmd = ae.train_autoencoder(D.moons_config("mmd", num_epochs=3), two_moons(200, seed=0)[0], seed=0)
+    view = ex.moons_view(am, mmd, 0.1, 0.2, seed=0)
+    X, _ = two_moons(500, noise=0.2, seed=2000)
+    assert np.array_equal(view.X, X) and view.Z.shape == (500, 1)
+    assert view.rec_err == pytest.approx(float(((ae.reconstruct(am.model, X) - X) ** 2).sum(1).mean()))
+    assert view.gmm.shape == view.prior.shape == (300, 2) and view.curve.shape == (300, 2)
+
+
+def test_denoising_with_no_corruption_changes_nothing(tiny_ae):
+    clean = ex.denoising(tiny_ae, DATA, 0, "noise", 0.0)
+    assert clean.images.shape == (36, 64)
+    assert np.array_equal(clean.images[:12], clean.images[12:24])  # level 0: "corrupted" = originals
+    assert clean.accuracy["corrupted"] == clean.accuracy["originals"]
+    noisy = ex.denoising(tiny_ae, DATA, 0, "noise", 0.8)
+    assert not np.array_equal(noisy.images[:12], noisy.images[12:24])
+    assert list(noisy.accuracy) == ["originals", "corrupted", "denoised"]
+
+
+# --- charts ---------------------------------------------------------------------------------------
+
+
+def test_code_map_chart_draws_the_path_only_for_two_dimensional_codes(tiny_ae):
+    cmap = ex.code_map(tiny_ae, DATA)
+    slide = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.25, "linear")
+    layered = charts.code_map(cmap, slide).to_dict()
+    assert len(layered["layer"]) == 4  # codes, dashed path, diamond, its "t = 0.25" label
+    rows = [row for rows in layered["datasets"].values() for row in rows]
+    assert "t = 0.25" in {row.get("t") for row in rows}
+    wide = ex.code_map(_tiny("ae", 8), DATA)
+    assert "layer" not in charts.code_map(wide, slide).to_dict()
+
+
+def test_confusion_chart_drops_the_no_label_column_only_when_unused():
+    y = np.repeat(np.arange(3), 5)
+    full = codes.cluster_report(np.eye(3)[y] * 10, y, k=3, seed=0)
+    values = charts.confusion(full).to_dict()["datasets"]
+    cols = {row["label of the cluster"] for rows in values.values() for row in rows}
+    assert cols == {"0", "1", "2"}
+    extra = codes.cluster_report(np.eye(3)[y] * 10, y, k=3, seed=0, clusters=np.arange(15) % 4)
+    values = charts.confusion(extra).to_dict()["datasets"]
+    assert "no label" in {row["label of the cluster"] for rows in values.values() for row in rows}
 
 
 def test_digit_scatter_gives_ten_distinct_colours():
@@ -155,10 +302,111 @@ def test_digit_scatter_gives_ten_distinct_colours():
     assert chart["encoding"]["color"]["sort"] == [str(i) for i in range(10)]
 
 
+# --- the page -------------------------------------------------------------------------------------
+
+
+def _open(query=None):
+    """The page through the app's navigation, with ``query`` in the URL."""
+    at = open_page(VIEW, query)
+    assert not errors(at), errors(at)
+    assert at.title[0].value == "Latent space"
+    return at
+
+
+@pytest.fixture()
+def fresh_store(tmp_path, monkeypatch):
+    """An empty model store and no model in memory: whatever the page needs, it must train."""
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return tmp_path
+
+
+def _trained_since(before):
+    return store.TRAINED[before:]
+
+
+def test_default_tab_trains_only_the_main_model_and_the_sampling_tab_the_gan(fresh_store):
+    specs = D.default_specs()
+    before = len(store.TRAINED)
+    at = _open()
+    assert _trained_since(before) == [specs["main"].key]  # no GAN, no clustering VAE, no moons, no denoiser
+    assert [t.label for t in at.tabs] == list(D.TABS)
+    before = len(store.TRAINED)
+    _open({"lat_tab": "Sampling"})
+    assert _trained_since(before) == [specs["gan"].key]  # the main model is in memory already
+    assert list(fresh_store.glob("GANConfig-*.pt")), "the GAN went into the store"
+
+
+def test_warm_then_every_tab_on_defaults_trains_nothing(fresh_store):
+    lines = []
+    D.warm("cpu", None, lines.append)
+    assert len(lines) == 6 and all("trained" in line for line in lines)
+    st.cache_resource.clear()  # only the store may answer now
+    st.cache_data.clear()
+    before = len(store.TRAINED)
+    for tab in D.TABS:
+        _open({"lat_tab": tab})
+    assert _trained_since(before) == []
+
+
+def _decoded_caption_image(at):
+    for el in at.get("image"):
+        for url, caption in zip(el.value, el.captions, strict=True):
+            if caption.startswith("start / decoded at"):
+                return url, caption
+    raise AssertionError("no start / decoded / end image on the page")
+
+
+@pytest.fixture(scope="module")
+def page():
+    return _open()
+
+
+def test_page_slider_moves_the_decoded_digit(page):
+    at = page
+    before = _decoded_caption_image(at)
+    at.slider(key="lat_t").set_value(0.9).run()
+    assert not errors(at), errors(at)
+    after = _decoded_caption_image(at)
+    assert after[1] == "start / decoded at 0.90 / end" and after[0] != before[0]
+
+
+def test_page_canvas_path_uses_a_drawn_digit(page):
+    at = page
+    digit = np.zeros((28, 28), np.float32)
+    digit[6:22, 12:16] = 1.0  # a "1"
+    at.session_state["_last_drawing"] = (digit, "Hopfield")
+    at.slider(key="lat_t").set_value(0.0).run()
+    default_start = _decoded_caption_image(at)[0]
+    at.selectbox(key="lat_start").set_value("my drawing").run()
+    assert not errors(at), errors(at)
+    assert not any("Nothing drawn" in w.value for w in at.warning)
+    assert _decoded_caption_image(at)[0] != default_start
+    at.selectbox(key="lat_start").set_value("test digit").run()
+
+
 def test_page_switches_to_the_small_digits_without_error(page):
     at = page  # runs last: it leaves the page on the 8x8 digits
     at.number_input(key="lat_ib").set_value(900).run()
     at.selectbox(key="lat_data").set_value("8x8 digits").run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.number_input(key="lat_ib").value <= 359  # clamped to the 360 test digits of the 8x8 set
-    assert _strip_caption_image(at)[1].startswith("decoded at")
+    assert not errors(at), errors(at)
+    # the kept 900 is above the 359 of the 8x8 test set: the widget falls back to its default there
+    assert at.number_input(key="lat_ib").value == ex.digit_set("digits8").end
+    assert _decoded_caption_image(at)[1].startswith("start / decoded at")
+
+
+def test_link_with_a_digit_beyond_the_small_set_falls_back():
+    at = _open({"lat_data": "8x8 digits", "lat_ib": "900"})
+    assert at.number_input(key="lat_ib").value == ex.digit_set("digits8").end
+
+
+def test_sweep_button_trains_every_latent_size_and_keeps_the_table():
+    at = _open({"lat_data": "8x8 digits", "lat_tab": "Reconstructions & bottleneck"})
+    assert not at.dataframe  # nothing before the press
+    at.button(key="lat_sweep_button").click().run()
+    assert not errors(at), errors(at)
+    table = at.dataframe[0].value
+    assert list(table["latent size"]) == list(ae.LATENT_SIZES)
+    at.run()  # a later rerun keeps the result for the session
+    assert at.dataframe and list(at.dataframe[0].value["latent size"]) == list(ae.LATENT_SIZES)

@@ -11,9 +11,9 @@ from annlab.latent.codes import ClusterReport
 from annlab.latent.experiments import CodeMap, Interpolation, MoonsView
 
 
-def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int = 300) -> alt.TopLevelMixin:
+def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int = 320) -> alt.TopLevelMixin:
     """The test codes coloured by true digit; for 2-D codes also the slide's path (dashed) and the
-    decoded point (diamond)."""
+    decoded point (a diamond labelled with its position ``t``)."""
     chart = scatter(
         cmap.points,
         cmap.labels,
@@ -23,13 +23,27 @@ def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int =
         label_title="digit",
         height=height,
     )
+    chart.encoding.color.legend = alt.Legend(columns=2)  # ten digits fit beside the plot on a projector
     if slide is None or cmap.latent_dim != 2:
         return chart
+    # typed channels and one LayerChart: shorthand strings and "+" cost Altair a validation each, and
+    # this chart is redrawn on every move of the slider
+    x, y = alt.X("x", type="quantitative"), alt.Y("y", type="quantitative")
     path = pd.DataFrame({"x": slide.path[:, 0], "y": slide.path[:, 1], "i": np.arange(len(slide.path))})
-    now = pd.DataFrame({"x": [slide.point[0]], "y": [slide.point[1]]})
-    dashed = alt.Chart(path).mark_line(color="black", strokeDash=[6, 3]).encode(x="x", y="y", order="i")
-    diamond = alt.Chart(now).mark_point(shape="diamond", size=300, filled=True, color="black")
-    return chart + dashed + diamond.encode(x="x", y="y")
+    now = alt.Chart(pd.DataFrame({"x": [slide.point[0]], "y": [slide.point[1]], "t": [f"t = {slide.t:.2f}"]}))
+    dashed = alt.Chart(path).mark_line(color="black", strokeDash=[6, 3])
+    title, chart.title = chart.title, alt.Undefined  # the title belongs to the whole layered chart
+    return alt.LayerChart(
+        title=title,
+        layer=[
+            chart,
+            dashed.encode(x, y, alt.Order("i", type="quantitative")),
+            now.mark_point(shape="diamond", size=300, filled=True, color="black").encode(x, y),
+            now.mark_text(align="right", dx=-12, dy=-12, fontWeight="bold", color="black").encode(
+                x, y, alt.Text("t", type="nominal")
+            ),
+        ],
+    )
 
 
 def sweep(df: pd.DataFrame) -> list[alt.Chart]:
@@ -62,8 +76,8 @@ def class_histogram(histogram: np.ndarray) -> alt.Chart:
 
 def confusion(report: ClusterReport) -> alt.LayerChart:
     """True digit against the label matched to its cluster (a "no label" column only when needed)."""
-    cols = [str(i) for i in range(10)] + ["no label"]
-    conf = pd.DataFrame(report.confusion, columns=cols[: report.confusion.shape[1]])
+    n = report.confusion.shape[0]  # labels 0..n-1, then one column for clusters that got no label
+    conf = pd.DataFrame(report.confusion, columns=[str(i) for i in range(n)] + ["no label"])
     if not conf["no label"].any():  # k = 10: every cluster got a label
         conf = conf.drop(columns="no label")
     conf["true digit"] = [str(i) for i in range(len(conf))]

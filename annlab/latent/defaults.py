@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from annlab.controls import Control
 from annlab.data import digit_split, two_moons
 from annlab.latent import autoencoders as ae
 from annlab.latent import codes
@@ -56,30 +57,103 @@ MOONS_TEST_NOISE = 0.1
 FAST_EPOCHS = 2
 CONFIDENT = codes.CONFIDENT  # a sample is "recognised" when the forest's top class gets this probability
 LOSS_HELP = "bce: binary cross-entropy (pixels as probabilities); mse: squared error; l1: absolute error."
-PATH_HELP = "Spherical follows a great circle: codes keep the length typical of a N(0, I) prior (VAE, MMD-AE)."
+PATH_HELP = (
+    "Spherical follows a great circle: codes keep the length typical of a N(0, I) prior (VAE, MMD-AE). "
+    "With 2-D codes the map shows the path (dashed) and the decoded point (diamond)."
+)
 
-# Every control of the page by its URL key: its default and its range (the view adds label and widget).
-CONTROLS = {
-    "lat_data": dict(default=DEFAULT_DATA, options=list(DATASETS)),
-    "lat_model": dict(default=DEFAULT_MODEL, options=list(MODELS)),
-    "lat_dim": dict(default=DEFAULT_LATENT, options=list(ae.LATENT_SIZES)),
-    "lat_loss": dict(default=DEFAULT_LOSS, options=list(ae.LOSSES), help=LOSS_HELP),
-    "lat_start": dict(default="test digit", options=["test digit", "my drawing"]),
-    "lat_t": dict(default=T, min_value=0.0, max_value=1.0, step=0.05),
-    "lat_proj": dict(default="PCA", options=["PCA", "t-SNE"], horizontal=True),
-    "lat_grid": dict(default=GRID, min_value=5, max_value=25),
-    "lat_gmm": dict(default=GMM_COMPONENTS, min_value=1, max_value=30),
-    "lat_gan": dict(default=DEFAULT_GAN, options=list(GANS), horizontal=True),
-    "lat_gan_a": dict(default=GAN_DRAWS[0], min_value=0, max_value=9999, step=1),
-    "lat_gan_b": dict(default=GAN_DRAWS[1], min_value=0, max_value=9999, step=1),
-    "lat_gan_t": dict(default=T, min_value=0.0, max_value=1.0, step=0.05),
-    "lat_clu_main": dict(default=False),
-    "lat_moon_train": dict(default=MOONS_TRAIN_NOISE, options=list(MOONS_NOISE)),
-    "lat_moon_test": dict(default=MOONS_TEST_NOISE, min_value=0.0, max_value=0.5, step=0.05),
-    "lat_dn_kind": dict(default=DENOISE_KIND, options=list(DENOISE_LEVEL), horizontal=True),
-    "lat_dn_sigma": dict(default=DENOISE_LEVEL["blur"], min_value=0.0, max_value=3.0, step=0.1),
-    "lat_dn_std": dict(default=DENOISE_LEVEL["noise"], min_value=0.0, max_value=1.0, step=0.05),
+# The page's controls: URL key (shared links carry it), label, default, range
+DATA = Control("selectbox", "Data", "lat_data", DEFAULT_DATA, {"options": list(DATASETS)})
+MODEL = Control("selectbox", "Model", "lat_model", DEFAULT_MODEL, {"options": list(MODELS)})
+LATENT = Control("selectbox", "Latent size", "lat_dim", DEFAULT_LATENT, {"options": list(ae.LATENT_SIZES)})
+LOSS = Control(
+    "selectbox",
+    "Reconstruction loss",
+    "lat_loss",
+    DEFAULT_LOSS,
+    {"options": list(ae.LOSSES), "help": LOSS_HELP},
+)
+START = Control("selectbox", "Start", "lat_start", "test digit", {"options": ["test digit", "my drawing"]})
+T_SLIDER = Control(
+    "slider", "Position along the path", "lat_t", T, {"min_value": 0.0, "max_value": 1.0, "step": 0.05}
+)
+PROJECTION = Control(
+    "radio", "Show codes with", "lat_proj", "PCA", {"options": ["PCA", "t-SNE"], "horizontal": True}
+)
+GRID_SIZE = Control("slider", "Grid size", "lat_grid", GRID, {"min_value": 5, "max_value": 25})
+GMM = Control(
+    "slider", "Gaussian-mixture components", "lat_gmm", GMM_COMPONENTS, {"min_value": 1, "max_value": 30}
+)
+GAN = Control("radio", "GAN", "lat_gan", DEFAULT_GAN, {"options": list(GANS), "horizontal": True})
+_DRAW = {"min_value": 0, "max_value": 9999, "step": 1}
+GAN_A = Control("number_input", "First draw #", "lat_gan_a", GAN_DRAWS[0], _DRAW)
+GAN_B = Control("number_input", "Second draw #", "lat_gan_b", GAN_DRAWS[1], _DRAW)
+GAN_T = Control(
+    "slider", "Position along the path", "lat_gan_t", T, {"min_value": 0.0, "max_value": 1.0, "step": 0.05}
+)
+CLUSTER_MAIN = Control(
+    "toggle",
+    f"Cluster the codes of the model chosen above (else a {CLUSTER_LATENT}-D dense VAE)",
+    "lat_clu_main",
+    False,
+)
+MOON_TRAIN = Control(
+    "select_slider",
+    "Noise of the training data",
+    "lat_moon_train",
+    MOONS_TRAIN_NOISE,
+    {"options": list(MOONS_NOISE)},
+)
+MOON_TEST = Control(
+    "slider",
+    "Noise of the test data",
+    "lat_moon_test",
+    MOONS_TEST_NOISE,
+    {"min_value": 0.0, "max_value": 0.5, "step": 0.05},
+)
+DN_KIND = Control(
+    "radio", "Corruption", "lat_dn_kind", DENOISE_KIND, {"options": list(DENOISE_LEVEL), "horizontal": True}
+)
+DN_LEVEL = {  # the slider of each corruption
+    "blur": Control(
+        "slider",
+        "Blur sigma (pixels)",
+        "lat_dn_sigma",
+        DENOISE_LEVEL["blur"],
+        {"min_value": 0.0, "max_value": 3.0, "step": 0.1},
+    ),
+    "noise": Control(
+        "slider",
+        "Noise standard deviation",
+        "lat_dn_std",
+        DENOISE_LEVEL["noise"],
+        {"min_value": 0.0, "max_value": 1.0, "step": 0.05},
+    ),
 }
+
+
+def path_control(prior: bool) -> Control:
+    """The path of the slide: spherical by default for a model with a N(0, I) prior, else linear."""
+    default = "spherical" if prior else "linear"
+    return Control(
+        "radio",
+        "Path",
+        "lat_path",
+        default,
+        {"options": ["linear", "spherical"], "horizontal": True, "help": PATH_HELP},
+    )
+
+
+def end_controls(start: int, end: int, last: int) -> tuple[Control, Control]:
+    """The numbers of the two test digits a slide starts and ends on (they depend on the data set).
+
+    A number kept from the larger data set above ``last`` falls back to the default (the native widget
+    does that when its ``max_value`` changes; tested)."""
+    kw = {"min_value": 0, "max_value": last, "step": 1}
+    return (
+        Control("number_input", "Start test digit #", "lat_ia", start, kw),
+        Control("number_input", "End test digit #", "lat_ib", end, kw),
+    )
 
 
 def model_config(

@@ -29,11 +29,17 @@ def has_prior(result: TrainResult) -> bool:
     return result.config.kind in PRIOR_KINDS
 
 
+def default_path(result: TrainResult) -> str:
+    """The path a slide starts with: "spherical" for a model with a prior, else "linear"."""
+    return "spherical" if has_prior(result) else "linear"
+
+
 @dataclass(frozen=True)
 class DigitSet:
     """What the controls need to know about a data set: test digits, image side, the default ends."""
 
     n_test: int
+    last: int  # the last test digit's number
     side: int
     start: int  # the first test 0 ...
     end: int  # ... and the first test 1: far apart in any map
@@ -44,7 +50,7 @@ def digit_set(dataset: str, seed: int = 0) -> DigitSet:
     """The test split of ``dataset`` as the page's controls see it."""
     d = digit_split(dataset, seed=seed)
     first = [int(np.flatnonzero(d.y_test == label)[0]) for label in (0, 1)]
-    return DigitSet(len(d.X_test), d.side, first[0], first[1], d.warning)
+    return DigitSet(len(d.X_test), len(d.X_test) - 1, d.side, first[0], first[1], d.warning)
 
 
 # --- map & interpolation -----------------------------------------------------------------------------
@@ -96,6 +102,11 @@ class Interpolation:
     point: np.ndarray
     t: float
     mode: str
+
+    @property
+    def ends(self) -> np.ndarray:
+        """(3, D): the start, the decoded code at ``t``, the end."""
+        return np.stack([self.start, self.decoded, self.end])
 
 
 def interpolation(
@@ -201,11 +212,12 @@ class SampleSet:
 
 @dataclass(frozen=True)
 class Sampling:
-    """Every source's samples, and the judging forest's own scores on real test digits."""
+    """Every source's samples, and the judging forest's own scores on real test digits: its ``accuracy``
+    and the share of ``real`` test digits it recognises confidently (the reference for samples)."""
 
     sets: list[SampleSet]
-    classifier_accuracy: float
-    real_recognised: float
+    accuracy: float
+    real: float
 
 
 def sampling(
@@ -219,7 +231,7 @@ def sampling(
     n: int = N_SAMPLES,
 ) -> Sampling:
     """Decode ``n`` codes from a Gaussian mixture fitted to the train codes, from N(0, I) for a model with
-    a prior, and from the GAN (None: left out), and let the random forest judge each set."""
+    a prior, and from the GAN (left out when None or diverged), and let the random forest judge each set."""
     m = result.model
     Z_train = ae.encode(m, digit_split(dataset, seed=seed).X_train)
     out = {
@@ -230,7 +242,7 @@ def sampling(
     if has_prior(result):
         prior = codes.prior_sample(result.config.latent_dim, n, seed)
         out[f"{model_name.split(' (')[0]}: codes drawn from N(0, I)"] = ae.decode(m, prior)
-    if gan is not None:
+    if gan is not None and not gan.diverged:
         out[f"{gan_name}: z drawn from N(0, I)"] = gan_mod.generate(
             gan.model, gan_mod.sample_z(gan.config, n, seed)
         )
