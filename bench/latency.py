@@ -76,7 +76,7 @@ def fragment_times(topics, store: str, moves: int, fast: bool) -> dict:
                 page = ctx.new_page()
                 page.goto(f"{url}/{topic.url_path}", timeout=600_000)
                 settle(page)
-                slider = page.locator(f".st-key-{topic.main_control} [role='slider']").first
+                slider = page.locator(f".st-key-{topic.main_control}").get_by_role("slider").first
                 if slider.count() == 0:
                     out[topic.url_path] = None
                     ctx.close()

@@ -118,8 +118,8 @@ def test_shared_link_round_trips(server, page):
     page.goto(f"{server}/Hopfield?hop_noise=1.2&seed=5", timeout=60_000)
     settle(page)
     _no_exception(page, "shared link")
-    noise = page.locator(".st-key-hop_noise [role='slider']")
-    assert float(noise.get_attribute("aria-valuenow")) == pytest.approx(1.2)
+    noise = page.locator(".st-key-hop_noise").get_by_role("slider")
+    assert float(noise.input_value()) == pytest.approx(1.2)
     noise.focus()
     page.keyboard.press("ArrowRight")
     settle(page)
@@ -129,16 +129,16 @@ def test_shared_link_round_trips(server, page):
     other = page.context.new_page()
     other.goto(link, timeout=60_000)
     settle(other)
-    again = other.locator(".st-key-hop_noise [role='slider']")
-    assert float(again.get_attribute("aria-valuenow")) == pytest.approx(1.25)
+    again = other.locator(".st-key-hop_noise").get_by_role("slider")
+    assert float(again.input_value()) == pytest.approx(1.25)
     assert other.locator("[data-testid='stSidebar'] input[type='number']").first.input_value() == "5"
 
 
 def test_a_value_survives_leaving_the_page(server, page):
     page.goto(f"{server}/Hopfield", timeout=60_000)
     settle(page)
-    noise = page.locator(".st-key-hop_noise [role='slider']")
-    before = float(noise.get_attribute("aria-valuenow"))
+    noise = page.locator(".st-key-hop_noise").get_by_role("slider")
+    before = float(noise.input_value())
     noise.focus()
     page.keyboard.press("ArrowRight")
     settle(page)
@@ -147,7 +147,7 @@ def test_a_value_survives_leaving_the_page(server, page):
     settle(page)
     nav.get_by_role("link", name="Hopfield", exact=True).click()
     settle(page)
-    after = float(page.locator(".st-key-hop_noise [role='slider']").get_attribute("aria-valuenow"))
+    after = float(page.locator(".st-key-hop_noise").get_by_role("slider").input_value())
     assert after == pytest.approx(before + 0.05)
     assert "hop_noise=" in page.url
 
@@ -159,7 +159,7 @@ def test_learning_curve_stays_after_a_slider_move(server, page):
     panel.locator("summary").click()
     chart = panel.locator("[data-testid='stVegaLiteChart']").first
     chart.wait_for(timeout=30_000)
-    slider = page.locator(".st-key-rbm_recon_steps [role='slider']")
+    slider = page.locator(".st-key-rbm_recon_steps").get_by_role("slider")
     slider.focus()
     page.keyboard.press("ArrowLeft")
     settle(page)

@@ -29,8 +29,10 @@ def _timed_fragment(func=None, **options):
             return func(*args, **kwargs)
         finally:
             with open(log, "a") as fh:
-                fh.write(json.dumps({"fragment": func.__qualname__,
-                                     "ms": 1000 * (time.perf_counter() - start)}) + "\n")
+                fh.write(
+                    json.dumps({"fragment": func.__qualname__, "ms": 1000 * (time.perf_counter() - start)})
+                    + "\n"
+                )
 
     return _REAL_FRAGMENT(timed, **options)
 
