@@ -20,3 +20,19 @@ os.environ.pop("ANNLAB_WIKIART_DIR", None)
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def empty_store(tmp_path, monkeypatch):
+    """An empty model store and no model or cached call in memory: whatever a page needs, it trains."""
+    import streamlit as st
+
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+    st.cache_data.clear()

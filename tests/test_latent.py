@@ -313,20 +313,11 @@ def _open(query=None):
     return at
 
 
-@pytest.fixture()
-def fresh_store(tmp_path, monkeypatch):
-    """An empty model store and no model in memory: whatever the page needs, it must train."""
-    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    return tmp_path
-
-
 def _trained_since(before):
     return store.TRAINED[before:]
 
 
-def test_default_tab_trains_only_the_main_model_and_the_sampling_tab_the_gan(fresh_store):
+def test_default_tab_trains_only_the_main_model_and_the_sampling_tab_the_gan(empty_store):
     specs = D.default_specs()
     before = len(store.TRAINED)
     at = _open()
@@ -335,10 +326,10 @@ def test_default_tab_trains_only_the_main_model_and_the_sampling_tab_the_gan(fre
     before = len(store.TRAINED)
     _open({"lat_tab": "Sampling"})
     assert _trained_since(before) == [specs["gan"].key]  # the main model is in memory already
-    assert list(fresh_store.glob("GANConfig-*.pt")), "the GAN went into the store"
+    assert list(empty_store.glob("GANConfig-*.pt")), "the GAN went into the store"
 
 
-def test_warm_then_every_tab_on_defaults_trains_nothing(fresh_store):
+def test_warm_then_every_tab_on_defaults_trains_nothing(empty_store):
     lines = []
     D.warm("cpu", None, lines.append)
     assert len(lines) == 6 and all("trained" in line for line in lines)

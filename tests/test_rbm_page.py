@@ -1,7 +1,6 @@
 """The RBM inpainting page: its controls change the inpainting, lazy tabs train only when opened, the
 sweeps run on a button, and after the warm-up the page trains nothing."""
 
-import pytest
 import streamlit as st
 from pagetest import errors, fingerprint, open_page
 
@@ -30,17 +29,6 @@ def shows_dbm(at) -> bool:
 
 def stored(family: str) -> int:
     return len(list(cache_dir().glob(f"{family}-*.pt")))
-
-
-@pytest.fixture
-def empty_store(tmp_path, monkeypatch):
-    """A fresh model store, and no model or cached call left in memory."""
-    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def test_controls_change_the_inpainting():

@@ -1,6 +1,5 @@
 """The time-series page in AppTest (fast mode): forecasts on defaults, lag, lazy tabs, warm-up, the grid."""
 
-import pytest
 import streamlit as st
 from pagetest import errors, open_page
 
@@ -22,16 +21,7 @@ def _trained() -> int:
     return sum(key.startswith("TSConfig-") for key in store.TRAINED)
 
 
-@pytest.fixture
-def fresh(tmp_path, monkeypatch):
-    """An empty model store and empty in-memory caches."""
-    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    return tmp_path
-
-
-def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(fresh):
+def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(empty_store):
     before = _trained()
     at = _open()
     assert _trained() - before == 2  # the MLP and the LSTM, nothing from the other tabs
@@ -49,7 +39,7 @@ def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(
     assert at.metric[2].value == scores[2]  # the baseline does not depend on the lag
 
 
-def test_seed_tab_trains_nothing_until_asked(fresh):
+def test_seed_tab_trains_nothing_until_asked(empty_store):
     before = _trained()
     at = _open({"ts_tab": "Seeds"})
     assert _trained() == before  # neither the forecasts tab's models nor the seeds
@@ -57,11 +47,11 @@ def test_seed_tab_trains_nothing_until_asked(fresh):
     at.button(key="ts_seed_button").click().run()
     assert not errors(at), errors(at)
     assert _trained() - before == 2 * len(defaults.SEEDS)
-    assert len(list(fresh.glob("TSConfig-*.pt"))) == 2 * len(defaults.SEEDS)
+    assert len(list(empty_store.glob("TSConfig-*.pt"))) == 2 * len(defaults.SEEDS)
     assert [m.label for m in at.metric] == [f"{n}: closed-loop NMSE over 5 seeds" for n in ("MLP", "LSTM")]
 
 
-def test_after_warm_the_page_and_its_seed_study_train_nothing(fresh):
+def test_after_warm_the_page_and_its_seed_study_train_nothing(empty_store):
     defaults.warm("cpu", None, lambda text: None)
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -77,7 +67,7 @@ def test_series_tab_shows_the_split():
     assert any("training mean" in c.value for c in at.caption)
 
 
-def test_grid_runs_on_demand_and_shows_the_best_cell(fresh):
+def test_grid_runs_on_demand_and_shows_the_best_cell(empty_store):
     at = _open({"ts_tab": "Grid search"})
     assert not any("The grid took" in c.value for c in at.caption)
     at.button(key="ts_grid_button").click().run()
