@@ -57,7 +57,7 @@ def page(title: str, lead: str, look_for: str | None = None) -> None:
     """The head of a view: its title, a one-line lead, and "what to look for" folded into a popover."""
     st.title(title)
     if look_for:
-        left, right = st.columns([6, 1], vertical_alignment="center")
+        left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown(lead)
         with right.popover("Look for", icon=":material/visibility:", width="stretch"):
             st.markdown(look_for)
