@@ -12,6 +12,27 @@ import functools
 import altair as alt
 import numpy as np
 import pandas as pd
+from altair.utils import schemapi
+
+
+class _CachedFromDict(schemapi._FromDict):
+    """Altair 6.3 rebuilds a table of every schema class (a ``json.dumps`` of each of ~560 schemas,
+    about 25 ms) each time an encoding is given as a string (``x="epoch"``, a tooltip list). The
+    classes never change after import, so the table is built once per class set."""
+
+    _tables: dict = {}
+
+    def __init__(self, wrapper_classes, /) -> None:
+        classes = tuple(wrapper_classes)
+        table = self._tables.get(classes)
+        if table is None:
+            super().__init__(classes)
+            self._tables[classes] = self.class_dict
+        else:
+            self.class_dict = table
+
+
+schemapi._FromDict = _CachedFromDict
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -163,28 +184,31 @@ def category_scale(n: int) -> alt.Scale | None:
 PAIRED = ("loss", "val_loss")  # drawn in one chart: the gap between them is the point
 
 
-def history_charts(history: list[dict], keys: list[str], *, height: int = 200) -> list[alt.Chart]:
-    """Learning curves from a training history (one dict per epoch with an ``epoch`` key).
+def curve_groups(keys) -> list[tuple[str, ...]]:
+    """History keys in the charts they share: ``loss`` with ``val_loss``, every other key alone."""
+    paired = tuple(k for k in keys if k in PAIRED)
+    return ([paired] if paired else []) + [(k,) for k in keys if k not in PAIRED]
 
-    ``loss`` and ``val_loss`` share one chart (overfitting shows as the gap between them); every
-    other key gets its own chart, so metrics on different scales stay readable.
+
+def history_chart(history: list[dict], group: tuple[str, ...], *, height: int = 200) -> alt.Chart:
+    """Learning curves of the history keys ``group`` against ``epoch`` (one dict per epoch).
+
+    Use :func:`curve_groups` to split a model's keys: ``loss`` and ``val_loss`` share one chart
+    (overfitting shows as the gap between them); other metrics get their own, so their scales stay
+    readable.
     """
-    df = pd.DataFrame(history)
-    paired = [k for k in keys if k in PAIRED]
-    groups = ([paired] if paired else []) + [[k] for k in keys if k not in PAIRED]
-    charts = []
-    for group in groups:
-        long = df.melt(id_vars="epoch", value_vars=group, var_name="curve", value_name="value").dropna()
-        charts.append(
-            lines(
-                long,
-                x="epoch",
-                y="value",
-                color="curve" if len(group) > 1 else None,
-                title=" and ".join(group),
-                x_title="epoch",
-                y_title=group[0],
-                height=height,
-            )
-        )
-    return charts
+    long = (
+        pd.DataFrame(history)
+        .melt(id_vars="epoch", value_vars=list(group), var_name="curve", value_name="value")
+        .dropna()
+    )
+    return lines(
+        long,
+        x="epoch",
+        y="value",
+        color="curve" if len(group) > 1 else None,
+        title=" and ".join(group),
+        x_title="epoch",
+        y_title=group[0],
+        height=height,
+    )

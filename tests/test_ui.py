@@ -2,7 +2,7 @@
 
 from streamlit.testing.v1 import AppTest
 
-from annlab.ui.train import LRU
+from annlab.ui.cached import LRU
 from annlab.ui.widgets import _legacy
 
 

@@ -48,7 +48,7 @@ def map_tab():
     with left:
         method = ui.control(D.PROJECTION) if latent_dim > 2 else "PCA"
         with ui.main_figure():
-            ui.show_chart(charts.code_map(ui.call(ex.code_map, result, dataset, lab.seed, method), path))
+            ui.chart(charts.code_map, ui.call(ex.code_map, result, dataset, lab.seed, method), path)
     if latent_dim != 2:
         st.info("Pick latent size 2 to see the decoder's whole map of the latent plane as a grid of digits.")
         return

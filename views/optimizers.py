@@ -61,7 +61,7 @@ def race_section():
         with ui.main_figure():
             for col, x in zip(st.columns(2), ("epoch", "seconds"), strict=True):
                 with col:
-                    ui.show_chart(oc.loss_curves(result.runs, x=x))
+                    ui.chart(oc.loss_curves, result.runs, x=x)
     for run in result.runs:
         if run.diverged:
             right.error(f"**{run.name}**: {run.diverged}")
@@ -72,7 +72,7 @@ def race_section():
         st.markdown("#### The fit against the truth")
         two_d = data.X_grid.shape[1] == 2
         shown = two_d and st.selectbox("Optimizer whose fit is shown", names, index=best, key="opt_fit_pick")
-        ui.show_chart(oc.race_fit(data, result.runs, shown))
+        ui.chart(oc.race_fit, data, result.runs, shown)
     with st.expander("What each optimizer does, and its learning rate here"):
         st.dataframe(ex.optimizer_table(cfg), hide_index=True, width="stretch")
 

@@ -51,10 +51,9 @@ def forecasts() -> None:
             st.metric(m.label, m.value, delta=m.delta, delta_color="inverse", help=m.help)
     with right, ui.main_figure():
         height = 115 if lab.projector else 190
-        panels = tc.forecast_panels(split, cmp.closed_loop, cmp.one_step, height=height)
-        for col, chart in zip(st.columns(2), panels, strict=True):
+        for col, which in zip(st.columns(2), (0, 1), strict=True):
             with col:
-                ui.show_chart(chart)
+                ui.chart(tc.forecast_panel, split, cmp.closed_loop, cmp.one_step, which, height=height)
         st.dataframe(cmp.nmse_table, width="stretch")
     with st.expander("All scores: MSE, NMSE and training time", icon=":material/table:"):
         st.dataframe(cmp.table, width="stretch")

@@ -72,8 +72,8 @@ def classifier(result, probs):
         )
     runs = {"plain network": plain.recall} | ({f"corrected, α = {alpha:.2f}": s.recall} if alpha else {})
     with right, ui.main_figure():
-        ui.show_chart(charts.recall_by_style(runs, classes, imb.train_counts, horizontal=True, height=350))
-    ui.show_chart(charts.confusion(s.confusion, classes))
+        ui.chart(charts.recall_by_style, runs, classes, imb.train_counts, horizontal=True, height=350)
+    ui.chart(charts.confusion, s.confusion, classes)
 
 
 if t_cnn.open:

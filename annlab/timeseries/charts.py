@@ -121,6 +121,11 @@ def continuation_chart(
     )
 
 
+def forecast_panel(split: SeriesSplit, closed_loop: dict, one_step: dict, which: int, *, height: int = 150):
+    """One of :func:`forecast_panels` (0: closed loop, 1: one step), for a chart drawn on its own."""
+    return forecast_panels(split, closed_loop, one_step, height=height)[which]
+
+
 def forecast_panels(
     split: SeriesSplit,
     closed_loop: dict[str, np.ndarray],

@@ -10,14 +10,14 @@
     out = ui.call(experiments.recall, result, noise)  # cached, keyed by the model's store key
     sweep = ui.on_demand("Run the sweep", experiments.sweep, cfg, key="hop_sweep")
     with ui.main_figure():
-        ui.show_chart(charts.recall(out))
+        ui.chart(charts.recall, out)                  # built once per arguments, then cached
     ui.image_grid(images, ncols=10)
     digit = ui.draw_digit("hop_canvas", page="Hopfield")
 """
 
 from annlab.ui.cached import call
 from annlab.ui.canvas import draw_digit
-from annlab.ui.display import image_grid, show_chart, show_image
+from annlab.ui.display import chart, image_grid, show_chart, show_image
 from annlab.ui.frame import frame, main_figure, page
 from annlab.ui.on_demand import on_demand
 from annlab.ui.sidebar import LabSettings, current
@@ -27,6 +27,7 @@ from annlab.ui.widgets import control, controls, persisted
 __all__ = [
     "LabSettings",
     "call",
+    "chart",
     "control",
     "controls",
     "current",

@@ -13,6 +13,8 @@ store key, so no page invents its own model ids.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,6 @@ import streamlit as st
 
 from annlab.training import TrainResult
 from annlab.ui.on_demand import progress_callback, token
-from annlab.ui.train import LRU
 
 MAX_ENTRIES = 64  # per function (copied results), and in all (shared results)
 _WRAPPED: dict[Callable, Callable] = {}
@@ -32,6 +33,32 @@ def result_key(result: TrainResult) -> str:
 
 
 HASH_FUNCS = {TrainResult: result_key}
+
+
+class LRU:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @st.cache_resource(show_spinner=False)

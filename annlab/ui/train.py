@@ -9,46 +9,19 @@ after a load from disk.
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections import OrderedDict
 
 import pandas as pd
 import streamlit as st
 
-from annlab.charts import history_charts
+from annlab.charts import curve_groups, history_chart
 from annlab.store import StoreWarning
 from annlab.training import TrainResult, TrainSpec
-from annlab.ui.display import show_chart
+from annlab.ui.cached import LRU
+from annlab.ui.display import chart
 from annlab.ui.sidebar import current
 
 MEMORY_SIZE = 48  # trained models kept in memory per server process (least recently used goes first)
-
-
-class LRU:
-    """A small thread-safe least-recently-used map."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key not in self._items:
-                return None
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 @st.cache_resource(show_spinner=False)
@@ -81,19 +54,29 @@ def _curve_keys(spec: TrainSpec, history: list[dict]) -> list[str]:
 
 
 def learning_curves(result: TrainResult, spec: TrainSpec) -> None:
-    """A folded panel with the learning curves of a trained model, drawn from its history."""
+    """A folded panel with the learning curves of a trained model, drawn from its history.
+
+    The charts are built only while the panel is open (it reruns its section when opened or closed)
+    and once per model (:func:`annlab.ui.chart`).
+    """
     history = [row for row in result.history if "epoch" in row]
     how = "loaded from the model store" if result.from_cache else "trained on this server"
-    with st.expander(
-        f"Learning curves: {spec.label} ({len(history)} epochs, {how})", icon=":material/monitoring:"
-    ):
+    panel = st.expander(
+        f"Learning curves: {spec.label} ({len(history)} epochs, {how})",
+        icon=":material/monitoring:",
+        key=f"curves-{spec.key}",
+        on_change="rerun",
+    )
+    if not panel.open:
+        return
+    with panel:
         if not history:
             st.caption("This model keeps no per-epoch history.")
             return
-        charts = history_charts(history, _curve_keys(spec, history))
-        for col, chart in zip(st.columns(len(charts)), charts, strict=True):
+        groups = curve_groups(_curve_keys(spec, history))
+        for col, group in zip(st.columns(len(groups)), groups, strict=True):
             with col:
-                show_chart(chart)
+                chart(history_chart, history, group)
 
 
 def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = True) -> TrainResult:
