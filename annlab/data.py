@@ -78,12 +78,14 @@ def _read_idx(path: Path) -> np.ndarray:
     if len(raw) < 8 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataError(f"{path.name} is not an IDX file of unsigned bytes.")
     ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     offset = 4 + 4 * ndim
     expected = int(np.prod(dims))
     if len(raw) - offset != expected:
-        raise DataError(f"{path.name} is truncated or has extra bytes "
-                        f"(expected {expected} values, found {len(raw) - offset}).")
+        raise DataError(
+            f"{path.name} is truncated or has extra bytes "
+            f"(expected {expected} values, found {len(raw) - offset})."
+        )
     return np.frombuffer(raw, np.uint8, offset=offset).reshape(dims)
 
 
@@ -150,8 +152,9 @@ def mnist(*, test_size: float = 0.2, seed: int = 0) -> DigitSplit:
             warning = f"Full MNIST could not be loaded ({exc}) Using the built-in MNIST-5k instead."
     X, y = load_mnist5k()
     Xtr, Xte, ytr, yte = split(X, y, test_size=test_size, seed=seed)
-    return DigitSplit(*_readonly(Xtr, ytr, Xte, yte), 28,
-                      f"MNIST-5k ({len(Xtr)} train / {len(Xte)} test)", warning)
+    return DigitSplit(
+        *_readonly(Xtr, ytr, Xte, yte), 28, f"MNIST-5k ({len(Xtr)} train / {len(Xte)} test)", warning
+    )
 
 
 @functools.lru_cache(maxsize=1)

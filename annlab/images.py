@@ -14,8 +14,9 @@ def to_unit(img: np.ndarray) -> np.ndarray:
     return (img - lo) / (hi - lo)
 
 
-def tile(images: np.ndarray, ncols: int = 10, *, pad: int = 1, pad_value: float = 0.5,
-         normalise_each: bool = False) -> np.ndarray:
+def tile(
+    images: np.ndarray, ncols: int = 10, *, pad: int = 1, pad_value: float = 0.5, normalise_each: bool = False
+) -> np.ndarray:
     """Arrange images in a grid.
 
     Parameters
@@ -47,7 +48,7 @@ def tile(images: np.ndarray, ncols: int = 10, *, pad: int = 1, pad_value: float 
     grid = np.full(shape, pad_value, np.float32)
     for i, im in enumerate(imgs):
         r, c = divmod(i, ncols)
-        grid[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = im
+        grid[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = im
     return grid
 
 

@@ -68,18 +68,20 @@ def digit_from_canvas(rgba: np.ndarray) -> np.ndarray:
     if mask.sum() < MIN_INK_PIXELS:
         raise EmptyDrawing("The canvas is empty: draw a digit first.")
     rows, cols = np.nonzero(mask)
-    crop = ink[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     h, w = crop.shape
     scale = 20.0 / max(h, w)
     new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
-    small = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F")
-                       .resize((new_w, new_h), Image.Resampling.LANCZOS), np.float32)
+    small = np.asarray(
+        Image.fromarray(crop.astype(np.float32), mode="F").resize((new_w, new_h), Image.Resampling.LANCZOS),
+        np.float32,
+    )
     small = np.clip(small, 0, None)
     if small.max() > 0:
         small = small / small.max()
     frame = np.zeros((28 + 2 * 28, 28 + 2 * 28), np.float32)  # wide margin: shifts never wrap
     top, left = 28 + (28 - new_h) // 2, 28 + (28 - new_w) // 2
-    frame[top: top + new_h, left: left + new_w] = small
+    frame[top : top + new_h, left : left + new_w] = small
     yy, xx = np.indices(frame.shape)
     total = frame.sum()
     cy, cx = (yy * frame).sum() / total, (xx * frame).sum() / total
