@@ -115,11 +115,3 @@ TOPICS: tuple[Topic, ...] = (
         "ts_lag",
     ),
 )
-
-
-def by_title(title: str) -> Topic:
-    """The topic with this title (``KeyError`` with the known titles otherwise)."""
-    for topic in TOPICS:
-        if topic.title == title:
-            return topic
-    raise KeyError(f"Unknown page {title!r}; known: {[t.title for t in TOPICS]}")

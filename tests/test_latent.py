@@ -205,7 +205,8 @@ def test_decoder_map_and_reconstructions(tiny_ae, tiny_vae):
     assert rec.images.shape == (10, 64) and np.array_equal(rec.images[:5], X[:5])
     assert rec.mse == pytest.approx(float(((ae.reconstruct(tiny_ae.model, X) - X) ** 2).mean()), rel=1e-5)
     assert ex.has_prior(tiny_vae) and not ex.has_prior(tiny_ae)
-    assert ex.default_path(tiny_vae) == "spherical" and ex.default_path(tiny_ae) == "linear"
+    assert D.path_control(ex.has_prior(tiny_vae)).default == "spherical"
+    assert D.path_control(ex.has_prior(tiny_ae)).default == "linear"
 
 
 def test_latent_sweep_scores_every_size_and_reports_progress(tmp_path, monkeypatch):

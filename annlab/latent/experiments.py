@@ -29,11 +29,6 @@ def has_prior(result: TrainResult) -> bool:
     return result.config.kind in PRIOR_KINDS
 
 
-def default_path(result: TrainResult) -> str:
-    """The path a slide starts with: "spherical" for a model with a prior, else "linear"."""
-    return "spherical" if has_prior(result) else "linear"
-
-
 @dataclass(frozen=True)
 class DigitSet:
     """What the controls need to know about a data set: test digits, image side, the default ends."""
