@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
+from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from annlab.charts import style
 from annlab.images import tile, upscale
-from annlab.settings import fast_mode
 from annlab.ui.cached import call
 from annlab.ui.sidebar import current
 
@@ -15,35 +15,35 @@ PROJECTOR_ZOOM = 1.5  # images are this much wider in projector mode
 
 
 def show_chart(chart, **kwargs):
-    """Draw an Altair chart with the house style (projector mode from the sidebar).
+    """``st.altair_chart`` with the house style (projector mode from the sidebar).
 
-    Extra keyword arguments go to ``st.vega_lite_chart`` (e.g. ``on_select="rerun", key=...``); its
-    return value (the selection state, when selecting) is returned. Checking a spec against the
-    Vega-Lite schema takes about a third of a chart's server time, so it is done only in fast mode,
-    where the test suite draws every chart of every page.
+    Extra keyword arguments go to ``st.altair_chart`` (e.g. ``on_select="rerun", key=...``); its return
+    value (the selection state, when selecting) is returned. Prefer :func:`chart` for a chart that
+    is the same on many reruns.
     """
     kwargs.setdefault("width", "stretch")
-    spec = style(chart, projector=current().projector).to_dict(validate=fast_mode())
-    return st.vega_lite_chart(spec, **kwargs)
+    return st.altair_chart(style(chart, projector=current().projector), **kwargs)
 
 
 _BUILDERS: dict[str, object] = {}  # chart functions by dotted name (the cache keys on the name)
 
 
-def _spec(name: str, projector: bool, validate: bool, args: tuple, kwargs: dict) -> dict:
-    return style(_BUILDERS[name](*args, **kwargs), projector=projector).to_dict(validate=validate)
+def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
+    # st.altair_chart's own conversion (Streamlit is pinned at 1.67.0): the "none" theme, the data as
+    # Arrow datasets beside the spec, the spec checked against the Vega-Lite schema.
+    return _convert_altair_to_vega_lite_spec(style(_BUILDERS[name](*args, **kwargs), projector=projector))
 
 
 def chart(build, *args, **kwargs) -> None:
     """Draw the chart ``build(*args, **kwargs)`` (a function of a topic's ``charts.py``), built once.
 
     The finished Vega-Lite spec is cached per arguments (as :func:`annlab.ui.call`), so a rerun, or a
-    slider moved back to a position seen before, skips building the Altair chart (tens of ms each).
+    slider moved back to a position seen before, skips building, converting and checking the Altair
+    chart (tens of milliseconds each).
     """
     name = f"{build.__module__}.{build.__qualname__}"
     _BUILDERS[name] = build
-    spec = call(_spec, name, current().projector, fast_mode(), args, kwargs)
-    st.vega_lite_chart(spec, width="stretch")
+    st.vega_lite_chart(call(_spec, name, current().projector, args, kwargs), width="stretch")
 
 
 def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600, clamp: bool = True) -> None:
