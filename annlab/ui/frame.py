@@ -21,8 +21,6 @@ PROJECTOR_CSS = """
 <style>
 html { font-size: 21px !important; }  /* Streamlit sizes text in rem: everything grows by a third */
 [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.05rem; }
-[data-testid="stMetricValue"] { font-size: 2.2rem !important; }
 </style>
 """
 
