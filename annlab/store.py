@@ -12,6 +12,7 @@ References: nanoGPT's checkpoint format (plain dict, model rebuilt from its conf
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -60,6 +61,14 @@ def model_key(cfg: Any, *, seed: int = 0, data_key: str = "") -> str:
 def _thread_lock(key: str) -> threading.Lock:
     with _thread_locks_guard:
         return _thread_locks.setdefault(key, threading.Lock())
+
+
+@contextlib.contextmanager
+def key_lock(key: str, folder: Path):
+    """Hold the store's lock for ``key`` (threads of this process, and other processes): whoever holds
+    it checks for the file, computes if it is missing and writes it, so a result is computed once."""
+    with _thread_lock(key), FileLock(folder / f"{key}.lock"):
+        yield
 
 
 def atomic_save(obj: Any, path: Path) -> None:
@@ -133,7 +142,7 @@ def get_or_train(
     folder.mkdir(parents=True, exist_ok=True)
     key = model_key(cfg, seed=seed, data_key=data_key)
     path = folder / f"{key}.pt"
-    with _thread_lock(key), FileLock(folder / f"{key}.lock"):
+    with key_lock(key, folder):
         if path.exists():
             try:
                 result = load(path, cfg, build, device)

@@ -487,3 +487,19 @@ def test_every_control_has_a_unique_key_and_a_default_its_widget_accepts():
     assert {f"opt_{k}{s}" for k in ("steps", "lr_gd", "lr_ad") for s in range(len(ls.SURFACES))} <= set(keys)
     assert defaults.lr_gd_control(1).default == 0.001 and defaults.steps_control(3).default == 20
     assert defaults.NOISE.default == defaults.RACE.data.noise and defaults.LAND_KAPPA.default == 100
+
+
+def test_two_threads_asking_for_one_new_race_run_it_once(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    cfg = rc.RaceConfig(optimizers=("Adam",), num_epochs=30, data=rc.TaskConfig(n_points=30))
+    since = len(store.TRAINED)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(ex.race(cfg, 2))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.TRAINED[since:] == [ex.race_key(cfg, 2)]
+    assert len(results) == 2 and np.array_equal(results[0].runs[0].val, results[1].runs[0].val)

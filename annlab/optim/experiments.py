@@ -104,25 +104,28 @@ def race(
     """The race for ``cfg`` and ``seed`` (:func:`annlab.optim.race.race`), run once and kept on disk.
 
     The curves are saved as plain tensors in the model store's folder (``RaceConfig-<hash>-v1.pt``) and
-    loaded with ``weights_only=True``; an unreadable file is discarded and the race run again. A race
-    that really runs is listed in ``annlab.store.TRAINED``, like a trained model.
+    loaded with ``weights_only=True``, under the store's lock for its key (threads and processes asking
+    for one new race at once run it once); an unreadable file is discarded and the race run again. A
+    race that really runs is listed in ``annlab.store.TRAINED``, like a trained model.
     ``callback(step, {"fraction": f, "text": ...})`` reports progress while it runs.
     """
     key = race_key(cfg, seed)
-    path = cache_dir() / f"{key}.pt"
-    if path.exists():
-        try:
-            return _load(path, cfg)
-        except Exception as exc:  # truncated, corrupt, or written by another version
-            warnings.warn(
-                f"The saved race {path.name} could not be read ({type(exc).__name__}); it is run again.",
-                store.StoreWarning,
-                stacklevel=2,
-            )
-            path.unlink(missing_ok=True)
-    result = rc.race(cfg, seed=seed, callback=callback)
-    store.TRAINED.append(key)
-    store.atomic_save(_payload(result), path)
+    folder = cache_dir()
+    path = folder / f"{key}.pt"
+    with store.key_lock(key, folder):  # two servers asking for one new race run it once
+        if path.exists():
+            try:
+                return _load(path, cfg)
+            except Exception as exc:  # truncated, corrupt, or written by another version
+                warnings.warn(
+                    f"The saved race {path.name} could not be read ({type(exc).__name__}); it is run again.",
+                    store.StoreWarning,
+                    stacklevel=2,
+                )
+                path.unlink(missing_ok=True)
+        result = rc.race(cfg, seed=seed, callback=callback)
+        store.TRAINED.append(key)
+        store.atomic_save(_payload(result), path)
     return result
 
 
