@@ -34,6 +34,10 @@ class _CachedFromDict(schemapi._FromDict):
 
 schemapi._FromDict = _CachedFromDict
 
+# Size a chart by its plot: the width fits the container, and titles, axes and legend add to the given
+# height instead of squeezing the plot (large projector fonts squeezed it to a sliver).
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
+
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 

@@ -58,7 +58,3 @@ class Control:
         values = self.default if isinstance(self.default, tuple) else (self.default,)
         if any((low is not None and v < low) or (high is not None and v > high) for v in values):
             raise ValueError(f"{self.key}: default {self.default} is outside [{low}, {high}].")
-
-    def but(self, **kw) -> Control:
-        """The same control with some widget options changed (``c.but(disabled=True)``)."""
-        return dataclasses.replace(self, kw={**self.kw, **kw})

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from annlab.charts import OKABE_ITO
+from annlab.charts import FIT_WIDTH, OKABE_ITO
 from annlab.charts import heatmap as _heatmap
 
 MAX_POINTS = 150
@@ -77,7 +77,7 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 180
     x_title = "epoch" if x == "epoch" else "wall-clock time (s)"
     return (
         alt.Chart(df, height=height, title=f"Loss against {x_title}")
-        .properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+        .properties(autosize=FIT_WIDTH)
         .mark_line()
         .encode(
             x=alt.X(x, type="quantitative", title=None),  # the chart title names it

@@ -6,6 +6,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from annlab.charts import FIT_WIDTH
 from annlab.timeseries.data import SeriesSplit
 
 # Streamlit turns a legend's null title into " ", which still takes a line: that line is made empty.
@@ -19,7 +20,6 @@ TOP_ROW = alt.Legend(
 TITLE_OFFSET = 24
 # Width fits the column, ``height`` is the plot's. Streamlit's default ("fit" both ways) takes the title,
 # legend and axes out of ``height``, which squashed these plots to a sliver in projector mode.
-FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 260) -> alt.LayerChart:
@@ -51,7 +51,7 @@ def series_chart(train: np.ndarray, test: np.ndarray, *, height: int = 260) -> a
         .mark_rule(strokeDash=[6, 4], color="gray")
         .encode(x="point:Q")
     )
-    return (line + rule).properties(autosize=FIT_X)
+    return (line + rule).properties(autosize=FIT_WIDTH)
 
 
 def forecast_chart(
@@ -93,7 +93,7 @@ def forecast_chart(
             strokeDash=alt.condition(alt.datum.series == "truth", alt.value([1, 0]), alt.value([5, 3])),
             tooltip=["series", "point", alt.Tooltip("intensity", format=".1f")],
         )
-        .properties(autosize=FIT_X)
+        .properties(autosize=FIT_WIDTH)
     )
 
 
@@ -209,4 +209,4 @@ def seed_chart(rows: list[dict], mean_baseline: float, *, height: int = 200) -> 
         .mark_rule(strokeDash=[6, 4], color="black")
         .encode(y="NMSE:Q")
     )
-    return (bars + rule).properties(autosize=FIT_X)
+    return (bars + rule).properties(autosize=FIT_WIDTH)
