@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown page(s): {unknown}; known: {titles}", file=sys.stderr)
         return 2
+    from annlab import jobs
+
+    pool = jobs.server_pool()  # the same training workers a server uses (ANNLAB_TRAIN_WORKERS)
+    if pool is not None:
+        print(f"training in {pool.size} worker process(es)", flush=True)
     total = time.perf_counter()
     for topic in TOPICS:
         if args.only and topic.title not in args.only:
@@ -45,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{topic.title}] warming on {device} ...", flush=True)
         topic.warm_fn()(device, args.epochs, lambda text, n=topic.title: print(f"[{n}] {text}", flush=True))
         print(f"[{topic.title}] done in {time.perf_counter() - start:.1f} s", flush=True)
+    jobs.deactivate()
     print(f"warm: all done in {(time.perf_counter() - total) / 60:.1f} min", flush=True)
     return 0
 

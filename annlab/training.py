@@ -87,7 +87,23 @@ class TrainSpec:
         return model_key(self.cfg, seed=self.seed, data_key=self.data_key)
 
     def run(self, device: str = "cpu", callback: Callback | None = None) -> TrainResult:
-        """Load from the store, or train and store (see :func:`annlab.store.get_or_train`)."""
+        """Load from the store, or train and store: in a worker of the process's training pool when
+        one is active (:mod:`annlab.jobs`), else here."""
+        from annlab.jobs import active
+
+        pool = active()
+        if pool is not None and not self.stored():
+            return pool.run(self, device, callback)
+        return self.run_here(device, callback)
+
+    def stored(self) -> bool:
+        """True when the model store holds a file for this spec (it may still turn out unreadable)."""
+        from annlab.settings import cache_dir
+
+        return (cache_dir() / f"{self.key}.pt").exists()
+
+    def run_here(self, device: str = "cpu", callback: Callback | None = None) -> TrainResult:
+        """Load from the store, or train in this thread and store (:func:`annlab.store.get_or_train`)."""
         from annlab.store import Lazy, get_or_train
 
         return get_or_train(

@@ -18,6 +18,7 @@ os.environ["ANNLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="annlab-test-cache-")
 os.environ.pop("ANNLAB_MNIST_DIR", None)
 os.environ.pop("ANNLAB_WIKIART_DIR", None)
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+os.environ["ANNLAB_TRAIN_WORKERS"] = "0"  # train in the calling thread; tests/test_jobs.py tests the pool
 
 ARTIFACTS = ROOT / "test-artifacts"
 

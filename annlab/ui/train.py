@@ -14,6 +14,7 @@ import warnings
 import pandas as pd
 import streamlit as st
 
+from annlab import jobs
 from annlab.charts import curve_groups, history_chart
 from annlab.store import StoreWarning
 from annlab.training import TrainResult, TrainSpec
@@ -44,6 +45,70 @@ def _progress(status, spec: TrainSpec):
             live.line_chart(pd.DataFrame(rows).set_index("epoch")[keys], height=180)
 
     return callback
+
+
+def _session() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "no-session"
+
+
+def _stopped() -> dict:
+    """Jobs of this session that failed or were cancelled, by store key (not retried on every rerun)."""
+    return st.session_state.setdefault("_annlab_stopped_jobs", {})
+
+
+@st.fragment(run_every=1.0)
+def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
+    """Place in the queue, progress and live curve of a job in a worker, polled once a second."""
+    if job.state == jobs.DONE:
+        st.rerun(scope="app")
+    if not job.active:
+        _stopped()[job.key] = job.message
+        st.rerun(scope="app")
+    if job.state == jobs.QUEUED:
+        ahead = pool.ahead(job)
+        plural = "s" if ahead != 1 else ""
+        st.info(
+            f"Waiting for a free training worker: {ahead} training{plural} ahead of yours. "
+            "Other tabs and pages keep working meanwhile.",
+            icon=":material/hourglass_top:",
+        )
+    else:
+        total = f" / {job.total}" if job.total else ""
+        epoch = job.history[-1].get("epoch", len(job.history)) if job.history else 0
+        st.progress(job.fraction, text=f"Training {label} in a worker: epoch {epoch:g}{total}")
+        rows = [r for r in job.history if "epoch" in r]
+        keys = [k for k in ("loss", "val_loss") if rows and k in rows[-1]]
+        if len(rows) > 1 and keys:
+            st.line_chart(pd.DataFrame(rows).set_index("epoch")[keys], height=180)
+    if len(job.owners) > 1:
+        st.caption(f"{len(job.owners)} sessions are waiting for this same model: it trains once for all.")
+    if st.button("Cancel this training", key=f"cancel-job-{job.id}", icon=":material/cancel:"):
+        pool.cancel(job, owner)
+        _stopped()[job.key] = "You cancelled this training."
+        st.rerun(scope="app")
+
+
+def _train_in_pool(pool: jobs.Pool, spec: TrainSpec, device: str, slot) -> None:
+    """Send ``spec`` to the pool and stop this run; the job panel reruns the page when the model is in."""
+    owner = _session()
+    with slot.container():
+        stopped = _stopped()
+        if spec.key in stopped:
+            st.error(stopped[spec.key] or f"Training {spec.label} stopped.")
+            if st.button(f"Train {spec.label} again", key=f"retry-{spec.key}", icon=":material/refresh:"):
+                del stopped[spec.key]
+                st.rerun(scope="app")
+            st.stop()
+        try:
+            job = pool.submit(spec, device, owner=owner)
+        except jobs.JobRefused as exc:
+            st.warning(str(exc), icon=":material/block:")
+            st.stop()
+        _job_panel(pool, job, spec.label, owner)
+    st.stop()
 
 
 def _curve_keys(spec: TrainSpec, history: list[dict]) -> list[str]:
@@ -96,6 +161,9 @@ def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = Tru
     slot = st.empty()  # always one element, so what follows keeps its place (a canvas is not rebuilt)
     result = memory.get((spec.key, device))
     if result is None:
+        pool = jobs.server_pool()
+        if pool is not None and not spec.stored():
+            _train_in_pool(pool, spec, device, slot)
         status = slot.container().status(f"Training {spec.label} ...", expanded=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
