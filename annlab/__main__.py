@@ -25,7 +25,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}",
     )
+    serve = sub.add_parser("serve", help="several Streamlit replicas behind HAProxy, for a whole class")
+    serve.add_argument("--replicas", type=int, default=2, help="Streamlit processes (default 2)")
+    serve.add_argument("--port", type=int, default=8501, help="public port of the proxy (default 8501)")
+    serve.add_argument("--address", default="0.0.0.0", help="address the proxy listens on")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
 
     from annlab.device import resolve_device
 
@@ -52,6 +58,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{topic.title}] done in {time.perf_counter() - start:.1f} s", flush=True)
     jobs.deactivate()
     print(f"warm: all done in {(time.perf_counter() - total) / 60:.1f} min", flush=True)
+    return 0
+
+
+def _serve(args) -> int:
+    from annlab.serve import Replicas
+
+    try:
+        replicas = Replicas(args.replicas, port=args.port, address=args.address)
+        url = replicas.start()
+    except (RuntimeError, ValueError) as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
+    pids = ", ".join(str(p.pid) for p in replicas.procs)
+    print(f"serving {args.replicas} replicas (pids {pids}) behind HAProxy at {url}", flush=True)
+    print(f"model store: {replicas.env['ANNLAB_CACHE_DIR']}; logs: {replicas.log_dir}", flush=True)
+    replicas.supervise(report=lambda text: print(text, flush=True))
     return 0
 
 
