@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint warm bench install install-dev chromium clean
+.PHONY: run test lint warm bench install install-dev chromium haproxy serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,17 @@ run: install
 chromium: install-dev
 	bash scripts/ensure_chromium.sh $(PY)
 
+haproxy:
+	bash scripts/ensure_haproxy.sh
+
+serve: install haproxy
+	$(PY) -m annlab serve --replicas $(or $(REPLICAS),2) --port $(PORT)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install-dev chromium lint
+test: install-dev chromium haproxy lint
 	$(PY) -m pytest
 
 warm: install
