@@ -182,6 +182,7 @@ class Pool:
         self._closed = False
         self._supervisor: threading.Thread | None = None
         self.trainings = 0  # jobs a worker really trained
+        self.trained_keys: set[str] = set()  # their store keys ("trained on this server")
 
     # -- public -----------------------------------------------------------------------------------
     def submit(self, spec, device: str = "cpu", owner: str | None = None) -> Job:
@@ -346,6 +347,7 @@ class Pool:
                 from annlab.store import TRAINED
 
                 self.trainings += 1
+                self.trained_keys.add(job.key)
                 TRAINED.append(job.key)
             self._finish(job, DONE)
         else:

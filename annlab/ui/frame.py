@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from annlab import jobs
 from annlab.ui import timing
 from annlab.ui.sidebar import LabSettings, sidebar
 
@@ -37,6 +38,7 @@ def frame() -> LabSettings:
     In projector mode the sidebar starts collapsed (its settings stay in the URL).
     """
     timing.install()
+    jobs.server_pool()  # from now on every training of this server runs in its worker pool (if any)
     projector = _projector_requested()
     st.set_page_config(
         page_title="annlab",

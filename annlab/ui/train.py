@@ -168,6 +168,8 @@ def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = Tru
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
             result = spec.run(device, callback=_progress(status, spec))
+            if pool is not None and result.key in pool.trained_keys:
+                result.from_cache = False  # a worker of this server trained it a moment ago
         for w in caught:
             if issubclass(w.category, StoreWarning):
                 st.warning(str(w.message))
