@@ -1,0 +1,36 @@
+"""``python -m annlab serve``: the HAProxy configuration and a clear message when HAProxy is missing."""
+
+import subprocess
+
+from annlab import serve
+from annlab.__main__ import main
+
+
+def test_haproxy_config_is_sticky_checks_health_and_tunnels_websockets(tmp_path):
+    cfg = serve.haproxy_config("127.0.0.1", 8501, [9001, 9002])
+    assert f"cookie {serve.COOKIE} insert indirect nocache" in cfg
+    assert "option httpchk GET /_stcore/health" in cfg and "timeout tunnel 1h" in cfg
+    assert (
+        "server r1 127.0.0.1:9001 check cookie r1" in cfg
+        and "server r2 127.0.0.1:9002 check cookie r2" in cfg
+    )
+    assert "option redispatch" in cfg  # a dead replica's sessions go elsewhere
+    if serve.find_haproxy():
+        path = tmp_path / "haproxy.cfg"
+        path.write_text(cfg)
+        check = subprocess.run(
+            [serve.find_haproxy(), "-c", "-q", "-f", str(path)], capture_output=True, text=True
+        )
+        assert check.returncode == 0, check.stderr
+
+
+def test_missing_haproxy_is_said_in_words(monkeypatch, capsys):
+    monkeypatch.setattr(serve, "find_haproxy", lambda: None)
+    assert main(["serve", "--replicas", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "HAProxy is not installed" in err and "apt-get install haproxy" in err
+
+
+def test_replicas_must_be_positive(capsys):
+    assert main(["serve", "--replicas", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
