@@ -1,4 +1,6 @@
-"""Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE]``.
+"""Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE]``, and
+``python -m annlab wikiart train --epochs N --device D [--remedy NAME]`` (see :mod:`annlab.wikiart.cli`),
+and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`).
 
 ``warm`` trains what every page needs on its defaults into the model store (each topic's
 ``defaults.warm``, listed in :mod:`annlab.topics`), so the first class opens every page instantly.
@@ -25,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}",
     )
+    from annlab.wikiart import cli as wikiart_cli
+
+    wikiart_cli.add_parser(sub)  # python -m annlab wikiart train --epochs N --device D [--remedy ...]
     serve = sub.add_parser("serve", help="several Streamlit replicas behind HAProxy, for a whole class")
     serve.add_argument("--replicas", type=int, default=2, help="Streamlit processes (default 2)")
     serve.add_argument("--port", type=int, default=8501, help="public port of the proxy (default 8501)")
@@ -32,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "wikiart":
+        return wikiart_cli.main(args)
 
     from annlab.device import resolve_device
 

@@ -1,10 +1,14 @@
 """WikiArt bench on the built-in painted set: remedies against imbalance, autoencoder clustering, timings.
 
-Run: ``.venv/bin/python bench/wikiart.py`` (uses a fresh temporary cache, 2 torch threads). The last
-line is one JSON object: ``majority_baseline``; ``acc``, ``balanced_acc``, ``macro_f1`` and
-``minority_recall`` (mean test recall of the 3 smallest styles) as dicts remedy -> value; ``ae_ari``,
-``ae_nmi``, ``silhouette`` of k-means on the autoencoder's codes; ``train_s`` (default CNN training,
-remedy "none"); ``load_s_cold`` (paint + cache) and ``load_s_warm`` (from the disk cache).
+Run: ``.venv/bin/python bench/wikiart.py`` (a fresh temporary cache, ``BENCH_THREADS`` torch threads,
+default 2; ``BENCH_SEEDS`` seeds per remedy, default the page's 3). The last line is one JSON object:
+``majority_baseline``; ``acc``, ``balanced_acc``, ``macro_f1`` and ``minority_recall`` (mean test recall
+of the 3 smallest styles) as dicts remedy -> mean over the seeds; ``remedy_spread`` remedy -> standard
+deviation of the balanced accuracy over the seeds; ``focal_alpha_effect``, the difference of the focal
+loss on one batch of the untrained network between alpha strength 0 and 1 (it must be > 0: alpha is no
+longer divided away); ``ae_ari``, ``ae_nmi``, ``silhouette`` of k-means on the autoencoder's codes;
+``train_s`` (default CNN training, remedy "none", first seed); ``load_s_cold`` (paint + cache) and
+``load_s_warm`` (from the disk cache).
 """
 
 from __future__ import annotations
@@ -26,7 +30,23 @@ import torch  # noqa: E402
 from annlab.wikiart import data as artdata  # noqa: E402
 from annlab.wikiart import defaults  # noqa: E402
 from annlab.wikiart.defaults import REMEDIES, with_remedy  # noqa: E402
-from annlab.wikiart.train import train_ae, train_cnn  # noqa: E402
+from annlab.wikiart.losses import focal_alpha, focal_loss  # noqa: E402
+from annlab.wikiart.models import StyleCNN  # noqa: E402
+from annlab.wikiart.train import to_tensor, train_ae, train_cnn  # noqa: E402
+
+
+def focal_alpha_effect(art, seed: int = 0) -> float:
+    """|focal loss(strength 0) - focal loss(strength 1)| on the first 256 training pictures, untrained CNN."""
+    cfg = defaults.cnn(art)
+    model = StyleCNN(cfg)
+    x, y = to_tensor(art.X_train[:256]), torch.from_numpy(np.array(art.y_train[:256]))
+    with torch.no_grad():
+        logits = model(x)
+    losses = [
+        float(focal_loss(logits, y, alpha=torch.from_numpy(focal_alpha(art.y_train, art.n_classes, s))))
+        for s in (0.0, 1.0)
+    ]
+    return abs(losses[0] - losses[1])
 
 
 def main() -> dict:
@@ -39,40 +59,56 @@ def main() -> dict:
     t0 = time.perf_counter()
     art = artdata.synthetic_set(32, seed)
     load_warm = time.perf_counter() - t0
+    n_seeds = int(os.environ.get("BENCH_SEEDS", defaults.REMEDY_SEEDS))
+    print(f"data: {art.source}, train {art.counts('train')}, test {art.counts('test')}", flush=True)
 
     smallest3 = np.argsort(art.counts("train"), kind="stable")[:3]
     out = {"majority_baseline": None, "acc": {}, "balanced_acc": {}, "macro_f1": {}, "minority_recall": {}}
-    train_s = None
+    spread, train_s = {}, None
     base = defaults.cnn(art)
     for name in REMEDIES:
-        t0 = time.perf_counter()
-        r = train_cnn(with_remedy(base, name), art, seed=seed)
-        elapsed = time.perf_counter() - t0
-        if name == "none":
-            train_s = elapsed
-        t = r.extra["test"]
-        out["majority_baseline"] = round(t["majority_baseline"], 4)
-        out["acc"][name] = round(t["acc"], 4)
-        out["balanced_acc"][name] = round(t["balanced_acc"], 4)
-        out["macro_f1"][name] = round(t["macro_f1"], 4)
-        out["minority_recall"][name] = round(float(np.mean([t["recall"][i] for i in smallest3])), 4)
-        print(
-            f"{name:>22}: {elapsed:6.1f} s, {len(r.history)} epochs, acc {t['acc']:.3f}, "
-            f"balanced {t['balanced_acc']:.3f}, macro-F1 {t['macro_f1']:.3f}, "
-            f"minority recall {out['minority_recall'][name]:.3f}",
-            flush=True,
-        )
+        rows = []
+        for s in range(seed, seed + n_seeds):
+            t0 = time.perf_counter()
+            r = train_cnn(with_remedy(base, name), art, seed=s)
+            elapsed = time.perf_counter() - t0
+            if name == "none" and s == seed:
+                train_s = elapsed
+            t = r.extra["test"]
+            out["majority_baseline"] = round(t["majority_baseline"], 4)
+            rows.append(
+                (
+                    t["acc"],
+                    t["balanced_acc"],
+                    t["macro_f1"],
+                    float(np.mean([t["recall"][i] for i in smallest3])),
+                )
+            )
+            print(
+                f"{name:>22} seed {s}: {elapsed:6.1f} s, {len(r.history)} epochs, acc {t['acc']:.3f}, "
+                f"balanced {t['balanced_acc']:.3f}, macro-F1 {t['macro_f1']:.3f}, minority recall "
+                f"{rows[-1][3]:.3f}",
+                flush=True,
+            )
+        mean = np.mean(rows, axis=0)
+        for key, value in zip(("acc", "balanced_acc", "macro_f1", "minority_recall"), mean, strict=True):
+            out[key][name] = round(float(value), 4)
+        spread[name] = round(float(np.std([row[1] for row in rows])), 4)
     t0 = time.perf_counter()
     ae = train_ae(defaults.ae(art), art, seed=seed)
     print(f"autoencoder: {time.perf_counter() - t0:.1f} s, last epoch {ae.history[-1]}", flush=True)
     out.update(
         {
+            "remedy_spread": spread,
+            "seeds": n_seeds,
+            "focal_alpha_effect": round(focal_alpha_effect(art), 5),
             "ae_ari": round(ae.history[-1]["ari"], 4),
             "ae_nmi": round(ae.history[-1]["nmi"], 4),
             "silhouette": round(ae.extra.get("silhouette", float("nan")), 4),
             "train_s": round(train_s, 2),
             "load_s_cold": round(load_cold, 3),
             "load_s_warm": round(load_warm, 4),
+            "torch_threads": torch.get_num_threads(),
         }
     )
     return out

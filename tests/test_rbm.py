@@ -1,5 +1,6 @@
 """RBM maths against hand formulas and scikit-learn; tiny training runs; inpainting invariants."""
 
+import dataclasses
 import itertools
 import math
 
@@ -330,6 +331,133 @@ def test_default_specs_and_warm(tmp_path, monkeypatch):
     before = len(store.TRAINED)
     defaults.warm("cpu", 1, lines.append)
     trained = store.TRAINED[before:]
-    assert [k.split("-")[0] for k in trained] == ["RBMConfig", "DBMConfig"] and len(lines) == 2
+    assert [k.split("-")[0] for k in trained] == ["RBMConfig", "DBMConfig", "RBMConfig", "RBMConfig"]
+    assert len(lines) == 4
     defaults.warm("cpu", 1, lines.append)  # a second warm-up loads
     assert store.TRAINED[before:] == trained and "cached" in lines[-1]
+
+
+# --------------------------------------------------------------------------- issue 17 / 18 additions
+def _brute_log_z(m: RBM) -> float:
+    V, H = m.n_visible, m.n_hidden
+    vs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=V)))
+    hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=H)))
+    E = torch.stack([m.energy(vs, h.expand(len(vs), H)) for h in hs])  # (2**H, 2**V): every joint state
+    return float(torch.logsumexp(-E.flatten(), 0))
+
+
+@pytest.mark.parametrize("V,H", [(6, 4), (4, 7), (8, 3)])
+def test_exact_log_likelihood_matches_brute_force_over_all_states(V, H):
+    from annlab.boltzmann.rbm import log_partition
+
+    g = torch.Generator().manual_seed(V * 10 + H)
+    m = RBM(V, H)
+    with torch.no_grad():
+        m.W.copy_(torch.randn(H, V, generator=g))
+        m.b_v.copy_(torch.randn(V, generator=g))
+        m.b_h.copy_(torch.randn(H, generator=g))
+    log_z = _brute_log_z(m)
+    assert log_partition(m) == pytest.approx(log_z, abs=1e-4)  # summing out hidden or visible units
+    v = torch.tensor(list(itertools.product([0.0, 1.0], repeat=V)))
+    ll = exact_log_likelihood(m, v[:5])
+    hs = torch.tensor(list(itertools.product([0.0, 1.0], repeat=H)))
+    by_hand = torch.stack([torch.logsumexp(-m.energy(x.expand(len(hs), V), hs), 0) for x in v[:5]])
+    assert ll == pytest.approx(float(by_hand.mean()) - log_z, abs=1e-4)
+    assert float(torch.logsumexp(-m.free_energy(v), 0)) == pytest.approx(log_z, abs=1e-4)  # P sums to 1
+    with pytest.raises(ValueError, match="at most"):
+        log_partition(RBM(30, 25))
+
+
+def test_small_rbm_history_has_exact_likelihood_and_free_energy_gap():
+    split = digits8()
+    Xtr, Xte = binarize(split.X_train[:400]), binarize(split.X_test[:200])
+    res = train_rbm(RBMConfig(dataset="digits8", n_hidden=6, lr=0.05, num_epochs=3), (Xtr, Xte), seed=0)
+    last = res.history[-1]
+    assert {"exact_ll", "exact_ll_per_pixel", "pseudo_ll_per_pixel", "free_energy_gap"} <= set(last)
+    assert last["exact_ll"] == pytest.approx(exact_log_likelihood(res.model, torch.tensor(Xte)), rel=1e-5)
+    assert res.history[-1]["exact_ll"] > res.history[0]["exact_ll"] - 1.0
+    big = train_rbm(RBMConfig(dataset="digits8", n_hidden=32, num_epochs=1), (Xtr, Xte), seed=0)
+    assert "exact_ll" not in big.history[-1] and "free_energy_gap" in big.history[-1]
+
+
+def test_cd_and_pcd_start_from_the_same_weights():
+    X = torch.as_tensor(toy_data())
+    a = fit(RBMConfig(n_hidden=4, lr=1e-12, num_epochs=1, method="cd"), X, X, seed=5).model
+    b = fit(RBMConfig(n_hidden=4, lr=1e-12, num_epochs=1, method="pcd"), X, X, seed=5).model
+    assert torch.allclose(a.W, b.W, atol=1e-9)
+
+
+def test_momentum_trains_and_is_validated():
+    X = torch.as_tensor(toy_data())
+    cfg = RBMConfig(n_hidden=4, lr=0.05, num_epochs=10, batch_size=10, method="cd")
+    plain = fit(cfg, X, X, seed=1).model
+    fast = fit(dataclasses.replace(cfg, momentum=0.9), X, X, seed=1).model
+    assert not torch.allclose(plain.W, fast.W)
+    # steps ten times as long on average: the same epochs get much further (-2.5 against -3.8 nats)
+    assert exact_log_likelihood(fast, X) > exact_log_likelihood(plain, X) + 0.5
+    with pytest.raises(ValueError, match="momentum"):
+        RBMConfig(momentum=1.0)
+
+
+def test_one_chain_gives_every_slider_position(digits8_rbm):
+    from annlab.boltzmann import dbm
+    from annlab.boltzmann.inpaint import inpaint_snapshots
+    from annlab.boltzmann.rbm import sample_snapshots
+
+    model = digits8_rbm.model
+    X = binarize(digits8().X_test[:6])
+    missing = row_mask(8, 2, 4)
+    positions = [1, 2, 5, 20, 50]
+    kept = inpaint_snapshots(model, X, missing, [0, *positions], seed=2)
+    for s in positions:
+        np.testing.assert_allclose(kept[s], inpaint(model, X, missing, s, seed=2), atol=1e-5)
+    assert np.all(kept[0][:, missing] == 0.5)
+    dreams = sample_snapshots(model, 4, positions, seed=1)
+    for s in positions:
+        direct = sample(model, 4, s, seed=1, keep_every=max(1, s // 10), mean_last=1)
+        np.testing.assert_allclose(dreams["p"][s], direct["p"], atol=1e-5)
+        np.testing.assert_array_equal(dreams["trace"][s], direct["trace"])
+    deep = dbm.DBM(64, 8, 4)
+    with torch.no_grad():
+        deep.W1.normal_(0, 0.5, generator=torch.Generator().manual_seed(0))
+    kept = sample_snapshots(deep, 3, [5, 10], seed=0)
+    np.testing.assert_allclose(kept["p"][10], dbm.sample(deep, 3, 10, seed=0)["p"], atol=1e-5)
+
+
+def test_inpaint_chain_and_its_snapshots_match_the_direct_view(digits8_rbm):
+    from annlab.boltzmann import experiments as ex
+
+    missing = row_mask(8, 2, 4)
+    chain = ex.inpaint_chain(digits8_rbm, "digits8", 0, missing, [1, 10, 30], first=8)
+    for s in (1, 10, 30):
+        at, direct = ex.inpaint_at(chain, s), ex.inpaint_view(digits8_rbm, "digits8", 0, missing, s, first=8)
+        np.testing.assert_allclose(at.grid, direct.grid, atol=1e-5)
+        assert at.acc_inpainted == direct.acc_inpainted
+    view = ex.inpaint_at(chain, 30)
+    assert 0 <= view.acc_mean_fill <= 1 and 0 < view.error_mean_fill < 1
+    with pytest.raises(ValueError, match="kept"):
+        ex.inpaint_at(chain, 7)
+
+
+def test_dream_chain_is_judged_and_reconstructions_and_curves(digits8_rbm):
+    from annlab.boltzmann import charts
+    from annlab.boltzmann import experiments as ex
+
+    chain = ex.dream_chain(digits8_rbm, [5, 50], seed=0, n=8)
+    d50 = ex.dream_at(chain, 50)
+    assert d50.p.shape == (8, 64) and 0 <= d50.recognised <= 1 and 0 < d50.real_recognised <= 1
+    np.testing.assert_array_equal(d50.p, ex.dream(digits8_rbm, 50, seed=0, n=8).p)
+    rec = ex.reconstructions(digits8_rbm, "digits8", 0, n=4)
+    assert rec.shape == (8, 64) and np.all((rec[4:] >= 0) & (rec[4:] <= 1))
+    split = digits8()
+    Xtr, Xte = binarize(split.X_train[:300]), binarize(split.X_test[:100])
+    runs = {
+        m: train_rbm(RBMConfig(dataset="digits8", n_hidden=4, num_epochs=2, method=m), (Xtr, Xte), seed=0)
+        for m in ("cd", "pcd")
+    }
+    frame = ex.likelihood_frame(runs)
+    assert set(frame["curve"]) == {"exact log-likelihood", "pseudo-likelihood", "free-energy gap"}
+    assert len(frame) == 2 * 2 * 3
+    spec = charts.likelihood_chart(frame).to_dict()
+    assert spec["encoding"]["y"]["title"].startswith("log-likelihood per pixel")
+    assert charts.gap_chart(frame).to_dict()["encoding"]["x"]["title"] == "epoch"

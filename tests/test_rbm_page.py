@@ -19,7 +19,7 @@ def open_rbm(query: dict | None = None):
 
 
 def error_metric(at) -> float:
-    return float(at.metric[0].value)
+    return float(next(m.value for m in at.metric if m.label == "Error on the gap"))
 
 
 def shows_dbm(at) -> bool:
@@ -34,7 +34,8 @@ def stored(family: str) -> int:
 def test_controls_change_the_inpainting():
     at = open_rbm()
     assert not at.error
-    assert len(at.metric) == 3
+    assert [m.label for m in at.metric][:2] == ["Label right: RBM fill", "Label right: mean fill"]
+    assert len(at.metric) == 4
     assert at.select_slider(key="rbm_recon_steps").label == "Gibbs steps"
     base = error_metric(at)
     assert 0.0 < base < 0.25  # better than a coin flip on the missing pixels
@@ -107,3 +108,42 @@ def test_after_warm_the_page_trains_nothing(empty_store):
     open_rbm()
     open_rbm({"rbm_tab": "Deep Boltzmann machine"})
     assert store.TRAINED[before:] == []
+
+
+def test_the_gibbs_slider_picks_a_snapshot_of_one_chain(monkeypatch):
+    from annlab.boltzmann import inpaint
+
+    runs = []
+    real = inpaint.gibbs_snapshots
+    monkeypatch.setattr(inpaint, "gibbs_snapshots", lambda *a, **k: runs.append(a[2]) or real(*a, **k))
+    st.cache_data.clear()
+    at = open_rbm()
+    assert len(runs) == 1 and max(runs[0]) == defaults.SHORT_CHAIN  # one chain, every position up to 200
+    seen = {error_metric(at)}
+    for steps in (1, 20, 200):
+        at.select_slider(key="rbm_recon_steps").set_value(steps).run()
+        assert not errors(at)
+        seen.add(error_metric(at))
+    assert len(runs) == 1 and len(seen) > 1  # the figure changed, the chain did not run again
+    at.select_slider(key="rbm_recon_steps").set_value(1000).run()
+    assert len(runs) == 2 and max(runs[1]) == max(defaults.STEP_OPTIONS)  # once, to the largest step
+
+
+def test_likelihood_tab_draws_exact_and_pseudo_likelihood_for_cd_and_pcd(empty_store):
+    at = open_rbm({"rbm_tab": "Likelihood: CD vs PCD"})
+    assert not errors(at) and not at.error
+    assert stored("RBMConfig") == 3  # the page's RBM and the two small ones
+    data = b"".join(ds.data.data for c in at.get("vega_lite_chart") for ds in c.proto.datasets)
+    assert b"exact log-likelihood" in data and b"free-energy gap" in data and b"PCD" in data
+    assert any("partition function" in m.value for m in at.markdown)
+    before = fingerprint(at)
+    at.select_slider(key="rbm_small_hidden").set_value(4).run()
+    assert not errors(at) and fingerprint(at) != before
+
+
+def test_dbm_tab_keeps_its_curves_and_judges_the_samples():
+    at = open_rbm({"rbm_tab": "Deep Boltzmann machine"})
+    titles = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert any("DBM training" in t for t in titles)
+    judged = [m.value for m in at.markdown if "recognises" in m.value]
+    assert len(judged) == 2 and "DBM samples" in judged[0]

@@ -5,6 +5,8 @@ table fills on its button, a broken upload gets a sentence, a configured folder 
 ``defaults.warm`` opening the page on defaults trains nothing.
 """
 
+import json
+
 import numpy as np
 import streamlit as st
 from pagetest import errors, open_page
@@ -57,7 +59,7 @@ def test_lazy_tabs_train_only_when_opened(tmp_path, monkeypatch):
     assert not errors(at), errors(at)
     assert len(_stored("CNNConfig")) == 1 and _stored("ArtAEConfig") == []  # Classifier: the CNN only
 
-    at = open_page(VIEW, {"art_tab": "Imbalance remedies"})
+    at = open_page(VIEW, {"art_tab": "Imbalance remedies", "art_seeds": "1"})  # one seed per remedy
     assert not errors(at), errors(at)
     assert len(_stored("CNNConfig")) == 1  # the remedy runs wait for their button
     at.button(key="art_runs_button").click().run()
@@ -128,3 +130,28 @@ def test_wikiart_page_explains_an_unusable_folder(tmp_path, monkeypatch):
     at = open_page(VIEW)
     assert not errors(at), errors(at)
     assert any("no pictures" in w.value and "built-in" in w.value for w in at.warning)
+
+
+def test_the_command_line_trains_into_the_store_the_page_reads(tmp_path, monkeypatch, capsys):
+    from annlab.__main__ import main
+
+    _fresh_store(tmp_path, monkeypatch)
+    epochs = defaults.cnn(defaults.data()).num_epochs  # the page's "Max epochs" default (fast mode: 2)
+    assert main(["wikiart", "train", "--epochs", str(epochs), "--device", "cpu"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out.strip().splitlines()[-1])  # the metrics, as JSON at the end
+    assert out["from_cache"] is False and out["remedy"] == "none" and 0 <= out["balanced_acc"] <= 1
+    assert f"epoch {epochs}/{epochs}" in captured.err  # the progress bar
+    assert _stored("CNNConfig") == [out["store_key"] + ".pt"]
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    before = len(store.TRAINED)
+    at = open_page(VIEW)
+    assert not errors(at), errors(at)
+    assert store.TRAINED[before:] == []  # the page loaded what the command line trained
+    assert main(["wikiart", "train", "--epochs", str(epochs), "--remedy", "top_up", "--remedy", "focal"]) == 0
+    assert json.loads(capsys.readouterr().out.strip())["remedy"] == "top-up + focal"
+    before = len(store.TRAINED)  # the command line trained that one
+    at = open_page(VIEW, {"art_topup": "1", "art_focal": "1"})
+    assert not errors(at), errors(at)
+    assert store.TRAINED[before:] == []  # the page's toggles ask the store for the same network

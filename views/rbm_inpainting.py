@@ -10,11 +10,7 @@ from annlab.boltzmann import experiments as ex
 ui.page(
     "RBM inpainting",
     "Erase part of a digit, keep the rest **clamped**: an RBM Gibbs-samples only the missing pixels.",
-    look_for="A restricted Boltzmann machine (RBM) learns which pixels of a digit go together. Look for: the "
-    "erased strokes coming back after a few dozen Gibbs steps; the error on the missing pixels falling with "
-    "more steps and rising with wider gaps; which band of a digit is hardest to fill in; filters that look "
-    "like pieces of strokes or whole digit shapes; and dreamed digits from random noise that get sharper "
-    "with more Gibbs steps (a deep Boltzmann machine beside it).",
+    look_for=ex.LOOK_FOR,
 )
 lab = ui.current()
 
@@ -43,32 +39,45 @@ def inpainting():
         first = int(ui.control(d.first_control(side, len(split.X_test))))
         drawn = ui.draw_digit("rbm_canvas", side=side, page="RBM inpainting")
     missing = ex.erase_mask(side, region, rows=rows, fraction=fraction, seed=lab.seed)
-    view = ui.call(ex.inpaint_view, result, dataset, lab.seed, missing, steps, first, drawn)
+    positions = d.chain_positions(d.chain_length(steps))  # one chain; the slider picks a snapshot
+    chain = ui.call(ex.inpaint_chain, result, dataset, lab.seed, missing, positions, first, drawn)
+    view = ex.inpaint_at(chain, steps)
     with right:
         with ui.main_figure():
             ui.image_grid(view.grid, ncols=view.n, caption=ex.GRID_CAPTION)
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Error on the gap", f"{view.error:.3f}", help=ex.ERROR_HELP)
-        m2.metric("Classifier: erased", f"{view.acc_erased:.0%}", help=ex.CLASSIFIER_HELP)
-        m3.metric("Classifier: filled", f"{view.acc_inpainted:.0%}", help=ex.CLASSIFIER_HELP)
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Label right: RBM fill", f"{view.acc_inpainted:.0%}", help=ex.CLASSIFIER_HELP)
+        m2.metric("Label right: mean fill", f"{view.acc_mean_fill:.0%}", help=ex.MEAN_FILL_HELP)
+        m3.metric("Label right: erased", f"{view.acc_erased:.0%}", help=ex.CLASSIFIER_HELP)
+        gap = f"mean fill {view.error_mean_fill:.3f}"
+        m4.metric("Error on the gap", f"{view.error:.3f}", gap, delta_color="off", help=ex.ERROR_HELP)
         st.caption(f"Filled in after {steps} Gibbs steps. Left to right: " + ", ".join(view.names))
+        st.caption(ex.SQUARED_ERROR_NOTE)
         if view.drawing_label is not None:
             st.caption(f"The classifier reads your inpainted drawing as a **{view.drawing_label}**.")
+
+
+def dream_grid(res, steps: int, title: str, ncols: int = 10) -> ex.Dream:
+    chain = ui.call(ex.dream_chain, res, d.chain_positions(d.chain_length(steps)), lab.seed)
+    out = ex.dream_at(chain, steps)  # a snapshot of the chain: no sampling when the slider moves
+    st.markdown(
+        f"**{title}** after {steps} Gibbs steps: the digit judge recognises **{out.recognised:.0%}** "
+        f"(real test digits: {out.real_recognised:.0%})"
+    )
+    ui.image_grid(out.p, ncols=ncols)
+    return out
 
 
 @st.fragment
 def dreaming():
     steps = int(ui.control(d.DREAM_STEPS))
-    out = ui.call(ex.dream, result, steps, lab.seed)
     c1, c2 = st.columns([3, 2])
     with c1:
-        st.markdown(
-            f"**{d.N_DREAMS} chains** from random pixels after {steps} Gibbs steps (P(pixel on | hidden))"
-        )
-        ui.image_grid(out.p, ncols=10)
+        out = dream_grid(result, steps, f"{d.N_DREAMS} chains from random pixels (P(pixel on | hidden))")
     with c2:
         st.markdown("**One chain**, every tenth of the way")
         ui.image_grid(out.trace, ncols=5)
+    st.caption(ex.JUDGE_NOTE)
 
 
 @st.fragment
@@ -76,14 +85,14 @@ def dbm_dreams(dres):
     steps = int(ui.control(d.DREAM_STEPS))  # the Dreaming tab's key: one number of steps for both tabs
     c1, c2 = st.columns(2)
     with c1:
-        st.markdown(f"**DBM samples** after {steps} Gibbs steps")
-        ui.image_grid(ui.call(ex.dream, dres, steps, lab.seed).p, ncols=10)
+        dream_grid(dres, steps, "DBM samples")
     with c2:
-        st.markdown(f"**RBM samples** after {steps} Gibbs steps (the same random starts)")
-        ui.image_grid(ui.call(ex.dream, result, steps, lab.seed).p, ncols=10)
+        dream_grid(result, steps, "RBM samples (the same random starts)")
+    st.caption(ex.JUDGE_NOTE)
 
 
-fill, sweep, filters, dream, deep = st.tabs(d.TABS, on_change="rerun", key="rbm_tab", bind="query-params")
+tabs = st.tabs(d.TABS, on_change="rerun", key="rbm_tab", bind="query-params")
+fill, sweep, filters, dream, deep, likelihood = tabs
 if fill.open:
     with fill:
         inpainting()
@@ -120,10 +129,9 @@ if filters.open:
             "excitatory, dark = inhibitory). The learning curves are in the panel at the top right."
         )
         ui.image_grid(shown, ncols=20, width=1200, normalise_each=True)
-        st.caption(
-            "Pseudo-likelihood: scikit-learn's estimator (flip one random pixel per digit), per pixel; "
-            "higher is better. Reconstruction error: digit to hidden probabilities and back."
-        )
+        st.markdown("**Plain reconstructions** of test digits, v → h → v (top: digit, bottom: P(v | h))")
+        ui.image_grid(ui.call(ex.reconstructions, result, dataset, lab.seed), ncols=d.N_RECON, width=700)
+        st.caption(ex.CURVES_NOTE)
 
 if dream.open:
     with dream:
@@ -136,6 +144,7 @@ if deep.open:
             "inference for the data, persistent Gibbs chains for the model)."
         )
         dres = ui.train(d.dbm_spec(dataset, lab.seed, **ui.controls(d.DBM_CONTROLS, 3)))
+        ui.chart(charts.dbm_history_chart, dres.history)
         f1, f2 = ex.dbm_filters(dres)
         c1, c2 = st.columns(2)
         with c1:
@@ -145,3 +154,19 @@ if deep.open:
             st.markdown("**Second-layer filters** in pixel space (W2 W1)")
             ui.image_grid(f2, ncols=10, normalise_each=True)
         dbm_dreams(dres)
+
+if likelihood.open:
+    with likelihood:
+        st.markdown(ex.LIKELIHOOD_INTRO)
+        small = ui.controls(d.SMALL_CONTROLS, 3)
+        runs = {
+            d.METHODS[m]: ui.train(d.small_rbm_spec(dataset, lab.seed, method=m, **small), show_curves=False)
+            for m in d.METHODS
+        }
+        frame = ex.likelihood_frame(runs)
+        c1, c2 = st.columns(2)
+        with c1:
+            ui.chart(charts.likelihood_chart, frame)
+        with c2:
+            ui.chart(charts.gap_chart, frame)
+        st.caption(ex.LIKELIHOOD_NOTE)

@@ -10,22 +10,29 @@ from annlab.wikiart.data import UPLOAD_TYPES, wikiart_dir
 
 SYNTHETIC = (
     "No usable WikiArt folder (`ANNLAB_WIKIART_DIR`): these are **built-in synthetic paintings**, ten styles "
-    "as imbalanced as WikiArt, some pairs alike on purpose. The test split keeps 30 or more per style."
+    "as imbalanced as WikiArt. Three pairs are alike on purpose and blended with each other (impressionist "
+    "strokes and pointillist dots, colour fields and minimalist canvases, cubist facets and Mondrian grids). "
+    "The test split is stratified: it has the training split's style mix, a quarter of each style's count."
 )
 CLUSTERING = (
     "An autoencoder squeezes each picture into a **32-number code**, never seeing a style name. ARI / NMI: "
     "do k-means clusters of the test codes match the styles? (0: chance, 1: exactly)"
 )
 SIL_TIP = "From -1 to 1: how much closer a code is to its own cluster than to the next one."
-PCT = {c: st.column_config.NumberColumn(c, format="percent") for c in ("accuracy", "balanced accuracy")}
+PCT = {
+    c: st.column_config.NumberColumn(c, format="percent")
+    for c in ("accuracy", "balanced accuracy", "± accuracy", "± balanced accuracy")
+}
 
 ui.page(
     "WikiArt styles",
     "A small CNN learns art styles from pictures where some styles are **25 times rarer** than others.",
-    look_for="A high accuracy can hide rare styles the network seldom predicts: compare accuracy with "
-    "**balanced accuracy** (every style counts the same) and the *always the largest style* baseline. Move "
-    "the **prior correction α**: rare styles' recall rises with no retraining. What does each remedy cost "
-    "the large styles? Does an autoencoder that never sees a label put one style's pictures together?",
+    look_for="The test split has the training split's style mix, so **accuracy** counts the large styles as "
+    "often as they occur and **balanced accuracy** counts every style the same: compare the two, and both "
+    "with the *always the largest style* baseline. Move the **prior correction α** (no retraining) and try "
+    "the remedies: does the rare styles' recall rise, and what does it cost the large styles? The remedy "
+    "table trains each remedy with several seeds, so a difference comes with its spread. Does an "
+    "autoencoder that never sees a label put one style's pictures together?",
 )
 lab, folder = ui.current(), str(wikiart_dir() or "")
 
@@ -37,8 +44,9 @@ with c_data.popover("Data", icon=":material/photo_library:", width="stretch"):
 art = ui.call(experiments.load_pictures, side, per_style, folder, progress="Loading pictures")
 imb, classes = experiments.imbalance(art), list(art.classes)
 with c_net.popover("Network", icon=":material/tune:", width="stretch"):
-    st.caption("3 blocks of 3x3 convolution, batch norm (optional), ReLU, 2x2 max pooling; a linear layer.")
+    st.caption("3x3 convolutions, batch norm and ReLU (each optional), 2x2 max pooling; a linear layer.")
     net = ui.controls(defaults.network_controls())
+    net["momentum"] = ui.control(defaults.MOMENTUM, disabled=net["optimizer"] != "sgd")
 with c_fix.popover("Remedies", icon=":material/balance:", width="stretch"):
     fix = ui.controls(defaults.REMEDY_CONTROLS)
     fix |= {f: ui.control(c, disabled=not fix["focal"]) for f, c in defaults.FOCAL_CONTROLS.items()}
@@ -107,12 +115,18 @@ if t_data.open:
 
 if t_runs.open:
     with t_runs:
-        st.caption("The network of the settings above, without remedies and with each, on the test split.")
-        args = (defaults.remedy_specs(art, cfg, lab.seed), lab.device, imb.smallest)
+        n_seeds = ui.control(defaults.SEEDS, st.columns([1, 2])[0])
+        st.caption(
+            f"The network of the settings above, without remedies and with each, trained with {n_seeds} "
+            "seed(s) and scored on the test split: the mean, and ± its standard deviation over the seeds. "
+            "A difference smaller than the spread may be luck."
+        )
+        args = (defaults.remedy_specs(art, cfg, lab.seed, n_seeds), lab.device, imb.smallest)
         opts = dict(key="art_runs", progress=True, note="about half a minute per run on a laptop at first")
         runs = ui.on_demand("Compare the remedies", experiments.compare_remedies, *args, **opts)
         if runs is not None:
             st.dataframe(runs.table, hide_index=True, column_config=PCT)
+            ui.show_chart(charts.remedy_errorbars(runs.table))
             ui.show_chart(charts.recall_by_style(runs.recalls, classes, imb.train_counts))
 
 if t_up.open:

@@ -67,3 +67,59 @@ def sweep_charts(res: Sweeps) -> list[tuple[alt.Chart, alt.Chart]]:
             )
         )
     return out
+
+
+def likelihood_chart(df: pd.DataFrame, *, height: int = 300) -> alt.Chart:
+    """Exact held-out log-likelihood beside the pseudo-likelihood (both per pixel) per epoch, one colour
+    per training method, solid = exact, dashed = pseudo (``df`` from ``experiments.likelihood_frame``)."""
+    shown = df[df["curve"] != "free-energy gap"]
+    return (
+        alt.Chart(shown, title="Held-out log-likelihood: exact (solid) and pseudo (dashed)", height=height)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", title="epoch"),
+            y=alt.Y("value:Q", title="log-likelihood per pixel (nats)", scale=alt.Scale(zero=False)),
+            color=alt.Color("method:N", title="training"),
+            strokeDash=alt.StrokeDash("curve:N", title="curve", sort=["exact log-likelihood"]),
+            tooltip=["epoch", "method", "curve", alt.Tooltip("value:Q", format=".4f")],
+        )
+    )
+
+
+def gap_chart(df: pd.DataFrame, *, height: int = 300) -> alt.Chart:
+    """The free-energy gap mean F(held-out) - mean F(training digits) per epoch, one line per method."""
+    shown = df[df["curve"] == "free-energy gap"]
+    return (
+        alt.Chart(shown, title="Free-energy gap: held-out minus training digits", height=height)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", title="epoch"),
+            y=alt.Y("value:Q", title="free-energy gap (nats per digit)"),
+            color=alt.Color("method:N", title="training"),
+            tooltip=["epoch", "method", alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
+
+
+STAGES = {1: "pretraining layer 1", 2: "pretraining layer 2", 3: "joint training"}
+
+
+def dbm_history_chart(history: list[dict], *, height: int = 260) -> alt.Chart:
+    """The DBM's held-out reconstruction error per epoch through its three stages (one colour each)."""
+    df = pd.DataFrame(
+        [
+            {"epoch": h["epoch"], "stage": STAGES.get(h["stage"], str(h["stage"])), "error": h["recon_error"]}
+            for h in history
+        ],
+        columns=["epoch", "stage", "error"],
+    )
+    return (
+        alt.Chart(df, title="DBM training: held-out reconstruction error", height=height)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", title="epoch (all stages)"),
+            y=alt.Y("error:Q", title="squared error per pixel", scale=alt.Scale(zero=False)),
+            color=alt.Color("stage:N", title="stage", sort=list(STAGES.values())),
+            tooltip=["epoch", "stage", alt.Tooltip("error:Q", format=".4f")],
+        )
+    )

@@ -147,6 +147,7 @@ class DBM(nn.Module):
         mean_last: int = 0,
         keep_every: int = 0,
         h2: torch.Tensor | None = None,
+        on_step=None,
     ) -> dict:
         """Block Gibbs steps: h1 ~ P(h1 | v, h2), then v ~ P(v | h1) and h2 ~ P(h2 | h1).
 
@@ -161,7 +162,9 @@ class DBM(nn.Module):
             state["h2"] = bernoulli(self.p_h2(h1), gen)  # (B, H2)
             return p, v
 
-        return run_chain(v, steps, step, known=known, mean_last=mean_last, keep_every=keep_every)
+        return run_chain(
+            v, steps, step, known=known, mean_last=mean_last, keep_every=keep_every, on_step=on_step
+        )
 
     @torch.no_grad()
     def reconstruction_error(self, v: torch.Tensor, mf_steps: int = 10) -> float:

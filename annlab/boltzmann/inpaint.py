@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from annlab.boltzmann.rbm import bernoulli
+from annlab.boltzmann.rbm import bernoulli, gibbs_snapshots
 from annlab.data import binarize, digit_split
 from annlab.training import generator
 
@@ -110,6 +110,30 @@ def inpaint(
     mean_last = max(1, int(steps) // 2) if mean_last is None else int(mean_last)
     out = model.gibbs(v, int(steps), g, known=~miss, mean_last=mean_last)
     return out["p"].cpu().numpy()
+
+
+@torch.no_grad()
+def inpaint_snapshots(model, X: np.ndarray, missing: np.ndarray, positions, *, seed: int = 0) -> dict:
+    """:func:`inpaint` at every step count of ``positions`` from one clamped chain, run once to the largest.
+
+    Returns
+    -------
+    dict step count -> ndarray (n, V) float32, equal to ``inpaint(model, X, missing, s, seed=seed)``
+    (0 steps: the missing pixels at 0.5)
+    """
+    device = next(model.parameters()).device
+    X = np.asarray(X, np.float32)
+    missing = np.broadcast_to(np.asarray(missing, bool), X.shape)
+    out = {int(s): np.where(missing, 0.5, X).astype(np.float32) for s in positions if int(s) <= 0}
+    steps = [int(s) for s in positions if int(s) > 0]
+    if not steps:
+        return out
+    g = generator(seed, str(device))
+    v = torch.tensor(X, device=device)
+    miss = torch.as_tensor(np.ascontiguousarray(missing), device=device)
+    v[miss] = bernoulli(torch.full_like(v, 0.5), g)[miss]
+    kept = gibbs_snapshots(model, v, steps, g, known=~miss, half_mean=True)["p"]
+    return out | {s: p.astype(np.float32) for s, p in kept.items()}
 
 
 def missing_error(recon: np.ndarray, X: np.ndarray, missing: np.ndarray) -> np.ndarray:

@@ -167,3 +167,38 @@ def code_map(xy, labels, names=None, *, height: int = 420) -> alt.Chart:
 def code_maps(xy, y_true, clusters, classes, *, height: int = 420) -> tuple[alt.Chart, alt.Chart]:
     """The t-SNE map of the codes twice: coloured by true style, and by k-means cluster."""
     return code_map(xy, y_true, classes, height=height), code_map(xy, clusters, height=height)
+
+
+def remedy_errorbars(table: pd.DataFrame, *, height: int = 320) -> alt.LayerChart:
+    """Mean test accuracy and balanced accuracy per remedy over seeds, with +- one standard deviation.
+
+    ``table`` is :attr:`annlab.wikiart.experiments.RemedyRuns.table` (columns "remedy", "accuracy",
+    "± accuracy", "balanced accuracy", "± balanced accuracy")."""
+    rows = [
+        {
+            "remedy": r["remedy"],
+            "score": score,
+            "mean": float(r[score]),
+            "low": float(r[score] - r[f"± {score}"]),
+            "high": float(r[score] + r[f"± {score}"]),
+            "seeds": int(r["seeds"]),
+        }
+        for _, r in table.iterrows()
+        for score in ("accuracy", "balanced accuracy")
+    ]
+    df = pd.DataFrame(rows)
+    order = list(table["remedy"])
+    base = alt.Chart(df, title="Test scores per remedy: mean over seeds, bar = ± 1 standard deviation")
+    y = alt.Y("remedy:N", sort=order, title=None, axis=alt.Axis(labelLimit=240))
+    offset = alt.YOffset("score:N")
+    points = base.mark_point(filled=True, size=80).encode(
+        x=alt.X("mean:Q", title="score on the test split", scale=alt.Scale(domain=[0, 1])),
+        y=y,
+        yOffset=offset,
+        color=alt.Color("score:N", title="score"),
+        tooltip=["remedy", "score", alt.Tooltip("mean:Q", format=".3f"), "seeds"],
+    )
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x="low:Q", x2="high:Q", y=y, yOffset=offset, color=alt.Color("score:N")
+    )
+    return (bars + points).properties(height=height)

@@ -21,7 +21,12 @@ SIDES_FOLDER = (32, 64, 128)  # choices with a WikiArt folder
 SIDES_PAINTED = (32, 48)  # choices for the built-in painted set
 PER_STYLE = DEFAULT_MAX_PER_CLASS  # pictures per style and split read from a folder
 PER_STYLE_OPTIONS = (100, 300, 1000, 3000, 0)  # 0: all
-LEARNING_RATES = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+LEARNING_RATES = (0.00006, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # the report: 6e-5
+MOMENTA = (0.0, 0.5, 0.9, 0.99)
+BLOCK_CHANNELS = (16, 32, 64, 128)  # channels of conv blocks 1..4 (fast mode: FAST_BLOCK_CHANNELS)
+FAST_BLOCK_CHANNELS = (8, 16, 16, 32)
+EARLY_STOP = {"bal_acc": "validation balanced accuracy", "val_loss": "validation loss"}
+REMEDY_SEEDS = 3  # seeds per remedy in the run table (mean and spread); fast mode: 2
 L2_PENALTIES = (0.0, 0.00001, 0.0001, 0.001, 0.01)
 CNN_FAST = {"num_epochs": 2, "channels": (8, 16, 16)}  # the style CNN in fast mode
 AE_FAST = {"num_epochs": 2, "channels": (8, 8, 16)}  # the autoencoder in fast mode
@@ -65,11 +70,28 @@ PER_STYLE_CONTROL = Control(  # only with a WikiArt folder
 
 
 def network_controls() -> dict[str, Control]:
-    """CNNConfig field -> its widget in the Network popover (max epochs: fast mode's 2 when it is on)."""
+    """CNNConfig field -> its widget in the Network popover (max epochs: fast mode's 2 when it is on).
+
+    "blocks" is the number of conv blocks (:func:`cnn` turns it into ``channels``); "momentum" is drawn
+    by the view only for SGD (see :data:`MOMENTUM`)."""
     epochs = quick(CNN, **CNN_FAST).num_epochs
     return {
         "optimizer": Control(
             "selectbox", "Optimizer", "art_opt", CNN.optimizer, {"options": list(OPTIMIZERS)}
+        ),
+        "blocks": Control(
+            "slider",
+            "Conv blocks",
+            "art_blocks",
+            len(CNN.channels),
+            {"min_value": 1, "max_value": 4, "help": "Blocks of 3x3 convolution and 2x2 max pooling."},
+        ),
+        "relu": Control(
+            "toggle",
+            "ReLU after each convolution",
+            "art_relu",
+            CNN.relu,
+            {"help": "Off: the report's old model, with no non-linearity after its convolutions."},
         ),
         "batch_norm": Control("toggle", "Batch norm", "art_bn", CNN.batch_norm),
         "lr": Control("select_slider", "Learning rate", "art_lr", CNN.lr, {"options": list(LEARNING_RATES)}),
@@ -91,11 +113,27 @@ def network_controls() -> dict[str, Control]:
             {
                 "min_value": 0,
                 "max_value": 20,
-                "help": "Stop when the balanced accuracy on a validation part of the training pictures has "
+                "help": "Stop when the score below, on a validation part of the training pictures, has "
                 "not improved for this many epochs; keep the best epoch.",
             },
         ),
+        "early_stop": Control(
+            "selectbox",
+            "Early stopping on",
+            "art_stop",
+            CNN.early_stop,
+            {"options": list(EARLY_STOP), "format_func": EARLY_STOP.get},
+        ),
     }
+
+
+MOMENTUM = Control(  # SGD only: the view disables it for Adam, and cnn() ignores it there
+    "select_slider",
+    "SGD momentum",
+    "art_momentum",
+    CNN.momentum,
+    {"options": list(MOMENTA), "help": "Share of the last step added to the next (SGD only)."},
+)
 
 
 REMEDY_CONTROLS = {  # CNNConfig field -> its widget in the Remedies popover
@@ -105,8 +143,18 @@ REMEDY_CONTROLS = {  # CNNConfig field -> its widget in the Remedies popover
         "art_augment",
         CNN.augment,
         {
-            "help": "Flip, rotate and crop pictures of the styles smaller than the median, and top each of "
-            "them up to the median size with such variants."
+            "help": "Flip, rotate and crop the pictures of the styles smaller than the median each time they "
+            "are drawn. No extra copies: an epoch sees each picture once, as a new variant."
+        },
+    ),
+    "top_up": Control(
+        "toggle",
+        "Top up rare styles with copies",
+        "art_topup",
+        CNN.top_up,
+        {
+            "help": "Add copies of the pictures of each style smaller than the median until it has the "
+            "median count (oversampling by copies; with augmentation each copy is a new variant)."
         },
     ),
     "class_weights": Control(
@@ -150,15 +198,16 @@ FOCAL_CONTROLS = {  # CNNConfig field -> its widget, enabled only with the focal
     ),
     "focal_alpha": Control(
         "slider",
-        "Focal alpha",
+        "Focal alpha: balance strength",
         "art_alpha",
         CNN.focal_alpha,
         {
-            "min_value": 0.25,
+            "min_value": 0.0,
             "max_value": 2.0,
             "step": 0.25,
-            "help": "Scales the loss; with the class-weighted loss on, alpha is multiplied by each style's "
-            "weight (per-class alpha, as in the paper).",
+            "help": "Per-style alpha of the paper, inverse frequency to this power: alpha = (n / (styles x "
+            "count)) ** strength. 0: every style alpha 1; 1: a rare style 25 times rarer weighs 25 times "
+            "more. With the class-weighted loss on too, both multiply.",
         },
     ),
 }
@@ -194,7 +243,7 @@ def ae_controls() -> dict[str, Control]:
 def all_controls(folder: bool = False, n_test: int = 1) -> list[Control]:
     """Every URL-bound widget of the page (the tests check their keys and defaults)."""
     tables = (network_controls(), REMEDY_CONTROLS, FOCAL_CONTROLS, ae_controls())
-    singles = [side_control(folder), PER_STYLE_CONTROL, PRIOR, pick_control(n_test)]
+    singles = [side_control(folder), PER_STYLE_CONTROL, PRIOR, pick_control(n_test), MOMENTUM, SEEDS]
     return singles + [c for table in tables for c in table.values()]
 
 
@@ -202,11 +251,23 @@ def all_controls(folder: bool = False, n_test: int = 1) -> list[Control]:
 REMEDIES: dict[str, dict] = {
     "none": {},
     "augment": {"augment": True},
+    "top-up copies": {"top_up": True},
+    "top-up + augment": {"top_up": True, "augment": True},
     "class weights": {"class_weights": True},
     "oversample": {"oversample": True},
     "focal": {"focal": True},
     "oversample + augment": {"oversample": True, "augment": True},
 }
+SEEDS = Control(
+    "select_slider",
+    "Seeds per remedy",
+    "art_seeds",
+    REMEDY_SEEDS,
+    {
+        "options": [1, 2, 3, 5],
+        "help": "Each remedy is trained this many times (seeds s, s+1, ...): mean and spread.",
+    },
+)
 
 
 def data(side: int = SIDE, per_style: int = PER_STYLE) -> ArtSet:
@@ -215,14 +276,23 @@ def data(side: int = SIDE, per_style: int = PER_STYLE) -> ArtSet:
 
 
 def cnn(art: ArtSet, **changes) -> CNNConfig:
-    """The style CNN for ``art`` with the page's settings ``changes`` (small in fast mode)."""
+    """The style CNN for ``art`` with the page's settings ``changes`` (small in fast mode).
+
+    ``blocks`` (1..4) sets the number of conv blocks (``channels``); ``momentum`` only counts for SGD
+    (Adam keeps the default, so it does not retrain a network that would be the same)."""
     base = quick(CNNConfig(side=art.side, n_classes=art.n_classes), **CNN_FAST)
+    blocks = changes.pop("blocks", None)
+    if blocks is not None and int(blocks) != len(base.channels):
+        widths = FAST_BLOCK_CHANNELS if fast_mode() else BLOCK_CHANNELS
+        changes["channels"] = tuple(widths[: int(blocks)])
+    if changes.get("optimizer", base.optimizer) != "sgd":
+        changes.pop("momentum", None)
     return dataclasses.replace(base, **changes)
 
 
 def with_remedy(cfg: CNNConfig, name: str) -> CNNConfig:
     """``cfg`` with exactly the remedies of ``REMEDIES[name]`` switched on (the others off)."""
-    off = {"augment": False, "class_weights": False, "oversample": False, "focal": False}
+    off = {"augment": False, "top_up": False, "class_weights": False, "oversample": False, "focal": False}
     return dataclasses.replace(cfg, **{**off, **REMEDIES[name]})
 
 
@@ -231,10 +301,19 @@ def cnn_spec(art: ArtSet, cfg: CNNConfig, seed: int = 0, label: str = "the style
     return TrainSpec(cfg, train_cnn, StyleCNN, lambda: art, art.key, seed, label, CNN_CURVES)
 
 
-def remedy_specs(art: ArtSet, cfg: CNNConfig, seed: int = 0) -> dict[str, TrainSpec]:
-    """The run table: the network of ``cfg`` once without remedies and once with each of ``REMEDIES``."""
+def remedy_seeds(n: int | None = None) -> int:
+    """Seeds per remedy: ``n``, else :data:`REMEDY_SEEDS` (2 in fast mode)."""
+    return int(n) if n else (2 if fast_mode() else REMEDY_SEEDS)
+
+
+def remedy_specs(
+    art: ArtSet, cfg: CNNConfig, seed: int = 0, n_seeds: int | None = None
+) -> dict[str, tuple[TrainSpec, ...]]:
+    """The run table: the network of ``cfg`` without remedies and with each of ``REMEDIES``, each
+    trained with seeds ``seed``, ``seed + 1``, ... (``remedy_seeds(n_seeds)`` of them)."""
+    seeds = range(seed, seed + remedy_seeds(n_seeds))
     return {
-        name: cnn_spec(art, with_remedy(cfg, name), seed, f"the CNN with remedy '{name}'")
+        name: tuple(cnn_spec(art, with_remedy(cfg, name), s, f"the CNN with remedy '{name}'") for s in seeds)
         for name in REMEDIES
     }
 

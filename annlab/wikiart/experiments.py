@@ -10,7 +10,7 @@ Maaten, G. Hinton, "Visualizing Data using t-SNE", 2008.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,54 +165,76 @@ def prior_corrected(probs: np.ndarray, y_test: np.ndarray, y_train: np.ndarray, 
 
 
 def compare_remedies(
-    specs: Mapping[str, TrainSpec], device: str, smallest, *, callback: Callback | None = None
+    specs: Mapping[str, TrainSpec | Sequence[TrainSpec]],
+    device: str,
+    smallest,
+    *,
+    callback: Callback | None = None,
 ) -> RemedyRuns | None:
     """Train (or load from the store) every spec of the run table and score it on the test split.
 
     Parameters
     ----------
-    specs : remedy name -> spec (:func:`annlab.wikiart.defaults.remedy_specs`)
+    specs : remedy name -> spec, or -> specs of several seeds (:func:`annlab.wikiart.defaults.remedy_specs`)
     device : where to train
     smallest : indices of the rare styles (their mean recall is a column)
     callback : ``callback(step, {"fraction", "text"})`` for a progress bar
 
     Returns
     -------
-    RemedyRuns, or None when there are no test pictures to score on
+    RemedyRuns whose table has per remedy the mean over seeds of each score and, in the "± ..."
+    columns, its standard deviation over seeds (0 for one seed); None when there are no test pictures
     """
-    rows, recalls, last = [], {}, None
-    for i, (name, spec) in enumerate(specs.items()):
+    runs = {name: (group,) if isinstance(group, TrainSpec) else tuple(group) for name, group in specs.items()}
+    total = sum(len(group) for group in runs.values()) or 1
+    rows, recalls, last, done = [], {}, None, 0
+    for name, group in runs.items():
+        scores, epochs, diverged = [], [], False
+        for spec in group:
 
-        def progress(epoch, _metrics, i=i, name=name, total=spec.num_epochs or 1):
-            text = f"Training the CNN with remedy '{name}': epoch {epoch}"
-            callback(i, {"fraction": (i + epoch / total) / len(specs), "text": text})
+            def progress(epoch, _metrics, done=done, name=name, seed=spec.seed, n=spec.num_epochs or 1):
+                text = f"Training the CNN with remedy '{name}' (seed {seed}): epoch {epoch}"
+                callback(done, {"fraction": (done + epoch / n) / total, "text": text})
 
-        result = spec.run(device, callback=progress if callback else None)
-        if "test" not in result.extra:
+            result = spec.run(device, callback=progress if callback else None)
+            done += 1
+            if "test" not in result.extra:
+                continue
+            last = Scores.from_metrics(result.extra["test"], smallest)
+            scores.append(last)
+            epochs.append(len(result.history))
+            diverged |= bool(result.diverged)
+        if not scores:
             continue
-        last = Scores.from_metrics(result.extra["test"], smallest)
-        recalls[name] = last.recall
-        rows.append(
-            _row(name, last.acc, last.balanced_acc, last.macro_f1, last.minority_recall, len(result.history))
-            | {"diverged": bool(result.diverged)}
-        )
+        recalls[name] = tuple(float(v) for v in np.mean([sc.recall for sc in scores], axis=0))
+        values = {col: [getattr(sc, attr) for sc in scores] for col, attr in SCORE_COLUMNS.items()}
+        row = {"remedy": name, "seeds": len(scores)}
+        for col, vals in values.items():
+            row[col] = float(np.mean(vals))
+            row[f"± {col}"] = float(np.std(vals))
+        rows.append(row | {"epochs": float(np.mean(epochs)), "diverged": diverged})
     if last is None:
         return None
-    majority = (last.majority_baseline, last.majority_balanced, last.majority_macro_f1, 0.0, 0)
-    rows.append(_row("always the largest style", *majority))
+    majority = (last.majority_baseline, last.majority_balanced, last.majority_macro_f1, 0.0)
+    row = {"remedy": "always the largest style", "seeds": 0}
+    for col, value in zip(SCORE_COLUMNS, majority, strict=True):
+        row[col], row[f"± {col}"] = value, 0.0
+    rows.append(row | {"epochs": 0.0, "diverged": False})
     return RemedyRuns(pd.DataFrame(rows), recalls)
 
 
-def _row(name: str, acc: float, balanced: float, f1: float, minority: float, epochs: int) -> dict:
-    return {
-        "remedy": name,
-        "accuracy": acc,
-        "balanced accuracy": balanced,
-        "macro-F1": f1,
-        "recall of 3 smallest styles": minority,
-        "epochs": epochs,
-        "diverged": False,
-    }
+SCORE_COLUMNS = {  # run-table column -> Scores attribute
+    "accuracy": "acc",
+    "balanced accuracy": "balanced_acc",
+    "macro-F1": "macro_f1",
+    "recall of 3 smallest styles": "minority_recall",
+}
+
+
+def remedy_spread(runs: RemedyRuns, column: str = "balanced accuracy") -> dict[str, float]:
+    """Standard deviation over seeds of ``column`` per remedy (the error bar of a difference)."""
+    table = runs.table[runs.table["seeds"] > 0]
+    return dict(zip(table["remedy"], table[f"± {column}"].astype(float), strict=True))
 
 
 def pick_picture(art: ArtSet, upload: bytes | None, name: str = "", test_index: int = 0) -> Picture:

@@ -32,9 +32,12 @@ def focal_loss(
     logits : tensor of shape (B, C), raw class scores
     y : tensor of shape (B,), int64 labels in 0..C-1
     gamma : float >= 0, focusing parameter: well-classified examples (p_t near 1) are down-weighted
-    alpha : None, a float (scales every term) or a tensor of shape (C,) (one weight per class, e.g.
-        inverse class frequency, as the paper suggests)
-    reduction : "mean" (weighted mean, like ``F.cross_entropy`` with ``weight``), "sum" or "none"
+    alpha : None, a float (scales every term) or a tensor of shape (C,): the paper's per-class balance
+        weight alpha_t (e.g. :func:`focal_alpha`, inverse class frequency to a chosen strength)
+    reduction : "mean" (the paper's: the sum over the batch divided by the number of examples, so alpha
+        really weighs the classes against each other and scales the loss), "weighted_mean" (divided by
+        the sum of the weights, like ``F.cross_entropy`` with ``weight``; a constant alpha cancels
+        out), "sum" or "none"
 
     Returns
     -------
@@ -61,8 +64,28 @@ def focal_loss(
     if reduction == "sum":
         return loss.sum()
     if reduction == "mean":
+        return loss.mean()
+    if reduction == "weighted_mean":
         return loss.sum() / weight.sum().clamp_min(1e-12)
     raise ValueError(f"Unknown reduction {reduction!r}.")
+
+
+def focal_alpha(y: np.ndarray, n_classes: int, strength: float = 1.0) -> np.ndarray:
+    """The focal loss's per-class alpha: balanced class weights raised to ``strength``.
+
+    ``strength = 0`` gives every class alpha 1 (no balancing, the focusing term alone); ``strength = 1``
+    gives inverse frequency ``n / (k n_c)`` (scikit-learn's "balanced"); values in between soften it,
+    larger ones sharpen it. A class absent from ``y`` gets 0.
+
+    Returns
+    -------
+    ndarray of shape (n_classes,), float32
+    """
+    if strength < 0:
+        raise ValueError("The focal alpha strength must be >= 0.")
+    w = class_weights(y, n_classes).astype(np.float64)
+    out = np.where(w > 0, np.power(np.where(w > 0, w, 1.0), float(strength)), 0.0)
+    return out.astype(np.float32)
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> np.ndarray:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 OPTIMIZERS = ("adam", "sgd")
+EARLY_STOP = ("bal_acc", "val_loss")
 
 
 @dataclass(frozen=True)
@@ -24,20 +25,30 @@ class CNNConfig:
     ----------
     side : input image side in pixels (divisible by 2**len(channels))
     n_classes : number of styles
-    channels : output channels of each conv block (conv 3x3, [batch norm], ReLU, max-pool 2x2)
+    channels : output channels of each conv block (conv 3x3, [batch norm], [ReLU], max-pool 2x2); its
+        length is the number of conv blocks
     batch_norm : use batch normalisation in each block
-    optimizer : "adam" or "sgd" (with momentum 0.9)
+    relu : a ReLU after each convolution (off: the blocks are linear up to the max-pooling, the report's
+        "old model" that had no non-linearity after its convolutions)
+    optimizer : "adam" or "sgd" (with ``momentum``)
+    momentum : SGD momentum (ignored by Adam)
     lr : learning rate
     weight_decay : L2 penalty
     num_epochs : maximum epochs
-    patience : stop after this many epochs without a better validation balanced accuracy (0: never)
+    patience : stop after this many epochs without a better validation score (0: never)
+    early_stop : the validation score that picks the kept epoch and stops training: "bal_acc" (balanced
+        accuracy, higher is better) or "val_loss" (cross-entropy, lower is better)
     batch_size : pictures per step
-    augment : augment minority styles (flip, rotation, crop) and top them up to the median style size
+    augment : augment the pictures of the minority styles (random flip, rotation, crop) each time they
+        are drawn; no extra copies, so an epoch has as many steps as without
+    top_up : add copies of minority-style pictures until each has the median style count (oversampling
+        by copies; with ``augment`` each copy is a different variant)
     class_weights : weight the loss by inverse style frequency (scikit-learn's "balanced")
     oversample : draw batches with a weighted random sampler, every style equally likely
     focal : use the focal loss instead of cross-entropy
     focal_gamma : focusing parameter of the focal loss
-    focal_alpha : scale of the focal loss (multiplied by the class weights when those are on too)
+    focal_alpha : strength of the focal loss's per-class alpha: alpha_c = (n / (k n_c)) ** strength
+        (0: every style alpha 1; 1: inverse frequency, as in the paper's balanced variant)
     val_fraction : part of the training split held out for early stopping
     """
 
@@ -45,13 +56,17 @@ class CNNConfig:
     n_classes: int = 10
     channels: tuple[int, ...] = (16, 32, 64)
     batch_norm: bool = True
+    relu: bool = True
     optimizer: str = "adam"
+    momentum: float = 0.9
     lr: float = 3e-3
     weight_decay: float = 1e-4
     num_epochs: int = 30
     patience: int = 6
+    early_stop: str = "bal_acc"
     batch_size: int = 64
     augment: bool = False
+    top_up: bool = False
     class_weights: bool = False
     oversample: bool = False
     focal: bool = False
@@ -74,8 +89,12 @@ class CNNConfig:
             raise ValueError("The L2 penalty must be >= 0.")
         if self.num_epochs < 1 or self.batch_size < 1 or self.patience < 0:
             raise ValueError("num_epochs and batch_size must be >= 1, patience >= 0.")
-        if self.focal_gamma < 0 or self.focal_alpha <= 0:
-            raise ValueError("The focal loss needs gamma >= 0 and alpha > 0.")
+        if self.focal_gamma < 0 or self.focal_alpha < 0:
+            raise ValueError("The focal loss needs gamma >= 0 and an alpha strength >= 0.")
+        if not 0 <= self.momentum < 1:
+            raise ValueError("The SGD momentum must be in [0, 1).")
+        if self.early_stop not in EARLY_STOP:
+            raise ValueError(f"early_stop must be one of {EARLY_STOP}.")
         if not 0 < self.val_fraction < 0.5:
             raise ValueError("val_fraction must be in (0, 0.5).")
 
@@ -86,6 +105,7 @@ class CNNConfig:
             name
             for name, flag in (
                 ("augment", self.augment),
+                ("top-up", self.top_up),
                 ("class weights", self.class_weights),
                 ("oversample", self.oversample),
                 ("focal", self.focal),
@@ -111,7 +131,8 @@ class StyleCNN(nn.Module):
             layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=not cfg.batch_norm)]
             if cfg.batch_norm:
                 layers.append(nn.BatchNorm2d(c_out))
-            layers += [nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            layers += [nn.ReLU(inplace=True)] if cfg.relu else []
+            layers.append(nn.MaxPool2d(2))
             c_in = c_out
         self.features = nn.Sequential(*layers)
         self.head = nn.Linear(c_in, cfg.n_classes)

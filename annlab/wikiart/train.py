@@ -34,7 +34,7 @@ from sklearn.metrics import (
 
 from annlab.training import Callback, TrainResult, divergence, generator
 from annlab.wikiart.data import ArtSet
-from annlab.wikiart.losses import balanced_sampler, class_weights, focal_loss
+from annlab.wikiart.losses import balanced_sampler, class_weights, focal_alpha, focal_loss
 from annlab.wikiart.models import ArtAEConfig, CNNConfig, ConvAE, StyleCNN
 
 
@@ -91,12 +91,14 @@ def _val_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, n
 
 
 def _epoch_order(y: np.ndarray, cfg: CNNConfig, minority: np.ndarray, gen: torch.Generator) -> np.ndarray:
-    """Indices into the fit set for one epoch, after oversampling / augmentation top-up."""
+    """Indices into the fit set for one epoch: a shuffle, a balanced weighted draw (``oversample``), or
+    a shuffle with copies of minority pictures up to the median style count (``top_up``). Augmentation
+    adds no indices: it changes the minority pictures of a batch, not how many there are."""
     n = len(y)
     if cfg.oversample:
         return np.fromiter(iter(balanced_sampler(y, generator=gen)), np.int64, count=n)
     order = torch.randperm(n, generator=gen).numpy()
-    if cfg.augment:
+    if cfg.top_up:
         counts = np.bincount(y)
         target = int(np.median(counts[counts > 0]))
         extra = []
@@ -197,22 +199,26 @@ def train_cnn(
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     else:
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+        opt = torch.optim.SGD(
+            model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
 
     counts = np.bincount(y_fit, minlength=cfg.n_classes)
     minority = (counts < np.median(counts[counts > 0])) & (counts > 0)  # (n_classes,) bool
     minority_t = torch.from_numpy(minority).to(device)
     weights = torch.from_numpy(class_weights(y_fit, cfg.n_classes)).to(device) if cfg.class_weights else None
+    alpha = torch.from_numpy(focal_alpha(y_fit, cfg.n_classes, cfg.focal_alpha)).to(device)
+    if weights is not None:  # both on: the class weights multiply the focal loss's own alpha
+        alpha = alpha * weights
 
     def loss_fn(logits, y):
         if cfg.focal:
-            alpha = cfg.focal_alpha * weights if weights is not None else cfg.focal_alpha
             return focal_loss(logits, y, gamma=cfg.focal_gamma, alpha=alpha)
         return F.cross_entropy(logits, y, weight=weights)
 
     history: list[dict] = []
     start_time = time.perf_counter()
-    best = (-1.0, math.inf)
+    best = -math.inf  # the validation score of the kept epoch (higher is better)
     best_state, best_epoch, stale, diverged = copy.deepcopy(model.state_dict()), 0, 0, None
     for epoch in range(1, cfg.num_epochs + 1):
         model.train()
@@ -246,13 +252,14 @@ def train_cnn(
             val_bal = float(balanced_accuracy_score(y_val, pred))
             row.update(val_loss=val_loss, val_acc=float(np.mean(pred == y_val)), val_bal_acc=val_bal)
         else:  # too few pictures for a validation part: keep the last epoch
-            val_bal, val_loss = float(epoch), 0.0
+            val_bal, val_loss = float(epoch), -float(epoch)
         row["seconds"] = time.perf_counter() - start_time
         history.append(row)
         if callback:
             callback(epoch, row)
-        if (val_bal, -val_loss) > (best[0], -best[1]):
-            best, best_epoch, stale = (val_bal, val_loss), epoch, 0
+        score = -val_loss if cfg.early_stop == "val_loss" else val_bal + 1e-6 * -val_loss  # ties: lower loss
+        if score > best:
+            best, best_epoch, stale = score, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
