@@ -95,6 +95,16 @@ TOPICS: tuple[Topic, ...] = (
         "lat_t",
     ),
     Topic(
+        "Stacked autoencoders",
+        "Stacked_autoencoders",
+        "Deep features",
+        ":material/stacks:",
+        "Pretrain a stack of autoencoders layer by layer, fine-tune it, and see when pretraining pays.",
+        "views/stacked.py",
+        "annlab.stacked.defaults:warm",
+        "sae_labels",
+    ),
+    Topic(
         "WikiArt",
         "WikiArt",
         "Applications",

@@ -1,0 +1,312 @@
+"""What the Stacked autoencoders page starts from: the stack, its controls, and one TrainSpec per stage.
+
+Stages, each one model in the store (trained once, then loaded):
+
+1. layer 1, 2, ... K: each an autoencoder on the codes of the layer below (pretraining sees every
+   training image, never a label); the config of layer k carries the store key of layer k-1;
+2. per number of labelled digits: the softmax on the frozen top codes (carries layer K's key), the
+   fine-tuned stack (carries the frozen softmax's key: it starts from those weights), and the same
+   network from random weights.
+
+The number of labelled digits (the page's main control) is not part of any layer's key, so moving it
+never retrains the stack. :func:`warm` trains the default stack and the three classifiers for every
+count the page offers. The specs apply fast mode (``ANNLAB_FAST``) when built, not at import.
+
+The defaults were chosen on a validation split carved from the training digits (800 of the 4,000,
+stratified; pretraining and labels from the other 3,200), never on the test digits; ``bench/stacked.py
+--tune`` reruns that comparison. Validation accuracy, fine-tuned vs from scratch: 100 labels 0.846 vs
+0.812, 50 labels 0.743 vs 0.710, 500 labels 0.929 vs 0.917; 3,200 labels 0.969 fine-tuned. Tried and not
+kept: rotations of up to 10 degrees on top of the shifts (3,200 labels: no better), a 512-256-128 stack
+(0.971, twice the time), 60 classifier epochs at lr 1e-3 with dropout 0.2 (0.960 at 3,200 labels).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from annlab.controls import Control
+from annlab.data import DigitSplit, mnist
+from annlab.settings import cache_dir, quick
+from annlab.stacked import pretrain as pt
+from annlab.training import TrainSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class Stack:
+    """Everything the page's settings choose.
+
+    Parameters
+    ----------
+    n_layers : autoencoders in the stack
+    first_units : units of layer 1; each layer above has half as many (at least 16)
+    layer_epochs : pretraining epochs of each layer
+    corruption : masking noise of the denoising autoencoders (fraction of inputs zeroed; 0 = plain)
+    epochs : training epochs of each classifier (the same for all three)
+    shift : augmentation, random shifts of up to this many pixels (all three classifiers alike)
+    n_labels : labelled training digits the classifiers see
+    """
+
+    n_layers: int = 3
+    first_units: int = 256
+    layer_epochs: int = 20
+    corruption: float = 0.3
+    epochs: int = 100
+    shift: float = 2.0
+    n_labels: int = 100
+
+    def __post_init__(self):
+        if not 1 <= self.n_layers <= 5:
+            raise ValueError(f"A stack of 1 to 5 layers, not {self.n_layers}.")
+        if self.first_units < 1 or self.layer_epochs < 1 or self.epochs < 1:
+            raise ValueError("Units and epochs must be at least 1.")
+        if not 0.0 <= self.corruption < 1.0:
+            raise ValueError(f"The corruption is a fraction in [0, 1), got {self.corruption}.")
+        if self.shift < 0 or self.n_labels < pt.N_CLASSES:
+            raise ValueError(f"The shift is non-negative and at least {pt.N_CLASSES} digits are labelled.")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """Layer sizes, pixels first: (784, 256, 128, 64) for the default."""
+        return (784, *(max(16, self.first_units // 2**i) for i in range(self.n_layers)))
+
+    @property
+    def name(self) -> str:
+        return "-".join(str(s) for s in self.sizes)
+
+
+STACK = Stack()
+LABEL_COUNTS = (50, 100, 500, 1000, 4000)  # the counts the page offers (4,000 = every training digit)
+LAYER_BATCH, LAYER_LR = 64, 1e-3  # pretraining (Adam)
+CLF = {"batch_size": 64, "lr": 3e-3, "weight_decay": 1e-4, "dropout": 0.3}  # the three classifiers
+FROZEN_LR = 1e-2  # only the softmax layer learns on fixed codes: a larger step is safe
+N_SHOWN = 10  # test digits in the reconstruction grid
+REPORT = (  # KU Leuven report (seeds/001, section 3.1 Q2): full MNIST, every label, after fine-tuning
+    ("baseline: batch 128, 10 epochs per stage", 0.926),
+    ("batch 64, 60 epochs per stage", 0.949),
+    ("batch 64, 60 epochs per stage, last hidden layer 256 -> 128", 0.954),
+)
+TABS = ("Against the number of labels", "Layer by layer", "What pretraining buys")  # URL key sae_tab
+
+LABELS = Control(
+    "select_slider",
+    "Labelled training digits",
+    "sae_labels",
+    STACK.n_labels,
+    {
+        "options": list(LABEL_COUNTS),
+        "help": "How many of the 4,000 training digits come with their label (the same number of each "
+        "digit, drawn with the sidebar's seed). Pretraining always sees all 4,000 images, without labels.",
+    },
+)  # the page's main control
+STACK_CONTROLS = {  # Stack field -> its widget in the settings
+    "n_layers": Control("select_slider", "Layers", "sae_layers", STACK.n_layers, {"options": [1, 2, 3, 4]}),
+    "first_units": Control(
+        "select_slider",
+        "Units in layer 1 (each layer above has half)",
+        "sae_units",
+        STACK.first_units,
+        {"options": [64, 128, 256, 512]},
+    ),
+    "layer_epochs": Control(
+        "slider",
+        "Pretraining epochs per layer",
+        "sae_lep",
+        STACK.layer_epochs,
+        {"min_value": 1, "max_value": 60},
+    ),
+    "corruption": Control(
+        "select_slider",
+        "Denoising: fraction of inputs zeroed",
+        "sae_noise",
+        STACK.corruption,
+        {
+            "options": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+            "help": "0 trains plain autoencoders; above 0 each layer must rebuild its clean input from a "
+            "copy with that fraction of the values set to zero (Vincent et al., 2010).",
+        },
+    ),
+    "epochs": Control(
+        "slider",
+        "Classifier epochs (fine-tuning, frozen softmax and scratch alike)",
+        "sae_ep",
+        STACK.epochs,
+        {"min_value": 1, "max_value": 150},
+    ),
+    "shift": Control(
+        "select_slider",
+        "Augmentation: random shifts up to (pixels)",
+        "sae_shift",
+        STACK.shift,
+        {
+            "options": [0.0, 1.0, 2.0, 3.0],
+            "help": "Each labelled digit is moved by a random fraction of a pixel up to this far in "
+            "x and y every time it is used; all three classifiers get the same augmentation. 0 = none.",
+        },
+    ),
+}
+KIND_NAMES = {
+    "frozen": "before fine-tuning (softmax on frozen codes)",
+    "finetune": "after fine-tuning (pretrained stack)",
+    "scratch": "no pretraining (random weights)",
+}
+
+TRAINED_NAMES = {  # what ui.train says it trains
+    "frozen": "the softmax on frozen codes",
+    "finetune": "the fine-tuned stack",
+    "scratch": "the network from random weights",
+}
+
+
+def data() -> tuple[DigitSplit, str]:
+    """The digits (MNIST-5k unless ``ANNLAB_MNIST_DIR`` is set) and the store's name for them."""
+    split = mnist()
+    return split, split.source
+
+
+def stack_codes(layers: list, X: np.ndarray) -> np.ndarray:
+    """Pixels (N, 784) through trained layers (TrainResults of :func:`layer_specs`) -> codes (N, size)."""
+    for r in layers:
+        X = pt.encode(r.model, X)
+    return X
+
+
+def _layer_data(below: tuple[TrainSpec, ...]):
+    split, _ = data()
+    layers = [s.run("cpu") for s in below]
+    return stack_codes(layers, split.X_train), stack_codes(layers, split.X_test)
+
+
+def _epochs(cfg, epochs: int | None):
+    """Fast mode's one epoch, or a smoke run's ``epochs``, applied to a stage's config."""
+    cfg = quick(cfg, num_epochs=1)
+    return cfg if epochs is None else dataclasses.replace(cfg, num_epochs=max(1, int(epochs)))
+
+
+def layer_specs(stack: Stack = STACK, seed: int = 0, epochs: int | None = None) -> list[TrainSpec]:
+    """One spec per layer, bottom first; layer k's config carries layer k-1's store key.
+
+    Fast mode trains one epoch per layer; ``epochs`` (a smoke run) overrides every epoch count."""
+    _, data_key = data()
+    specs: list[TrainSpec] = []
+    sizes = stack.sizes
+    for k, (n_in, n_hidden) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+        cfg = pt.LayerConfig(
+            layer=k,
+            n_in=n_in,
+            n_hidden=n_hidden,
+            corruption=stack.corruption,
+            num_epochs=stack.layer_epochs,
+            batch_size=LAYER_BATCH,
+            lr=LAYER_LR,
+            below=specs[-1].key if specs else "",
+        )
+        below = tuple(specs)
+        specs.append(
+            TrainSpec(
+                _epochs(cfg, epochs),
+                pt.train_layer,
+                pt.build_layer,
+                lambda below=below: _layer_data(below),
+                data_key=data_key,
+                seed=seed,
+                label=f"layer {k} ({n_in} -> {n_hidden})",
+                curves=("loss", "val_loss"),
+            )
+        )
+    return specs
+
+
+def _classifier_data(kind: str, n_labels: int, seed: int, start: tuple[TrainSpec, ...]) -> pt.ClassifierData:
+    split, _ = data()
+    idx = pt.labelled_subset(split.y_train, n_labels, seed)
+    if kind == "frozen":
+        begin = [s.run("cpu").model.state_dict() for s in start]
+    elif kind == "finetune":
+        begin = start[0].run("cpu").model.state_dict()
+    else:
+        begin = None
+    return pt.ClassifierData(split.X_train[idx], split.y_train[idx], split.X_test, split.y_test, begin)
+
+
+@dataclasses.dataclass(frozen=True)
+class Classifiers:
+    """The three classifier specs for one number of labelled digits."""
+
+    frozen: TrainSpec
+    finetune: TrainSpec
+    scratch: TrainSpec
+
+    def items(self) -> tuple[tuple[str, TrainSpec], ...]:
+        return (("frozen", self.frozen), ("finetune", self.finetune), ("scratch", self.scratch))
+
+
+def classifier_specs(
+    stack: Stack = STACK, seed: int = 0, layers: list[TrainSpec] | None = None, epochs: int | None = None
+) -> Classifiers:
+    """The frozen softmax, the fine-tuned stack and the scratch network for ``stack.n_labels`` labels,
+    on top of ``layers`` (default: :func:`layer_specs` of ``stack``)."""
+    layers = layers if layers is not None else layer_specs(stack, seed, epochs)
+    _, data_key = data()
+    n = stack.n_labels
+
+    def cfg(kind: str, below: str) -> pt.ClassifierConfig:
+        lr = FROZEN_LR if kind == "frozen" else CLF["lr"]
+        full = pt.ClassifierConfig(
+            kind, stack.sizes, n, stack.epochs, shift=stack.shift, below=below, **{**CLF, "lr": lr}
+        )
+        return _epochs(full, epochs)
+
+    def spec(kind: str, below: str, start: tuple[TrainSpec, ...]) -> TrainSpec:
+        return TrainSpec(
+            cfg(kind, below),
+            pt.train_classifier,
+            pt.build_classifier,
+            lambda: _classifier_data(kind, n, seed, start),
+            data_key=data_key,
+            seed=seed,
+            label=f"{TRAINED_NAMES[kind]} ({n:,} labels)",
+            curves=("test_acc", "acc"),
+        )
+
+    frozen = spec("frozen", layers[-1].key, tuple(layers))
+    finetune = spec("finetune", frozen.key, (frozen,))
+    return Classifiers(frozen, finetune, spec("scratch", "", ()))
+
+
+def sweep_specs(stack: Stack = STACK, seed: int = 0, epochs: int | None = None) -> dict[int, Classifiers]:
+    """The classifier specs for every count the page offers (same stack)."""
+    layers = layer_specs(stack, seed, epochs)
+    return {
+        n: classifier_specs(dataclasses.replace(stack, n_labels=n), seed, layers, epochs)
+        for n in LABEL_COUNTS
+    }
+
+
+def stored(spec: TrainSpec, folder: Path | None = None) -> bool:
+    """Whether the model store already holds ``spec`` (so getting it costs a load, not a training)."""
+    return (Path(folder) if folder else cache_dir()).joinpath(f"{spec.key}.pt").exists()
+
+
+def sweep_stored(stack: Stack = STACK, seed: int = 0) -> bool:
+    """Whether every classifier of :func:`sweep_specs` (and so its stack) is already in the store."""
+    return all(stored(spec) for three in sweep_specs(stack, seed).values() for _, spec in three.items())
+
+
+def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Train the default stack and the three classifiers for every count of :data:`LABEL_COUNTS`.
+
+    ``epochs`` (a smoke run) replaces every epoch count, fast mode's included."""
+    for spec in layer_specs(STACK, 0, epochs):
+        r = spec.run(device)
+        how = "cached" if r.from_cache else "trained"
+        report(f"{spec.label}: {how}, held-out reconstruction loss {r.history[-1]['val_loss']:.2f}")
+    for n, specs in sweep_specs(STACK, 0, epochs).items():
+        for kind, spec in specs.items():
+            r = spec.run(device)
+            report(
+                f"{n} labels, {KIND_NAMES[kind]}: test accuracy {r.extra.get('test_acc', float('nan')):.3f}"
+            )

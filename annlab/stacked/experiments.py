@@ -1,0 +1,200 @@
+"""What the Stacked autoencoders page computes: plain functions returning dataclasses (no Streamlit).
+
+Trained stages arrive as :class:`~annlab.training.TrainResult` objects from the model store; nothing
+here changes them (inference under ``torch.no_grad``, new arrays out).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from annlab.stacked import defaults as d
+from annlab.stacked import pretrain as pt
+from annlab.training import TrainResult
+
+ORDER = ("frozen", "finetune", "scratch")  # the three classifiers, in the order the page lists them
+
+
+def standard_error(acc: float, n: int) -> float:
+    """Binomial standard error of an accuracy measured on ``n`` test digits: sqrt(p (1 - p) / n)."""
+    return math.sqrt(max(acc * (1.0 - acc), 0.0) / max(n, 1))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The three classifiers on the same test digits.
+
+    Attributes
+    ----------
+    table : one row per classifier: ``classifier`` (in words), ``kind``, ``n_labels``, ``accuracy``,
+        ``se`` (binomial standard error), ``low``/``high`` (accuracy -+ 1 SE)
+    n_test : test digits
+    gain : fine-tuned minus scratch accuracy (what pretraining bought, in accuracy)
+    finetune_gain : fine-tuned minus frozen accuracy (what fine-tuning bought)
+    """
+
+    table: pd.DataFrame
+    n_test: int
+    gain: float
+    finetune_gain: float
+
+    def accuracy(self, kind: str) -> float:
+        return float(self.table.set_index("kind").loc[kind, "accuracy"])
+
+    def headline(self) -> str:
+        """One sentence on what pretraining bought, with its uncertainty."""
+        n = int(self.table["n_labels"].iloc[0])
+        se = math.hypot(*(self.table.set_index("kind").loc[k, "se"] for k in ("finetune", "scratch")))
+        sign = "beats" if self.gain > 0 else "does not beat"
+        noise = (
+            " A difference this small is within two standard errors: on these test digits it could be "
+            "chance, so change the seed in the sidebar and look again."
+            if abs(self.gain) < 2 * se
+            else ""
+        )
+        return (
+            f"With **{n:,} labelled digits** the pretrained, fine-tuned stack {sign} the same network "
+            f"trained from random weights: **{self.gain * 100:+.1f} points** (standard error of the "
+            f"difference about {se * 100:.1f} points, {self.n_test:,} test digits). Fine-tuning added "
+            f"{self.finetune_gain * 100:+.1f} points to the softmax on frozen codes.{noise}"
+        )
+
+
+def compare(frozen: TrainResult, finetune: TrainResult, scratch: TrainResult) -> Comparison:
+    """Test accuracy of the three classifiers (trained on the same labelled digits) on the test digits."""
+    split, _ = d.data()
+    rows = []
+    for kind, result in zip(ORDER, (frozen, finetune, scratch), strict=True):
+        acc = pt.accuracy(result.model, split.X_test, split.y_test)
+        se = standard_error(acc, len(split.y_test))
+        rows.append(
+            {
+                "classifier": d.KIND_NAMES[kind],
+                "kind": kind,
+                "n_labels": int(result.config.n_labels),
+                "accuracy": acc,
+                "se": se,
+                "low": acc - se,
+                "high": acc + se,
+            }
+        )
+    table = pd.DataFrame(rows)
+    acc = dict(zip(table["kind"], table["accuracy"], strict=True))
+    return Comparison(
+        table, len(split.y_test), acc["finetune"] - acc["scratch"], acc["finetune"] - acc["frozen"]
+    )
+
+
+@dataclass(frozen=True)
+class LabelSweep:
+    """The three classifiers for every number of labelled digits the page offers.
+
+    Attributes
+    ----------
+    table : rows of every :class:`Comparison` table stacked (``n_labels`` from 50 to 4,000)
+    gains : ``n_labels`` -> fine-tuned minus scratch accuracy
+    """
+
+    table: pd.DataFrame
+    gains: dict
+
+    def summary(self) -> str:
+        """Where pretraining helps and where it stops mattering, in one sentence from the numbers."""
+        counts = sorted(self.gains)
+        helped = [n for n in counts if self.gains[n] >= 0.01]
+        if not helped:
+            return (
+                "At no count did pretraining beat the network trained from random weights by a point or "
+                "more on these test digits."
+            )
+        last = counts[-1]
+        return (
+            f"Pretraining gained {self.gains[counts[0]] * 100:+.1f} points at {counts[0]:,} labels and "
+            f"{self.gains[last] * 100:+.1f} points at {last:,}: it pays most where labels are few."
+        )
+
+
+def label_sweep(
+    stack: d.Stack, seed: int = 0, device: str = "cpu", callback: Callable[[int, dict], None] | None = None
+) -> LabelSweep:
+    """Get (from the store, or by training once) the three classifiers for every count of
+    :data:`~annlab.stacked.defaults.LABEL_COUNTS` on the stack of ``stack``, and compare them.
+
+    ``callback(step, {"fraction", "text"})`` reports progress (one step per classifier)."""
+    specs = d.sweep_specs(stack, seed)
+    total = 3 * len(specs)
+    tables, gains, step = [], {}, 0
+    for n, three in specs.items():
+        results = []
+        for kind, spec in three.items():
+            if callback:
+                callback(step, {"fraction": step / total, "text": f"{n:,} labels: {d.KIND_NAMES[kind]}"})
+            results.append(spec.run(device))
+            step += 1
+        comp = compare(*results)
+        tables.append(comp.table)
+        gains[n] = comp.gain
+    if callback:
+        callback(total, {"fraction": 1.0, "text": "done"})
+    return LabelSweep(pd.concat(tables, ignore_index=True), gains)
+
+
+@torch.no_grad()
+def first_filters(layer1: TrainResult, n: int = 100) -> np.ndarray:
+    """The encoder weights of the first ``n`` units of layer 1, one 28x28 image each: (n, 784)."""
+    w = layer1.model.encoder.weight  # (n_hidden, 784)
+    return w[:n].detach().cpu().numpy().copy()
+
+
+@dataclass(frozen=True)
+class Reconstructions:
+    """Test digits rebuilt through the stack.
+
+    Attributes
+    ----------
+    grid : (1 + K) * n images (n, 784) stacked: the digits, then their reconstructions from the codes of
+        layer 1, 2, ... K (encode up to layer k, decode back down through layers k ... 1)
+    errors : per depth k, the mean squared error per pixel over all test digits
+    n : digits per row
+    """
+
+    grid: np.ndarray
+    errors: tuple[float, ...]
+    n: int
+
+
+@torch.no_grad()
+def reconstruct(layers: list[TrainResult], X: np.ndarray, depth: int) -> np.ndarray:
+    """Pixels (N, 784) -> codes of layer ``depth`` -> back down to pixels (N, 784) in [0, 1]."""
+    h = torch.tensor(np.asarray(X, np.float32))
+    for r in layers[:depth]:
+        h = r.model.encode(h)
+    for k in range(depth - 1, -1, -1):
+        h = layers[k].model.decode(h)
+        if k > 0:
+            h = F.relu(h)  # a code of a ReLU layer is never negative
+    return h.numpy()
+
+
+def reconstructions(layers: list[TrainResult], first: int = 0, n: int = d.N_SHOWN) -> Reconstructions:
+    """Test digits ``first .. first+n`` and their reconstructions from every depth of the stack."""
+    split, _ = d.data()
+    X = split.X_test
+    shown = np.asarray(X[first : first + n], np.float32)
+    rows, errors = [shown], []
+    for depth in range(1, len(layers) + 1):
+        rows.append(reconstruct(layers, shown, depth))
+        errors.append(float(np.mean((reconstruct(layers, X, depth) - X) ** 2)))
+    return Reconstructions(np.concatenate(rows), tuple(errors), n)
+
+
+def report_table() -> pd.DataFrame:
+    """The report's numbers (full MNIST, every label, after fine-tuning), to quote beside ours."""
+    return pd.DataFrame([{"setting (report 001, section 3.1)": s, "test accuracy": a} for s, a in d.REPORT])

@@ -1,0 +1,286 @@
+"""Stacked autoencoders: the layers against hand formulas, the stage keys, each layer's input, the
+labelled subset, fine-tuning's start, and the page's experiments as plain functions."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from annlab.stacked import defaults as d
+from annlab.stacked import experiments as ex
+from annlab.stacked import pretrain as pt
+from annlab.stacked.models import LayerAE, StackNet, mask_noise, seeded_init, shift_images
+from annlab.training import generator
+
+SMALL = d.Stack(n_layers=2, first_units=32, layer_epochs=1, corruption=0.2, epochs=1, shift=1.0, n_labels=50)
+
+
+def digits(n=300):
+    split, _ = d.data()
+    return np.array(split.X_train[:n]), np.array(split.y_train[:n])
+
+
+# ---------------------------------------------------------------- the models against hand formulas
+def test_layer_loss_matches_hand_formulas():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(5, 12, generator=gen)
+    bounded = seeded_init(LayerAE(12, 4, bounded=True), generator(1))
+    h = torch.relu(x @ bounded.encoder.weight.T + bounded.encoder.bias)
+    p = torch.sigmoid(h @ bounded.decoder.weight.T + bounded.decoder.bias)
+    bce = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum(1).mean()
+    assert torch.allclose(bounded.loss(x, x), bce, atol=1e-5)
+    assert torch.allclose(bounded(x), p, atol=1e-6)
+    linear = seeded_init(LayerAE(12, 4, bounded=False), generator(2))
+    out = torch.relu(linear.encoder(x)) @ linear.decoder.weight.T + linear.decoder.bias
+    assert torch.allclose(linear.loss(x, x), (out - x).pow(2).sum(1).mean(), atol=1e-5)
+
+
+def test_seeded_init_is_pytorch_default_range_and_reproducible():
+    a = seeded_init(StackNet((784, 64, 32)), generator(3))
+    b = seeded_init(StackNet((784, 64, 32)), generator(3))
+    for (name, p), q in zip(a.named_parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q), name
+    bound = 1 / math.sqrt(784)
+    assert a.encoders[0].weight.abs().max() <= bound
+    assert a.encoders[0].weight.std() > bound / 3  # spread over the range, not all zero
+
+
+def test_mask_noise_zeroes_the_fraction_and_keeps_the_mean():
+    x = torch.ones(200, 500)
+    out = mask_noise(x, 0.3, generator(0))
+    zeroed = (out == 0).float().mean().item()
+    assert abs(zeroed - 0.3) < 0.01
+    assert abs(out.mean().item() - 1.0) < 0.02  # kept entries scaled by 1 / 0.7
+    assert torch.equal(x, torch.ones(200, 500))  # input not modified
+    assert mask_noise(x, 0.0, generator(0)) is x
+
+
+def test_shift_moves_the_centre_of_mass_by_the_drawn_shift():
+    img = torch.zeros(1, 28, 28)
+    img[0, 10:15, 8:12] = 1.0
+    flat = img.reshape(1, 784)
+
+    assert torch.equal(shift_images(flat, 0.0, generator(0)), flat)
+    out = shift_images(flat, 2.0, generator(0)).reshape(28, 28)
+    assert abs(out.sum().item() - img.sum().item()) < 1e-3  # mass kept (the blob stays inside)
+    gen = generator(0)
+    d_xy = (torch.rand(1, 2, generator=gen) * 2 - 1) * 2.0  # the shift shift_images drew
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    before = ((img[0] * xs).sum() / img.sum(), (img[0] * ys).sum() / img.sum())
+    after = ((out * xs).sum() / out.sum(), (out * ys).sum() / out.sum())
+    assert abs((after[0] - before[0]) - d_xy[0, 0]).item() < 1e-3  # the centre of mass moved by dx
+    assert abs((after[1] - before[1]) - d_xy[0, 1]).item() < 1e-3  # and by dy
+
+
+def test_stacknet_loads_pretrained_encoders():
+    layers = [
+        seeded_init(LayerAE(784, 32, True), generator(1)),
+        seeded_init(LayerAE(32, 16, False), generator(2)),
+    ]
+    net = StackNet((784, 32, 16)).load_encoders([m.state_dict() for m in layers])
+    x = torch.rand(3, 784)
+    assert torch.allclose(net.codes(x), layers[1].encode(layers[0].encode(x)))
+    with pytest.raises(ValueError, match="pretrained layers"):
+        StackNet((784, 32)).load_encoders([m.state_dict() for m in layers])
+
+
+# ---------------------------------------------------------------- configs and stage keys
+def test_configs_reject_bad_values():
+    with pytest.raises(ValueError, match="names the one below"):
+        pt.LayerConfig(layer=2, n_in=256, n_hidden=128)
+    with pytest.raises(ValueError, match="fraction"):
+        pt.LayerConfig(layer=1, n_in=784, n_hidden=128, corruption=1.0)
+    with pytest.raises(ValueError, match="kind"):
+        pt.ClassifierConfig("dbn", (784, 64), 100, below="x")
+    with pytest.raises(ValueError, match="scratch"):
+        pt.ClassifierConfig("finetune", (784, 64), 100)
+    with pytest.raises(ValueError, match="labelled"):
+        pt.ClassifierConfig("scratch", (784, 64), 5)
+    with pytest.raises(ValueError, match="1 to 5"):
+        d.Stack(n_layers=0)
+
+
+def test_default_stack_is_784_256_128_64():
+    assert d.STACK.sizes == (784, 256, 128, 64)
+    assert d.LABELS.default in d.LABEL_COUNTS and 4000 in d.LABEL_COUNTS and 100 in d.LABEL_COUNTS
+
+
+def test_each_layer_key_includes_the_layer_below():
+    specs = d.layer_specs(d.STACK)
+    assert specs[0].cfg.below == ""
+    assert [s.cfg.below for s in specs[1:]] == [s.key for s in specs[:-1]]
+    changed = d.layer_specs(dataclasses.replace(d.STACK, corruption=0.1))
+    assert all(a.key != b.key for a, b in zip(specs, changed, strict=True))  # layer 1 changed: all retrain
+    wider = d.layer_specs(dataclasses.replace(d.STACK, first_units=512))
+    assert all(a.key != b.key for a, b in zip(specs, wider, strict=True))
+    fewer_labels = d.layer_specs(dataclasses.replace(d.STACK, n_labels=4000))
+    assert [s.key for s in specs] == [s.key for s in fewer_labels]  # labels never retrain the stack
+    three = d.classifier_specs(d.STACK)
+    assert three.frozen.cfg.below == specs[-1].key
+    assert three.finetune.cfg.below == three.frozen.key
+    assert three.scratch.cfg.below == ""
+    other = d.classifier_specs(dataclasses.replace(d.STACK, n_labels=4000))
+    assert {s.key for _, s in three.items()}.isdisjoint({s.key for _, s in other.items()})
+
+
+def test_each_layer_trains_on_the_codes_of_the_layer_below():
+    specs = d.layer_specs(SMALL)
+    first = specs[0].run()
+    x_train, x_held = specs[0].data_fn()
+    split, _ = d.data()
+    assert x_train.shape == (len(split.X_train), 784) and x_held.shape == (len(split.X_test), 784)
+    codes, held = specs[1].data_fn()
+    assert codes.shape == (len(split.X_train), SMALL.sizes[1]) and held.shape[1] == SMALL.sizes[1]
+    assert np.allclose(codes, pt.encode(first.model, split.X_train))
+    assert codes.min() >= 0  # ReLU codes
+    second = specs[1].run()
+    top = d.stack_codes([first, second], split.X_test[:7])
+    assert top.shape == (7, SMALL.sizes[2])
+    with pytest.raises(ValueError, match="expects 32 inputs"):
+        pt.train_layer(specs[1].cfg, (split.X_train[:10], split.X_test[:10]))
+
+
+# ---------------------------------------------------------------- training
+def test_layer_training_lowers_the_loss_and_leaves_the_input_alone():
+    X, _ = digits(400)
+    copy = X.copy()
+    cfg = pt.LayerConfig(layer=1, n_in=784, n_hidden=32, corruption=0.2, num_epochs=4, batch_size=32)
+    r = pt.train_layer(cfg, (X, X[:100]), seed=0)
+    losses = [h["loss"] for h in r.history]
+    assert all(math.isfinite(v) for v in losses) and losses[-1] < losses[0]
+    assert set(r.history[0]) >= {"epoch", "loss", "val_loss", "seconds"}
+    assert np.array_equal(X, copy)
+    again = pt.train_layer(cfg, (X, X[:100]), seed=0)
+    assert torch.equal(r.model.encoder.weight, again.model.encoder.weight)  # same seed, same weights
+
+
+def test_labelled_subset_is_stratified_and_seeded():
+    split, _ = d.data()
+    y = split.y_train
+    idx = pt.labelled_subset(y, 100, seed=0)
+    assert len(idx) == 100 and len(set(idx)) == 100
+    assert np.bincount(y[idx], minlength=10).tolist() == [10] * 10
+    assert np.array_equal(idx, pt.labelled_subset(y, 100, seed=0))
+    assert not np.array_equal(idx, pt.labelled_subset(y, 100, seed=1))
+    assert np.array_equal(pt.labelled_subset(y, len(y), seed=3), np.arange(len(y)))
+    with pytest.raises(ValueError, match="one per class"):
+        pt.labelled_subset(y, 5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(10, 3999), seed=st.integers(0, 10_000))
+def test_labelled_subset_keeps_class_proportions(n, seed):
+    y = np.repeat(np.arange(10), 400)
+    counts = np.bincount(y[pt.labelled_subset(y, n, seed)], minlength=10)
+    assert counts.sum() == n and counts.max() - counts.min() <= 1
+
+
+def _small_classifiers():
+    X, y = digits(300)
+    layers = []
+    codes = X
+    for k, (a, b) in enumerate(((784, 32), (32, 16)), start=1):
+        cfg = pt.LayerConfig(layer=k, n_in=a, n_hidden=b, num_epochs=1, below="" if k == 1 else "l1")
+        layers.append(pt.train_layer(cfg, (codes, codes[:50]), seed=k))
+        codes = pt.encode(layers[-1].model, codes)
+    start = [r.model.state_dict() for r in layers]
+    data = pt.ClassifierData(X[:100], y[:100], X[200:], y[200:], start)
+    return layers, data
+
+
+def test_frozen_softmax_keeps_the_pretrained_encoders():
+    layers, data = _small_classifiers()
+    cfg = pt.ClassifierConfig("frozen", (784, 32, 16), 100, num_epochs=3, lr=1e-2, below="l2")
+    r = pt.train_classifier(cfg, data, seed=0)
+    for enc, layer in zip(r.model.encoders, layers, strict=True):
+        assert torch.equal(enc.weight, layer.model.encoder.weight)  # only the softmax layer learnt
+    assert r.history[-1]["loss"] < r.history[0]["loss"]
+    assert all(p.requires_grad for p in r.model.parameters())
+
+
+def test_fine_tuning_starts_from_the_pretrained_weights():
+    layers, data = _small_classifiers()
+    frozen_cfg = pt.ClassifierConfig("frozen", (784, 32, 16), 100, num_epochs=2, lr=1e-2, below="l2")
+    frozen = pt.train_classifier(frozen_cfg, data, seed=0)
+    ft_data = dataclasses.replace(data, start=frozen.model.state_dict())
+    cfg = pt.ClassifierConfig("finetune", (784, 32, 16), 100, num_epochs=1, lr=1e-3, below="f")
+    start = pt.start_model(cfg, ft_data, seed=5)
+    for name, p in start.state_dict().items():
+        assert torch.equal(p, frozen.model.state_dict()[name]), name  # before the first step: equal
+    tiny = pt.train_classifier(dataclasses.replace(cfg, lr=1e-9, weight_decay=0.0, dropout=0.0), ft_data)
+    for name, p in tiny.model.state_dict().items():
+        assert torch.allclose(p, frozen.model.state_dict()[name], atol=1e-6), name
+    tuned = pt.train_classifier(cfg, ft_data)
+    moved = tuned.model.encoders[0].weight - layers[0].model.encoder.weight
+    assert moved.abs().max() > 1e-4  # fine-tuning moves the encoders too
+    scratch = pt.start_model(pt.ClassifierConfig("scratch", (784, 32, 16), 100), data, seed=5)
+    assert not torch.equal(scratch.encoders[0].weight, layers[0].model.encoder.weight)
+
+
+def test_classifier_history_and_accuracy():
+    _, data = _small_classifiers()
+    cfg = pt.ClassifierConfig("scratch", (784, 32, 16), 100, num_epochs=20, lr=1e-2, shift=1.0, dropout=0.1)
+    r = pt.train_classifier(cfg, data, seed=0)
+    assert set(r.history[0]) >= {"epoch", "loss", "acc", "test_acc", "seconds"}
+    assert r.extra["test_acc"] == pytest.approx(pt.accuracy(r.model, data.X_test, data.y_test))
+    assert r.history[-1]["acc"] > 0.5  # learns its 100 labelled digits
+    manual = (r.model(torch.tensor(data.X_test)).argmax(1).numpy() == data.y_test).mean()
+    assert pt.accuracy(r.model, data.X_test, data.y_test) == pytest.approx(manual)
+
+
+# ---------------------------------------------------------------- experiments
+def test_standard_error_formula():
+    assert ex.standard_error(0.9, 1000) == pytest.approx(math.sqrt(0.9 * 0.1 / 1000))
+    assert ex.standard_error(1.0, 50) == 0.0
+
+
+def test_compare_reconstruct_and_filters_on_a_small_stack():
+    layer_specs = d.layer_specs(SMALL)
+    layers = [s.run() for s in layer_specs]
+    three = d.classifier_specs(SMALL, 0, layer_specs)
+    results = [s.run() for _, s in three.items()]
+    comp = ex.compare(*results)
+    assert list(comp.table["kind"]) == list(ex.ORDER)
+    assert (comp.table["n_labels"] == SMALL.n_labels).all()
+    row = comp.table.iloc[1]
+    assert row["se"] == pytest.approx(ex.standard_error(row["accuracy"], comp.n_test))
+    assert comp.gain == pytest.approx(comp.accuracy("finetune") - comp.accuracy("scratch"))
+    assert "50 labelled digits" in comp.headline()
+    rec = ex.reconstructions(layers, first=3, n=5)
+    assert rec.grid.shape == (5 * (1 + SMALL.n_layers), 784) and len(rec.errors) == SMALL.n_layers
+    split, _ = d.data()
+    assert np.array_equal(rec.grid[:5], split.X_test[3:8])
+    assert rec.grid.min() >= 0 and rec.grid.max() <= 1
+    assert ex.first_filters(layers[0], 10).shape == (10, 784)
+    assert not ex.report_table().empty
+
+
+def test_label_sweep_covers_every_count_and_reuses_the_store():
+    from annlab import store
+
+    tiny = dataclasses.replace(SMALL, n_layers=1, first_units=16)
+    steps = []
+    sweep = ex.label_sweep(tiny, 0, callback=lambda step, info: steps.append(info["fraction"]))
+    assert sorted(sweep.gains) == list(d.LABEL_COUNTS)
+    assert len(sweep.table) == 3 * len(d.LABEL_COUNTS)
+    assert steps[-1] == 1.0 and steps == sorted(steps)
+    assert d.sweep_stored(tiny)
+    before = len(store.TRAINED)
+    again = ex.label_sweep(tiny, 0)
+    assert store.TRAINED[before:] == []  # every stage came from the store
+    assert again.table.equals(sweep.table)
+    assert isinstance(sweep.summary(), str) and sweep.summary()
+
+
+def test_shift_augmentation_is_a_new_tensor():
+    x = torch.rand(4, 784)
+    copy = x.clone()
+    out = shift_images(x, 2.0, generator(0), max_rotate=10.0)
+    assert out.shape == x.shape and torch.equal(x, copy)
+    assert not torch.allclose(out, x)
+    assert F.mse_loss(out, x) < F.mse_loss(torch.zeros_like(x), x) * 4
