@@ -409,8 +409,11 @@ def active() -> Pool | None:
     return _ACTIVE
 
 
-def server_pool() -> Pool | None:
-    """The process-wide pool (created on first use from the environment; None when workers = 0)."""
+def server_pool(max_seconds: float | None = None) -> Pool | None:
+    """The process-wide pool (created on first use from the environment; None when workers = 0).
+
+    ``max_seconds`` overrides ``ANNLAB_MAX_TRAIN_S`` (``python -m annlab warm`` passes no limit unless
+    the variable is set: the lecturer's own warm-up may take as long as it needs)."""
     global _ACTIVE
     with _ACTIVE_LOCK:
         if _ACTIVE is None:
@@ -418,7 +421,8 @@ def server_pool() -> Pool | None:
             if workers == 0:
                 return None
             threads = int(_float_env("ANNLAB_WORKER_THREADS", 1))
-            _ACTIVE = Pool(workers, max_seconds=max_seconds_from_env(), threads=max(1, threads))
+            limit = max_seconds if max_seconds is not None else max_seconds_from_env()
+            _ACTIVE = Pool(workers, max_seconds=limit, threads=max(1, threads))
         return _ACTIVE
 
 
