@@ -1,7 +1,11 @@
 """Hopfield benchmark: the newhop figure, basins, digits under flipped bits, capacity sweep and canvas speed.
 
 Run: ``.venv/bin/python bench/hopfield.py``. The last line is one JSON object with the keys
-newhop_2d_stable_corners, basin_fractions, digits_acc_by_flip, capacity_sweep_s, canvas_retrieval_ms.
+newhop_2d_stable_corners, basin_fractions, digits_acc_by_flip, capacity_sweep_s, canvas_retrieval_ms,
+and (issue 15) gauss_acc_by_level and iters_by_level: the ten MNIST prototypes at 16x16, 20 noisy copies
+of each per Gaussian level (0, 2, 5, 10; newhop and the pseudo-inverse, 20 synchronous iterations):
+accuracy, mean iterations of the probes that settled and the share that did not; noise_slider_s is the
+page's precomputation of every noise slider position (issue 18).
 BLAS runs single-threaded; the capacity sweep uses two threads (one per storage rule).
 """
 
@@ -46,6 +50,36 @@ def digits_by_flip(source="mnist", side=16) -> dict:
         }
         for f in flips
     }
+
+
+GAUSS_LEVELS = (0.0, 2.0, 5.0, 10.0)
+GAUSS_RULES = ("newhop", "pseudoinverse")
+
+
+def digits_by_gauss(source="mnist", side=16) -> tuple[dict, dict]:
+    P = np.array(hd.prototypes(source, side))
+    df = hd.noise_sweep(P, GAUSS_RULES, GAUSS_LEVELS, kind="gauss", repeats=20, max_iter=20)
+    acc, iters = {}, {}
+    for g in GAUSS_LEVELS:
+        rows = {r: df[(df.rule == r) & (df.noise == g)].iloc[0] for r in GAUSS_RULES}
+        acc[f"{g:g}"] = {r: round(float(row["accuracy"]), 3) for r, row in rows.items()}
+        iters[f"{g:g}"] = {
+            r: {
+                "mean": round(float(row["iterations"]), 2),
+                "not_converged": round(float(row["not_converged"]), 3),
+            }
+            for r, row in rows.items()
+        }
+    return acc, iters
+
+
+def noise_slider_time() -> float:
+    from annlab.hopfield import defaults
+    from annlab.hopfield import experiments as ex
+
+    start = time.perf_counter()
+    ex.digit_recall_levels(defaults.digits(), defaults.FLIP.default, 0)
+    return time.perf_counter() - start
 
 
 def capacity_time() -> float:
@@ -98,12 +132,17 @@ def canvas_ms(source="mnist", side=16, rule="pseudoinverse") -> float:
 
 def main() -> None:
     corners, basins = newhop_figure()
+    gauss, iters = digits_by_gauss()
     out = {
         "newhop_2d_stable_corners": corners,
         "basin_fractions": basins,
         "digits_acc_by_flip": digits_by_flip(),
         "capacity_sweep_s": round(capacity_time(), 3),
         "canvas_retrieval_ms": round(canvas_ms(), 2),
+        "gauss_acc_by_level": gauss,
+        "iters_by_level": iters,
+        "noise_slider_s": round(noise_slider_time(), 2),
+        "threads": "BLAS 1 (OMP_NUM_THREADS=1); capacity sweep 2 Python threads",
     }
     print(json.dumps(out))
 

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from annlab.controls import Control
+from annlab.hopfield import charts as hch
 from annlab.hopfield import core as hc
 from annlab.hopfield import defaults
 from annlab.hopfield import digits as hd
@@ -436,8 +437,18 @@ def test_state_space_chart_only_for_two_and_three_neurons():
 
 OLD_KEYS = {  # the URL keys shared links carry: they never change
     *("hop_preset", "hop_targets", "hop_rule", "hop_dyn", "hop_iter", "hop_starts", "hop_nrand", "hop_point"),
-    *("hop_src", "hop_side", "hop_digits", "hop_drule", "hop_ddyn", "hop_diter", "hop_noise", "hop_flip"),
-    *("hop_capn", "hop_trials", "hop_metric"),
+    *(
+        "hop_src",
+        "hop_side",
+        "hop_digits",
+        "hop_drule",
+        "hop_ddyn",
+        "hop_diter",
+        "hop_noise",
+        "hop_flip",
+        "hop_dstep",
+    ),
+    *("hop_capn", "hop_trials", "hop_metric", "hop_cap_pat", "hop_cap_dyn"),  # the last two: issue 15
 }
 
 
@@ -479,8 +490,11 @@ def test_defaults_are_the_one_source_of_the_page_controls():
     names = {n for n in dir(defaults) if isinstance(getattr(defaults, n), Control)}
     for name in names:
         assert f"d.{name}" in view, name  # every Control is drawn on the page
-    assert "d.trials_control()" in view
-    assert {getattr(defaults, n).key for n in names} | {"hop_trials"} == OLD_KEYS  # page_controls() lists all
+    assert "d.trials_control()" in view and "d.step_control(" in view
+    assert {getattr(defaults, n).key for n in names} | {
+        "hop_trials",
+        "hop_dstep",
+    } == OLD_KEYS  # page_controls()
     small, digit, cap = defaults.small_network(), defaults.digits(), defaults.capacity()
     assert (small.rule, small.dynamics, small.max_iter, small.starts, small.n_random) == (
         "newhop",
@@ -498,7 +512,7 @@ def test_defaults_are_the_one_source_of_the_page_controls():
         20,
     )
     assert (
-        defaults.NOISE.default == 0.6 and defaults.FLIP.default == 0.1 and defaults.METRIC.default == "recall"
+        defaults.NOISE.default == 0.6 and defaults.FLIP.default == 0.1 and defaults.METRIC.default == "both"
     )
     assert (cap.n, cap.trials) == (100, 10)  # fast mode (conftest): 50 trials otherwise
     assert defaults.trials_control().default == cap.trials
@@ -507,4 +521,95 @@ def test_defaults_are_the_one_source_of_the_page_controls():
     assert "help" not in defaults.DIGIT_RULE.kw and defaults.DIGIT_RULE.label == "Storage rule "
     lines = []
     defaults.warm("cpu", 1, lines.append)
-    assert lines == ["Hopfield: nothing to train (closed-form weights)."]
+    assert len(lines) == 1 and lines[0].startswith(
+        "Hopfield: nothing to train (closed-form weights); the 101 noise"
+    )
+
+
+# ---------------------------------------------------------------- issue 15: noise to 10, iterations, baseline
+
+
+def test_gaussian_noise_10_makes_recall_fail_for_newhop_and_the_pseudo_inverse():
+    P = hd.prototypes("mnist", 16)
+    df = hd.noise_sweep(P, ("newhop", "pseudoinverse"), (0.0, 10.0), kind="gauss", max_iter=20, repeats=5)
+    acc = df.set_index(["rule", "noise"])["accuracy"]
+    for rule in ("newhop", "pseudoinverse"):
+        assert acc[(rule, 0.0)] == 1.0
+        assert acc[(rule, 10.0)] <= 0.5, rule  # at level 10 the noise swamps the +-1 pixels
+    assert ex.SWEEP_LEVELS["gauss"].max() == 10.0 and defaults.NOISE.kw["max_value"] == 10.0
+
+
+def test_iterations_are_recorded_per_probe_and_in_the_sweep():
+    P = hd.prototypes("mnist", 16)
+    W, b = hc.store(P, "pseudoinverse")
+    cfg = hc.HopfieldConfig("pseudoinverse", "synchronous", 20, 0)
+    rec = hd.recall(W, b, P, cfg, gauss=0.0, keep_states=True)
+    assert rec.iterations.shape == (10,) and (rec.iterations >= 0).all()
+    assert (rec.iterations == 0).all()  # clean stored patterns are fixed points: no change at all
+    noisy = hd.recall(W, b, P, cfg, gauss=2.0, seed=1, keep_states=True)
+    assert (noisy.iterations >= 1).all()  # the first update binarises the real-valued input
+    assert noisy.states.shape == (int(noisy.iterations.max()) + 2, 10, P.shape[1])
+    np.testing.assert_array_equal(noisy.states[-1], noisy.final)  # the last kept state is the final one
+    tr = hc.run(W, b, noisy.noisy, cfg)  # the same count as the trajectory's own
+    np.testing.assert_array_equal(tr.iterations, noisy.iterations)
+    df = hd.noise_sweep(P, ("hebbian",), (0.0, 2.0), kind="gauss", max_iter=3, repeats=2)
+    assert {"iterations", "not_converged", "nearest"} <= set(df.columns)
+    assert df["not_converged"].between(0, 1).all()
+
+
+def test_nearest_pattern_baseline_is_a_hamming_lookup():
+    P = np.array([[1, 1, 1, 1], [-1, -1, 1, 1], [1, -1, -1, 1]], float)
+    X = np.array([[0.9, 0.5, 1, -1], [-2, -1, 0.3, 1], [1, -1, -1, 1]])
+    np.testing.assert_array_equal(hd.nearest_pattern(X, P), [0, 1, 2])
+    W, b = hc.store(P, "pseudoinverse")
+    rec = hd.recall(W, b, P, hc.HopfieldConfig("pseudoinverse", "synchronous", 5, 0), flip=0.0)
+    assert rec.nearest.all()  # clean inputs: the lookup is right
+
+
+def test_noise_levels_are_precomputed_and_the_slider_picks_one():
+    setup = defaults.digits()
+    seen = []
+    levels = ex.digit_recall_levels(setup, 0.1, 0, callback=lambda k, info: seen.append(info["fraction"]))
+    assert len(levels.levels) == 101 and levels.levels[-1] == 10.0 and seen[-1] == 1.0
+    direct = ex.digit_recall(setup, 1.2, 0.1, 0)
+    picked = levels.at(1.2)
+    assert picked.gauss == pytest.approx(1.2)
+    np.testing.assert_array_equal(picked.recall.final, direct.recall.final)
+    assert picked.outcomes == direct.outcomes
+    # the stepper picks a kept iteration: 0 is the binarised input, past the end the last state
+    P = len(setup.digits)
+    np.testing.assert_array_equal(
+        picked.frames(0)[2 * P :], (np.sign(picked.recall.states[0]) + 1).reshape(P, 16, 16) / 2
+    )
+    np.testing.assert_array_equal(picked.frames(999), picked.images)
+    assert "at least 95%" in picked.headline() and "nearest stored digit" in picked.headline()
+
+
+def test_capacity_counts_exact_and_98_5_percent_of_bits():
+    df = hd.capacity_sweep(n=60, p_max=20, trials=4, flips=(0.0,), rules=("hebbian",), seed=0)
+    assert (df["bits985"] >= df["recall"] - 1e-12).all()  # exact recall implies 98.5 % of the bits
+    assert df["bits985"].iloc[0] == 1.0
+    cap = ex.Capacity(ex.CapacitySetup(60, 4), df, ex.half_recall(df))
+    text = cap.summary()
+    assert "large-N limit" in text and "98.5 %" in text and "N = 60" in text
+    spec = hch.capacity_chart(df, 60, metric="both").to_dict()
+    assert "counted as recalled" in str(spec)
+
+
+def test_small_network_warning_makes_no_large_n_claim():
+    setup = ex.small_setup("1 1\n-1 -1\n1 -1", "hebbian", "synchronous", 20, ex.STARTS[1], 10, "0, 0", 0)
+    net = ex.small_network(setup)
+    warning = net.lost_warning()
+    assert warning is not None and "not a stable state" in warning  # Hebb cannot hold 3 targets in 2
+    assert "0.14" not in warning and "0.138" not in warning  # no large-N claim on a 2-neuron network
+
+
+@pytest.mark.parametrize("dynamics", ["synchronous", "asynchronous"])
+def test_capacity_on_the_digit_prototypes_hebb_fails_early_the_pseudo_inverse_holds(dynamics):
+    setup = ex.digit_setup("mnist", 16, "pseudoinverse", range(10), dynamics, 20)
+    cap = ex.digit_capacity(setup, dynamics, 2, 0)
+    clean = cap.table[cap.table["flip"] == 0.0].set_index(["rule", "P"])
+    assert clean.loc[("pseudoinverse", 10), "recall"] == 1.0  # every independent digit is a fixed point
+    assert clean.loc[("hebbian", 10), "recall"] < 0.5  # far below 0.138 N = 35 for correlated digits
+    assert cap.half["hebbian"] * cap.setup.n < 0.138 * cap.setup.n
+    assert "digit prototypes (N = 256)" in cap.summary() and dynamics.capitalize() in cap.summary()

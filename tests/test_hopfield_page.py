@@ -88,8 +88,9 @@ def test_sweep_runs_on_the_button_only(digits_tab):
     assert len(at.get("vega_lite_chart")) == 0
     at.button(key="hop_sweep_button").click().run()
     assert not errors(at)
-    assert len(at.get("vega_lite_chart")) == 1
+    assert len(at.get("vega_lite_chart")) == 2  # accuracy (with the Hamming baseline), iterations
     assert any("noisy copies of each digit per level" in c.value for c in at.caption)
+    assert any("at least 95%" in c.value and "Hamming" in c.value for c in at.caption)
 
 
 def test_small_networks_show_the_newhop_corners(small_tab):
@@ -174,3 +175,19 @@ def test_warm_trains_nothing_and_no_tab_trains(tmp_path, monkeypatch):
         assert not errors(open_page(VIEW, {"hop_tab": tab}))
     assert store.TRAINED[before:] == []
     assert not list(settings.cache_dir().iterdir())
+
+
+def test_noise_10_fails_and_the_stepper_picks_kept_iterations(digits_tab):
+    at = digits_tab
+    at.slider(key="hop_noise").set_value(10.0).run()
+    assert not errors(at)
+    assert _retrieved(at) < 10  # Gaussian noise 10 swamps the pseudo-inverse too
+    headline = next(t for t in _texts(at) if "digits retrieved" in t)
+    assert "at least 95%" in headline and "nearest stored digit" in headline
+    last = str(at.get("image")[0].proto)
+    at.slider(key="hop_dstep").set_value(0).run()
+    first = str(at.get("image")[0].proto)
+    assert "after iteration 0" in first and first != last  # the binarised input, not the settled state
+    at.slider(key="hop_noise").set_value(defaults.NOISE.default).run()
+    at.slider(key="hop_dstep").set_value(defaults.DIGIT_ITER.default).run()
+    assert _retrieved(at) == 10

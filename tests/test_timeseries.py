@@ -330,7 +330,7 @@ def test_page_configs_are_the_defaults_outside_fast_mode(monkeypatch):
     assert d.model_config("mlp") == d.MLP and d.model_config("lstm") == d.LSTM
     assert d.model_config("mlp").lr == d.LR["lbfgs"] and d.model_config("lstm").lr == d.LR["adam"]
     adam = d.model_config("mlp", optimizer="Adam", lag=12)  # the page's names work too
-    assert (adam.optimizer, adam.lr, adam.batch_size, adam.lag) == ("adam", d.LR["adam"], None, 12)
+    assert (adam.optimizer, adam.lr, adam.batch_size, adam.lag) == ("adam", d.LR["adam"], d.BATCH, 12)
     lbfgs = d.model_config("lstm", optimizer="lbfgs")
     assert (lbfgs.lr, lbfgs.batch_size) == (d.LR["lbfgs"], None)  # L-BFGS is always full batch
     assert d.grid_axes() == (d.GRID_LAGS, d.GRID_HIDDEN) and d.grid_config().num_epochs == d.GRID_EPOCHS
@@ -344,7 +344,13 @@ def test_fast_mode_shrinks_at_call_time(monkeypatch):
     assert d.grid_config().num_epochs == 2 and d.grid_axes() == ((1, 5), (5, 10))
 
 
-PAGE_CONTROLS = [d.LAG, *d.MLP_CONTROLS.values(), *d.LSTM_CONTROLS.values(), *d.GRID_CONTROLS.values()]
+PAGE_CONTROLS = [
+    d.LAG,
+    d.VALIDATION_CONTROL,
+    *d.MLP_CONTROLS.values(),
+    *d.LSTM_CONTROLS.values(),
+    *d.GRID_CONTROLS.values(),
+]
 
 
 def test_widget_starts_come_from_the_configs(monkeypatch):
@@ -368,6 +374,7 @@ def test_every_control_has_its_own_url_key_and_a_default_its_widget_accepts():
     assert set(keys) == {  # the URL keys shared links carry: never renamed
         *("ts_lag", "ts_hidden", "ts_mlp_epochs", "ts_mlp_opt", "ts_mlp_decay", "ts_mlp_rollout"),
         *("ts_lstm_hidden", "ts_lstm_epochs", "ts_lstm_opt", "ts_lstm_rollout", "ts_lstm_layers"),
+        *("ts_lstm_decay", "ts_val"),  # new in issue 15
         *("ts_grid_model", "ts_grid_epochs", "ts_folds", "ts_val_size"),
     }
     for c in PAGE_CONTROLS:
@@ -378,15 +385,22 @@ def test_every_control_has_its_own_url_key_and_a_default_its_widget_accepts():
             assert c.default in c.kw["options"], c.key
 
 
-def test_warm_stores_both_models_for_every_seed(tmp_path, monkeypatch):
+def test_warm_stores_both_models_for_every_seed_and_every_lag_position(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    positions = d.lag_positions()
+    assert positions[0] == d.LAG.default and sorted(positions) == list(range(5, 61, 5))
+    specs = d.warm_specs()
+    on_seed0 = {(s.cfg.model, s.cfg.lag) for s in specs if s.seed == 0}
+    assert on_seed0 == {(kind, lag) for kind in d.DEFAULTS for lag in positions}  # every slider position
+    assert {s.seed for s in specs if s.cfg.lag == d.LAG.default} == set(d.SEEDS)
+    assert all(s.cfg == d.model_config(s.cfg.model, lag=s.cfg.lag) for s in specs)  # the page's configs
     lines: list[str] = []
     d.warm("cpu", 1, lines.append)
-    assert len(list(tmp_path.glob("TSConfig-*.pt"))) == 2 * len(d.SEEDS) == len(lines)
-    assert all("trained in" in line for line in lines)
+    assert len(list(tmp_path.glob("TSConfig-*.pt"))) == len(specs) == len(lines) - 1
+    assert all("trained in" in line for line in lines[:-1]) and "warm-up" in lines[-1]
     again: list[str] = []
     d.warm("cpu", 1, again.append)
-    assert all("from the store" in line for line in again)
+    assert all("from the store" in line for line in again[:-1])
 
 
 # ---------------------------------------------------------------- the page's sections
@@ -489,3 +503,107 @@ def test_cell_report_scores_the_cell_beside_the_mean():
     assert report.forecast.scores["iterated_nmse"] == pytest.approx(last, rel=1e-5)
     assert report.text.startswith("CV MSE 123;") and f"closed-loop NMSE {last:.3f}" in report.text
     assert report.title == "MLP, lag 4, 2 hidden units" and set(report.curves) == {"closed loop", "one step"}
+
+
+# ---------------------------------------------------------------- validation, the honest protocol
+
+
+def test_weight_decay_is_the_same_l2_penalty_under_adam_and_lbfgs(monkeypatch):
+    import annlab.timeseries.models as tm
+
+    series = np.sin(np.arange(120) / 3).astype(np.float32)
+    calls = []
+    real = tm._l2
+    monkeypatch.setattr(tm, "_l2", lambda model: calls.append(1) or real(model))
+    for opt, lr in (("adam", 0.01), ("lbfgs", 1.0)):
+        cfg = TSConfig(lag=5, n_hidden=6, num_epochs=15, lr=lr, optimizer=opt)
+        calls.clear()
+        free = train_ts(cfg, series, seed=0)
+        assert not calls  # no penalty without weight decay
+        tied = train_ts(dataclasses.replace(cfg, weight_decay=1.0), series, seed=0)
+        assert calls, opt  # the penalty term is in the loss under both optimizers
+        with torch.no_grad():
+            assert float(real(tied.model)) < 0.5 * float(real(free.model)), opt  # it shrinks the weights
+
+
+def test_validation_holds_out_the_last_points_and_scores_them_in_closed_loop():
+    series = np.sin(2 * np.pi * np.arange(200) / 25).astype(np.float32)
+    cfg = TSConfig(lag=10, n_hidden=8, num_epochs=30, lr=0.02)
+    held = train_ts(dataclasses.replace(cfg, val_size=40), series, seed=2)
+    fit_only = train_ts(cfg, series[:-40], seed=2)
+    # the held-out points are never fitted: same losses as training on the points before them
+    assert [h["loss"] for h in held.history] == pytest.approx([h["loss"] for h in fit_only.history])
+    last = held.history[-1]
+    pred = forecast_iterated(held.model, series[:-40], 40, cfg.lag)
+    assert last["val_loss"] == pytest.approx(float(np.mean((pred - series[-40:]) ** 2)), rel=1e-5)
+    assert last["val_nmse"] == pytest.approx(last["val_loss"] / float(np.var(series[-40:])), rel=1e-6)
+    assert "val_loss" not in fit_only.history[-1]
+    with pytest.raises(ValueError, match="validation stretch"):
+        TSConfig(patience=5)
+    with pytest.raises(ValueError, match="too little"):
+        train_ts(TSConfig(lag=10, num_epochs=1, val_size=195), series)
+
+
+def test_early_stopping_keeps_the_best_validated_weights():
+    series = np.sin(2 * np.pi * np.arange(200) / 25).astype(np.float32)
+    cfg = TSConfig(lag=10, n_hidden=8, num_epochs=200, lr=0.05, val_size=40, patience=8)
+    res = train_ts(cfg, series, seed=0)
+    vals = {h["epoch"]: h["val_loss"] for h in res.history}
+    best = res.extra["best_epoch"]
+    assert vals[best] == min(vals.values())
+    assert res.history[-1]["epoch"] - best >= cfg.patience or res.history[-1]["epoch"] == cfg.num_epochs
+    pred = forecast_iterated(res.model, series[:-40], 40, cfg.lag)  # the kept weights are the best ones
+    assert float(np.mean((pred - series[-40:]) ** 2)) == pytest.approx(vals[best], rel=1e-5)
+    cmp_val = ex.validation_score(res)
+    assert cmp_val == pytest.approx(vals[best] / float(np.var(series[-40:])), rel=1e-5)
+
+
+def test_selection_never_reads_the_test_points(monkeypatch, tmp_path):
+    """The honest protocol's spy: points 1,001-1,100 are NaN, yet the whole selection script runs."""
+    import importlib.util
+
+    import annlab.timeseries.data as td
+    import annlab.timeseries.select as sel
+    from annlab.data import load_santafe
+
+    real = np.asarray(load_santafe(), np.float64)
+    poisoned = real.copy()
+    poisoned[1000:] = np.nan  # anything that reads the test continuation (or later) turns NaN
+    monkeypatch.setattr(td, "load_santafe", lambda: poisoned)
+    seen = []
+    real_train = sel.train_ts
+
+    def spy(cfg, data, **kw):
+        seen.append((len(data), cfg.val_size, bool(np.isnan(data).any())))
+        return real_train(cfg, data, **kw)
+
+    monkeypatch.setattr(sel, "train_ts", spy)
+    tiny = {
+        "mlp": (TSConfig(lag=10, n_hidden=4, num_epochs=3), TSConfig(lag=20, n_hidden=4, num_epochs=3)),
+        "lstm": (TSConfig(model="lstm", lag=5, n_hidden=3, num_epochs=2),),
+    }
+    monkeypatch.setattr(sel, "CANDIDATES", tiny)
+    monkeypatch.setattr(sel, "RESULT", tmp_path / "selection.json")
+    spec = importlib.util.spec_from_file_location("ts_select", "bench/timeseries_select.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    out = script.main()
+    assert seen and all(n == 1000 and v == 100 and not nan for n, v, nan in seen)  # fit 1-900, val 901-1000
+    saved = sel.load(tmp_path / "selection.json")
+    for kind in ("mlp", "lstm"):
+        assert all(np.isfinite(r["mean"]) for r in saved["models"][kind]["rows"])
+        assert out[f"{kind}_val_nmse"] == pytest.approx(saved["models"][kind]["val_nmse"], abs=1e-4)
+    assert (
+        sel.chosen("lstm", tmp_path / "selection.json").lag
+        == sel.chosen("mlp", tmp_path / "selection.json").lag
+    )
+    table = ex.selection_table(saved)
+    assert (table["chosen"] == "yes").sum() == 2 and "seeds 0, 1, 2" in ex.selection_note(saved)
+
+
+def test_the_defaults_are_the_saved_choice_of_the_protocol():
+    from annlab.timeseries import select
+
+    assert select.load() is not None, "run bench/timeseries_select.py: it writes selection.json"
+    assert select.chosen("mlp") == d.MLP and select.chosen("lstm") == d.LSTM
+    assert d.MLP.lag == d.LSTM.lag == d.LAG.default  # one shared lag slider

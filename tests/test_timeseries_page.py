@@ -82,3 +82,37 @@ def test_grid_runs_on_demand_and_shows_the_best_cell(empty_store):
 def test_folds_that_do_not_fit_are_explained():
     at = _open({"ts_tab": "Grid search", "ts_folds": "8", "ts_val_size": "300"})
     assert any("do not fit" in e.value for e in at.error)
+
+
+def test_validation_choice_draws_validation_curves_and_scores(empty_store):
+    at = _open({"ts_val": defaults.VALIDATION_CONTROL.kw["options"][2]})  # hold out + early stopping
+    nmse = at.dataframe[0].value
+    assert list(nmse.index) == ["validation NMSE", "closed-loop NMSE", "one-step NMSE"]
+    assert all(v != "—" for v in nmse.loc["validation NMSE", ["MLP", "LSTM"]])
+    assert nmse.loc["validation NMSE", "baseline: training mean"] == "—"
+    panels = [e for e in at.expander if e.label.startswith("Learning curves")]
+    assert len(panels) == 2
+
+
+def test_defaults_tab_shows_the_protocol_and_the_choice():
+    at = _open({"ts_tab": "Defaults"})
+    table = at.dataframe[0].value
+    assert set(table["model"]) == {"MLP", "LSTM"} and (table["chosen"] == "yes").sum() == 2
+    assert any("901-1,000" in m.value for m in at.markdown)
+
+
+def test_a_lag_not_trained_keeps_the_old_figure_marked_stale_with_progress(empty_store, monkeypatch):
+    at = _open()
+    charts_before = len(at.get("vega_lite_chart"))
+    assert charts_before >= 2
+
+    def slow_then_stop(cfg, data, *, device="cpu", seed=0, callback=None):
+        callback(1, {"loss": 1.0})  # progress is on screen ...
+        raise RuntimeError("stopped mid-training by the test")  # ... and the run ends before the new figure
+
+    monkeypatch.setattr(defaults, "train_ts", slow_then_stop)
+    at.slider(key="ts_lag").set_value(45).run()
+    assert any("Stale" in c.value and "lag 30" in c.value and "lag 45" in c.value for c in at.caption)
+    assert len(at.get("vega_lite_chart")) >= charts_before  # the old forecasts stay, not a blank page
+    assert at.get("progress") or at.status  # the training's progress below them
+    assert at.exception  # the test's interruption

@@ -15,8 +15,8 @@ ui.page(
     "pseudo-inverse keeps them apart. (2) In the small networks, the stored targets are attractors, but so "
     "are states nobody stored (*spurious* states, often the mirror image of a target); a start exactly on "
     "an axis may sit still on a ridge (an *unstable equilibrium*), and synchronous updates can flip back "
-    "and forth forever. (3) In the capacity plot, Hebb's recall falls off a cliff once the load passes "
-    "about 0.14 patterns per neuron.",
+    "and forth forever. (3) In the capacity plot, Hebb's recall falls off a cliff as the load grows; "
+    "the textbook 0.138 N is its large-N limit with about 1.5 % wrong bits allowed.",
 )
 TABS = ("Digits under noise", "Small networks", "Draw a digit", "Capacity")
 
@@ -39,13 +39,16 @@ def network_controls() -> ex.DigitSetup:
 def digits_under_noise(setup: ex.DigitSetup, seed: int) -> None:
     left, right = st.columns([1, 2])
     noise, flip = ui.control(d.NOISE, left), ui.control(d.FLIP, left)
-    rec = ui.call(ex.digit_recall, setup, noise, flip, seed)
+    k = ui.control(d.step_control(setup.max_iter), left)
+    levels = ui.call(ex.digit_recall_levels, setup, flip, seed, progress="Running every noise level once")
+    rec = levels.at(noise)  # precomputed: the slider only picks a level, the stepper an iteration
     left.dataframe({"digit": setup.digits, "result": rec.outcomes}, hide_index=True)
     with right:
         with ui.main_figure():
             st.markdown(rec.headline())
-            caption = "Top: stored digit.  Middle: noisy input.  Bottom: where the network settled."
-            ui.image_grid(rec.images, ncols=len(setup.digits), pad_value=0.3, caption=caption)
+            shown = min(k, rec.n_iter)
+            caption = f"Top: stored digit.  Middle: noisy input.  Bottom: the state after iteration {shown}."
+            ui.image_grid(rec.frames(k), ncols=len(setup.digits), pad_value=0.3, caption=caption)
         if rec.hebb_blends:
             st.info(ex.HEBB_BLENDS)
 
@@ -64,6 +67,7 @@ def digits_tab(seed: int) -> None:
         if sweep is not None:
             with s2:
                 ui.show_chart(hch.noise_sweep_chart(sweep.table, kind=sweep.kind))
+                ui.show_chart(hch.iterations_chart(sweep.table, kind=sweep.kind))
                 st.caption(sweep.caption)
 
 
@@ -138,10 +142,18 @@ def draw_tab(seed: int) -> None:
 
 def capacity_tab(seed: int) -> None:
     e1, e2, e3 = st.columns(3)
-    n, trials = ui.control(d.CAP_N, e1), ui.control(d.trials_control(), e2)
+    patterns = ui.control(d.CAP_PATTERNS, e1)
+    n = ui.control(d.CAP_N, e1, disabled=patterns == "digits")
+    trials = ui.control(d.trials_control(), e2)
+    dyn = ui.control(d.CAP_DYN, e2, disabled=patterns != "digits")
     metric = ui.control(d.METRIC, e3)
-    with st.spinner("Storing P = 1 .. N/2 random patterns with three rules and probing them..."):
-        cap = ui.call(ex.capacity, ex.CapacitySetup(n, trials), seed)
+    if patterns == "digits":
+        with st.spinner("Storing the digits 0 .. P-1 with three rules and probing them..."):
+            cap = ui.call(ex.digit_capacity, d.digits(), dyn, trials, seed)
+        n = cap.setup.n
+    else:
+        with st.spinner("Storing P = 1 .. N/2 random patterns with three rules and probing them..."):
+            cap = ui.call(ex.capacity, ex.CapacitySetup(n, trials), seed)
     ui.show_chart(ui.call(hch.capacity_chart, cap.table, n, metric=metric))
     st.markdown(cap.summary())
 

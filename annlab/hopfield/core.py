@@ -226,7 +226,7 @@ def store(X: np.ndarray, rule: str) -> tuple[np.ndarray, np.ndarray]:
 def energy(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Hopfield energy ``-x^T W x / 2 - b^T x`` of each row of ``X`` (S, N) -> (S,)."""
     X = np.atleast_2d(X)
-    return -0.5 * np.einsum("si,ij,sj->s", X, W, X) - X @ b
+    return -0.5 * ((X @ W) * X).sum(axis=1) - X @ b  # one matrix product (a 3-operand einsum is far slower)
 
 
 TIE = 1e-9  # a field this close to zero counts as zero (Hebb's integer sums / N are not exact in floats)

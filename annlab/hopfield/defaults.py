@@ -72,11 +72,26 @@ NOISE = Control(
     0.6,
     {
         "min_value": 0.0,
-        "max_value": 2.0,
-        "step": 0.05,
-        "help": "noisy = digit + level x N(0, 1), as in the course; the first update binarises it.",
+        "max_value": ex.NOISE_MAX,
+        "step": ex.NOISE_STEP,
+        "help": "noisy = digit + level x N(0, 1), as in the course (its table goes to 10); the first "
+        "update binarises it. Every position is computed once, so moving the slider only picks one.",
     },
 )  # the page's main control
+
+
+def step_control(max_iter: int = 20) -> Control:
+    """The iteration stepper of the digit section: 0 .. ``max_iter`` (the network's iterations), starting
+    at the last one."""
+    kw = {
+        "min_value": 0,
+        "max_value": int(max_iter),
+        "help": "0 = the binarised noisy input. Every iteration is kept, so stepping runs nothing; past "
+        "the iteration where the network stopped changing, its last state is shown.",
+    }
+    return Control("slider", "Show the state after iteration", "hop_dstep", int(max_iter), kw)
+
+
 FLIP = Control(
     "slider", "Flipped pixels (share)", "hop_flip", 0.1, {"min_value": 0.0, "max_value": 0.5, "step": 0.01}
 )
@@ -132,11 +147,25 @@ POINT = Control("text_input", "My start point", "hop_point", "0.3, -0.2")
 
 # The capacity cliff.
 CAP_N = Control("slider", "Neurons N", "hop_capn", 100, {"min_value": 40, "max_value": 200, "step": 20})
+CAP_PATTERNS = Control(
+    "radio",
+    "Patterns",
+    "hop_cap_pat",
+    "random",
+    {"options": list(ex.CAPACITY_PATTERNS), "horizontal": True, "format_func": ex.CAPACITY_PATTERNS.get},
+)
+CAP_DYN = Control(
+    "radio",
+    "Updates (digit prototypes)",
+    "hop_cap_dyn",
+    "synchronous",
+    _dynamics(help="The random-pattern sweep is vectorised for synchronous updates only."),
+)
 METRIC = Control(
     "radio",
     "Count as recalled",
     "hop_metric",
-    "recall",
+    "both",
     {"options": list(ex.METRICS), "horizontal": True, "format_func": ex.METRICS.get},
 )
 
@@ -150,9 +179,19 @@ def trials_control() -> Control:
 def page_controls() -> list[Control]:
     """Every URL-bound control of the page, tab by tab."""
     return [
-        *(SOURCE, SIDE, DIGITS, DIGIT_RULE, DIGIT_DYN, DIGIT_ITER, NOISE, FLIP),
+        *(
+            SOURCE,
+            SIDE,
+            DIGITS,
+            DIGIT_RULE,
+            DIGIT_DYN,
+            DIGIT_ITER,
+            NOISE,
+            FLIP,
+            step_control(DIGIT_ITER.default),
+        ),
         *(PRESET, OWN_TARGETS, RULE, DYN, ITER, START_KIND, N_RANDOM, POINT),
-        *(CAP_N, trials_control(), METRIC),
+        *(CAP_N, trials_control(), METRIC, CAP_PATTERNS, CAP_DYN),
     ]
 
 
@@ -179,5 +218,13 @@ def capacity() -> ex.CapacitySetup:
 
 
 def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
-    """Nothing to train: Hopfield weights are closed-form, computed in well under a second on open."""
-    report("Hopfield: nothing to train (closed-form weights).")
+    """Nothing to train: Hopfield weights are closed-form. Times the noise slider's precomputation (every
+    level, every iteration kept), which the page does once per server on first open."""
+    import time
+
+    start = time.perf_counter()
+    levels = ex.digit_recall_levels(digits(), FLIP.default, 0)
+    report(
+        f"Hopfield: nothing to train (closed-form weights); the {len(levels.levels)} noise positions take "
+        f"{time.perf_counter() - start:.1f} s on first open."
+    )

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annlab.hopfield.core import HopfieldConfig, run, step, store, storkey_step
+from annlab.hopfield.core import HopfieldConfig, run, store, storkey_step
 
 MATCH = 0.95  # share of pixels that must agree for a state to count as a digit
 SIDES = (8, 12, 16, 20, 28)
 SOURCES = {"mnist": "MNIST-5k (28x28, resized)", "digits8": "scikit-learn 8x8 digits"}
 CAPACITY_RULES = ("hebbian", "storkey", "pseudoinverse")
+BITS_RIGHT = 0.985  # Amit-Gutfreund-Sompolinsky's 0.138 N: the retrieval state has about 1.5 % wrong bits
 
 
 @functools.lru_cache(maxsize=16)
@@ -124,6 +125,12 @@ class Recall:
     noisy, final : ndarray of shape (S, N)
     which : ndarray of shape (S,), matched digit or -1;  inverse : ndarray of shape (S,), bool
     correct : ndarray of shape (S,), bool
+    iterations : ndarray of shape (S,), int, iterations until the probe stopped changing (-1: still
+        changing after ``max_iter``)
+    nearest : ndarray of shape (S,), bool, the baseline without dynamics: the stored pattern nearest to
+        the binarised noisy input (Hamming distance) is the right one
+    states : ndarray of shape (n_iter + 1, S, N), int8, every iteration's state (0 = the binarised input),
+        or None when not kept
     """
 
     noisy: np.ndarray
@@ -131,6 +138,9 @@ class Recall:
     which: np.ndarray
     inverse: np.ndarray
     correct: np.ndarray
+    iterations: np.ndarray
+    nearest: np.ndarray
+    states: np.ndarray | None = None
 
 
 def recall(
@@ -143,29 +153,48 @@ def recall(
     flip: float = 0.0,
     repeats: int = 1,
     seed: int = 0,
+    keep_states: bool = False,
 ) -> Recall:
     """Corrupt each pattern ``repeats`` times, run the network, say what each probe became.
 
-    The probe order is pattern 0..P-1, repeated ``repeats`` times.
+    The probe order is pattern 0..P-1, repeated ``repeats`` times. ``keep_states`` keeps every
+    iteration (binarised, int8) so a stepper can show any of them without running the network again.
     """
     rng = np.random.default_rng(seed)
     clean = np.tile(patterns, (repeats, 1))
     noisy = corrupt(clean, gauss=gauss, flip=flip, rng=rng)
-    final = _final(W, b, noisy, cfg)
-    which, inverse = identify(final, patterns)
     truth = np.tile(np.arange(len(patterns)), repeats)
-    return Recall(noisy, final, which, inverse, (which == truth) & ~inverse)
+    return recall_from(W, b, patterns, noisy, truth, cfg, keep_states=keep_states)
 
 
-def _final(W, b, X, cfg: HopfieldConfig) -> np.ndarray:
-    """Final states only (no stored trajectory): stops early when every probe is fixed."""
-    rng = np.random.default_rng(cfg.seed)
-    for _ in range(cfg.max_iter):
-        new = step(W, b, X, cfg, rng)
-        if np.array_equal(new, X):
-            break
-        X = new
-    return X if cfg.satlins else np.where(X >= 0, 1.0, -1.0)
+def recall_from(
+    W: np.ndarray,
+    b: np.ndarray,
+    patterns: np.ndarray,
+    noisy: np.ndarray,
+    truth: np.ndarray,
+    cfg: HopfieldConfig,
+    *,
+    keep_states: bool = False,
+) -> Recall:
+    """Run the network from the probes ``noisy`` (S, N) whose true patterns are ``truth`` (S,), and say
+    what each became (one batch: every probe is updated together)."""
+    tr = run(W, b, noisy, cfg)  # stops once every probe is fixed
+    final = tr.final if cfg.satlins else np.where(tr.final >= 0, 1.0, -1.0)
+    which, inverse = identify(final, patterns)
+    nearest = nearest_pattern(noisy, patterns) == truth
+    states = np.where(tr.states >= 0, 1, -1).astype(np.int8) if keep_states else None
+    return Recall(noisy, final, which, inverse, (which == truth) & ~inverse, tr.iterations, nearest, states)
+
+
+def nearest_pattern(X: np.ndarray, patterns: np.ndarray) -> np.ndarray:
+    """Index of the stored pattern nearest to each binarised row of ``X`` (S, N) in Hamming distance.
+
+    The baseline without dynamics: a lookup of the closest memory (ties: the lowest index).
+    """
+    signs = np.where(np.asarray(X) >= 0, 1.0, -1.0)
+    hamming = (patterns.shape[1] - signs @ patterns.T) / 2  # (S, P) differing pixels
+    return hamming.argmin(axis=1)
 
 
 def noise_sweep(
@@ -189,7 +218,9 @@ def noise_sweep(
 
     Returns
     -------
-    pandas.DataFrame with columns rule, noise, accuracy, spurious (share of probes in no digit)
+    pandas.DataFrame with columns rule, noise, accuracy, spurious (share of probes in no digit),
+    nearest (accuracy of the nearest stored pattern, no dynamics), iterations (mean over the probes
+    that converged), not_converged (share still changing after ``max_iter``)
     """
     import pandas as pd
 
@@ -206,6 +237,11 @@ def noise_sweep(
                     "noise": float(lev),
                     "accuracy": float(r.correct.mean()),
                     "spurious": float((r.which < 0).mean()),
+                    "nearest": float(r.nearest.mean()),
+                    "iterations": float(r.iterations[r.iterations >= 0].mean())
+                    if (r.iterations >= 0).any()
+                    else float("nan"),
+                    "not_converged": float((r.iterations < 0).mean()),
                 }
             )
     return pd.DataFrame(rows)
@@ -244,8 +280,9 @@ def capacity_sweep(
 
     Returns
     -------
-    pandas.DataFrame with columns rule, flip, P, load (P / N), recall (exact), overlap (mean share of
-    correct bits)
+    pandas.DataFrame with columns rule, flip, P, load (P / N), recall (exact), bits985 (share of probes
+    ending with at least 98.5 % of their bits right: the error level behind the 0.138 N limit), overlap
+    (mean share of correct bits)
     """
     import pandas as pd
 
@@ -284,6 +321,7 @@ def capacity_sweep(
     for r, rule in enumerate(rules):
         exact = sum(parts[r * len(halves) + i][0] for i in range(len(halves))) / trials  # (Pmax, F)
         same = sum(parts[r * len(halves) + i][1] for i in range(len(halves))) / trials
+        near = sum(parts[r * len(halves) + i][2] for i in range(len(halves))) / trials
         for P in range(1, p_max + 1):
             for j, f in enumerate(flips):
                 rows.append(
@@ -293,6 +331,7 @@ def capacity_sweep(
                         "P": P,
                         "load": P / n,
                         "recall": float(exact[P - 1, j]),
+                        "bits985": float(near[P - 1, j]),
                         "overlap": float(same[P - 1, j]),
                     }
                 )
@@ -303,11 +342,13 @@ def _capacity_rule(
     rule: str, X: np.ndarray, Q: np.ndarray, probes: np.ndarray, n_flips: int, max_iter: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """One rule on a block of trials. Returns, per P (rows) and flip level (columns), the number of
-    exact recalls divided by P (summed over the block's trials) and the same for the share of correct
-    bits: (Pmax, F) each, to be divided by the total number of trials."""
+    exact recalls divided by P (summed over the block's trials), the same for the share of correct
+    bits and for the share of probes with at least 98.5 % of bits right: (Pmax, F) each, to be divided
+    by the total number of trials."""
     trials, p_max, n = X.shape
     exact_sum = np.zeros((p_max, n_flips))
     same_sum = np.zeros((p_max, n_flips))
+    near_sum = np.zeros((p_max, n_flips))
     W = np.zeros((trials, n, n), np.float32)
     for P in range(1, p_max + 1):
         # The field W s as factors: Hebb N W = X^T X - P I (integers: exact in float32, so ties are
@@ -326,7 +367,8 @@ def _capacity_rule(
         exact = (same == 1.0) & fixed.reshape(trials, P, n_flips)
         exact_sum[P - 1] = exact.mean(axis=1).sum(axis=0)
         same_sum[P - 1] = same.mean(axis=1).sum(axis=0)
-    return exact_sum, same_sum
+        near_sum[P - 1] = (same >= BITS_RIGHT).mean(axis=1).sum(axis=0)
+    return exact_sum, same_sum, near_sum
 
 
 def _sync_batch(

@@ -271,6 +271,7 @@ def all_stored(cfgs: Mapping[str, TSConfig], seeds: Sequence[int] = SEEDS) -> bo
 # ------------------------------------------------------------------------------ the page's sections
 
 SCORE_FORMATS = {
+    "validation NMSE": "{:.3f}",
     "closed-loop MSE": "{:.0f}",
     "closed-loop NMSE": "{:.3f}",
     "one-step MSE": "{:.0f}",
@@ -318,15 +319,22 @@ class Comparison:
     def caption(self) -> str:
         """What the scores mean."""
         return (
+            "**Test** scores (closed-loop and one-step): points 1,001-1,100, read for this score only. "
             "MSE in squared intensity units; NMSE = MSE / variance of points 1,001-1,100 "
-            f"({self.truth_var:.0f}). 'training s' is how long training took when it ran (it may have been "
-            "loaded from the model store)."
+            f"({self.truth_var:.0f}). **Validation NMSE**: the closed-loop forecast of points 901-1,000 by "
+            "the model fitted on 1-900, shown only when the page holds them out (Validation choice). "
+            "'training s' is how long training took when it ran (it may have been loaded from the model "
+            "store)."
         )
 
     @property
     def nmse_table(self) -> pd.DataFrame:
-        """The two NMSEs (rows) of every forecast (columns), as text: the main figure's scores."""
-        return self.table[["closed-loop NMSE", "one-step NMSE"]].T
+        """The two test NMSEs (rows) of every forecast (columns), as text: the main figure's scores
+        (with the validation NMSE first when a model was validated)."""
+        cols = ["closed-loop NMSE", "one-step NMSE"]
+        if np.isfinite(self.scores["validation NMSE"]).any():
+            cols = ["validation NMSE", *cols]
+        return self.table[cols].T
 
     @property
     def table(self) -> pd.DataFrame:
@@ -336,9 +344,19 @@ class Comparison:
         )
 
 
-def _score_row(name: str, scores: dict, train_s: float) -> dict:
+def validation_score(result: TrainResult) -> float:
+    """Closed-loop validation NMSE (points 901-1,000) of the kept weights, NaN without validation."""
+    rows = [r for r in result.history if "val_nmse" in r]
+    if not rows:
+        return math.nan
+    best = int(result.extra.get("best_epoch", rows[-1]["epoch"]))
+    return float(next((r["val_nmse"] for r in rows if r["epoch"] == best), rows[-1]["val_nmse"]))
+
+
+def _score_row(name: str, scores: dict, train_s: float, val: float = math.nan) -> dict:
     return {
         "forecast": name,
+        "validation NMSE": val,
         "closed-loop MSE": scores["iterated_mse"],
         "closed-loop NMSE": scores["iterated_nmse"],
         "one-step MSE": scores["one_step_mse"],
@@ -363,7 +381,12 @@ def compare(results: Mapping[str, TrainResult], split: SeriesSplit | None = None
         name: evaluate(res.model, res.config, split) for name, res in results.items() if not res.diverged
     }
     rows = [
-        _score_row(name, fc.scores, float(results[name].extra.get("train_s", math.nan)))
+        _score_row(
+            name,
+            fc.scores,
+            float(results[name].extra.get("train_s", math.nan)),
+            validation_score(results[name]),
+        )
         for name, fc in forecasts.items()
     ]
     rows += [_score_row(b["forecast"], b, math.nan) for b in baseline_rows(split)]
@@ -612,3 +635,44 @@ def cell_report(result: TrainResult, cv_mse: float, split: SeriesSplit | None = 
     )
     curves = {"closed loop": fc.iterated, "one step": fc.one_step}
     return CellReport(fc, text, curves, f"{cfg.model.upper()}, lag {cfg.lag}, {cfg.n_hidden} hidden units")
+
+
+def selection_table(data: dict | None = None) -> pd.DataFrame | None:
+    """The honest protocol's candidates and validation scores (``selection.json``), one row each;
+    None when ``bench/timeseries_select.py`` has not been run."""
+    from annlab.timeseries import select
+
+    data = data if data is not None else select.load()
+    if not data:
+        return None
+    rows = []
+    for kind, part in data["models"].items():
+        for r in part["rows"]:
+            rows.append(
+                {
+                    "model": kind.upper(),
+                    "setting": r["setting"],
+                    "validation NMSE (mean)": r["mean"],
+                    "median": r["median"],
+                    "seconds per fit": r.get("fit_s", math.nan),
+                    "chosen": "yes" if r["config"] == part["chosen"] else "",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def selection_note(data: dict | None = None) -> str:
+    """How the defaults were chosen, in words (the seeds from ``selection.json``)."""
+    from annlab.timeseries import select
+
+    data = data if data is not None else select.load() or {}
+    seeds = ", ".join(str(s) for s in data.get("seeds", select.SEEDS))
+    return SELECTION_NOTE.format(seeds=seeds)
+
+
+SELECTION_NOTE = (
+    "How the defaults were chosen (`bench/timeseries_select.py`): each setting was fitted on points 1-900 "
+    "(seeds {seeds}) and forecast points 901-1,000 in closed loop; the lowest mean **validation** NMSE won, "
+    "per model (the LSTM at the MLP's lag, since the page's lag slider is shared). The winners are refitted "
+    "on all of points 1-1,000 and scored once on points 1,001-1,100, the **test** scores above."
+)

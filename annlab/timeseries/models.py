@@ -2,9 +2,11 @@
 
 Both models read the last ``lag`` values (normalised) and predict the next one: the MLP as a flat
 vector of ``lag`` inputs, the LSTM as a sequence of length ``lag``. Training is Adam (full batch or
-mini-batches) or full-batch L-BFGS on all windows of the training series, optionally with Gaussian
-noise on the inputs (it makes the model robust to its own errors when it later feeds on its own
-predictions).
+mini-batches) or full-batch L-BFGS on all windows of the training series, with the same options for
+both models: an L2 penalty (the same term in the loss under either optimizer), a closed-loop
+("rollout") loss, Gaussian noise on the inputs (it makes the model robust to its own errors when it
+later feeds on its own predictions), and a held-out validation stretch at the end of the series, scored
+by a closed-loop forecast at every reported epoch (learning curves, early stopping).
 
 References: Weigend, Huberman & Rumelhart (1990), "Predicting the future: a connectionist approach";
 Hochreiter & Schmidhuber (1997), "Long short-term memory"; Goodfellow, Bengio & Courville (2016),
@@ -40,17 +42,23 @@ class TSConfig:
     num_layers : int, LSTM layers (ignored by the MLP, which has one hidden layer)
     num_epochs : int, epochs (see ``optimizer``)
     lr : float, learning rate (Adam, or L-BFGS's step size)
-    weight_decay : float, L2 penalty: AdamW's decoupled decay, or ``weight_decay / 2 * ||w||^2`` added
-        to the loss for L-BFGS
+    weight_decay : float, L2 penalty ``weight_decay / 2 * ||w||^2`` added to the loss, under Adam and
+        L-BFGS alike (the same regulariser; Adam's own ``weight_decay`` would be the same gradient, and
+        AdamW's decoupled decay a different one)
     input_noise : float, std of Gaussian noise added to the inputs while training (normalised units)
     rollout : int, the loss averages the errors of ``rollout`` steps predicted in closed loop (each
         step fed the model's own previous predictions), 1 = plain one-step (teacher-forced) training
     rollout_epochs : int or None, use the rollout loss only for the last ``rollout_epochs`` epochs
         (the first ones train one step ahead, which is cheaper); None = every epoch
-    optimizer : "adam" (AdamW, one full-batch step per epoch) or "lbfgs" (one L-BFGS step of up to
-        20 iterations per epoch, with a strong-Wolfe line search)
+    optimizer : "adam" (one pass over the windows per epoch: one step per mini-batch, or one full-batch
+        step) or "lbfgs" (one L-BFGS step of up to 20 iterations per epoch, strong-Wolfe line search)
     batch_size : int or None, Adam mini-batches of shuffled windows (more updates for the same
         compute); None = full batch (L-BFGS is always full batch)
+    val_size : int, hold out the last ``val_size`` points of the series given to :func:`train_ts`: the
+        model fits the points before them, and every reported epoch forecasts them in closed loop
+        (``val_loss``, normalised MSE); 0 = fit every point, no validation
+    patience : int or None, early stopping (needs ``val_size``): stop when ``val_loss`` has not improved
+        for ``patience`` epochs and keep the weights of the best reported epoch; None = train every epoch
     """
 
     model: str = "mlp"
@@ -65,6 +73,8 @@ class TSConfig:
     rollout_epochs: int | None = None
     optimizer: str = "adam"
     batch_size: int | None = None
+    val_size: int = 0
+    patience: int | None = None
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -92,6 +102,13 @@ class TSConfig:
             raise ValueError(f"rollout_epochs must be between 0 and num_epochs (got {self.rollout_epochs}).")
         if self.weight_decay < 0 or self.input_noise < 0:
             raise ValueError("Weight decay and input noise cannot be negative.")
+        if self.val_size < 0:
+            raise ValueError(f"The validation size cannot be negative (got {self.val_size}).")
+        if self.patience is not None and (self.patience < 1 or self.val_size == 0):
+            raise ValueError(
+                "Early stopping needs a validation stretch (val_size > 0) and a patience of at least one "
+                f"epoch (got patience={self.patience}, val_size={self.val_size})."
+            )
 
 
 class MLP(nn.Module):
@@ -150,6 +167,11 @@ def _rollout_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, rollout: i
     return total / rollout
 
 
+def _l2(model: nn.Module) -> torch.Tensor:
+    """Sum of the squares of every parameter (the L2 penalty is ``weight_decay / 2`` times this)."""
+    return sum((p**2).sum() for p in model.parameters())
+
+
 def train_ts(
     cfg: TSConfig, data: np.ndarray, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
 ) -> TrainResult:
@@ -158,16 +180,27 @@ def train_ts(
     Parameters
     ----------
     cfg : TSConfig
-    data : ndarray of shape (n,), the normalised training series (nothing after it)
-    device, seed : where to train; the seed fixes the initial weights and the input noise
-    callback : ``callback(epoch, {"loss": mse})``, called about 50 times per run
+    data : ndarray of shape (n,), the normalised training series (nothing after it); with
+        ``cfg.val_size`` its last points are held out for validation and never fitted
+    device, seed : where to train; the seed fixes the initial weights, the batches and the input noise
+    callback : ``callback(epoch, {"loss": mse, "val_loss": ...})``, called about 50 times per run
 
     Returns
     -------
-    TrainResult with ``history`` (one dict per reported epoch: loss = training MSE, normalised units)
-    and ``extra = {"train_s": seconds}``.
+    TrainResult with ``history`` (one dict per reported epoch: ``loss`` = training MSE of the last epoch
+    in normalised units, without the penalty; with validation also ``val_loss``, the closed-loop MSE of
+    the held-out points, and ``val_nmse``, that MSE over their variance) and ``extra = {"train_s":
+    seconds, "best_epoch": the reported epoch whose weights are kept}``.
     """
-    X_np, y_np = windows(data, cfg.lag)
+    data = np.asarray(data, np.float32).ravel()
+    fit, val = data, None
+    if cfg.val_size:
+        if cfg.val_size >= data.size - cfg.lag:
+            raise ValueError(
+                f"A validation stretch of {cfg.val_size} points leaves too little of the {data.size} to fit."
+            )
+        fit, val = data[: -cfg.val_size], data[-cfg.val_size :]
+    X_np, y_np = windows(fit, cfg.lag)
     if cfg.rollout > len(y_np):
         raise ValueError(f"A rollout of {cfg.rollout} steps is longer than the {len(y_np)} training targets.")
     n = len(y_np) - cfg.rollout + 1
@@ -184,11 +217,12 @@ def train_ts(
             model.parameters(), lr=cfg.lr, max_iter=20, history_size=20, line_search_fn="strong_wolfe"
         )
     else:
-        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # the L2 penalty is in the loss (see cfg)
     history: list[dict] = []
     every = max(1, cfg.num_epochs // 50)
     first_rollout_epoch = 0 if cfg.rollout_epochs is None else cfg.num_epochs - cfg.rollout_epochs
-    diverged = None
+    diverged, best, best_epoch, best_state = None, math.inf, 0, None
+    val_var = float(np.var(val)) if val is not None else 0.0
     start = time.perf_counter()
     for epoch in range(1, cfg.num_epochs + 1):
         X_in = X
@@ -201,27 +235,45 @@ def train_ts(
             batches = torch.randperm(n, generator=gen).to(device).split(cfg.batch_size)
         losses = []
         for idx in batches:
+            fitted = {}
 
-            def closure(Xb=X_in[idx], Yb=Y[idx], steps=steps):
+            def closure(Xb=X_in[idx], Yb=Y[idx], steps=steps, fitted=fitted):
                 opt.zero_grad(set_to_none=True)
                 loss = _rollout_loss(model, Xb, Yb, steps)
-                if cfg.optimizer == "lbfgs" and cfg.weight_decay > 0:
-                    loss = loss + 0.5 * cfg.weight_decay * sum((p**2).sum() for p in model.parameters())
+                fitted["mse"] = float(loss.detach())
+                if cfg.weight_decay > 0:  # the same L2 term under Adam and L-BFGS
+                    loss = loss + 0.5 * cfg.weight_decay * _l2(model)
                 loss.backward()
                 return loss
 
-            losses.append(float(opt.step(closure).detach()) * len(idx))
+            opt.step(closure)
+            losses.append(fitted["mse"] * len(idx))
         loss = sum(losses) / n
         if epoch % every == 0 or epoch == cfg.num_epochs:
-            value = float(loss)
-            diverged = divergence(value, epoch, cfg.lr)
-            history.append({"epoch": epoch, "loss": value})
+            row = {"epoch": epoch, "loss": float(loss)}
+            if val is not None:
+                pred = forecast_iterated(model, fit, val.size, cfg.lag)
+                row["val_loss"] = float(np.mean((pred - val) ** 2))
+                row["val_nmse"] = row["val_loss"] / val_var if val_var > 0 else math.nan
+            diverged = divergence(row["loss"], epoch, cfg.lr)
+            history.append(row)
             if callback is not None:
-                callback(epoch, {"loss": value})
+                callback(epoch, {k: v for k, v in row.items() if k != "epoch"})
             if diverged:
                 break
+            if val is not None and cfg.patience is not None:
+                if np.isfinite(row["val_loss"]) and row["val_loss"] < best:
+                    best, best_epoch = row["val_loss"], epoch
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                elif epoch - best_epoch >= cfg.patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        best_epoch = history[-1]["epoch"] if history else 0
     model.eval()
-    return TrainResult(model, history, cfg, extra={"train_s": time.perf_counter() - start}, diverged=diverged)
+    extra = {"train_s": time.perf_counter() - start, "best_epoch": int(best_epoch)}
+    return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
 
 
 def _device_of(model: nn.Module) -> torch.device:

@@ -21,6 +21,7 @@ from annlab.ui.display import chart, image_grid, show_chart, show_image
 from annlab.ui.frame import frame, main_figure, page
 from annlab.ui.on_demand import on_demand
 from annlab.ui.sidebar import LabSettings, current
+from annlab.ui.stale import keep_last
 from annlab.ui.train import learning_curves, train
 from annlab.ui.widgets import control, controls, persisted
 
@@ -34,6 +35,7 @@ __all__ = [
     "draw_digit",
     "frame",
     "image_grid",
+    "keep_last",
     "learning_curves",
     "main_figure",
     "on_demand",
