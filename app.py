@@ -15,4 +15,9 @@ for section in SECTIONS:
     ]
     if entries:
         pages[section] = entries
-st.navigation(pages).run()
+page = st.navigation(pages)
+by_path = {p.url_path: p for entries in pages.values() for p in entries}
+shown = ui.lesson_bar(page, by_path)  # lesson mode (?lesson=...): its bar; False while an answer is hidden
+if shown:
+    page.run()
+ui.page_end(page, shown)  # the snapshot buttons

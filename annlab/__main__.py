@@ -1,4 +1,4 @@
-"""Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE]``, and
+"""Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE] [--lesson NAME]``, and
 ``python -m annlab wikiart train --epochs N --device D [--remedy NAME]`` (see :mod:`annlab.wikiart.cli`),
 and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`).
 
@@ -9,6 +9,7 @@ and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -26,6 +27,12 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=None,
         help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}",
+    )
+    warm.add_argument(
+        "--lesson",
+        action="append",
+        default=None,
+        help="warm what this lesson's scenes use (repeatable; a file stem in lessons/)",
     )
     from annlab.wikiart import cli as wikiart_cli
 
@@ -50,9 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"unknown page(s): {unknown}; known: {titles}", file=sys.stderr)
         return 2
+    if args.lesson:
+        from annlab.ui.lesson import warm_lessons  # opens every scene headless: trains what it shows
+
+        return warm_lessons(args.lesson, device, lambda text: print(text, flush=True))
     from annlab import jobs
 
-    pool = jobs.server_pool()  # the same training workers a server uses (ANNLAB_TRAIN_WORKERS)
+    limit = None if os.environ.get("ANNLAB_MAX_TRAIN_S") else float("inf")  # warm-up: no limit unless set
+    pool = jobs.server_pool(limit)  # the same training workers a server uses (ANNLAB_TRAIN_WORKERS)
     if pool is not None:
         print(f"training in {pool.size} worker process(es)", flush=True)
     total = time.perf_counter()

@@ -22,6 +22,19 @@ for col, section in zip(st.columns(len(sections)), sections, strict=True):
                 st.page_link(topic.view, label=topic.title, icon=topic.icon)
                 st.write(topic.line)
 
+lessons, poll = st.columns([3, 1])
+with lessons:
+    st.subheader("Lessons")
+    st.caption(
+        "Each lesson walks a class through one report's exercises, scene by scene: the page opens at the "
+        "scene's settings with its question on top (Page Down / Page Up step through). Share the link and "
+        "students follow."
+    )
+    ui.lessons_list()
+with poll:
+    st.subheader("Join a class poll")
+    ui.join_form()
+
 lab = ui.current()
 st.caption(
     f"Models run on **{lab.device}** · seed {lab.seed} · trained weights are cached in "

@@ -19,6 +19,7 @@ from annlab.ui.cached import call
 from annlab.ui.canvas import draw_digit
 from annlab.ui.display import chart, image_grid, show_chart, show_image
 from annlab.ui.frame import frame, main_figure, page
+from annlab.ui.lesson import join_form, lesson_bar, lessons_list, page_end
 from annlab.ui.on_demand import on_demand
 from annlab.ui.sidebar import LabSettings, current
 from annlab.ui.stale import keep_last
@@ -35,10 +36,14 @@ __all__ = [
     "draw_digit",
     "frame",
     "image_grid",
+    "join_form",
     "keep_last",
     "learning_curves",
+    "lesson_bar",
+    "lessons_list",
     "main_figure",
     "on_demand",
+    "page_end",
     "page",
     "persisted",
     "show_chart",

@@ -8,6 +8,7 @@ from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from annlab.charts import style
 from annlab.images import tile, upscale
+from annlab.ui import snapshot
 from annlab.ui.cached import call
 from annlab.ui.sidebar import current
 
@@ -22,7 +23,10 @@ def show_chart(chart, **kwargs):
     is the same on many reruns.
     """
     kwargs.setdefault("width", "stretch")
-    return st.altair_chart(style(chart, projector=current().projector), **kwargs)
+    styled = style(chart, projector=current().projector)
+    out = st.altair_chart(styled, **kwargs)
+    snapshot.record_chart(out, styled)  # for "Download snapshot"
+    return out
 
 
 _BUILDERS: dict[str, object] = {}  # chart functions by dotted name (the cache keys on the name)
@@ -34,16 +38,30 @@ def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
     return _convert_altair_to_vega_lite_spec(style(_BUILDERS[name](*args, **kwargs), projector=projector))
 
 
-def chart(build, *args, **kwargs) -> None:
+def with_params(spec: dict, values: dict) -> dict:
+    """A shallow copy of a Vega-Lite ``spec`` whose top-level parameters named in ``values`` take those
+    values (data and everything else shared, not copied)."""
+    params = [
+        dict(p, value=values[p["name"]]) if p.get("name") in values else p for p in spec.get("params", [])
+    ]
+    return {**spec, "params": params}
+
+
+def chart(build, *args, param_values: dict | None = None, **kwargs) -> None:
     """Draw the chart ``build(*args, **kwargs)`` (a function of a topic's ``charts.py``), built once.
 
     The finished Vega-Lite spec is cached per arguments (as :func:`annlab.ui.call`), so a rerun, or a
     slider moved back to a position seen before, skips building, converting and checking the Altair
-    chart (tens of milliseconds each).
+    chart (tens of milliseconds each). ``param_values`` sets the values of the chart's top-level
+    Vega-Lite parameters (``alt.param(name=...)``) on the cached spec: a slider that only moves such a
+    parameter does no new work at all.
     """
     name = f"{build.__module__}.{build.__qualname__}"
     _BUILDERS[name] = build
-    st.vega_lite_chart(call(_spec, name, current().projector, args, kwargs), width="stretch")
+    projector = current().projector
+    spec = call(_spec, name, projector, args, kwargs)
+    out = st.vega_lite_chart(with_params(spec, param_values) if param_values else spec, width="stretch")
+    snapshot.record_chart(out, lambda: style(build(*args, **kwargs), projector=projector))  # for snapshots
 
 
 def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600, clamp: bool = True) -> None:
@@ -56,7 +74,8 @@ def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600,
     zoom = PROJECTOR_ZOOM if current().projector else 1.0
     h, w = img.shape[:2]
     scale = max(1, min(int(width * zoom) // max(w, 1), int(420 * zoom) // max(h, 1)))
-    st.image(upscale(np.clip(img, 0, 1) if clamp else img, scale), caption=caption, clamp=clamp)
+    shown = upscale(np.clip(img, 0, 1) if clamp else img, scale)
+    snapshot.record_image(st.image(shown, caption=caption, clamp=clamp), shown, caption)  # for snapshots
 
 
 def image_grid(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from annlab import jobs
-from annlab.ui import timing
+from annlab.ui import snapshot, timing
 from annlab.ui.sidebar import LabSettings, sidebar
 
 # Compact first screen: the main figure of every page fits 1280x720, in normal and projector mode.
@@ -38,6 +38,7 @@ def frame() -> LabSettings:
     In projector mode the sidebar starts collapsed (its settings stay in the URL).
     """
     timing.install()
+    snapshot.begin_run()  # forget the last run's charts and widgets ("Download snapshot")
     jobs.server_pool()  # from now on every training of this server runs in its worker pool (if any)
     projector = _projector_requested()
     st.set_page_config(

@@ -23,6 +23,7 @@ from typing import Any
 import streamlit as st
 
 from annlab.controls import Control
+from annlab.ui import snapshot
 
 _VALUE = {
     "slider",
@@ -112,7 +113,9 @@ def persisted(widget: Callable, label: str, *, key: str, default: Any, **kwargs)
         decoded = _legacy(st.query_params.get_all(key), kind, default, kwargs)
         if decoded is not None:
             st.session_state[key] = decoded
-    return widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
+    value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
+    snapshot.record_widget(key, kind, value, default, kwargs)  # the settings of "Download snapshot"
+    return value
 
 
 def control(c: Control, where=st, **kw) -> Any:

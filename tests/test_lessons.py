@@ -1,0 +1,212 @@
+"""Lessons: every shipped file validates, bad files say what is wrong, every scene opens at its settings
+(its keys are widgets the page draws), its phenomenon shows where it can be read, and the lesson bar
+steps, hides and reveals."""
+
+import os
+
+import pytest
+
+from annlab import lessons as L
+from annlab.topics import Topic
+from annlab.ui import lesson as UL
+
+os.environ.setdefault("ANNLAB_TRAIN_WORKERS", "0")  # train in the script thread, as AppTest needs
+
+LESSONS, PROBLEMS = L.load_all()
+SCENES = [(lesson, k) for lesson in LESSONS.values() for k in range(1, len(lesson.ready) + 1)]
+
+
+def test_every_shipped_lesson_validates():
+    assert PROBLEMS == {}
+    assert len(LESSONS) >= 13
+    assert sum(len(lesson.scenes) for lesson in LESSONS.values()) >= 60
+
+
+def test_every_report_section_has_a_lesson():
+    sources = " ".join(lesson.source for lesson in LESSONS.values())
+    for section in ("1.3", "1.4", "2.1", "2.2", "3.1", "3.2", "3.3", "4.1", "4.2"):
+        assert f"section {section}" in sources or f"sections {section}" in sources, section
+    for report in ("000", "002", "003", "004"):
+        assert sources.count(report) >= 1, report
+
+
+def test_at_least_half_the_scenes_have_a_phenomenon_test():
+    scenes = [s for lesson in LESSONS.values() for s in lesson.scenes]
+    assert sum(1 for s in scenes if s.checks) * 2 >= len(scenes)
+
+
+def write(tmp_path, text, name="bad"):
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+GOOD_SCENE = """
+[[scenes]]
+page = "Hopfield"
+title = "t"
+question = "q?"
+look_for = "l"
+"""
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("title = 'x'\nsource = 's'\n[[scenes]\n", "not valid TOML"),
+        ("title = 'x'\nsource = 's'\n", "at least one"),
+        ("source = 's'\n" + GOOD_SCENE, "'title' is missing"),
+        ("title = 'x'\nsource = 's'\ncolour = 1\n" + GOOD_SCENE, "unknown field"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE.replace("Hopfield", "Nowhere"), "not a page of the lab"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE.replace('question = "q?"', ""), "'question' is missing"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "settings = { hop_nosuch = 1 }\n", "reads no key"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "settings = { hop_noise = -1.0 }\n", "outside"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "settings = { hop_rule = 'magic' }\n", "not among"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "settings = { seed = 3 }\n", "lab-wide"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "predict = { choices = ['only one'] }\n", "2 to 8"),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "predict = { low = 3, high = 1 }\n", "low < high"),
+        (
+            "title = 'x'\nsource = 's'\n" + GOOD_SCENE + "checks = [{ find = '(', why = 'w' }]\n",
+            "regular expression",
+        ),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "checks = [{ find = 'a' }]\n", "'why' is missing"),
+    ],
+)
+def test_a_bad_file_gets_a_clear_message(tmp_path, text, message):
+    with pytest.raises(L.LessonError, match=message) as err:
+        L.load(write(tmp_path, text))
+    assert "bad.toml" in str(err.value)
+    lessons, problems = L.load_all(tmp_path)
+    assert lessons == {} and message.split()[0] in problems["bad"]
+
+
+def test_a_scene_waiting_for_its_page_is_pending_not_an_error(tmp_path, monkeypatch):
+    topic = Topic("Soon", "Soon", "Applications", ":material/star:", "l", "views/soon.py", "m:f", "soon_x")
+    monkeypatch.setitem(L.TOPIC_BY_PATH, "Soon", topic)
+    scene = GOOD_SCENE + '\n[[scenes]]\npage = "Soon"\ntitle = "t"\nquestion = "q"\nlook_for = "l"\n'
+    with pytest.raises(L.LessonError, match="waits for its page"):
+        L.load(write(tmp_path, "title = 'x'\nsource = 's'\n" + scene))
+    lesson = L.load(write(tmp_path, "title = 'x'\nsource = 's'\n" + scene + "waiting = true\n"))
+    assert len(lesson.scenes) == 2 and len(lesson.ready) == 1
+    assert "views/soon.py" in lesson.pending[0].pending
+
+
+def test_checks_judge_numbers_and_say_why():
+    check = L.Check(r"(\d+) of 10 digits retrieved", "why", min=6)
+    assert check.judge("**8 of 10 digits retrieved** with ...") is None
+    assert "outside" in check.judge("**2 of 10 digits retrieved**")
+    assert "not found" in check.judge("nothing here")
+    assert L.Check(r"acc (\d+\.\d)%", "w", max=50).judge("acc 12.5%") is None
+
+
+def _scene_id(item):
+    lesson, k = item
+    return f"{lesson.name}-{k}"
+
+
+@pytest.mark.parametrize("item", SCENES, ids=[_scene_id(s) for s in SCENES])
+def test_every_scene_opens_at_its_settings_and_shows_its_phenomenon(item):
+    lesson, k = item
+    scene = lesson.ready[k - 1]
+    at = UL.open_scene(lesson, k)
+    errors = [str(e.value)[:500] for e in at.exception]
+    assert not errors, errors
+    drawn = UL.widget_keys(at)
+    assert set(scene.settings) <= drawn, f"keys the page did not draw: {set(scene.settings) - drawn}"
+    for key, value in scene.settings.items():  # the widgets hold the scene's values
+        got = at.session_state[key]
+        want = L.native(L.page_keys(scene.topic).controls.get(key), value)
+        assert list(got) == list(want) if isinstance(want, list | tuple) else got == want, (key, got, want)
+    text = UL.page_text(at)
+    assert f"scene {k} of {len(lesson.ready)}" in text
+    own = " ".join([scene.question, scene.look_for, *(scene.predict.choices if scene.predict else ())])
+    own += " " + (scene.predict.answer if scene.predict else "")
+    for check in scene.checks:
+        assert check.judge(own) is not None, f"check {check.find!r} matches the lesson's own words"
+        if check.fast:
+            problem = check.judge(text)
+            assert problem is None, problem
+
+
+def _text(at) -> str:
+    return UL.page_text(at)
+
+
+def test_the_bar_hides_the_answer_steps_and_applies_each_scenes_settings():
+    lesson = LESSONS["hopfield"]
+    k = next(
+        i for i, s in enumerate(lesson.ready, 1) if s.predict and s.settings.get("hop_drule") == "hebbian"
+    )
+    at = UL.open_scene(lesson, k, reveal=False)
+    assert not at.exception
+    assert f"scene {k} of {len(lesson.ready)}" in _text(at)
+    assert "digits retrieved" not in _text(at), "the figure is hidden until the reveal"
+    at.button(key="lesson_reveal").click().run()
+    assert "digits retrieved" in _text(at)
+    at.button(key="lesson_next").click().run()
+    assert f"scene {k + 1} of" in _text(at)
+    assert at.query_params["scene"] in (str(k + 1), [str(k + 1)])
+    assert at.session_state["hop_drule"] == lesson.ready[k].settings["hop_drule"]
+    at.button(key="lesson_prev").click().run()
+    assert f"scene {k} of" in _text(at) and at.session_state["hop_drule"] == "hebbian"
+
+
+def test_a_class_poll_from_presenter_to_students_and_back():
+    from streamlit.testing.v1 import AppTest
+
+    from annlab import votes
+
+    lesson = LESSONS["hopfield"]
+    k = next(i for i, s in enumerate(lesson.ready, 1) if s.predict and s.predict.kind == "choice")
+    presenter = UL.open_scene(lesson, k, reveal=False)
+    presenter.button(key="lesson_poll").click().run()
+    code, _ = presenter.session_state["_lesson_room"]
+    assert code in _text(presenter)
+    student = AppTest.from_file(str(L.REPO_ROOT / "app.py"), default_timeout=120)
+    student.query_params["room"] = code.lower()
+    student.run()
+    assert lesson.ready[k - 1].question[:30] in _text(student)
+    choice = lesson.ready[k - 1].predict.choices[0]
+    student.radio(key=f"vote_value_{k}").set_value(choice)
+    student.button[0].click().run()
+    assert "vote is in" in _text(student)
+    for _ in range(2):
+        votes.cast(code, votes.new_voter(), k, choice)
+    presenter.run()
+    assert "3 votes" in _text(presenter)
+    presenter.button(key="lesson_reveal").click().run()
+    assert votes.get_room(code).revealed
+    with pytest.raises(votes.VoteError, match="already shown"):
+        votes.cast(code, votes.new_voter(), k, choice)
+
+
+def test_warm_lesson_trains_what_the_scenes_use_then_nothing(tmp_path, monkeypatch):
+    import streamlit as st
+
+    from annlab import store
+    from annlab.__main__ import main
+
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    assert main(["warm", "--device", "cpu", "--lesson", "boltzmann"]) == 0
+    assert list(tmp_path.glob("*.pt")), "warm --lesson trained nothing into the store"
+    st.cache_resource.clear()  # only the store may answer now
+    st.cache_data.clear()
+    before = len(store.TRAINED)
+    lesson = LESSONS["boltzmann"]
+    for k in range(1, len(lesson.ready) + 1):
+        at = UL.open_scene(lesson, k, device="cpu")
+        assert not at.exception, at.exception
+    assert store.TRAINED[before:] == [], store.TRAINED[before:]
+    assert main(["warm", "--lesson", "no-such-lesson"]) == 2
+
+
+def test_the_home_page_lists_every_lesson_with_a_link_to_its_first_scene():
+    from pagetest import errors, open_page
+
+    at = open_page(None)
+    assert not errors(at), errors(at)
+    links = [str(link.proto) for link in at.get("page_link")]
+    for lesson in LESSONS.values():
+        assert any(f"lesson={lesson.name}&scene=1" in link for link in links), lesson.name
