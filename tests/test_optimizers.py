@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from annlab import store
-from annlab.optim import OPTIMIZERS, defaults, make_optimizer
+from annlab.optim import DESCRIPTIONS, OPTIMIZERS, defaults, make_optimizer
+from annlab.optim import charts as oc
 from annlab.optim import experiments as ex
 from annlab.optim import landscape as ls
 from annlab.optim import race as rc
@@ -366,7 +367,12 @@ def test_race_table_and_fit_choice():
     table = ex.race_table(result)
     assert list(table.frame["optimizer"]) == list(cfg.optimizers)
     assert str(table.frame["best epoch"].dtype) == "Int64"
-    assert {"lr", "train MSE", "val MSE", "test MSE", "total s"} <= set(table.formats)
+    assert {"lr", "train MSE", "val MSE", "lowest val MSE", "total s"} <= set(table.formats)
+    assert not any("test" in c for c in table.frame.columns)  # the test set is for the final choice only
+    line = ex.choice_line(result)
+    chosen = result.choice()
+    assert chosen.final_val == min(r.final_val for r in result.runs)
+    assert f"**{chosen.name}**" in line and f"{chosen.test:.4g}" in line
     names, best = ex.fit_choice(result)
     assert names == list(cfg.optimizers)
     assert result.runs[best].final_val == min(r.final_val for r in result.runs)
@@ -503,3 +509,216 @@ def test_two_threads_asking_for_one_new_race_run_it_once(tmp_path, monkeypatch):
         t.join()
     assert store.TRAINED[since:] == [ex.race_key(cfg, 2)]
     assert len(results) == 2 and np.array_equal(results[0].runs[0].val, results[1].runs[0].val)
+
+
+# ------------------------------------------------------------------- issue 15: the optimizer part
+def test_batched_mini_batch_sgd_matches_a_plain_loop():
+    """SGD on mini-batches trained side by side gives what one plain torch.optim loop gives."""
+    cfg = rc.RaceConfig(optimizers=("SGD (mini-batch)",), num_epochs=6, data=rc.TaskConfig(n_points=50))
+    cfg2 = dataclasses.replace(cfg, mini_batch_all=True, optimizers=("SGD (mini-batch)", "Adam"))
+    data = rc.make_data(cfg.data, seed=0)
+    one, two = rc.race(cfg, data, seed=0), rc.race(cfg2, data, seed=0)
+    model = rc.build_mlp(1, cfg.layers, cfg.units, cfg.activation, seed=0)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr("SGD (mini-batch)"))
+    X, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(6):
+        perm = torch.randperm(len(y), generator=gen)
+        for i in range(0, len(y), cfg.batch_size):
+            idx = perm[i : i + cfg.batch_size]
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(X[idx]).squeeze(1), y[idx]).backward()
+            opt.step()
+    with torch.no_grad():
+        final = float(torch.nn.functional.mse_loss(model(X).squeeze(1), y))
+    assert math.isclose(one.runs[0].train[-1], final, rel_tol=1e-4)
+    assert math.isclose(two.runs[0].train[-1], final, rel_tol=1e-4)  # next to Adam: the same batches
+
+
+def test_per_optimizer_settings_reach_the_optimizer(monkeypatch):
+    seen = []
+    real = torch.optim.SGD.__init__
+
+    def spy(self, params, **kw):
+        seen.append(kw)
+        real(self, params, **kw)
+
+    monkeypatch.setattr(torch.optim.SGD, "__init__", spy)
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Nesterov", "L-BFGS"),
+        base_lrs=(("GD (full batch)", 0.05), ("Nesterov", 0.1)),
+        momenta=(("Nesterov", 0.8),),
+        lbfgs_max_iter=1,
+        extra=(rc.RunSpec("GD (full batch)", lr=0.1),),
+        num_epochs=5,
+        data=rc.TaskConfig(n_points=30),
+    )
+    res = rc.race(cfg, seed=0)
+    gd, nest, lbfgs, gd2 = res.runs
+    assert gd.settings["lr"] == 0.05 and gd2.settings["lr"] == 0.1
+    assert nest.settings["lr"] == 0.1 and nest.settings["momentum"] == 0.8 and nest.settings["nesterov"]
+    assert lbfgs.settings["max_iter"] == 1
+    assert gd.name == "GD (full batch)" and gd2.name == "GD (full batch), lr 0.1"
+    assert not np.allclose(gd.val, gd2.val)  # the same optimizer twice, two different runs
+    assert {"lr": 0.1, "momentum": 0.8} in [{k: kw.get(k) for k in ("lr", "momentum")} for kw in seen]
+    # the page's controls build that config
+    tuned = {("lr", "GD (full batch)"): 0.05, ("lr", "Nesterov"): 0.1, ("momentum", "Nesterov"): 0.8}
+    twin = {"name": "GD (full batch)", "lr": 0.1, "momentum": 0.5, "max_iter": 1}
+    page = defaults.race_config(optimizers=["GD (full batch)", "Nesterov"], tuned=tuned, twin=twin)
+    assert page.lr("GD (full batch)") == 0.05 and page.momentum("Nesterov") == 0.8
+    assert page.specs()[-1].lr == 0.1 and page.specs()[-1].momentum is None
+    assert defaults.race_config(tuned={("lr", "Adam"): rc.DEFAULT_LR["Adam"]}) == defaults.race_config()
+
+
+def test_l2_in_the_race_is_the_penalty_on_the_loss():
+    lam = 0.05
+    cfg = rc.RaceConfig(
+        optimizers=(),
+        extra=(rc.RunSpec("GD (full batch)", weight_decay=lam), rc.RunSpec("L-BFGS", weight_decay=lam)),
+        num_epochs=8,
+        data=rc.TaskConfig(n_points=40),
+    )
+    data = rc.make_data(cfg.data, seed=0)
+    res = rc.race(cfg, data, seed=0)
+    X, y = torch.from_numpy(data.X_train), torch.from_numpy(data.y_train)
+    for run in res.runs:
+        model = rc.build_mlp(1, cfg.layers, cfg.units, cfg.activation, seed=0)
+        opt = make_optimizer(run.optimizer, model.parameters(), run.lr)
+
+        def closure(model=model, opt=opt):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(model(X).squeeze(1), y)
+            loss = loss + 0.5 * lam * sum((p**2).sum() for p in model.parameters())
+            loss.backward()
+            return loss
+
+        for _ in range(8):
+            opt.step(closure) if run.optimizer == "L-BFGS" else (closure(), opt.step())
+        with torch.no_grad():
+            final = float(torch.nn.functional.mse_loss(model(X).squeeze(1), y))
+        assert math.isclose(run.train[-1], final, rel_tol=1e-3), run.name
+        assert run.settings["weight_decay"] == lam
+
+
+def test_early_stopping_and_dropout():
+    cfg = rc.RaceConfig(
+        optimizers=(),
+        extra=(
+            rc.RunSpec("Adam", lr=0.02, label="plain"),
+            rc.RunSpec("Adam", lr=0.02, patience=15, label="early"),
+            rc.RunSpec("Adam", lr=0.02, dropout=0.3, label="dropout"),
+        ),
+        units=60,
+        num_epochs=300,
+        data=rc.TaskConfig(noise=0.3, n_train=15),
+    )
+    a, b = rc.race(cfg, seed=0), rc.race(cfg, seed=0)
+    plain, early, drop = a.runs
+    assert early.stopped_epoch is not None and early.stopped_epoch - early.best_epoch == 15
+    assert len(early.epoch) == early.stopped_epoch + 1 and early.final_val == early.best_val
+    assert np.array_equal(early.val, plain.val[: len(early.val)])  # the same run until it stops
+    assert drop.val[0] == plain.val[0]  # measured without dropout, at the same initial weights
+    assert not np.allclose(drop.val[1:20], plain.val[1:20]) and np.array_equal(drop.val, b.runs[2].val)
+    assert plain.val[-1] > plain.best_val and plain.train[-1] < plain.train[early.best_epoch]  # overfits
+    assert "stopped early" in a.table()[1]["status"]
+
+
+def test_noise_floor_threshold_and_sigma_range():
+    assert defaults.NOISE.kw["max_value"] == 2.0 and defaults.NOISE_POSITIONS[-1] == 2.0
+    cfg = rc.RaceConfig(
+        optimizers=("Adam",), num_epochs=20, threshold=0.02, data=rc.TaskConfig(noise=0.3, n_points=40)
+    )
+    row = rc.race(cfg, seed=0).table()[0]
+    assert row["epochs to val ≤ 0.02"] == "never: the noise floor σ² = 0.09 is above it"
+    above = rc.race(
+        dataclasses.replace(cfg, threshold_above_floor=True, threshold=0.2, num_epochs=200), seed=0
+    )
+    assert above.config.threshold_value == pytest.approx(0.29)
+    col = next(c for c in above.table()[0] if c.startswith("epochs to"))
+    assert "σ² + 0.2" in col and above.table()[0][col].isdigit()
+    chart = oc.loss_curves(above.runs, floor=0.09).to_dict()
+    rules = [layer for layer in chart["layer"] if layer["mark"]["type"] == "rule"]
+    assert rules, "the noise floor is drawn"
+    floor_data = next(v for k, v in chart["datasets"].items() if v and "text" in v[0])
+    assert floor_data[0]["MSE"] == 0.09 and "σ²" in floor_data[0]["text"]
+    assert "layer" not in oc.loss_curves(above.runs, floor=0.0).to_dict()  # no noise: no floor line
+    data = rc.make_data(rc.TaskConfig(noise=0.3), seed=0)
+    assert "noise floor" in ex.race_caption(data, 0.3)
+
+
+def test_sigma_sweep_size_sweep_and_repeats(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    cfg = rc.RaceConfig(
+        optimizers=("GD (full batch)", "Adam"), num_epochs=15, data=rc.TaskConfig(n_points=40)
+    )
+    noise = ex.sweep(cfg, 0, "noise", [0.1, 2.0], repeats=2)
+    frame = noise.table.frame
+    assert list(frame["σ"]) == [0.1, 0.1, 2.0, 2.0] and list(frame["σ² (floor)"]) == pytest.approx(
+        [0.01] * 2 + [4.0] * 2
+    )
+    assert {"SNR (dB)", "train MSE", "val MSE", "test MSE", "val MSE sd"} <= set(frame.columns)
+    snr = 10 * np.log10(np.var(rc.make_data(rc.TaskConfig(noise=0.0, n_points=40)).y_true) / 4.0)
+    assert frame["SNR (dB)"].iloc[2] == pytest.approx(snr, rel=1e-5)
+    assert (frame["val MSE"].iloc[2:] > 1.0).all()  # the floor, not the optimizer
+    size = ex.sweep(cfg, 0, "units", [10, 50], repeats=1).table.frame
+    assert list(size["units"]) == [10, 10, 50, 50] and {"best epoch", "seconds", "lowest val MSE"} <= set(
+        size
+    )
+    ranking = ex.sweep(cfg, 0, "repeat", (), repeats=3)
+    assert len({r["lowest val MSE"] for r in ranking.rows if r["optimizer"] == "Adam"}) == 3  # 3 inits
+    firsts = [int(t.split()[0]) for t in ranking.table.frame["ranked first"]]
+    assert sum(firsts) == 3 and "lowest val MSE sd" in ranking.table.frame
+    again = ex.sweep(cfg, 0, "noise", [0.1], repeats=2)  # loaded from the races on disk
+    assert again.rows[:4] == noise.rows[:4]
+
+
+def test_subsampled_training_set_keeps_validation_and_test():
+    full = rc.make_data(rc.TaskConfig(), seed=0)
+    few = rc.make_data(rc.TaskConfig(n_train=20), seed=0)
+    assert (
+        len(few.y_train) == 20
+        and np.array_equal(few.y_val, full.y_val)
+        and np.array_equal(few.y_test, full.y_test)
+    )
+    with pytest.raises(ValueError, match="n_train"):
+        rc.TaskConfig(n_train=1000)
+
+
+def test_seed004_linear_bump_gd_path_and_adam():
+    gd = ls.linear_bump_path("GD (full batch)", 0.3, 6, k=0.5)
+    assert np.round(gd[1:], 2).tolist() == [0.3, 0.6, 0.9, 1.2, 0.9, 1.2]
+    highest, widest = ls.linear_bump_escape("Adam", 0.3, 20)
+    assert round(highest, 2) == 1.41 and widest == pytest.approx(0.41)
+    assert ls.linear_bump_path("Adam", 0.3, 20, k=0.41).max() >= 1.41  # escapes h = 0.41
+    assert ls.linear_bump_path("Adam", 0.3, 20, k=0.45).max() < 1.45  # not h = 0.45
+    x = torch.tensor([0.0, 1.0, 1.3, 1.5, 2.0])
+    assert ls.linear_bump(x, 0.5).tolist() == pytest.approx([1.0, 0.0, 0.3, 0.5, 0.0])
+    page = ex.linear_bump(0.4)
+    values = {m.label: m.value for m in page.metrics.metrics}
+    assert values["GD: x₁ … x₆"] == "0.3, 0.6, 0.9, 1.2, 0.9, 1.2"
+    assert values["Adam's highest point (endless slope)"] == "1.41" and values["Adam at k = 0.4"] == "escapes"
+
+
+def test_adagrad_is_described_by_its_effective_learning_rate():
+    text = DESCRIPTIONS["Adagrad"]
+    assert "effective learning rate" in text and "steps only ever shrink" not in text
+
+
+@pytest.mark.parametrize("activation", list(rc.ACTIVATIONS))
+def test_stacked_backprop_matches_autograd(activation):
+    from annlab.optim import batched
+
+    nets = [rc.build_mlp(2, 2, 7, activation, seed=s) for s in (0, 1)]
+    params = [torch.cat(p) for p in zip(*(batched.stack_weights(n, 1) for n in nets), strict=True)]
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(9, 2, generator=gen), torch.randn(9, generator=gen)
+    masks = [(torch.rand(2, 9, 7, generator=gen) < 0.7).float() / 0.7 for _ in range(2)]
+    for m in (None, masks):
+        loss = batched.loss_and_grads(params, x, y, rc.ACTIVATIONS[activation](), m)
+        leaves = [p.detach().clone().requires_grad_(True) for p in params]
+        ref = batched.forward(leaves, x, rc.ACTIVATIONS[activation](), m)
+        ref_loss = ((ref - y) ** 2).mean(1)
+        ref_loss.sum().backward()
+        assert torch.allclose(loss, ref_loss.detach(), atol=1e-6)
+        for p, leaf in zip(params, leaves, strict=True):
+            assert torch.allclose(p.grad, leaf.grad, atol=1e-5), activation

@@ -7,6 +7,7 @@ from pagetest import errors, open_page
 from annlab import store
 from annlab.optim import defaults
 from annlab.optim import experiments as ex
+from annlab.optim import race as rc
 from annlab.settings import cache_dir
 
 VIEW = "views/optimizers.py"
@@ -95,7 +96,7 @@ def test_after_warm_a_plain_link_races_nothing(tmp_path, monkeypatch):
     lines = []
     defaults.warm("cpu", None, lines.append)
     assert (cache_dir() / f"{ex.race_key(defaults.race_config(), defaults.SEED)}.pt").exists()
-    assert lines and "race" in lines[0]
+    assert any(line.startswith("race: 41 noise positions") for line in lines), lines
     st.cache_resource.clear()  # forget the races in memory: only the files may answer now
     st.cache_data.clear()
     since = len(store.TRAINED)
@@ -103,6 +104,14 @@ def test_after_warm_a_plain_link_races_nothing(tmp_path, monkeypatch):
     assert not errors(at), errors(at)
     assert _races_run(since) == []
     assert "Signal-to-noise ratio at σ = 0.1" in _captions(at)
+    for noise in (1.35, 2.0, 0.0, 0.1):  # every position of the noise slider was raced by the warm-up
+        at.slider(key="opt_noise").set_value(noise).run()
+        assert not errors(at), errors(at)
+        assert f"Signal-to-noise ratio at σ = {noise:g}" in _captions(at)
+    at.session_state["opt_tab"] = "Regularisation"
+    at.run()
+    assert not errors(at), errors(at)
+    assert _races_run(since) == [], "the regularisation race on defaults is warmed too"
 
 
 def test_the_grid_uses_the_race_data_settings():
@@ -112,3 +121,62 @@ def test_the_grid_uses_the_race_data_settings():
     at.run()
     assert not errors(at), errors(at)
     assert at.slider(key="opt_noise").value == 0.5 and at.metric[0].label == "Models in the grid"
+
+
+def test_a_noise_position_not_ready_keeps_the_old_figure_with_progress(monkeypatch):
+    at = open_page(VIEW, query={"seed": "5151"})
+    assert not errors(at), errors(at)
+    charts = len(at.get("vega_lite_chart"))
+    assert charts >= 2
+
+    def still_computing(*args, **kwargs):  # what the page shows while the race runs, frozen
+        raise RuntimeError("still computing")
+
+    monkeypatch.setattr(rc, "race", still_computing)
+    at.slider(key="opt_noise").set_value(0.55).run()
+    assert any("still computing" in e for e in errors(at))
+    assert any("Stale" in c.value and "σ = 0.1" in c.value for c in at.caption), "the old figure is marked"
+    assert len(at.get("vega_lite_chart")) >= 2, "the old loss curves stay on screen"
+    assert at.get("progress"), "a progress bar says the new position is computing"
+
+
+def test_report_race_link_and_second_run_of_one_optimizer():
+    at = open_page(VIEW, query=defaults.REPORT_RACE)
+    assert not errors(at), errors(at)
+    frame = at.dataframe[0].value
+    assert list(frame["optimizer"]) == [
+        "GD (full batch)",
+        "Nesterov",
+        "Adam",
+        "L-BFGS",
+        "GD (full batch), lr 0.1",
+    ]
+    assert list(frame["lr"]) == [0.05, 0.1, 0.001, 1.0, 0.1]
+    assert not any("test" in c for c in frame.columns)
+    assert any("Final choice by validation" in i.value and "test MSE" in i.value for i in at.info)
+
+
+def test_sweeps_regularisation_bump_and_test_surfaces():
+    at = open_page(VIEW, query={"opt_tab": "Sweeps", "opt_repeats": "1", "opt_sweep_sigmas": "0.1,2.0"})
+    assert not errors(at), errors(at)
+    at.button(key="opt_sw_noise_button").click().run()
+    assert not errors(at), errors(at)
+    frame = next(d.value for d in at.dataframe if "σ² (floor)" in d.value.columns)
+    assert sorted(set(frame["σ"])) == [0.1, 2.0] and "test MSE" in frame.columns
+
+    at = open_page(VIEW, query={"opt_tab": "Regularisation"})
+    assert not errors(at), errors(at)
+    names = list(at.dataframe[0].value["optimizer"])
+    assert names[0] == "no regularisation" and any(n.startswith("L2") for n in names)
+    assert any(n.startswith("dropout") for n in names) and any(n.startswith("early") for n in names)
+
+    at = open_page(VIEW, query={"opt_tab": "Landscape", "opt_surface": "1-D bump"})
+    assert not errors(at), errors(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["GD: x₁ … x₆"] == "0.3, 0.6, 0.9, 1.2, 0.9, 1.2"
+    assert metrics["Adam's highest point (endless slope)"] == "1.41"
+
+    at = open_page(VIEW, query={"opt_tab": "Model selection", "opt_grid_units": "10", "opt_grid_layers": "1"})
+    at.button(key="opt_grid_button").click().run()
+    assert not errors(at), errors(at)
+    assert any("test points" in str(c.proto) for c in at.get("vega_lite_chart"))

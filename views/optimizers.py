@@ -1,4 +1,6 @@
-"""Optimizer comparison: a regression race, the loss-landscape playground and model selection."""
+"""Optimizer comparison: a race, sweeps, regularisation, the loss-landscape playground, model selection."""
+
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -9,14 +11,7 @@ from annlab.optim import experiments as ex
 from annlab.optim import landscape as ls
 from annlab.optim import race as rc
 
-ui.page(
-    "Optimizer comparison",
-    "Every optimizer starts from **the same initial weights** on **the same data**. A run whose loss blows "
-    "up is stopped and the page says why.",
-    look_for="Which optimizer gets low first *per epoch* and which *per second*; what noise in the data "
-    "does to the validation loss; what momentum buys on a narrow valley; why Adam gets over a bump where "
-    "gradient descent stays stuck.",
-)
+ui.page("Optimizer comparison", D.LEAD, look_for=D.LOOK_FOR)
 lab = ui.current()
 
 
@@ -32,49 +27,95 @@ def metrics(row):
 
 
 def data_settings(box, more) -> dict:
-    """The race's data (the grid's too): noise σ (the page's main control), task, student number."""
-    noise = ui.control(D.NOISE, box)
-    task = ui.control(D.TASK, box)
-    number = ui.control(D.NUMBER, more, disabled=task == rc.TASKS[0])
-    return {"task": task, "noise": noise, "number": number}
+    """The race's data (the other tabs' too): noise σ (the page's main control), task, student number."""
+    noise, task = ui.control(D.NOISE, box), ui.control(D.TASK, box)
+    return {"task": task, "noise": noise, "number": ui.control(D.NUMBER, more, disabled=task == rc.TASKS[0])}
+
+
+def curves(result, stale=False):  # the main figure: loss per epoch and per second, the noise floor
+    with st.container() if stale else ui.main_figure():
+        for col, x in zip(st.columns(2), ("epoch", "seconds"), strict=True):
+            with col:
+                ui.chart(oc.loss_curves, result.runs, x=x, floor=result.config.noise_floor)
+    for run in [] if stale else [r for r in result.runs if r.diverged]:
+        st.error(f"**{run.name}**: {run.diverged}")
+
+
+def built(make, where=st, **settings):  # make(**settings), or None after its ValueError in words
+    try:
+        return make(**settings)
+    except ValueError as err:
+        where.error(str(err))
+
+
+def race_settings():
+    """The race's controls (the sweeps' too): its config (None: bad), the right column, a figure slot."""
+    left, right = st.columns([1, 3])
+    more = left.popover("More settings", icon=":material/tune:", width="stretch")
+    figure = right.container()
+    with left:
+        race = data_settings(st, more) | ui.controls(D.RACE_CONTROLS)
+    race["optimizers"] = ui.control(D.RACE_OPTIMIZERS, right)
+    with right.expander("Learning rate and momentum per optimizer; the same optimizer a second time"):
+        tuned = ui.controls(D.tuning_controls(race["optimizers"]), 4)
+        twin = ui.controls(D.TWIN_CONTROLS, 4)
+        st.markdown(f"[Open the report's race (seed 001 §1.3 Q3)](?{urlencode(D.REPORT_RACE)})")
+    with more:
+        race |= ui.controls(D.RACE_MORE)
+    return built(D.race_config, right, **race, tuned=tuned, twin=twin), right, figure
 
 
 @st.fragment
 def race_section():
-    left, right = st.columns([1, 3])
-    more = left.popover("More settings", icon=":material/tune:", width="stretch")
-    with left:
-        race = data_settings(st, more)
-        race |= ui.controls(D.RACE_CONTROLS)
-    figure = right.container()  # filled once the race has run, above its optimizers
-    race["optimizers"] = ui.control(D.RACE_OPTIMIZERS, right)
-    with more:
-        race |= ui.controls(D.RACE_MORE)
-    try:
-        cfg = D.race_config(**race)
-    except ValueError as err:
-        right.error(str(err))
+    cfg, right, figure = race_settings()
+    if cfg is None:
         return
     data = ui.call(rc.make_data, cfg.data, lab.seed)
     with figure:
-        result = ui.call(ex.race, cfg, lab.seed, progress="Racing the optimizers")
-        with ui.main_figure():
-            for col, x in zip(st.columns(2), ("epoch", "seconds"), strict=True):
-                with col:
-                    ui.chart(oc.loss_curves, result.runs, x=x)
-    for run in result.runs:
-        if run.diverged:
-            right.error(f"**{run.name}**: {run.diverged}")
+        result = ui.keep_last(
+            "opt_race",
+            lambda: ui.call(ex.race, cfg, lab.seed, progress="Racing the optimizers"),
+            curves,
+            ready=ex.race_saved(cfg, lab.seed),
+            label=ex.race_label(cfg, lab.seed),
+        )
     right.caption(ex.race_caption(data, cfg.data.noise))
     table(ex.race_table(result))
+    st.info(ex.choice_line(result))
     names, best = ex.fit_choice(result)
     if names:
-        st.markdown("#### The fit against the truth")
-        two_d = data.X_grid.shape[1] == 2
-        shown = two_d and st.selectbox("Optimizer whose fit is shown", names, index=best, key="opt_fit_pick")
+        st.markdown("#### The data and the fit against the truth")
+        ui.chart(oc.training_points, data)
+        shown = data.X_grid.shape[1] == 2 and st.selectbox("Fit shown", names, index=best, key="opt_fit_pick")
         ui.chart(oc.race_fit, data, result.runs, shown)
-    with st.expander("What each optimizer does, and its learning rate here"):
-        st.dataframe(ex.optimizer_table(cfg), hide_index=True, width="stretch")
+    st.expander("Each optimizer's update and lr").dataframe(ex.optimizer_table(cfg), hide_index=True)
+
+
+def sweeps_section():
+    st.markdown(D.SWEEPS_INTRO)
+    cfg, right, _ = race_settings()
+    if cfg is None:
+        return
+    n = ui.control(D.SWEEP_REPEATS, right)
+    for label, what, v in D.sweeps(ui.control(D.SWEEP_SIGMAS, right), ui.control(D.SWEEP_UNITS, right)):
+        st.markdown(f"#### {label}")
+        out = ui.on_demand(label, ex.sweep, cfg, lab.seed, what, v, n, key=f"opt_sw_{what}", progress=True)
+        if out is not None:
+            if what == "noise":
+                ui.chart(oc.sweep_chart, out.table.frame)
+            table(out.table)
+            st.caption(out.caption)
+
+
+def regularisation_section():
+    st.markdown(D.REG_INTRO)
+    reg = data_settings(c := st.columns(3)[0], c)
+    if (cfg := built(D.reg_config, **reg, **ui.controls(D.REG_CONTROLS, 3))) is None:
+        return
+    result = ui.call(ex.race, cfg, lab.seed, progress="Training with and without regularisation")
+    ui.chart(oc.loss_curves, result.runs, x="epoch", floor=cfg.noise_floor, height=260)
+    table(ex.race_table(result))
+    st.info(ex.choice_line(result))
 
 
 def landscape_section():
@@ -83,18 +124,15 @@ def landscape_section():
     s = ls.SURFACES.index(surface)
     kappa = ui.control(D.LAND_KAPPA, c1, disabled=s != 0)
     theta = ui.control(D.LAND_THETA, c1, disabled=s != 3)
-    names = ui.control(D.LAND_OPTIMIZERS, c2)
-    steps = ui.control(D.steps_control(s), c2)
+    names, steps = ui.control(D.LAND_OPTIMIZERS, c2), ui.control(D.steps_control(s), c2)
     beta = ui.control(D.LAND_BETA, c2)
     tuned = s == 0 and ui.control(D.LAND_TUNED, c3)
     lr_gd = ui.control(D.lr_gd_control(s), c3, disabled=tuned)
-    lr_ad = ui.control(D.lr_adaptive_control(s), c3)
-    noise = ui.control(D.LAND_GRAD_NOISE, c3)
+    lr_ad, noise = ui.control(D.lr_adaptive_control(s), c3), ui.control(D.LAND_GRAD_NOISE, c3)
     surf = ls.Surface(surface, kappa=float(kappa), theta=float(theta))
     land = ui.call(ex.landscape, surf, names, steps, beta, lr_gd, lr_ad, tuned, noise, lab.seed)
-    for p in land.paths:
-        if p.diverged:
-            st.error(p.diverged)
+    for why in (p.diverged for p in land.paths if p.diverged):
+        st.error(why)
     ui.show_chart(oc.landscape_chart(land))
     table(land.table)
     if s == 0:
@@ -106,38 +144,37 @@ def landscape_section():
     if s == 3:
         st.markdown("#### How high a bump can each optimizer cross?")
         metrics(ui.call(ex.bump_metrics, lr_ad, lr_gd, int(steps)))
+        st.markdown("#### Seed 004 by hand: a piecewise-linear bump (slope +1 on (1, 1 + k), −1 elsewhere)")
+        pw = ui.call(ex.linear_bump, ui.control(D.PW_K), D.PW_ALPHA, D.PW_STEPS)
+        ui.chart(oc.linear_bump_chart, pw.k, pw.paths)
+        metrics(pw.metrics)
 
 
 def selection_section():
-    st.markdown(
-        "Every combination is trained on the race's data from seeded initial weights; the model with the "
-        "lowest **validation** MSE is chosen, and only then is the test set used."
-    )
+    st.markdown(D.GRID_INTRO)
     c1, c2, c3, c4 = st.columns(4)
     grid = data_settings(c1, c1)
     for col, controls in zip((c2, c3, c4), (D.GRID_SHAPE, D.GRID_SEARCH, D.GRID_TRAINING), strict=True):
         with col:
             grid |= ui.controls(controls)
-    try:
-        gcfg = D.grid_config(**grid)
-    except ValueError as err:
-        st.error(str(err))
+    if (gcfg := built(D.grid_config, **grid)) is None:
         return
     with c4:
         st.metric("Models in the grid", gcfg.size)
-        result = ui.on_demand(
+        res = ui.on_demand(
             "Run the grid", rc.model_selection, gcfg, seed=lab.seed, key="opt_grid", progress=True
         )
-    if result is not None:
-        st.success(ex.grid_summary(result))
-        ui.show_chart(oc.grid_heatmaps(result.rows))
-        st.dataframe(ex.grid_table(result), hide_index=True, width="stretch")
+    if res is not None:
+        st.success(ex.grid_summary(res))
+        ui.show_chart(oc.grid_heatmaps(res.rows))
+        st.dataframe(ex.grid_table(res), hide_index=True, width="stretch")
+        data = ui.call(rc.make_data, gcfg.data, lab.seed)
+        ui.show_chart(oc.test_surfaces(data, res.best_pred, res.best_test_pred, "the chosen model"))
 
 
-tabs = st.tabs(
-    ["Race", "Landscape", "Model selection"], on_change="rerun", key="opt_tab", bind="query-params"
-)
-for tab, section in zip(tabs, (race_section, landscape_section, selection_section), strict=True):
-    if tab.open:
-        with tab:
-            section()
+TABS = ["Race", "Sweeps", "Regularisation", "Landscape", "Model selection"]
+SECTIONS = (race_section, sweeps_section, regularisation_section, landscape_section, selection_section)
+tabs = st.tabs(TABS, on_change="rerun", key="opt_tab", bind="query-params")
+for tab, section in [(t, f) for t, f in zip(tabs, SECTIONS, strict=True) if t.open]:  # the open tab only
+    with tab:
+        section()

@@ -6,8 +6,9 @@ one, with which settings, and measures what it does.
 - :mod:`annlab.optim.landscape`: optimizer paths on test surfaces (ill-conditioned quadratic,
   Rosenbrock, Beale, a 1-D bump), convergence theory for the quadratic, Adam against a bump.
 - :mod:`annlab.optim.data`: regression data (1-D sine, the 2-D "personal regression"), split, SNR.
-- :mod:`annlab.optim.race`: a race of optimizers from the same initial weights on that data, and a
-  model-selection grid.
+- :mod:`annlab.optim.race`: a race of optimizers (each with its own settings, the same one several
+  times if wanted) from the same initial weights on that data, and a model-selection grid.
+- :mod:`annlab.optim.batched`: the copies of one network trained side by side (one stacked pass).
 - :mod:`annlab.optim.defaults`: the settings the page starts from, and the warm-up.
 - :mod:`annlab.optim.experiments`: what the page computes (the race kept on disk, landscape paths,
   the quadratic's iteration counts), as plain functions returning dataclasses.
@@ -46,7 +47,8 @@ DESCRIPTIONS = {
     "SGD (mini-batch)": "Gradient descent on a random mini-batch per step: cheap, noisy steps.",
     "Momentum": "Heavy ball: v ← β·v + ∇L, w ← w − lr·v (β = 0.9); keeps going in steady directions.",
     "Nesterov": "Momentum that looks ahead: the gradient is taken where the velocity is about to carry w.",
-    "Adagrad": "Per-weight step lr / √(sum of all past squared gradients): steps only ever shrink.",
+    "Adagrad": "Per-weight effective learning rate lr / √(sum of all past squared gradients): it only "
+    "ever shrinks, but the step, that rate times the gradient, can still grow when the gradient does.",
     "RMSProp": "Per-weight step lr / √(running average of squared gradients): Adagrad that forgets.",
     "Adam": "Momentum on the gradient plus RMSProp's per-weight scaling, with bias correction.",
     "Adadelta": "RMSProp whose step size comes from a running average of past updates (lr ≈ 1).",

@@ -42,20 +42,24 @@ def _sig(a: np.ndarray, digits: int = 4) -> np.ndarray:
 
 
 def _colors(names) -> alt.Scale:
-    """One fixed colour per optimizer (its place in OPTIMIZERS), the same in every chart."""
+    """One fixed colour per optimizer, the same in every chart; other runs (a second run of one
+    optimizer, the regularisation remedies) take the palette's colours the optimizers leave free."""
     names = list(dict.fromkeys(names))
-    return alt.Scale(
-        domain=names, range=[OPTIMIZER_COLOURS.get(n, OKABE_ITO[i % 8]) for i, n in enumerate(names)]
-    )
+    taken = {OPTIMIZER_COLOURS[n] for n in names if n in OPTIMIZER_COLOURS}
+    free = iter([c for c in (*OKABE_ITO, "#444444", "#AA4499", "#117733") if c not in taken])
+    return alt.Scale(domain=names, range=[OPTIMIZER_COLOURS.get(n) or next(free) for n in names])
 
 
-def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 180) -> alt.Chart:
-    """Training (solid) and validation (dashed) MSE of each run against ``x`` ("epoch" or "seconds").
+def loss_curves(
+    runs, *, x: str = "epoch", log_y: bool = True, height: int = 180, floor: float | None = None
+) -> alt.Chart:
+    """Training (solid) and validation (dashed) MSE of each run against ``x`` ("epoch" or "seconds"),
+    with the noise floor ``floor`` = σ² as a dotted grey line (none when None or 0).
 
     ``runs`` : list of :class:`annlab.optim.race.RunResult`. Diverged runs end where they blew up.
     ``height`` is the plot's own height: the chart fits its container's width only ("fit-x"), so axes
     and legend add to it in every mode instead of squeezing the plot (large projector fonts did). The
-    legend names each optimizer without its parenthesis ("GD", "SGD"), two to a row, so it fits under
+    legend names each optimizer without "(full batch)" / "(mini-batch)", two to a row, so it fits under
     half a page.
     """
     frames = []
@@ -74,10 +78,9 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 180
                 )
             )
     df = pd.concat(frames, ignore_index=True)
-    x_title = "epoch" if x == "epoch" else "wall-clock time (s)"
-    return (
+    x_title = "epoch" if x == "epoch" else "CPU time (s)"
+    curves = (
         alt.Chart(df, height=height, title=f"Loss against {x_title}")
-        .properties(autosize=FIT_WIDTH)
         .mark_line()
         .encode(
             x=alt.X(x, type="quantitative", title=None),  # the chart title names it
@@ -92,7 +95,10 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 180
                 type="nominal",
                 scale=_colors(df["optimizer"]),
                 legend=alt.Legend(
-                    orient="bottom", columns=2, title="", labelExpr="split(datum.label, ' (')[0]"
+                    orient="bottom",
+                    columns=2,
+                    title="",
+                    labelExpr="replace(replace(datum.label, ' (full batch)', ''), ' (mini-batch)', '')",
                 ),
             ),
             strokeDash=alt.StrokeDash(
@@ -111,6 +117,16 @@ def loss_curves(runs, *, x: str = "epoch", log_y: bool = True, height: int = 180
             ],
         )
     )
+    if not floor:
+        return curves.properties(autosize=FIT_WIDTH)
+    line = pd.DataFrame({"MSE": [float(f"{floor:.4g}")], "text": [f"noise floor σ² = {floor:.3g}"]})
+    rule = alt.Chart(line).mark_rule(color="#777777", strokeDash=[2, 3], strokeWidth=2).encode(y="MSE:Q")
+    text = (
+        alt.Chart(line)
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color="#555555")
+        .encode(y="MSE:Q", x=alt.value(0), text="text:N")
+    )
+    return alt.layer(curves, rule, text).properties(autosize=FIT_WIDTH)
 
 
 def fit_1d(
@@ -404,3 +420,119 @@ def landscape_chart(land):
         return contour_paths(land.xs, land.ys, land.Z, land.paths, minimum=surf.minimum, title=title)
     title = f"Bump of height θ = {surf.theta:g}: {land.steps} steps from x₀ = 0"
     return bump_paths(land.xs, land.Z, land.paths, title=title)
+
+
+def points_2d(X: np.ndarray, y: np.ndarray, *, title: str, domain=None, scheme: str = "viridis", height=210):
+    """The data points themselves (x₁, x₂) coloured by their value ``y`` (n,): no surface in between."""
+    df = pd.DataFrame({"x1": X[:, 0].astype(float), "x2": X[:, 1].astype(float), "value": _sig(y, 3)})
+    scale = alt.Scale(scheme=scheme, domain=list(domain)) if domain else alt.Scale(scheme=scheme)
+    return (
+        alt.Chart(df, title=title, height=height, width=height)
+        .mark_circle(size=45, opacity=0.9)
+        .encode(
+            x=alt.X("x1:Q", title="x₁"),
+            y=alt.Y("x2:Q", title="x₂"),
+            color=alt.Color(
+                "value:Q", title="", scale=scale, legend=alt.Legend(orient="bottom", gradientLength=180)
+            ),
+            tooltip=[alt.Tooltip("value:Q", format=".3f")],
+        )
+    )
+
+
+def training_points(data) -> alt.Chart:
+    """The training set of the race as it is (the noisy targets at their points): 2-D scatter or 1-D dots."""
+    if data.X_train.shape[1] == 2:
+        return points_2d(
+            data.X_train, data.y_train, title=f"The {len(data.y_train)} training points (noisy targets)"
+        )
+    df = pd.DataFrame({"x": data.X_train[:, 0].astype(float), "y": _sig(data.y_train, 4)})
+    return (
+        alt.Chart(df, title=f"The {len(df)} training points (noisy targets)", height=210)
+        .mark_circle(size=40, color="#555555")
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="target y"))
+        .properties(autosize=FIT_WIDTH)
+    )
+
+
+def test_surfaces(data, grid_pred: np.ndarray, test_pred: np.ndarray, name: str) -> alt.HConcatChart:
+    """§1.4 Q3: the test points, the chosen model's surface, and its error on the test points (2-D), or
+    the fit with the test points and their errors (1-D)."""
+    err = test_pred - data.y_test
+    r = float(np.nanmax(np.abs(err))) or 1.0
+    if data.X_grid.shape[1] == 2:
+        lo = float(min(data.y_test.min(), grid_pred.min()))
+        hi = float(max(data.y_test.max(), grid_pred.max()))
+        return alt.hconcat(
+            points_2d(data.X_test, data.y_test, title=f"The {len(data.y_test)} test points", domain=(lo, hi)),
+            surface_2d(
+                data.X_grid, grid_pred, title=f"Surface of the chosen model ({name})", domain=(lo, hi)
+            ),
+            points_2d(
+                data.X_test, err, title="Its error on the test points", scheme="redblue", domain=(-r, r)
+            ),
+        ).resolve_scale(color="independent")
+    fit = pd.DataFrame({"x": data.X_grid[:, 0].astype(float), "y": _sig(grid_pred, 4)})
+    pts = pd.DataFrame(
+        {"x": data.X_test[:, 0].astype(float), "y": _sig(data.y_test, 4), "error": _sig(err, 4)}
+    )
+    top = alt.layer(
+        alt.Chart(fit)
+        .mark_line(color="#D55E00")
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y")),
+        alt.Chart(pts).mark_circle(size=50, color="black").encode(x="x:Q", y="y:Q"),
+    ).properties(title=f"Chosen model ({name}, orange) and the test points (black)", height=220, width=420)
+    bottom = (
+        alt.Chart(pts, title="Its error on the test points (fit − target)", height=220, width=420)
+        .mark_bar(size=4, color="#0072B2")
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("error:Q", title="error"))
+    )
+    return alt.hconcat(top, bottom)
+
+
+def sweep_chart(table: pd.DataFrame, *, column: str = "val MSE") -> alt.LayerChart:
+    """Validation MSE against σ per run (the σ sweep's mean), with the noise floor σ² dashed."""
+    df = table[["σ", "optimizer", column]].copy()
+    lines = (
+        alt.Chart(df, title=f"{column} against the noise σ", height=260)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("σ:Q", title="noise σ"),
+            y=alt.Y(f"{column}:Q", title=f"{column} (log)", scale=alt.Scale(type="log")),
+            color=alt.Color("optimizer:N", title="", scale=_colors(df["optimizer"])),
+            tooltip=["optimizer", "σ", alt.Tooltip(f"{column}:Q", format=".4g")],
+        )
+    )
+    floor = pd.DataFrame({"σ": sorted(df["σ"].unique())})
+    floor["floor"] = np.maximum(floor["σ"] ** 2, 1e-6)
+    rule = alt.Chart(floor).mark_line(color="#777777", strokeDash=[2, 3]).encode(x="σ:Q", y="floor:Q")
+    return alt.layer(lines, rule).properties(autosize=FIT_WIDTH)
+
+
+def linear_bump_chart(k: float, paths: dict[str, np.ndarray]) -> alt.LayerChart:
+    """Seed 004's piecewise-linear bump and each optimizer's iterates (x_k, f(x_k)) in step order."""
+    xs = np.linspace(-0.2, max(2.6, 1.2 + 2 * k), 300)
+    f = np.maximum(1 - xs, 0) + np.clip(xs - 1, 0, k) - np.maximum(xs - 1 - k, 0)
+    curve = (
+        alt.Chart(pd.DataFrame({"x": np.round(xs, 4), "f": np.round(f, 4)}))
+        .mark_line(color="black")
+        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("f:Q", title="loss f(x)"))
+    )
+    frames = []
+    for name, p in paths.items():
+        fp = np.maximum(1 - p, 0) + np.clip(p - 1, 0, k) - np.maximum(p - 1 - k, 0)
+        frames.append(pd.DataFrame({"optimizer": name, "step": np.arange(len(p)), "x": p, "f": fp}))
+    df = pd.concat(frames, ignore_index=True)
+    dots = (
+        alt.Chart(df)
+        .mark_line(opacity=0.7, point=alt.OverlayMarkDef(size=60, filled=True))
+        .encode(
+            x="x:Q",
+            y="f:Q",
+            order="step:Q",
+            color=alt.Color("optimizer:N", title="", scale=_colors(df["optimizer"])),
+            tooltip=["optimizer", "step", alt.Tooltip("x", format=".3f")],
+        )
+    )
+    title = f"Seed 004's linear bump, k = {k:g}: 20 steps of α = 0.3 from x₀ = 0"
+    return alt.layer(curve, dots).properties(height=300, title=title, autosize=FIT_WIDTH)

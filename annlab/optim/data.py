@@ -10,7 +10,7 @@ signal-to-noise ratio is ``10 log10(var(signal) / σ²)`` dB.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,12 +35,15 @@ class TaskConfig:
     number : the digits that weight the personal regression (non-digits are ignored; >= 5 digits)
     n_points : 1-D: number of sample points on [-1, 1] (default 200); 2-D: points per side of the grid
         on [-1, 1]² (default 30, i.e. 900 points)
+    n_train : keep only this many of the training points (a random subset; 0: all of them); the
+        validation and test points stay the same (fewer training points overfit sooner)
     """
 
     task: str = "1-D sine"
     noise: float = 0.1
     number: str = "0123456"
     n_points: int = 0
+    n_train: int = 0
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -49,6 +52,12 @@ class TaskConfig:
             raise ValueError(f"The noise level must be between 0 and 5, got {self.noise}.")
         if self.n_points and not 10 <= self.n_points <= 5000:
             raise ValueError(f"n_points must be between 10 and 5000, got {self.n_points}.")
+        if self.n_train and not 2 <= self.n_train <= int(
+            0.6 * self.points ** (1 if self.task == TASKS[0] else 2)
+        ):
+            raise ValueError(
+                f"n_train must be 0 (all) or between 2 and the training split's size, got {self.n_train}."
+            )
         if self.task == TASKS[1]:
             personal_digits(self.number)  # raises a readable ValueError
 
@@ -92,7 +101,8 @@ class RegressionData:
     """Train / validation / test arrays (float32; X of shape (n, d), y of shape (n,)) and the truth.
 
     ``X_grid`` (m, d) with ``y_true`` (m,) the noise-free target on the full grid, for the fit plot;
-    ``grid_shape`` is (m,) in 1-D or (side, side) in 2-D.
+    ``grid_shape`` is (m,) in 1-D or (side, side) in 2-D; ``y_true_val`` the noise-free target at the
+    validation points (the noise floor on them is ``mean((y_val − y_true_val)²)``).
     """
 
     X_train: np.ndarray
@@ -106,6 +116,7 @@ class RegressionData:
     grid_shape: tuple[int, ...]
     snr_db: float
     digits: tuple[int, ...] = ()
+    y_true_val: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 def snr_db(signal: np.ndarray, noise: float) -> float:
@@ -133,6 +144,8 @@ def make_data(cfg: TaskConfig, seed: int = 0) -> RegressionData:
     perm = rng.permutation(len(y))
     n_tr, n_va = int(0.6 * len(y)), int(0.2 * len(y))
     parts = np.split(perm, [n_tr, n_tr + n_va])
+    if cfg.n_train:
+        parts[0] = parts[0][: cfg.n_train]
     f32 = np.float32
     tr, va, te = ((X[i].astype(f32), noisy[i].astype(f32)) for i in parts)
     return RegressionData(
@@ -144,4 +157,5 @@ def make_data(cfg: TaskConfig, seed: int = 0) -> RegressionData:
         grid_shape=shape,
         snr_db=snr_db(y, cfg.noise),
         digits=digits,
+        y_true_val=y[parts[1]].astype(f32),
     )

@@ -51,8 +51,15 @@ NOISE = Control(
     "Noise σ on the targets",
     "opt_noise",
     RACE.data.noise,
-    {"min_value": 0.0, "max_value": 1.0, "step": 0.05},
+    {
+        "min_value": 0.0,
+        "max_value": 2.0,
+        "step": 0.05,
+        "help": "Gaussian noise on every target (train, validation, test). The dotted line on the loss "
+        "charts is the noise floor σ².",
+    },
 )  # the page's main control
+NOISE_POSITIONS = tuple(round(0.05 * i, 2) for i in range(41))  # every position of the slider (warmed)
 TASK = Control("selectbox", "Regression task", "opt_task", RACE.data.task, {"options": list(rc.TASKS)})
 NUMBER = Control(
     "text_input",
@@ -121,7 +128,189 @@ RACE_MORE = {
         RACE.threshold,
         {"options": [0.005, 0.01, 0.02, 0.05, 0.1, 0.2]},
     ),
+    "threshold_above_floor": Control(
+        "toggle",
+        "Threshold above the noise floor (σ² + threshold)",
+        "opt_thr_floor",
+        RACE.threshold_above_floor,
+        {
+            "help": "Off: val MSE ≤ threshold, which no run can reach once σ² is above it. On: "
+            "val MSE ≤ σ² + threshold, comparable at every noise level."
+        },
+    ),
 }
+
+# Per-optimizer settings of the race (only the chosen optimizers' are drawn) and a second run.
+RACE_LR_OPTIONS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+SLUGS = {
+    "GD (full batch)": "gd",
+    "SGD (mini-batch)": "sgd",
+    "Momentum": "mom",
+    "Nesterov": "nest",
+    "Adagrad": "adagrad",
+    "RMSProp": "rmsprop",
+    "Adam": "adam",
+    "Adadelta": "adadelta",
+    "L-BFGS": "lbfgs",
+}
+LBFGS_ITER_OPTIONS = (1, 2, 5, 10, 20)
+
+
+def _lr_choice(label: str, key: str, default: float) -> Control:
+    return Control("select_slider", label, key, default, {"options": sorted({*RACE_LR_OPTIONS, default})})
+
+
+def tuning_controls(names) -> dict[tuple[str, str], Control]:
+    """(what, optimizer) -> Control for each optimizer in ``names``: its learning rate (before the
+    multiplier), β for Momentum / Nesterov, iterations per step for L-BFGS."""
+    out: dict[tuple[str, str], Control] = {}
+    for n in names:
+        out[("lr", n)] = _lr_choice(f"{n}: lr", f"opt_rlr_{SLUGS[n]}", rc.DEFAULT_LR[n])
+        if n in rc.MOMENTUM_NAMES:
+            out[("momentum", n)] = Control(
+                "slider",
+                f"{n}: β",
+                f"opt_rmom_{SLUGS[n]}",
+                rc.DEFAULT_MOMENTUM,
+                {"min_value": 0.05 if n == "Nesterov" else 0.0, "max_value": 0.99, "step": 0.01},
+            )
+        if n == "L-BFGS":
+            out[("max_iter", n)] = Control(
+                "select_slider",
+                "L-BFGS: iterations per step",
+                "opt_lbfgs_iter",
+                rc.DEFAULT_LBFGS_ITER,
+                {"options": list(LBFGS_ITER_OPTIONS)},
+            )
+    return out
+
+
+NO_TWIN = "none"
+TWIN_CONTROLS = {
+    "name": Control(
+        "selectbox",
+        "Race this optimizer a second time",
+        "opt_twin",
+        NO_TWIN,
+        {"options": [NO_TWIN, *OPTIMIZERS]},
+    ),
+    "lr": _lr_choice("its lr", "opt_twin_lr", 0.1),
+    "momentum": Control(
+        "slider",
+        "its β (Momentum, Nesterov)",
+        "opt_twin_mom",
+        0.5,
+        {"min_value": 0.05, "max_value": 0.99, "step": 0.01},
+    ),
+    "max_iter": Control(
+        "select_slider", "its iterations (L-BFGS)", "opt_twin_iter", 1, {"options": list(LBFGS_ITER_OPTIONS)}
+    ),
+}
+#: The race of the KU Leuven report (seed 001, §1.3 Q3): SGD at lr 0.05 and 0.1, Nesterov at 0.1 with β
+#: 0.9, Adam at its usual 0.001, L-BFGS with one iteration per step; the query of a link that opens it.
+REPORT_RACE = {
+    "opt_optimizers": "GD (full batch),Nesterov,Adam,L-BFGS",
+    "opt_rlr_gd": "0.05",
+    "opt_twin": "GD (full batch)",
+    "opt_twin_lr": "0.1",
+    "opt_rlr_nest": "0.1",
+    "opt_rmom_nest": "0.9",
+    "opt_rlr_adam": "0.001",
+    "opt_lbfgs_iter": "1",
+}
+
+# The page's texts.
+LEAD = (
+    "Every optimizer starts from **the same initial weights** on **the same data**. A run whose loss blows "
+    "up is stopped and the page says why."
+)
+LOOK_FOR = (
+    "Which optimizer gets low first *per epoch* and which *per second*; how the noise floor σ² stops every "
+    "run; what momentum buys on a narrow valley; why Adam gets over a bump where gradient descent stays "
+    "stuck; what L2, dropout and early stopping do to an overfitting network."
+)
+SWEEPS_INTRO = (
+    "Each row is a whole race with these settings (the **Race** tab's); races run before are loaded."
+)
+REG_INTRO = (
+    "Adam on **few training points** with a large network overfits: the training loss keeps falling while "
+    "the validation loss turns up. Each remedy starts from the same initial weights."
+)
+GRID_INTRO = (
+    "Every combination is trained on the race's data from seeded initial weights; the model with the "
+    "lowest **validation** MSE is chosen, and only then is the test set used."
+)
+
+
+def sweeps(sigmas, units) -> tuple:
+    """The sweeps tab's three sweeps: (button label, what, values)."""
+    return (
+        ("Sweep the noise σ", "noise", sigmas),
+        ("Sweep the network size", "units", units),
+        ("Repeat over initial weights", "repeat", ()),
+    )
+
+
+# The sweeps tab.
+SWEEP_REPEATS = Control(
+    "select_slider", "Initial weights per setting (repeats)", "opt_repeats", 3, {"options": [1, 2, 3, 5, 10]}
+)
+SWEEP_SIGMAS = Control(
+    "multiselect",
+    "σ values",
+    "opt_sweep_sigmas",
+    [0.1, 0.3, 0.9, 1.0, 1.3, 1.6, 1.9, 2.0],
+    {"options": [p for p in NOISE_POSITIONS if p > 0]},
+)  # the report's list (seed 001, §1.3 Q1)
+SWEEP_UNITS = Control(
+    "multiselect", "Units per layer", "opt_sweep_units", [10, 50, 100], {"options": [5, 10, 20, 50, 100, 200]}
+)
+
+# The regularisation tab: Adam on few training points with a large network, and three remedies.
+REG_CONTROLS = {
+    "n_train": Control(
+        "select_slider", "Training points kept", "opt_reg_ntrain", 20, {"options": [10, 20, 30, 60, 120]}
+    ),
+    "units": Control(
+        "select_slider", "Units per layer (2 layers)", "opt_reg_units", 100, {"options": [20, 50, 100, 200]}
+    ),
+    "num_epochs": Control(
+        "select_slider", "Epochs", "opt_reg_epochs", 2000, {"options": [500, 1000, 2000, 4000]}
+    ),
+    "weight_decay": Control(
+        "select_slider",
+        "L2 weight λ",
+        "opt_reg_l2",
+        0.001,
+        {"options": [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03]},
+    ),
+    "dropout": Control(
+        "select_slider",
+        "Dropout probability",
+        "opt_reg_dropout",
+        0.2,
+        {"options": [0.05, 0.1, 0.2, 0.3, 0.5]},
+    ),
+    "patience": Control(
+        "select_slider",
+        "Early stopping: patience (epochs)",
+        "opt_reg_patience",
+        100,
+        {"options": [20, 50, 100, 200, 500]},
+    ),
+}
+REG_LR = 0.01
+FAST_REG_EPOCHS = 60
+
+# Seed 004's piecewise-linear bump (exactly the exercise: x0 = 0, α = 0.3, 20 steps).
+PW_ALPHA, PW_STEPS = 0.3, 20
+PW_K = Control(
+    "slider",
+    "Bump width k (= its height)",
+    "opt_pw_k",
+    0.4,
+    {"min_value": 0.05, "max_value": 1.0, "step": 0.01, "help": "Gradient +1 on (1, 1 + k), −1 elsewhere."},
+)
 
 # The landscape playground.
 LAND_SURFACE = Control(
@@ -247,29 +436,100 @@ GRID_TRAINING = {
 
 def all_controls() -> list[Control]:
     """Every URL-bound control of the page (for the tests)."""
-    tables = (RACE_CONTROLS, RACE_MORE, GRID_SHAPE, GRID_SEARCH, GRID_TRAINING)
+    tables = (RACE_CONTROLS, RACE_MORE, GRID_SHAPE, GRID_SEARCH, GRID_TRAINING, TWIN_CONTROLS, REG_CONTROLS)
     return [
         NOISE,
         TASK,
         NUMBER,
         RACE_OPTIMIZERS,
+        SWEEP_REPEATS,
+        SWEEP_SIGMAS,
+        SWEEP_UNITS,
+        PW_K,
+        *tuning_controls(OPTIMIZERS).values(),
         *landscape_controls(),
         *(c for t in tables for c in t.values()),
     ]
 
 
+def _data(task: str, noise: float, number: str, n_train: int = 0) -> rc.TaskConfig:
+    # a slider's float (0.15000000000000002) and the warm-up's (0.15) must name the same race
+    return rc.TaskConfig(task=task, noise=round(float(noise), 4), number=str(number), n_train=int(n_train))
+
+
 def race_config(
-    *, task: str = RACE.data.task, noise: float = RACE.data.noise, number: str = RACE.data.number, **race
+    *,
+    task: str = RACE.data.task,
+    noise: float = RACE.data.noise,
+    number: str = RACE.data.number,
+    tuned: dict | None = None,
+    twin: dict | None = None,
+    **race,
 ) -> rc.RaceConfig:
     """The race for these settings (``race``: other :class:`RaceConfig` fields); raises ValueError.
 
-    Values are cast to the types of :data:`RACE` (a widget's list of optimizers becomes a tuple). In
-    fast mode a race runs at most :data:`FAST_RACE_EPOCHS` epochs.
+    ``tuned``: {(what, optimizer): value} from :func:`tuning_controls` (values equal to the defaults
+    are left out of the config, so a plain link's race keeps its name); ``twin``: the values of
+    :data:`TWIN_CONTROLS` (a second run of one optimizer; its lr is multiplied like the others). Values
+    are cast to the types of :data:`RACE`. In fast mode a race runs at most :data:`FAST_RACE_EPOCHS`.
     """
-    data = rc.TaskConfig(task=task, noise=float(noise), number=str(number))
     fields = {k: type(getattr(RACE, k))(v) for k, v in race.items()}
-    cfg = dataclasses.replace(RACE, data=data, **fields)
+    tuned = tuned or {}
+    lrs = tuple((n, float(v)) for (what, n), v in tuned.items() if what == "lr" and v != rc.DEFAULT_LR[n])
+    moms = tuple(
+        (n, float(v)) for (what, n), v in tuned.items() if what == "momentum" and v != rc.DEFAULT_MOMENTUM
+    )
+    iters = int(tuned.get(("max_iter", "L-BFGS"), RACE.lbfgs_max_iter))
+    extra = ()
+    if twin and twin.get("name", NO_TWIN) != NO_TWIN:
+        n = twin["name"]
+        extra = (
+            rc.RunSpec(
+                n,
+                lr=float(twin["lr"]) * float(fields.get("lr_scale", RACE.lr_scale)),
+                momentum=float(twin["momentum"]) if n in rc.MOMENTUM_NAMES else None,
+                max_iter=int(twin["max_iter"]) if n == "L-BFGS" else None,
+            ),
+        )
+    cfg = dataclasses.replace(
+        RACE,
+        data=_data(task, noise, number),
+        base_lrs=lrs,
+        momenta=moms,
+        lbfgs_max_iter=iters,
+        extra=extra,
+        **fields,
+    )
     return quick(cfg, num_epochs=min(cfg.num_epochs, FAST_RACE_EPOCHS))
+
+
+def reg_config(
+    *, task: str, noise: float, number: str, n_train, units, num_epochs, weight_decay, dropout, patience
+) -> rc.RaceConfig:
+    """The regularisation race: Adam without a remedy, with L2, with dropout and with early stopping,
+    from the same initial weights on ``n_train`` training points of the race's data."""
+    data = _data(task, noise, number, n_train)
+    runs = (
+        rc.RunSpec("Adam", lr=REG_LR, label="no regularisation"),
+        rc.RunSpec(
+            "Adam", lr=REG_LR, weight_decay=float(weight_decay), label=f"L2, λ = {float(weight_decay):g}"
+        ),
+        rc.RunSpec("Adam", lr=REG_LR, dropout=float(dropout), label=f"dropout, p = {float(dropout):g}"),
+        rc.RunSpec(
+            "Adam", lr=REG_LR, patience=int(patience), label=f"early stopping, patience {int(patience)}"
+        ),
+    )
+    cfg = rc.RaceConfig(
+        data=data, optimizers=(), extra=runs, layers=2, units=int(units), num_epochs=int(num_epochs)
+    )
+    return quick(cfg, num_epochs=min(cfg.num_epochs, FAST_REG_EPOCHS))
+
+
+def reg_defaults() -> dict:
+    """The regularisation tab's settings on a plain link."""
+    return {"task": RACE.data.task, "noise": RACE.data.noise, "number": RACE.data.number} | {
+        k: c.default for k, c in REG_CONTROLS.items()
+    }
 
 
 def grid_config(
@@ -297,13 +557,29 @@ def n_betas() -> int:
 
 
 def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
-    """Run the race of a plain link (default settings, seed 0) into the store; the landscape trains nothing.
+    """Race every position of the noise slider on default settings (seed 0) into the store, then the
+    sweeps' default races (σ sweep, network sizes, repeats) and the regularisation race; the landscape
+    trains nothing. Moving the noise slider in class then loads, it does not train.
 
-    ``epochs`` (when given) replaces the race's epochs, for a smoke run. The races run on the CPU whatever
-    ``device`` says: these networks are far too small to gain from an accelerator.
+    ``epochs`` (when given) replaces the races' epochs, for a smoke run. The races run on the CPU
+    whatever ``device`` says: these networks are far too small to gain from an accelerator.
     """
-    cfg = race_config() if epochs is None else dataclasses.replace(race_config(), num_epochs=epochs)
+
+    def cut(cfg):
+        return cfg if epochs is None else dataclasses.replace(cfg, num_epochs=epochs)
+
     start = time.perf_counter()
-    ex.race(cfg, SEED)
+    base = race_config()
+    for i, noise in enumerate(NOISE_POSITIONS):
+        ex.race(cut(race_config(noise=noise)), SEED)
+        if i % 10 == 0:
+            report(f"noise positions: {i + 1} / {len(NOISE_POSITIONS)} ({time.perf_counter() - start:.0f} s)")
     took = time.perf_counter() - start
-    report(f"race: {len(cfg.optimizers)} optimizers x {cfg.num_epochs} epochs in {took:.1f} s")
+    report(f"race: {len(NOISE_POSITIONS)} noise positions x {len(base.specs())} runs in {took:.1f} s")
+    t0 = time.perf_counter()
+    repeats = SWEEP_REPEATS.default
+    ex.sweep(cut(base), SEED, "noise", SWEEP_SIGMAS.default, repeats)
+    ex.sweep(cut(base), SEED, "units", SWEEP_UNITS.default, repeats)
+    ex.sweep(cut(base), SEED, "repeat", (), repeats)
+    ex.race(cut(reg_config(**reg_defaults())), SEED)
+    report(f"sweeps and regularisation in {time.perf_counter() - t0:.1f} s")

@@ -31,8 +31,8 @@ from annlab.optim import landscape as ls
 from annlab.optim import race as rc
 from annlab.settings import cache_dir
 
-RACE_FORMAT = 1
-_ARRAYS = ("epoch", "train", "val", "seconds", "grid_pred")
+RACE_FORMAT = 2
+_ARRAYS = ("epoch", "train", "val", "seconds", "grid_pred", "test_pred")
 
 
 @dataclass
@@ -68,9 +68,9 @@ def fmt(value, spec: str = ".4f") -> str:
 
 
 # -------------------------------------------------------------------------------------------- race
-def race_key(cfg: rc.RaceConfig, seed: int) -> str:
+def race_key(cfg: rc.RaceConfig, seed: int, repeat: int = 0) -> str:
     """File stem of a saved race (the model store's key scheme: ``RaceConfig-<hash>-v1``)."""
-    return store.model_key(cfg, seed=seed, data_key="race")
+    return store.model_key(cfg, seed=seed, data_key="race" if repeat == 0 else f"race-init{repeat}")
 
 
 def _payload(result: rc.RaceResult) -> dict:
@@ -98,18 +98,28 @@ def _load(path, cfg: rc.RaceConfig) -> rc.RaceResult:
     return rc.RaceResult(cfg, runs, saved["snr_db"])
 
 
+def race_saved(cfg: rc.RaceConfig, seed: int = 0, repeat: int = 0) -> bool:
+    """True when the race is on disk already (the page can draw it at once)."""
+    return (cache_dir() / f"{race_key(cfg, seed, repeat)}.pt").exists()
+
+
 def race(
-    cfg: rc.RaceConfig, seed: int = 0, *, callback: Callable[[int, dict], None] | None = None
+    cfg: rc.RaceConfig,
+    seed: int = 0,
+    *,
+    repeat: int = 0,
+    callback: Callable[[int, dict], None] | None = None,
 ) -> rc.RaceResult:
     """The race for ``cfg`` and ``seed`` (:func:`annlab.optim.race.race`), run once and kept on disk.
 
-    The curves are saved as plain tensors in the model store's folder (``RaceConfig-<hash>-v1.pt``) and
-    loaded with ``weights_only=True``, under the store's lock for its key (threads and processes asking
-    for one new race at once run it once); an unreadable file is discarded and the race run again. A
-    race that really runs is listed in ``annlab.store.TRAINED``, like a trained model.
-    ``callback(step, {"fraction": f, "text": ...})`` reports progress while it runs.
+    ``repeat`` > 0 races other initial weights on the same data. The curves are saved as plain tensors
+    in the model store's folder (``RaceConfig-<hash>-v1.pt``) and loaded with ``weights_only=True``,
+    under the store's lock for its key (threads and processes asking for one new race at once run it
+    once); an unreadable file is discarded and the race run again. A race that really runs is listed in
+    ``annlab.store.TRAINED``, like a trained model. ``callback(step, {"fraction": f, "text": ...})``
+    reports progress while it runs.
     """
-    key = race_key(cfg, seed)
+    key = race_key(cfg, seed, repeat)
     folder = cache_dir()
     path = folder / f"{key}.pt"
     with store.key_lock(key, folder):  # two servers asking for one new race run it once
@@ -123,19 +133,22 @@ def race(
                     stacklevel=2,
                 )
                 path.unlink(missing_ok=True)
-        result = rc.race(cfg, seed=seed, callback=callback)
+        result = rc.race(cfg, seed=seed, repeat=repeat, callback=callback)
         store.TRAINED.append(key)
         store.atomic_save(_payload(result), path)
     return result
 
 
+def race_label(cfg: rc.RaceConfig, seed: int = 0) -> str:
+    """A race in a few words, for "still showing ... while ... computes": "σ = 0.55 (race 3f2a1c)"."""
+    return f"σ = {cfg.data.noise:g} (race {race_key(cfg, seed)[-9:-3]})"
+
+
 def race_table(result: rc.RaceResult) -> Table:
-    """One row per optimizer (:meth:`RaceResult.table`), epochs as integers (empty when never reached)."""
+    """One row per run (:meth:`RaceResult.table`): validation, never test (that is for the final choice)."""
     frame = pd.DataFrame(result.table())
-    for col in frame.columns:
-        if col.startswith(("epochs to", "best epoch")):
-            frame[col] = frame[col].astype("Int64")
-    numbers = [c for c in frame.columns if "MSE" in c or c.startswith("s to") or c in ("total s", "lr")]
+    frame["best epoch"] = frame["best epoch"].astype("Int64")
+    numbers = [c for c in frame.columns if "MSE" in c or c in ("total s", "lr")]
     return Table(frame, {c: "%.4g" for c in numbers})
 
 
@@ -145,6 +158,18 @@ def fit_choice(result: rc.RaceResult) -> tuple[list[str], int]:
     if not ok:
         return [], 0
     return [r.name for r in ok], min(range(len(ok)), key=lambda i: ok[i].final_val)
+
+
+def choice_line(result: rc.RaceResult) -> str:
+    """The final choice (lowest validation MSE) and, only for it, the test MSE, in words."""
+    best = result.choice()
+    if best is None:
+        return "Every run diverged: there is nothing to test."
+    return (
+        f"Final choice by validation: **{best.name}** (val MSE {best.final_val:.4g}). Its **test MSE**, "
+        f"the one use of the test set: **{best.test:.4g}** (noise floor σ² = "
+        f"{result.config.noise_floor:.3g}). The other runs are never scored on the test set."
+    )
 
 
 def optimizer_table(cfg: rc.RaceConfig) -> pd.DataFrame:
@@ -157,14 +182,137 @@ def optimizer_table(cfg: rc.RaceConfig) -> pd.DataFrame:
 def race_caption(data: rc.RegressionData, noise: float) -> str:
     """What the loss curves show, the signal-to-noise ratio and the split sizes, in words."""
     snr = "∞ (no noise)" if not math.isfinite(data.snr_db) else f"{data.snr_db:.1f} dB"
+    floor = float(np.mean((data.y_val - data.y_true_val) ** 2)) if len(data.y_true_val) else math.nan
     return (
-        "Solid: training loss; dashed: validation loss. Per epoch counts steps; per second counts work (a "
-        "mini-batch epoch is many small steps, an L-BFGS epoch several function evaluations). Times are "
-        "measured on this server and vary with its load. "
+        "Solid: training loss; dashed: validation loss; dotted grey: the noise floor σ², the MSE the "
+        "noise-free truth itself scores on noisy targets (on this validation set: "
+        f"{fmt(floor, '.3g')}), so no run can stay below it. Per epoch counts steps; per second counts "
+        "work: the networks train side by side, so each optimizer's seconds are its CPU cost per epoch, "
+        "measured running it alone for 20 epochs on this server's CPU, times the epochs. "
         f"Signal-to-noise ratio at σ = {noise:g}: **{snr}** (10·log₁₀ of signal variance over σ²). "
         f"{len(data.y_train)} training, {len(data.y_val)} validation, {len(data.y_test)} test points"
         + (f"; digits used: {', '.join(map(str, data.digits))}." if data.digits else ".")
     )
+
+
+# ------------------------------------------------------------------------------------------ sweeps
+@dataclass
+class Sweep:
+    """Races over one setting (``what``: "noise", "units" or "repeat") and ``repeats`` initial weights.
+
+    ``rows``: one dict per (value, repeat, run); ``table``: mean (and spread over the repeats) per value
+    and run; ``caption`` says what was measured.
+    """
+
+    what: str
+    values: tuple
+    repeats: int
+    rows: list[dict]
+    table: Table
+    caption: str
+
+
+def _varied(cfg: rc.RaceConfig, what: str, value) -> rc.RaceConfig:
+    if what == "noise":
+        return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, noise=round(float(value), 4)))
+    if what == "units":
+        return dataclasses.replace(cfg, units=int(value))
+    return cfg
+
+
+def sweep(
+    cfg: rc.RaceConfig,
+    seed: int,
+    what: str,
+    values,
+    repeats: int = 1,
+    *,
+    callback: Callable[[int, dict], None] | None = None,
+) -> Sweep:
+    """The race of ``cfg`` for every value of ``what`` and ``repeats`` initial weights (races on disk).
+
+    ``what``: "noise" (σ: train / validation / test MSE and SNR per σ and run; a study of the noise, no
+    model is chosen from it), "units" (network size: best epoch, seconds, lowest validation MSE) or
+    "repeat" (``values`` ignored: the ranking of the runs over ``repeats`` initial weights).
+    """
+    if what not in ("noise", "units", "repeat"):
+        raise ValueError(f"Unknown sweep {what!r}.")
+    values = (
+        (None,)
+        if what == "repeat"
+        else tuple(sorted({float(v) if what == "noise" else int(v) for v in values}))
+    )
+    if not values:
+        raise ValueError("Pick at least one value to sweep.")
+    if not 1 <= int(repeats) <= 20:
+        raise ValueError(f"Repeats must be between 1 and 20, got {repeats}.")
+    rows, n, total = [], 0, len(values) * int(repeats)
+    for value in values:
+        c = _varied(cfg, what, value)
+        for r in range(int(repeats)):
+            result = race(c, seed, repeat=r)
+            ranked = sorted((x for x in result.runs if not x.diverged), key=lambda x: x.best_val)
+            for run in result.runs:
+                rows.append(
+                    {
+                        "value": value,
+                        "repeat": r,
+                        "optimizer": run.name,
+                        "SNR (dB)": result.snr_db,
+                        "train MSE": run.final_train,
+                        "val MSE": run.final_val,
+                        "test MSE": run.test,
+                        "lowest val MSE": math.nan if run.diverged else run.best_val,
+                        "best epoch": run.best_epoch,
+                        "seconds": float(run.seconds[-1]),
+                        "first": bool(ranked) and ranked[0] is run,
+                    }
+                )
+            n += 1
+            if callback:
+                callback(n, {"fraction": n / total, "text": f"race {n} / {total}"})
+    return Sweep(what, values, int(repeats), rows, *_summary(pd.DataFrame(rows), what, int(repeats)))
+
+
+_SWEEP_COLUMNS = {
+    "noise": ("SNR (dB)", "train MSE", "val MSE", "test MSE"),
+    "units": ("best epoch", "seconds", "lowest val MSE"),
+    "repeat": ("lowest val MSE", "val MSE", "best epoch", "seconds"),
+}
+
+
+def _summary(df: pd.DataFrame, what: str, repeats: int) -> tuple[Table, str]:
+    cols = _SWEEP_COLUMNS[what]
+    keys = ["optimizer"] if what == "repeat" else ["value", "optimizer"]
+    grouped = df.groupby(keys, sort=False)
+    out = grouped[list(cols)].mean()
+    if repeats > 1:
+        sd = grouped[[c for c in cols if c != "SNR (dB)"]].std(ddof=1)
+        order = []
+        for c in cols:
+            order.append(c)
+            if c in sd:
+                out[f"{c} sd"] = sd[c]
+                order.append(f"{c} sd")
+        out = out[order]
+    if what == "repeat":
+        out["ranked first"] = grouped["first"].sum().astype(int).map(lambda k: f"{k} of {repeats}")
+    out = out.reset_index().rename(columns={"value": {"noise": "σ", "units": "units"}.get(what, "value")})
+    if what == "noise":
+        out.insert(1, "σ² (floor)", out["σ"] ** 2)
+    formats = {c: "%.4g" for c in out.columns if "MSE" in c or "σ" in c}
+    formats |= {c: "%.1f" for c in out.columns if c.startswith(("SNR", "best epoch"))}
+    formats |= {c: "%.2f" for c in out.columns if c.startswith("seconds")}
+    spread = f" Mean over {repeats} initial weights, sd: their spread." if repeats > 1 else ""
+    caption = {
+        "noise": "Every row is a full race at that σ (the page's other settings). This is a study of the "
+        "noise: no model is chosen here, so every run's test MSE is shown. Once σ² passes the threshold "
+        "no run can reach it, and the test MSE follows σ², not the optimizer.",
+        "units": "Best epoch: the epoch of the lowest validation MSE; seconds: the whole run.",
+        "repeat": "The same data, other initial weights: a ranking is only worth something if it survives "
+        "them. Ranked first: how often the run had the lowest validation MSE.",
+    }[what]
+    return Table(out, formats), caption + spread
 
 
 def grid_table(result: rc.GridResult) -> pd.DataFrame:
@@ -345,3 +493,42 @@ def bump_metrics(lr_adaptive: float, lr_gd: float, steps: int) -> Metrics:
         "is lr·f′(x): it shrinks to nothing in the dip before the bump. Adam's step is about lr "
         "whatever the slope, and its momentum carries it over.",
     )
+
+
+@dataclass
+class LinearBump:
+    """Seed 004's exercise: GD and Adam on the piecewise-linear bump of width ``k`` (α = 0.3, 20 steps)."""
+
+    k: float
+    paths: dict[str, np.ndarray]
+    metrics: Metrics
+    table: Table
+
+
+def linear_bump(k: float, lr: float = 0.3, steps: int = 20) -> LinearBump:
+    """Paths of GD and Adam (torch.optim) on :func:`landscape.linear_bump`, with the exercise's numbers:
+    GD's first points, Adam's highest point on an endless slope and the widest bump it crosses."""
+    k = float(k)
+    paths = {n: ls.linear_bump_path(n, lr, steps, k) for n in ("GD (full batch)", "Adam")}
+    gd_first = ls.linear_bump_path("GD (full batch)", lr, 6, k)[1:]
+    highest, widest = ls.linear_bump_escape("Adam", lr, steps)
+    adam_out = paths["Adam"].max() >= 1 + k
+    metrics = [
+        Metric("GD: x₁ … x₆", ", ".join(f"{v:.1f}" for v in gd_first), "x ← x − α·g, g = ±1"),
+        Metric(
+            "Adam's highest point (endless slope)",
+            f"{highest:.2f}",
+            "Momentum carries Adam up the slope until m̂ changes sign.",
+        ),
+        Metric("Largest bump Adam escapes", f"h = {widest:.2f}", "Slope 1: the height equals the width k."),
+        Metric(f"Adam at k = {k:g}", "escapes" if adam_out else "stays stuck"),
+    ]
+    caption = (
+        "Gradient descent steps ±α and bounces between 0.9 and 1.2 around the valley at x = 1 forever. "
+        f"Adam's step is α·m̂/√v̂ with |g| = 1, so v̂ = 1 and the step is α·m̂: the momentum m̂ keeps it "
+        f"climbing after the gradient turns, up to x = {highest:.2f}, so it escapes every bump up to "
+        f"h = {widest:.2f}. (The report's code multiplies by √v̂ where Adam divides; with |g| = 1 both give "
+        "the same numbers.)"
+    )
+    rows = [{"step": i, **{n: round(float(p[i]), 4) for n, p in paths.items()}} for i in range(steps + 1)]
+    return LinearBump(k, paths, Metrics(metrics, caption), Table(pd.DataFrame(rows)))

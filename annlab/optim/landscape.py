@@ -471,3 +471,44 @@ def max_theta_crossed(
         return float(thetas[-1])
     first_fail = int(np.argmin(crossed))
     return float(thetas[first_fail - 1]) if first_fail > 0 else 0.0
+
+
+# ------------------------------------------------------------------------- seed 004: a linear bump
+def linear_bump(x: torch.Tensor, k: float) -> torch.Tensor:
+    """The piecewise-linear bump of the NUS BS6207 exercise: slope −1 up to x = 1, +1 on (1, 1 + k),
+    −1 after; f(0) = 1, a valley at x = 1 (f = 0), a peak of height k at x = 1 + k (``k = inf``: the
+    slope stays +1, a bump too high to cross)."""
+    up = torch.clamp(x - 1.0, min=0.0, max=k)  # rises with slope 1 on (1, 1 + k)
+    return torch.clamp(1.0 - x, min=0.0) + up - torch.clamp(x - 1.0 - k, min=0.0)
+
+
+def linear_bump_grad(x: float, k: float) -> float:
+    """The exercise's gradient: +1 on the open interval (1, 1 + k), −1 elsewhere."""
+    return 1.0 if 1.0 < x < 1.0 + k else -1.0
+
+
+def linear_bump_path(name: str, lr: float = 0.3, steps: int = 20, k: float = math.inf) -> np.ndarray:
+    """Iterates x_0 = 0, x_1, ..., x_steps of ``torch.optim``'s ``name`` on the linear bump, shape
+    (steps + 1,). The gradient is the exercise's (:func:`linear_bump_grad`), set by hand each step."""
+    x = torch.zeros(1, dtype=torch.float64)
+    opt = make_optimizer(name, [x], lr)
+    out = [0.0]
+    for _ in range(steps):
+        x.grad = torch.tensor([linear_bump_grad(float(x), k)], dtype=torch.float64)
+        opt.step()
+        out.append(float(x))
+    return np.array(out)
+
+
+def linear_bump_escape(name: str = "Adam", lr: float = 0.3, steps: int = 20, resolution: float = 0.01):
+    """The highest point reached on an endless slope (k = inf) and the widest bump k crossed
+    (on a ``resolution`` grid): with slope 1 the bump's height is its width, h = k."""
+    highest = float(linear_bump_path(name, lr, steps).max())
+    ks = np.round(np.arange(resolution, 3.0, resolution), 10)
+    crossed = [k for k in ks if linear_bump_path(name, lr, steps, float(k)).max() >= 1.0 + k]
+    widest = 0.0
+    for k in ks:  # every bump up to the widest crossed
+        if k not in crossed:
+            break
+        widest = float(k)
+    return highest, widest
