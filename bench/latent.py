@@ -1,10 +1,17 @@
 """Latent-space benchmark: trains the page's default models from scratch (private cache folder), then
-measures clustering, classifiers on codes, the VAE's test loss, GAN samples and interpolation speed.
+measures clustering (three label mappings and baselines), classifiers on codes and on pixels, the
+classifier's agreement on reconstructions, the VAE's test loss, GAN samples and the interpolation slider.
 
-Run: ``.venv/bin/python bench/latent.py``. Progress lines go to stderr; the LAST line of stdout is one
-JSON object with the keys ``ae_kmeans_acc``, ``raw_kmeans_acc``, ``ae_ari``, ``ae_nmi``,
-``clf_acc_by_latent``, ``vae_test_loss``, ``gan_recognised_frac``, ``train_s``, ``interp_ms``.
-All scores are on the held-out MNIST-5k test digits (1,000).
+Run: ``.venv/bin/python bench/latent.py`` (``BENCH_THREADS``: torch threads, default 2). Progress lines go
+to stderr; the LAST line of stdout is one JSON object with the keys ``ae_kmeans_acc``,
+``raw_kmeans_acc``, ``ae_ari``, ``ae_nmi``, ``clf_acc_by_latent``, ``vae_test_loss``,
+``gan_recognised_frac``, ``train_s``, ``interp_ms`` and, since issue 16, ``kmeans_acc_by_mapping``
+(unmatched, majority, hungarian on the plain codes), ``pca_kmeans_acc``, ``pixel_clf_acc``,
+``recon_label_agreement`` (latent size -> share), ``real_recognised_frac`` (the judge on real test
+digits), ``equal_budget`` (dense and conv AE: epochs, batch size, seconds, test MSE),
+``first_tab_train_s`` (every model the first tab trains on its defaults), ``torch_threads``, ``goals``.
+All scores are on the held-out MNIST-5k test digits (1,000); models fit on 3,600 train digits and are
+monitored on 400 validation digits carved from the train split.
 """
 
 from __future__ import annotations
@@ -23,77 +30,98 @@ os.environ.pop("ANNLAB_FAST", None)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from annlab.data import mnist  # noqa: E402
 from annlab.latent import autoencoders as ae  # noqa: E402
 from annlab.latent import codes as lat  # noqa: E402
 from annlab.latent import defaults as D  # noqa: E402
+from annlab.latent import experiments as ex  # noqa: E402
 from annlab.latent import gan as gan_mod  # noqa: E402
+from annlab.latent.splits import splits  # noqa: E402
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def timed(spec):
+    t0 = time.perf_counter()
+    result = spec.run()
+    return result, round(time.perf_counter() - t0, 2)
+
+
 def main() -> dict:
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
-    d = mnist()
+    threads = int(os.environ.get("BENCH_THREADS", "2"))
+    torch.set_num_threads(threads)
+    s = splits("mnist", 0)
     train_s: dict[str, float] = {}
     results = {}
-    for role, spec in D.default_specs().items():  # main, gan, cluster, moons_ae, moons_mmd, denoise
-        t0 = time.perf_counter()
-        results[role] = spec.run()
-        train_s[role] = round(time.perf_counter() - t0, 2)
+    for role, spec in D.default_specs().items():  # main, gan, cluster, moons_ae, moons_mmd, denoise (, cnn)
+        results[role], train_s[role] = timed(spec)
         log(f"trained {role}: {spec.label} in {train_s[role]} s")
     train_s["total"] = round(sum(train_s.values()), 2)
     log(f"all default models: {train_s['total']} s")
 
-    # clustering on test digits: raw pixels, plain codes, t-SNE of codes (train codes unlabelled)
+    # equal budgets: the dense and the convolutional autoencoder at the page's defaults
+    equal = {}
+    for arch in ("dense", "convolutional"):
+        spec = D.ae_spec(D.model_config(f"Autoencoder ({arch})", "mnist", 2), "mnist")
+        r, secs = timed(spec)
+        equal[arch] = {
+            "epochs": spec.cfg.num_epochs,
+            "batch_size": spec.cfg.batch_size,
+            "seconds": secs,
+            "test_mse": round(float(ae.per_image_error(r.model, s.X_test).mean()), 5),
+        }
+        log(f"{arch} AE: {equal[arch]}")
+
+    # clustering on test digits: raw pixels, PCA of pixels, plain codes, t-SNE of codes
     cm = results["cluster"].model
-    Z_tr, Z_te = ae.encode(cm, d.X_train), ae.encode(cm, d.X_test)
-    raw = lat.cluster_report(d.X_test, d.y_test, seed=0)
-    plain = lat.cluster_report(Z_te, d.y_test, seed=0)
+    Z_fit, Z_te = ae.encode(cm, s.X_fit), ae.encode(cm, s.X_test)
+    raw = lat.cluster_report(s.X_test, s.y_test, seed=0)
+    pca = lat.cluster_report(lat.pca_features(s.X_fit, s.X_test, D.CLUSTER_LATENT), s.y_test, seed=0)
+    plain = lat.cluster_report(Z_te, s.y_test, seed=0)
     t0 = time.perf_counter()
-    tsne = lat.embed_then_cluster(Z_te, d.y_test, Z_unlabelled=Z_tr, seed=0)
+    tsne = lat.embed_then_cluster(Z_te, s.y_test, Z_unlabelled=Z_fit, seed=0)
     log(
-        f"k-means accuracy: raw pixels {raw.accuracy:.3f}, {D.CLUSTER_LATENT}-D codes {plain.accuracy:.3f} "
-        f"(ARI {plain.ari:.3f}, NMI {plain.nmi:.3f}), t-SNE of codes {tsne.accuracy:.3f} "
+        f"k-means accuracy: raw pixels {raw.accuracy:.3f}, PCA {pca.accuracy:.3f}, "
+        f"{D.CLUSTER_LATENT}-D codes "
+        f"{plain.accuracies} (ARI {plain.ari:.3f}), t-SNE of codes {tsne.accuracy:.3f} "
         f"({time.perf_counter() - t0:.1f} s)"
     )
+    pixel_clf = ex.pixel_classifier_accuracy("mnist", 0)
 
-    # classifier on frozen codes against latent size (dense autoencoder, the page's sweep)
-    clf_acc = {}
-    sweep_s = {}
+    # classifier on frozen codes and labels kept by reconstructions against latent size (dense AE)
+    clf_acc, agreement = {}, {}
     for size in ae.LATENT_SIZES:
-        cfg = D.model_config("Autoencoder (dense)", "mnist", size)
-        t0 = time.perf_counter()
-        r = D.ae_spec(cfg, "mnist").run()
-        sweep_s[size] = round(time.perf_counter() - t0, 1)
-        clf_acc[str(size)] = round(
-            lat.code_classifier_accuracy(
-                ae.encode(r.model, d.X_train), d.y_train, ae.encode(r.model, d.X_test), d.y_test
-            ),
-            4,
+        r, secs = timed(D.ae_spec(D.model_config("Autoencoder (dense)", "mnist", size), "mnist"))
+        Z1, Z2 = ae.encode(r.model, s.X_fit), ae.encode(r.model, s.X_test)
+        clf_acc[str(size)] = round(lat.code_classifier_accuracy(Z1, s.y_fit, Z2, s.y_test), 4)
+        agreement[str(size)] = round(ex.reconstruction_agreement(r.model, "mnist", 0), 4)
+        log(
+            f"latent {size}: SVM on codes {clf_acc[str(size)]}, labels kept {agreement[str(size)]} ({secs} s)"
         )
-        log(f"latent {size}: SVM on codes {clf_acc[str(size)]:.3f} (trained in {sweep_s[size]} s)")
 
     vae = results["main"].model
-    vae_loss = ae.evaluate(vae, d.X_test)["loss"]
+    vae_loss = ae.evaluate(vae, s.X_test)["loss"]
 
     gcfg = results["gan"].config
     imgs = gan_mod.generate(results["gan"].model, gan_mod.sample_z(gcfg, 1000, seed=1))
     verdict = lat.judge(imgs, "mnist")
-    log(f"GAN samples: {verdict['recognised']:.3f} recognised, histogram {verdict['histogram'].tolist()}")
+    real = lat.digit_classifier("mnist", 0)[2]
+    log(
+        f"GAN samples: {verdict['recognised']:.3f} recognised (real digits {real:.3f}), "
+        f"{verdict['histogram']}"
+    )
 
-    # one interpolation step as the page renders it: encode both ends, decode the strip and the slider point
-    xa, xb = d.X_test[0], d.X_test[1]
+    # the interpolation slider: every position decoded once, then a move only picks one
+    t0 = time.perf_counter()
+    slide = ex.slide(results["main"], "mnist", 0, 0, 1, "spherical")
+    once_ms = 1000 * (time.perf_counter() - t0)
     times = []
-    for i in range(50):
+    for t in np.linspace(0, 1, 50):
         t0 = time.perf_counter()
-        za, zb = ae.encode(vae, np.stack([xa, xb]))
-        path = lat.interpolate(za, zb, 9, "spherical")
-        zt = lat.slerp(za, zb, i / 49)
-        ae.decode(vae, np.vstack([path, zt[None]]))
+        slide.at(t)
         times.append(time.perf_counter() - t0)
+    first_tab = train_s["main"]
     return {
         "ae_kmeans_acc": round(tsne.accuracy, 4),
         "raw_kmeans_acc": round(raw.accuracy, 4),
@@ -103,7 +131,21 @@ def main() -> dict:
         "vae_test_loss": round(float(vae_loss), 3),
         "gan_recognised_frac": round(verdict["recognised"], 4),
         "train_s": train_s,
-        "interp_ms": round(1000 * float(np.median(times)), 2),
+        "interp_ms": round(1000 * float(np.median(times)), 3),
+        "interp_all_positions_ms": round(once_ms, 1),
+        "kmeans_acc_by_mapping": {k: round(v, 4) for k, v in plain.accuracies.items()},
+        "pca_kmeans_acc": round(pca.accuracy, 4),
+        "pixel_clf_acc": round(pixel_clf, 4),
+        "recon_label_agreement": agreement,
+        "real_recognised_frac": round(real, 4),
+        "equal_budget": equal,
+        "first_tab_train_s": first_tab,
+        "torch_threads": threads,
+        "goals": {
+            "equal_epochs": equal["dense"]["epochs"] == equal["convolutional"]["epochs"],
+            "gan_recognised_frac>=0.6": verdict["recognised"] >= 0.6,
+            "first_tab_train_s<=40": first_tab <= 40,
+        },
     }
 
 

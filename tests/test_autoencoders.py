@@ -1,5 +1,7 @@
 """Autoencoders, VAE, MMD-AE and GAN: shapes, loss terms against hand formulas, tiny training runs."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -94,7 +96,7 @@ def test_tiny_training_lowers_loss_is_seeded_and_leaves_data_alone():
     assert np.array_equal(X, X_before)
     losses = [h["loss"] for h in r1.history]
     assert all(np.isfinite(losses)) and losses[-1] < 0.9 * losses[0]
-    assert "test_loss" in r1.history[-1] and r1.diverged is None
+    assert {"val_loss", "val_recon", "val_reg"} <= set(r1.history[-1]) and r1.diverged is None
     assert [h["loss"] for h in r2.history] == losses  # same seed, same run
     assert not r1.model.training
 
@@ -151,8 +153,9 @@ def test_gan_shapes_losses_and_tiny_training(arch):
     x = model.generate(z).detach()
     assert x.shape == (6, 64) and float(x.min()) >= 0 and float(x.max()) <= 1
     assert model.discriminate(x).shape == (6,)
-    terms = gan_mod.gan_losses(model, torch.rand(6, 64, generator=generator(1)), z)
+    terms = gan_mod.d_step_loss(model, torch.rand(6, 64, generator=generator(1)), z)
     assert all(torch.isfinite(v) for v in terms.values())
+    assert torch.isfinite(gan_mod.g_step_loss(model, z))
     X = np.random.default_rng(0).random((64, 64)).astype(np.float32)
     r = gan_mod.train_gan(cfg, X, seed=3)
     assert len(r.history) == 2 and {"g_loss", "d_loss", "d_real", "d_fake"} <= set(r.history[0])
@@ -174,3 +177,142 @@ def test_model_store_round_trip(tmp_path):
     g2 = get_or_train(gcfg, gan_mod.train_gan, gan_mod.build_gan, X, data_key="t", directory=tmp_path)
     z = gan_mod.sample_z(gcfg, 3)
     assert g2.from_cache and np.allclose(gan_mod.generate(g1.model, z), gan_mod.generate(g2.model, z))
+
+
+def test_beta_zero_removes_the_kl_term_from_the_vae_loss():
+    x = _batch(8, 64)
+    for beta in (0.0, 2.0):
+        cfg = ae.AEConfig(kind="vae", input_dim=64, latent_dim=3, hidden=(16,), beta=beta)
+        terms = ae.losses(ae.build(cfg), x, x, generator(1))
+        assert float(terms["reg"].detach()) > 0  # the KL is still measured ...
+        assert torch.allclose(terms["loss"], terms["recon"] + beta * terms["reg"])  # ... and weighted by beta
+    model = ae.build(ae.AEConfig(kind="vae", input_dim=64, latent_dim=3, hidden=(16,), beta=0.0))
+    ae.losses(model, x, x, generator(1))["loss"].backward()
+    from_loss = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    ae.losses(model, x, x, generator(1))["recon"].backward()
+    assert all(torch.equal(a, p.grad) for a, p in zip(from_loss, model.parameters(), strict=True))
+
+
+def test_kl_per_dimension_sums_to_the_kl_and_shows_unused_dimensions():
+    cfg = ae.AEConfig(kind="vae", input_dim=64, latent_dim=3, hidden=(16,))
+    model = ae.build(cfg)
+    X = np.random.default_rng(0).random((50, 64)).astype(np.float32)
+    per_dim = ae.kl_per_dim(model, X)
+    mu, logvar = model.encode(torch.tensor(X))
+    assert per_dim.shape == (3,)
+    assert per_dim.sum() == pytest.approx(float(ae.kl_normal(mu, logvar).mean()), rel=1e-5)
+    plain = ae.build(ae.AEConfig(kind="ae", input_dim=64, latent_dim=3, hidden=(16,)))
+    assert np.array_equal(ae.kl_per_dim(plain, X), np.zeros(3))
+
+
+def test_rbf_mmd_matches_a_hand_computation():
+    g = generator(2)
+    a, b = torch.randn(5, 2, generator=g), torch.randn(5, 2, generator=g)
+    h = 0.7
+
+    def k(u, v):
+        return float(torch.exp(-((u - v) ** 2).sum() / (2 * h * h)))
+
+    n = 5
+    kaa = sum(k(a[i], a[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    kbb = sum(k(b[i], b[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    kab = sum(k(a[i], b[j]) for i in range(n) for j in range(n)) / (n * n)
+    assert float(ae.mmd(a, b, "rbf", h)) == pytest.approx(kaa + kbb - 2 * kab, rel=1e-5)
+    assert float(ae.mmd(a, b, "imq", 1.0)) == pytest.approx(float(ae.mmd_imq(a, b)))
+    with pytest.raises(ValueError):
+        ae.AEConfig(kind="mmd", kernel="laplace")
+
+
+def test_training_keeps_reconstructions_of_the_shown_digits_after_every_epoch():
+    X = np.array(load_digits8()[0][:128])
+    cfg = ae.AEConfig(input_dim=64, latent_dim=2, hidden=(16,), num_epochs=3, batch_size=32)
+    r = ae.train_autoencoder(cfg, (X, X[:32], X[:5]), seed=0)
+    snaps = ae.snapshots(r)
+    assert snaps.shape == (3, 5, 64) and 0.0 <= snaps.min() and snaps.max() <= 1.0
+    assert np.allclose(snaps[-1], ae.reconstruct(r.model, X[:5]), atol=1 / 255)  # the last one: the model now
+    assert not np.allclose(snaps[0], snaps[-1], atol=1 / 255)  # training moved them
+
+
+def _gan(**kw):
+    cfg = gan_mod.GANConfig(input_dim=64, latent_dim=4, hidden=(16, 16), batch_size=8, batch_norm=False, **kw)
+    return cfg, gan_mod.build_gan(cfg)
+
+
+def _opts(model, cfg):
+    return (
+        torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999)),
+        torch.optim.Adam(model.generator.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999)),
+    )
+
+
+def test_gan_updates_alternate_as_in_algorithm_1():
+    """k discriminator steps against the generator as it was, then a generator step against the updated
+    discriminator: checked against the same steps written out by hand."""
+    cfg, model = _gan(d_steps=2, lr_d=1e-2, lr_g=1e-2)
+    batches = [torch.rand(8, 64, generator=generator(s)) for s in (1, 2)]
+    ref, start = copy.deepcopy(model), copy.deepcopy(model)
+    g_before = copy.deepcopy(model.generator.state_dict())
+    gan_mod.train_step(model, *_opts(model, cfg), batches, generator(7), cfg)
+
+    opt_d, opt_g = _opts(ref, cfg)
+    gen = generator(7)
+    for xb in batches:  # D steps: the generator has not moved yet
+        z = torch.randn(8, 4, generator=gen)
+        assert all(torch.equal(v, g_before[k]) for k, v in ref.generator.state_dict().items())
+        loss = gan_mod.d_step_loss(ref, xb, z, cfg.label_smoothing)["d_loss"]
+        opt_d.zero_grad()
+        loss.backward()
+        opt_d.step()
+    d_after = copy.deepcopy(ref.discriminator.state_dict())
+    z = torch.randn(cfg.batch_size, 4, generator=gen)
+    g_loss = gan_mod.g_step_loss(ref, z, cfg.g_loss)  # against the discriminator after its k steps
+    opt_g.zero_grad()
+    g_loss.backward()
+    opt_g.step()
+    for a, b in zip(model.parameters(), ref.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert all(
+        torch.equal(v, d_after[k]) for k, v in ref.discriminator.state_dict().items()
+    )  # G step: D fixed
+
+    # a simultaneous update (the generator's gradient taken from the old discriminator) ends elsewhere
+    sim = copy.deepcopy(start)
+    opt_g = _opts(sim, cfg)[1]
+    g_loss = gan_mod.g_step_loss(sim, z, cfg.g_loss)
+    opt_g.zero_grad()
+    g_loss.backward(inputs=list(sim.generator.parameters()))
+    opt_g.step()
+    moved = [
+        (a - b).abs().max()
+        for a, b in zip(sim.generator.parameters(), ref.generator.parameters(), strict=True)
+    ]
+    assert max(moved) > 1e-5
+
+
+def test_saturating_and_non_saturating_generator_losses_by_hand():
+    cfg, model = _gan()
+    z = torch.randn(6, 4, generator=generator(0))
+    d = torch.sigmoid(model.discriminate(model.generate(z)))
+    assert float(gan_mod.g_step_loss(model, z, "non-saturating")) == pytest.approx(
+        float(-torch.log(d).mean()), rel=1e-5
+    )
+    assert float(gan_mod.g_step_loss(model, z, "saturating")) == pytest.approx(
+        float(torch.log(1 - d).mean()), rel=1e-5
+    )
+    with pytest.raises(ValueError):
+        gan_mod.GANConfig(g_loss="wasserstein")
+
+
+def test_gan_controls_reach_training_and_snapshots_are_kept():
+    X = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    base = dict(input_dim=64, latent_dim=4, hidden=(16, 16), num_epochs=2, batch_size=16, snapshots=6)
+    r1 = gan_mod.train_gan(gan_mod.GANConfig(**base), X, seed=0)
+    snaps = gan_mod.snapshots(r1)
+    assert snaps.shape == (2, 6, 64)
+    assert np.allclose(snaps[-1], gan_mod.generate(r1.model, gan_mod.snapshot_z(r1.config)), atol=1 / 255)
+    z = gan_mod.sample_z(r1.config, 5, seed=3)
+    for change in (dict(lr_g=1e-3), dict(lr_d=1e-3), dict(d_steps=3), dict(label_smoothing=1.0),
+                   dict(g_loss="saturating"), dict(batch_size=8)):  # fmt: skip
+        r2 = gan_mod.train_gan(gan_mod.GANConfig(**{**base, **change}), X, seed=0)
+        assert not np.allclose(gan_mod.generate(r1.model, z), gan_mod.generate(r2.model, z)), change

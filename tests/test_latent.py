@@ -104,16 +104,22 @@ def test_moons_autoencoder_draws_a_curve():
 # --- defaults -------------------------------------------------------------------------------------
 
 
+ROLES = {"main", "gan", "cluster", "moons_ae", "moons_mmd", "denoise"} | (
+    {"cnn_judge"} if D.cnn_judge_spec("mnist") is not None else set()
+)
+
+
 def test_default_specs_cover_every_model_the_page_trains():
     specs = D.default_specs()
-    assert set(specs) == {"main", "gan", "cluster", "moons_ae", "moons_mmd", "denoise"}
+    assert set(specs) == ROLES
     assert isinstance(specs["gan"].cfg, gan_mod.GANConfig)
     assert specs["main"].cfg.kind == "vae" and specs["main"].cfg.latent_dim == D.DEFAULT_LATENT
     assert specs["cluster"].cfg.latent_dim == D.CLUSTER_LATENT
     assert specs["denoise"].cfg.corrupt == D.DENOISE_KIND
     assert specs["moons_ae"].data_key == f"moons-noise{D.MOONS_TRAIN_NOISE:g}"
-    assert len({s.key for s in specs.values()}) == 6  # six different models in the store
-    assert all(s.cfg.num_epochs == D.FAST_EPOCHS for s in specs.values())  # conftest: fast mode
+    assert len({s.key for s in specs.values()}) == len(ROLES)  # different models in the store
+    latent = [s for role, s in specs.items() if role != "cnn_judge"]
+    assert all(s.cfg.num_epochs == D.FAST_EPOCHS for s in latent)  # conftest: fast mode
     for name in D.MODELS:
         assert D.model_config(name, "digits8", 8).input_dim == 64
     with pytest.raises(ValueError):
@@ -129,12 +135,20 @@ URL_KEYS = {  # what links lecturers already shared carry: never renamed
     "lat_proj", "lat_grid", "lat_gmm", "lat_gan", "lat_gan_a", "lat_gan_b", "lat_gan_t", "lat_clu_main",
     "lat_moon_train", "lat_moon_test", "lat_dn_kind", "lat_dn_sigma", "lat_dn_std",
 }  # fmt: skip
+NEW_KEYS = {  # issue 16's controls
+    "lat_epochs", "lat_batch", "lat_beta", "lat_snap", "lat_map", "lat_moon_gmm", "lat_moon_lam",
+    "lat_moon_bw", "lat_dn_dim", "lat_gan_preset", "lat_gan_lrg", "lat_gan_lrd", "lat_gan_k",
+    "lat_gan_smooth", "lat_gan_loss", "lat_gan_dim", "lat_gan_ep", "lat_gan_bs", "lat_gan_snap",
+}  # fmt: skip
 
 
 def test_controls_keep_every_url_key_and_their_defaults():
     controls = [v for v in vars(D).values() if isinstance(v, Control)] + list(D.DN_LEVEL.values())
-    controls += [D.path_control(True), *D.end_controls(0, 1, 359)]
-    assert {c.key for c in controls} == URL_KEYS
+    controls += [*D.EPOCH_CTRL.values(), *D.GAN_TABLE.values(), *D.MOON_MMD.values()]
+    controls += [D.path_control(True), *D.end_controls(0, 1, 359), D.snapshot_control(20)]
+    controls += [D.snapshot_control(60, "lat_gan_snap")]
+    assert {c.key for c in controls} == URL_KEYS | NEW_KEYS
+    assert D.snapshot_control(20).default == [1, 5, 10, 15, 20] and D.snapshot_control(3).default == [1]
     assert D.path_control(True).default == "spherical" and D.path_control(False).default == "linear"
     assert D.T_SLIDER.default == 0.5 and D.GRID_SIZE.default == 15 and D.GMM.default == 10
     assert D.DN_LEVEL["blur"].default == 1.5 and D.DN_LEVEL["noise"].default == 0.5
@@ -187,6 +201,20 @@ def test_interpolation_starts_and_ends_on_the_reconstructions(tiny_ae):
     assert np.array_equal(own.start, drawn.ravel()) and not np.allclose(own.strip[0], out.strip[0])
 
 
+def test_slide_decodes_every_slider_position_once_and_picks_them(tiny_ae, monkeypatch):
+    full = ex.slide(tiny_ae, DATA, 0, 3, 7, "spherical")
+    assert np.allclose(full.positions, np.arange(21) * 0.05) and full.decoded.shape == (21, 64)
+    for t in (0.0, 0.35, 1.0):
+        one = ex.interpolation(tiny_ae, DATA, 0, 3, 7, t, "spherical")
+        picked = full.at(t)
+        assert np.allclose(picked.decoded, one.decoded, atol=1e-6) and np.allclose(picked.point, one.point)
+        assert picked.t == t and np.array_equal(picked.strip, one.strip)
+    calls = []
+    monkeypatch.setattr(ae, "decode", lambda *a, **k: calls.append(1))
+    full.at(0.8)  # picking a position never runs the decoder
+    assert calls == []
+
+
 def test_code_map_shows_two_dimensional_codes_as_they_are(tiny_ae):
     cmap = ex.code_map(tiny_ae, DATA)
     assert np.allclose(cmap.points, ex.codes_of_test_digits(tiny_ae, DATA))
@@ -207,6 +235,73 @@ def test_decoder_map_and_reconstructions(tiny_ae, tiny_vae):
     assert ex.has_prior(tiny_vae) and not ex.has_prior(tiny_ae)
     assert D.path_control(ex.has_prior(tiny_vae)).default == "spherical"
     assert D.path_control(ex.has_prior(tiny_ae)).default == "linear"
+
+
+def test_models_fit_on_the_train_split_less_validation_and_never_see_test_digits():
+    from annlab.latent.splits import splits
+
+    d, s = digit_split(DATA), splits(DATA)
+    assert len(s.X_fit) + len(s.X_val) == len(d.X_train) and np.array_equal(s.X_test, d.X_test)
+    rows = {r.tobytes() for r in d.X_test}
+    assert not any(r.tobytes() in rows for r in s.X_val) and not any(r.tobytes() in rows for r in s.X_fit)
+    X_fit, X_val, X_show = D.ae_spec(D.model_config("VAE (dense)", DATA, 2), DATA).data_fn()
+    assert (
+        np.array_equal(X_fit, s.X_fit) and np.array_equal(X_val, s.X_val) and np.array_equal(X_show, s.show)
+    )
+    assert D.ae_spec(D.model_config("VAE (dense)", DATA, 2), DATA).curves == ("loss", "val_loss")
+
+
+def test_dense_and_convolutional_models_get_the_same_budget():
+    for data in ("mnist", "digits8"):
+        dense, conv = (D.model_config(f"Autoencoder ({a})", data, 2) for a in ("dense", "convolutional"))
+        assert (
+            (dense.num_epochs, dense.batch_size)
+            == (conv.num_epochs, conv.batch_size)
+            == (D.EPOCHS[data], D.BATCH)
+        )
+    assert ae.LATENT_SIZES == (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+@pytest.mark.parametrize(("field", "value"), [("num_epochs", 3), ("batch_size", 32), ("beta", 4.0)])
+def test_budget_controls_reach_the_main_model(field, value, monkeypatch):
+    monkeypatch.setenv("ANNLAB_FAST", "0")  # fast mode would replace the epochs
+    base = D.main_spec("VAE (dense)", DATA, 2, "bce")
+    spec = D.main_spec("VAE (dense)", DATA, 2, "bce", **{field: value})
+    assert getattr(spec.cfg, field) == value != getattr(base.cfg, field) and spec.key != base.key
+    small = dict(hidden=(16,), num_epochs=2)
+    cfg_a = replace(base.cfg, **small)
+    cfg_b = replace(cfg_a, **{field: value})
+    d = digit_split(DATA)
+    ra, rb = (ae.train_autoencoder(c, (d.X_train[:300], d.X_test[:50]), seed=0) for c in (cfg_a, cfg_b))
+    assert not np.allclose(ae.encode(ra.model, d.X_test[:20]), ae.encode(rb.model, d.X_test[:20]))
+    assert "beta" not in D.budget_controls(DATA, False) and "beta" in D.budget_controls(DATA, True)
+    assert D.main_spec("Autoencoder (dense)", DATA, 2, "bce", beta=4.0).cfg.beta == 1.0  # beta: VAE only
+
+
+def test_epoch_reconstructions_show_the_chosen_epochs(tmp_path, monkeypatch):
+    from annlab.latent.splits import splits
+
+    cfg = D.model_config("Autoencoder (dense)", DATA, 2, hidden=(16,), num_epochs=4)
+    s = splits(DATA)
+    r = ae.train_autoencoder(cfg, (s.X_fit, s.X_val, s.show), seed=0)
+    er = ex.epoch_reconstructions(r, DATA, 0, (1, 3, 9))
+    assert er.epochs == [1, 3] and er.n == len(s.show) and er.images.shape == (3 * er.n, 64)
+    assert np.array_equal(er.images[: er.n], s.show)
+    assert np.allclose(er.images[2 * er.n :], ae.snapshots(r)[2], atol=1e-6)
+
+
+def test_vae_report_is_the_elbo_of_the_test_digits(tiny_vae):
+    rep = ex.vae_report(tiny_vae, DATA)
+    X = digit_split(DATA).X_test
+    terms = ae.evaluate(tiny_vae.model, X)
+    assert rep.elbo == pytest.approx(-(terms["recon"] + terms["reg"]))
+    assert rep.kl_per_dim.shape == (2,) and rep.kl_per_dim.sum() == pytest.approx(rep.kl, rel=1e-3)
+    chart = charts.kl_per_dim(rep).to_dict()
+    assert (
+        "beta = 1" in chart["title"]["text"]
+        if isinstance(chart["title"], dict)
+        else "beta = 1" in chart["title"]
+    )
 
 
 def test_latent_sweep_scores_every_size_and_reports_progress(tmp_path, monkeypatch):
@@ -238,36 +333,157 @@ def test_sampling_judges_each_source_and_the_gan_slide_starts_on_the_first_draw(
     assert np.allclose(images[0], first, atol=1e-6)
 
 
-def test_clustering_scores_pixels_and_codes(tiny_ae):
-    d = digit_split(DATA)
+def test_clustering_scores_pixels_pca_and_codes_with_baselines(tiny_ae):
+    from annlab.latent.splits import splits
+
+    sp = splits(DATA)
     clu = ex.clustering(tiny_ae, DATA)
-    assert [r.features for r in clu.reports] == ["raw pixels", "autoencoder codes"]
-    Z_train, Z_test = ae.encode(tiny_ae.model, d.X_train), ae.encode(tiny_ae.model, d.X_test)
-    assert clu.svm_accuracy == codes.code_classifier_accuracy(Z_train, d.y_train, Z_test, d.y_test)
+    assert [r.features for r in clu.reports] == [
+        "raw pixels",
+        "PCA of the pixels (2-D)",
+        "autoencoder codes (2-D)",
+    ]
+    Z_fit, Z_test = ae.encode(tiny_ae.model, sp.X_fit), ae.encode(tiny_ae.model, sp.X_test)
+    assert clu.svm_accuracy == codes.code_classifier_accuracy(Z_fit, sp.y_fit, Z_test, sp.y_test)
+    assert clu.pixel_svm_accuracy > 0.9  # the baseline: an SVM on 8x8 pixels
     assert clu.reports[0].accuracy > 0.5  # k-means on 8x8 pixels finds most digits
+    assert clu.points.shape == (len(sp.X_test), 2) and np.array_equal(clu.clusters, clu.reports[-1].clusters)
     table = ex.cluster_table(clu.reports)
-    assert list(table.columns) == ["k-means on", "accuracy", "ARI", "NMI", "silhouette"]
-    assert table["accuracy"].tolist() == [r.accuracy for r in clu.reports]
+    assert list(table.columns) == [
+        "k-means on", "accuracy, unmatched ids", "accuracy, majority", "accuracy, Hungarian",
+        "ARI", "NMI", "silhouette", "silhouette measured in",
+    ]  # fmt: skip
+    assert table["accuracy, Hungarian"].tolist() == [r.accuracy for r in clu.reports]
+    assert table["silhouette measured in"].tolist() == ["64-D raw pixels", "2-D PCA of the pixels (2-D)",
+                                                        "2-D autoencoder codes (2-D)"]  # fmt: skip
+    scatter = [c.to_dict() for c in charts.cluster_scatter(clu)]
+    assert [c["encoding"]["color"]["field"] for c in scatter] == ["cluster", "digit"]
+
+
+def test_three_label_mappings_on_a_constructed_example():
+    y = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
+    clusters = np.array([2, 2, 2, 0, 0, 1, 1, 1, 1, 1])  # ids shifted; cluster 1 holds one 1 and four 2s
+    assert codes.map_clusters(y, clusters, "unmatched").tolist() == clusters.tolist()
+    assert codes.cluster_accuracy(y, clusters, "unmatched") == pytest.approx(1 / 10)  # only y=1 at id 1
+    assert codes.map_clusters(y, clusters, "majority").tolist() == [0, 0, 0, 1, 1, 2, 2, 2, 2, 2]
+    assert codes.cluster_accuracy(y, clusters, "majority") == pytest.approx(9 / 10)
+    assert codes.cluster_accuracy(y, clusters, "hungarian") == pytest.approx(9 / 10)
+    # majority may give two clusters one label, Hungarian may not
+    y2, c2 = np.array([0, 0, 0, 0, 1, 1]), np.array([5, 5, 6, 6, 6, 7])
+    assert codes.map_clusters(y2, c2, "majority").tolist() == [0, 0, 0, 0, 0, 1]
+    assert codes.cluster_accuracy(y2, c2, "majority") == pytest.approx(5 / 6)
+    hung = codes.map_clusters(y2, c2, "hungarian")
+    assert sorted(set(hung.tolist()) - {-1}) == [0, 1] and (hung == -1).sum() == 1  # cluster 7: no label
+    assert codes.cluster_accuracy(y2, c2, "hungarian") == pytest.approx(3 / 6)
+    rep = codes.cluster_report(np.eye(3)[y], y, k=3, seed=0, clusters=clusters)
+    assert rep.accuracies == pytest.approx({"hungarian": 0.9, "majority": 0.9, "unmatched": 0.1})
+    for how, conf in rep.confusions.items():
+        assert np.trace(conf[:, :3]) == round(rep.accuracies[how] * 10)
+    with pytest.raises(ValueError):
+        codes.map_clusters(y, clusters, "greedy")
+    title = charts.confusion(rep, "unmatched").to_dict()["layer"][0]["title"]
+    assert "10.0%" in str(title)
+
+
+def test_gan_epochs_judge_every_epoch_and_show_the_chosen_ones():
+    gcfg = gan_mod.GANConfig(
+        input_dim=64, latent_dim=4, hidden=(16, 16), num_epochs=3, batch_size=32, snapshots=20
+    )
+    gan = gan_mod.train_gan(gcfg, digit_split(DATA).X_train, seed=0)
+    ep = ex.gan_epochs(gan, DATA, 0, (1, 3, 7), n=5)
+    assert ep.epochs == [1, 3] and ep.images.shape == (10, 64) and ep.histograms.shape == (3, 10)
+    snaps = gan_mod.snapshots(gan)
+    assert np.allclose(ep.images[5:], snaps[2][:5])
+    for e in range(3):
+        verdict = codes.judge(snaps[e], DATA)
+        assert (
+            np.array_equal(ep.histograms[e], verdict["histogram"])
+            and ep.recognised[e] == verdict["recognised"]
+        )
+    assert charts.gan_histograms(ep).to_dict()["layer"]
+    assert [c.to_dict()["title"] for c in charts.gan_curves(gan.history)][1].startswith("Discriminator")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "cfg_field", "expected"),
+    [
+        ("lr_g", 1e-3, "lr_g", 1e-3),
+        ("lr_d", 5e-5, "lr_d", 5e-5),
+        ("d_steps", 5, "d_steps", 5),
+        ("smooth", False, "label_smoothing", 1.0),
+        ("g_loss", "saturating", "g_loss", "saturating"),
+        ("latent_dim", 10, "latent_dim", 10),
+        ("batch_size", 128, "batch_size", 128),
+    ],
+)
+def test_gan_controls_reach_the_config(field, value, cfg_field, expected):
+    base = D.gan_spec("GAN (dense)", "mnist")
+    spec = D.gan_spec("GAN (dense)", "mnist", **{field: value})
+    assert getattr(spec.cfg, cfg_field) == expected != getattr(base.cfg, cfg_field) and spec.key != base.key
+    assert set(D.GAN_TABLE) - {"smooth"} <= set(vars(base.cfg)) | {"num_epochs"}
+
+
+def test_gan_preset_makes_the_discriminator_much_stronger():
+    preset = D.GAN_PRESETS["discriminator much stronger (seed 001 §4.2 Q2)"]
+    cfg = D.gan_spec("GAN (dense)", "mnist", **preset).cfg
+    assert cfg.d_steps > 1 and cfg.lr_d > cfg.lr_g
+
+
+def test_moons_and_denoiser_controls_reach_their_models():
+    base = D.moons_specs(0.1)["mmd"].cfg
+    assert (base.latent_dim, base.kernel) == (2, "rbf")
+    for field, value in (("beta", 100.0), ("bandwidth", 0.5)):
+        cfg = D.moons_specs(0.1, **{field: value})["mmd"].cfg
+        assert getattr(cfg, field) == value != getattr(base, field)
+    assert (
+        D.moons_specs(0.1, beta=100.0)["ae"].cfg == D.moons_specs(0.1)["ae"].cfg
+    )  # the AE is not the MMD-AE
+    assert D.denoise_spec("blur", "mnist", latent_dim=256).cfg.latent_dim == 256
+    assert D.denoise_spec("blur", "mnist").cfg.latent_dim == D.DN_DIM.default
 
 
 def test_moons_view_error_is_the_mean_squared_distance():
     am = ae.train_autoencoder(D.moons_config("ae", num_epochs=3), two_moons(200, seed=0)[0], seed=0)
     mmd = ae.train_autoencoder(D.moons_config("mmd", num_epochs=3), two_moons(200, seed=0)[0], seed=0)
-    view = ex.moons_view(am, mmd, 0.1, 0.2, seed=0)
+    view = ex.moons_view(am, mmd, 0.1, 0.2, seed=0, n_components=3)
     X, _ = two_moons(500, noise=0.2, seed=2000)
-    assert np.array_equal(view.X, X) and view.Z.shape == (500, 1)
+    assert np.array_equal(view.X, X) and view.Z.shape == (500, 1) and view.Z_mmd.shape == (500, 2)
     assert view.rec_err == pytest.approx(float(((ae.reconstruct(am.model, X) - X) ** 2).sum(1).mean()))
     assert view.gmm.shape == view.prior.shape == (300, 2) and view.curve.shape == (300, 2)
+    other = ex.moons_view(am, mmd, 0.1, 0.2, seed=0, n_components=1)
+    assert not np.allclose(other.gmm, view.gmm)  # the GMM control changes the samples
+    assert "GMM (3)" in str(charts.moons(view).to_dict())
+
+
+def test_moons_study_runs_the_grids_and_separates_the_variance(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    seen = []
+    specs = [D.ae_spec(D.model_config("Autoencoder (dense)", DATA, d, "mse", hidden=(8,), num_epochs=1), DATA)
+             for d in (2, 4)]  # fmt: skip
+    study = ex.moons_study(
+        0.1, 0, specs, grid=dict(sizes=(50, 100), steps=(5,), lrs=(0.01, 0.001)),
+        net_grid=dict(hidden=(8,), layers=(1, 2)), repeats=2,
+        callback=lambda s, i: seen.append(i["fraction"]),
+    )  # fmt: skip
+    assert len(study.grid) == 4 and set(study.grid.columns) == {"training size", "steps", "lr", "test MSE"}
+    assert len(study.net_grid) == 2 and (study.net_grid["test MSE"] > 0).all()
+    assert study.repeats["source"].tolist() == ["same data, new weights", "new data, same weights"]
+    assert (study.repeats["std"] > 0).all() and (study.repeats["runs"] == 2).all()
+    assert study.digits8.images.shape == (30, 64) and study.digits8.table["bottleneck"].tolist() == [2, 4]
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+    assert len(charts.moons_grid(study.grid)) == 3
 
 
 def test_denoising_with_no_corruption_changes_nothing(tiny_ae):
     clean = ex.denoising(tiny_ae, DATA, 0, "noise", 0.0)
     assert clean.images.shape == (36, 64)
     assert np.array_equal(clean.images[:12], clean.images[12:24])  # level 0: "corrupted" = originals
-    assert clean.accuracy["corrupted"] == clean.accuracy["originals"]
+    forest = clean.accuracy["random forest"]
+    assert forest["corrupted"] == forest["originals"] and list(clean.accuracy) == ["random forest"]
     noisy = ex.denoising(tiny_ae, DATA, 0, "noise", 0.8)
     assert not np.array_equal(noisy.images[:12], noisy.images[12:24])
-    assert list(noisy.accuracy) == ["originals", "corrupted", "denoised"]
+    assert list(noisy.accuracy["random forest"]) == ["originals", "corrupted", "denoised"]
+    assert D.cnn_judge_spec("digits8") is None  # the CNN judges 28x28 digits only
 
 
 # --- charts ---------------------------------------------------------------------------------------
@@ -333,7 +549,7 @@ def test_default_tab_trains_only_the_main_model_and_the_sampling_tab_the_gan(emp
 def test_warm_then_every_tab_on_defaults_trains_nothing(empty_store):
     lines = []
     D.warm("cpu", None, lines.append)
-    assert len(lines) == 6 and all("trained" in line for line in lines)
+    assert len(lines) == len(ROLES) and all("trained" in line for line in lines)
     st.cache_resource.clear()  # only the store may answer now
     st.cache_data.clear()
     before = len(store.TRAINED)
@@ -402,3 +618,38 @@ def test_sweep_button_trains_every_latent_size_and_keeps_the_table():
     assert list(table["latent size"]) == list(ae.LATENT_SIZES)
     at.run()  # a later rerun keeps the result for the session
     assert at.dataframe and list(at.dataframe[0].value["latent size"]) == list(ae.LATENT_SIZES)
+
+
+def test_page_slider_only_picks_decoded_positions(page, monkeypatch):
+    at = page
+    at.slider(key="lat_t").set_value(0.3).run()
+    calls = []
+    real = ae.decode
+    monkeypatch.setattr(ae, "decode", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at.slider(key="lat_t").set_value(0.55).run()
+    assert not errors(at), errors(at)
+    assert _decoded_caption_image(at)[1] == "start / decoded at 0.55 / end" and calls == []
+
+
+def test_link_with_beta_and_epochs_trains_that_vae(empty_store):
+    before = len(store.TRAINED)
+    at = _open({"lat_data": "8x8 digits", "lat_beta": "4.0", "lat_batch": "64"})
+    spec = D.main_spec("VAE (dense)", "digits8", 2, "bce", batch_size=64, beta=4.0)
+    assert _trained_since(before) == [spec.key]
+    assert at.title[0].value == "Latent space"  # the reconstruction tab shows the VAE's terms and ELBO
+    at2 = _open(
+        {
+            "lat_data": "8x8 digits",
+            "lat_beta": "4.0",
+            "lat_batch": "64",
+            "lat_tab": "Reconstructions & bottleneck",
+        }
+    )
+    assert any(m.label.startswith("Test ELBO") for m in at2.metric)
+    assert _trained_since(before) == [spec.key]  # the second visit loads
+
+
+@pytest.mark.parametrize("tab", ["Clustering & classifying", "Two moons", "GAN"])
+def test_new_tabs_render_on_the_small_digits(tab):
+    at = _open({"lat_data": "8x8 digits", "lat_tab": tab})
+    assert at.get("vega_lite_chart") or at.get("arrow_vega_lite_chart") or at.dataframe

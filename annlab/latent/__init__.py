@@ -2,6 +2,7 @@
 
 - :mod:`~annlab.latent.autoencoders`, :mod:`~annlab.latent.gan`: the models and their training.
 - :mod:`~annlab.latent.codes`: interpolation, projections, clustering, classifiers and sampling of codes.
+- :mod:`~annlab.latent.splits`: fit / validation / test digits (validation carved from the train split).
 - :mod:`~annlab.latent.defaults`: the configs and train specs the page starts from; ``warm``.
 - :mod:`~annlab.latent.experiments`: what the page computes; :mod:`~annlab.latent.charts`: its charts.
 """

@@ -33,7 +33,8 @@ KINDS = ("ae", "vae", "mmd")
 ARCHS = ("dense", "conv")
 LOSSES = ("mse", "l1", "bce")
 CORRUPTIONS = ("none", "noise", "blur")
-LATENT_SIZES = (1, 2, 8, 16, 32)
+LATENT_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+KERNELS = ("imq", "rbf")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class AEConfig:
     beta : weight of the KL term (vae) or of the MMD term (mmd); ignored for ae
     corrupt, corrupt_level : denoising training: "noise" (std of additive Gaussian noise) or "blur"
         (sigma of a Gaussian blur, in pixels); "none" for a plain autoencoder
+    kernel, bandwidth : the MMD kernel (mmd only): "imq" (inverse multiquadratic, C = 2 d bandwidth^2)
+        or "rbf" (Gaussian, exp(-|a - b|^2 / (2 bandwidth^2)))
     num_epochs, batch_size, lr, weight_decay : Adam training
     """
 
@@ -65,6 +68,8 @@ class AEConfig:
     beta: float = 1.0
     corrupt: str = "none"
     corrupt_level: float = 0.0
+    kernel: str = "imq"
+    bandwidth: float = 1.0
     num_epochs: int = 20
     batch_size: int = 128
     lr: float = 1e-3
@@ -84,6 +89,8 @@ class AEConfig:
             )
         if self.corrupt not in CORRUPTIONS:
             raise ValueError(f"corrupt must be one of {CORRUPTIONS}, got {self.corrupt!r}.")
+        if self.kernel not in KERNELS or not self.bandwidth > 0:
+            raise ValueError(f"kernel must be one of {KERNELS} and bandwidth > 0.")
         if self.input_dim < 1 or self.latent_dim < 1:
             raise ValueError("input_dim and latent_dim must be at least 1.")
         if self.arch == "conv":
@@ -231,11 +238,18 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
 def mmd_imq(z: torch.Tensor, prior: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
     """Unbiased MMD^2 between codes ``z`` (B, d) and prior samples ``prior`` (B, d), inverse
     multiquadratic kernel k(a, b) = C / (C + |a - b|^2) with C = 2 d scale^2 (as in the WAE paper)."""
+    return mmd(z, prior, "imq", scale)
+
+
+def mmd(z: torch.Tensor, prior: torch.Tensor, kernel: str = "imq", bandwidth: float = 1.0) -> torch.Tensor:
+    """Unbiased MMD^2 between codes ``z`` (B, d) and prior samples ``prior`` (B, d) with the kernel
+    "imq" (C / (C + |a - b|^2), C = 2 d bandwidth^2) or "rbf" (exp(-|a - b|^2 / (2 bandwidth^2)))."""
     n, d = z.shape
-    c = 2.0 * d * scale**2
+    c = 2.0 * d * bandwidth**2
 
     def k(a, b):
-        return c / (c + torch.cdist(a, b).pow(2))
+        sq = torch.cdist(a, b).pow(2)
+        return c / (c + sq) if kernel == "imq" else torch.exp(-sq / (2.0 * bandwidth**2))
 
     off = 1.0 - torch.eye(n, device=z.device, dtype=z.dtype)
     kzz = (k(z, z) * off).sum() / (n * (n - 1))
@@ -267,7 +281,7 @@ def losses(
     elif cfg.kind == "mmd" and len(mu) > 1:
         z = mu
         prior = torch.randn(mu.shape, generator=gen, device=mu.device, dtype=mu.dtype)
-        reg = mmd_imq(z, prior)
+        reg = mmd(z, prior, cfg.kernel, cfg.bandwidth)
     else:
         z, reg = mu, torch.zeros((), device=mu.device)
     recon = reconstruction_loss(model.decode_logits(z), x_target, cfg.loss, cfg.bounded).mean()
@@ -323,10 +337,11 @@ def corrupt(
     return out.numpy() if is_np else out
 
 
-def _as_pair(data) -> tuple[np.ndarray, np.ndarray | None]:
-    if isinstance(data, (tuple, list)):
-        return np.array(data[0], np.float32), (None if data[1] is None else np.array(data[1], np.float32))
-    return np.array(data, np.float32), None
+def _unpack(data) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """``data`` as (X_train, X_val or None, X_show or None), float32 copies."""
+    items = list(data) if isinstance(data, (tuple, list)) else [data]
+    items += [None] * (3 - len(items))
+    return tuple(None if x is None else np.array(x, np.float32) for x in items[:3])
 
 
 def train_autoencoder(
@@ -337,26 +352,33 @@ def train_autoencoder(
     Parameters
     ----------
     cfg : AEConfig
-    data : ndarray of shape (n, input_dim), or a pair (X_train, X_test) whose test loss is recorded
+    data : ndarray of shape (n, input_dim), or a tuple (X_train, X_val) or (X_train, X_val, X_show):
+        the validation loss (and its terms) is recorded after every epoch on X_val (digits carved from
+        the training split, never the test digits); the reconstructions of X_show (m, input_dim)
+        after every epoch are kept (seed 002 shows them at epochs 1, 5, 10, ...)
     device, seed, callback : see :mod:`annlab.training`; ``callback(epoch, metrics)`` gets ``loss``,
-        ``recon``, ``reg`` (train, per image) and ``test_loss`` when test data is given
+        ``recon``, ``reg`` (train, per image) and ``val_loss``, ``val_recon``, ``val_reg`` when
+        validation data is given
 
     Returns
     -------
-    TrainResult with history rows ``{"epoch", "loss", "recon", "reg", "test_loss"?, "seconds"}`` and
-    ``extra = {"train_seconds": float}``.
+    TrainResult with history rows ``{"epoch", "loss", "recon", "reg", "val_loss"?, "val_recon"?,
+    "val_reg"?, "seconds"}`` and ``extra = {"train_seconds": float, "snapshots"?: uint8 tensor
+    (epochs, m, input_dim)}`` (reconstructions of X_show, 0..255).
     """
-    X_train, X_test = _as_pair(data)
+    X_train, X_val, X_show = _unpack(data)
     if X_train.ndim != 2 or X_train.shape[1] != cfg.input_dim:
         raise ValueError(f"Expected data of shape (n, {cfg.input_dim}), got {X_train.shape}.")
     gen = generator(seed)
     model = seeded_init(build(cfg), gen)
     model.to(device)
     Xtr = torch.as_tensor(X_train).to(device)
-    Xte = torch.as_tensor(X_test).to(device) if X_test is not None else None
+    Xval = torch.as_tensor(X_val).to(device) if X_val is not None else None
+    Xshow = torch.as_tensor(X_show).to(device) if X_show is not None else None
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     noise_gen = generator(seed + 1)
     history: list[dict] = []
+    snaps: list[torch.Tensor] = []
     diverged = None
     start = time.perf_counter()
     n = len(Xtr)
@@ -378,8 +400,10 @@ def train_autoencoder(
             for k in sums:
                 sums[k] += float(terms[k].detach()) * len(xb)
         row = {"epoch": epoch, **{k: v / n for k, v in sums.items()}}
-        if Xte is not None:
-            row["test_loss"] = evaluate(model, Xte, seed=seed)["loss"]
+        if Xval is not None:
+            row.update({f"val_{k}": v for k, v in evaluate(model, Xval, seed=seed).items()})
+        if Xshow is not None:
+            snaps.append((torch.as_tensor(reconstruct(model, Xshow.cpu())) * 255).round().to(torch.uint8))
         row["seconds"] = time.perf_counter() - start
         history.append(row)
         diverged = divergence(row["loss"], epoch, cfg.lr)
@@ -388,9 +412,34 @@ def train_autoencoder(
         if diverged:
             break
     model.eval()
-    return TrainResult(
-        model, history, cfg, extra={"train_seconds": time.perf_counter() - start}, diverged=diverged
-    )
+    extra = {"train_seconds": time.perf_counter() - start}
+    if snaps:
+        extra["snapshots"] = torch.stack(snaps)
+    return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
+
+
+def snapshots(result: TrainResult) -> np.ndarray:
+    """Reconstructions kept after every epoch: (epochs, m, input_dim) float32 in [0, 1] (m = 0: none)."""
+    snaps = result.extra.get("snapshots")
+    if snaps is None:
+        return np.zeros((len(result.history), 0, result.config.input_dim), np.float32)
+    return torch.as_tensor(snaps).numpy().astype(np.float32) / 255.0
+
+
+@torch.no_grad()
+def kl_per_dim(model: AutoEncoder, X, batch_size: int = 1000) -> np.ndarray:
+    """Mean KL(q(z_j | x) || N(0, 1)) of each latent dimension j over images ``X`` (n, input_dim) ->
+    (latent_dim,) in nats. Near 0 for a dimension the decoder ignores (posterior collapse); zeros for a
+    model without a posterior (ae, mmd)."""
+    if model.cfg.kind != "vae":
+        return np.zeros(model.cfg.latent_dim, np.float32)
+    dev = next(model.parameters()).device
+    X = np.asarray(X, np.float32)
+    total = torch.zeros(model.cfg.latent_dim)
+    for i in range(0, len(X), batch_size):
+        mu, logvar = model.encode(torch.tensor(X[i : i + batch_size]).to(dev))
+        total += (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).sum(0).cpu()
+    return (total / max(len(X), 1)).numpy()
 
 
 @torch.no_grad()

@@ -6,9 +6,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from annlab.charts import bars, heatmap, lines, scatter
+from annlab.charts import bars, heatmap, history_chart, lines, scatter
 from annlab.latent.codes import ClusterReport
-from annlab.latent.experiments import CodeMap, Interpolation, MoonsView
+from annlab.latent.experiments import Clustering, CodeMap, GANEpochs, Interpolation, MoonsView, VAEReport
 
 
 def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int = 320) -> alt.TopLevelMixin:
@@ -47,19 +47,115 @@ def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int =
 
 
 def sweep(df: pd.DataFrame) -> list[alt.Chart]:
-    """Test error and the SVM's accuracy on frozen codes against latent size (two charts)."""
+    """Against latent size: test error, the SVM's accuracy on frozen codes, and the share of test digits
+    the forest labels the same on originals and reconstructions (three charts, log-scaled sizes)."""
+    x = alt.X("latent size", type="quantitative", scale=alt.Scale(type="log", base=2), title="latent size")
+
+    def one(y, title, y_title):
+        return lines(df, x="latent size", y=y, title=title, y_title=y_title).mark_line(point=True).encode(x=x)
+
     return [
-        lines(df, x="latent size", y="test MSE per pixel", title="Reconstruction error").mark_line(
-            point=True
+        one("test MSE per pixel", "Reconstruction error", "test MSE per pixel"),
+        one("classifier accuracy on codes", "SVM on frozen codes", "test accuracy"),
+        one(
+            "labels kept by reconstructions",
+            "Forest: same label after reconstruction",
+            "share of test digits",
         ),
-        lines(
-            df,
-            x="latent size",
-            y="classifier accuracy on codes",
-            title="SVM on frozen codes",
-            y_title="test accuracy",
-        ).mark_line(point=True),
     ]
+
+
+def curves(history: list[dict], group: tuple[str, ...]) -> alt.Chart:
+    """Learning curves of ``group`` (history keys) against epoch, as the house draws them."""
+    return history_chart(history, group)
+
+
+def vae_curves(history: list[dict]) -> list[alt.Chart]:
+    """The VAE's two loss terms per epoch, train and validation: reconstruction and KL (nats/image)."""
+    return [history_chart(history, ("recon", "val_recon")), history_chart(history, ("reg", "val_reg"))]
+
+
+def kl_per_dim(report: VAEReport) -> alt.Chart:
+    """Mean KL of each latent dimension on the test digits: near-zero bars are collapsed dimensions."""
+    return bars(
+        [f"z{i + 1}" for i in range(len(report.kl_per_dim))],
+        report.kl_per_dim,
+        x_title="latent dimension",
+        y_title="KL (nats per test digit)",
+        title=f"KL per latent dimension (beta = {report.beta:g})",
+        height=240,
+    )
+
+
+def gan_curves(history: list[dict]) -> list[alt.Chart]:
+    """The GAN's losses per epoch, and the discriminator's mean output on real and generated digits."""
+    df = pd.DataFrame(history).rename(columns={"d_real": "D(x)", "d_fake": "D(G(z))"})
+    rows = df.to_dict("records")
+    probs = history_chart(rows, ("D(x)", "D(G(z))"))
+    probs.title = "Discriminator on real (D(x)) and generated (D(G(z))) digits"
+    return [history_chart(rows, ("d_loss", "g_loss")), probs]
+
+
+def gan_histograms(ep: GANEpochs) -> alt.LayerChart:
+    """Class the forest sees in the confident samples of the fixed codes, epoch by epoch (mode collapse
+    shows as one column taking over)."""
+    n_ep = len(ep.histograms)
+    df = pd.DataFrame(
+        [
+            {"epoch": e + 1, "class the forest sees": str(c), "samples": int(ep.histograms[e, c])}
+            for e in range(n_ep)
+            for c in range(10)
+        ]
+    )
+    return heatmap(
+        df,
+        x="class the forest sees",
+        y="epoch",
+        value="samples",
+        fmt="d",
+        title="Judge's class histogram per epoch (confident samples of 100 fixed codes)",
+        height=max(160, min(520, 14 * n_ep)),
+    )
+
+
+def cluster_scatter(clu: Clustering) -> list[alt.Chart]:
+    """The test codes on a plane twice: coloured by k-means cluster, and by true digit."""
+    kw = dict(x_title=clu.axes[0], y_title=clu.axes[1], height=320)
+    by_cluster = scatter(
+        clu.points, clu.clusters, title="coloured by k-means cluster", label_title="cluster", **kw
+    )
+    by_label = scatter(clu.points, clu.labels, title="coloured by true digit", label_title="digit", **kw)
+    return [by_cluster, by_label]
+
+
+def moons_grid(df: pd.DataFrame) -> list[alt.Chart]:
+    """Seed 003's view of the first grid: the best test MSE for each value of one setting (minimum over
+    the others)."""
+    out = []
+    for col in ("training size", "steps", "lr"):
+        best = df.groupby(col, as_index=False)["test MSE"].min()
+        out.append(lines(best, x=col, y="test MSE", title=f"Best test MSE by {col}").mark_line(point=True))
+    return out
+
+
+def moons_net_grid(df: pd.DataFrame) -> alt.LayerChart:
+    """Test MSE over hidden units x layers."""
+    return heatmap(
+        df, x="hidden units", y="layers", value="test MSE", title="Test MSE by network size", reverse=True
+    )
+
+
+def mmd_codes(view: MoonsView, *, height: int = 320) -> alt.Chart:
+    """The MMD-AE's 2-D codes of the test points, one colour per moon (pushed towards N(0, I))."""
+    return scatter(
+        view.Z_mmd,
+        view.y,
+        title="MMD-AE: 2-D codes of the test points",
+        x_title="z1",
+        y_title="z2",
+        label_title="moon",
+        height=height,
+    )
 
 
 def class_histogram(histogram: np.ndarray) -> alt.Chart:
@@ -74,10 +170,12 @@ def class_histogram(histogram: np.ndarray) -> alt.Chart:
     )
 
 
-def confusion(report: ClusterReport) -> alt.LayerChart:
-    """True digit against the label matched to its cluster (a "no label" column only when needed)."""
-    n = report.confusion.shape[0]  # labels 0..n-1, then one column for clusters that got no label
-    conf = pd.DataFrame(report.confusion, columns=[str(i) for i in range(n)] + ["no label"])
+def confusion(report: ClusterReport, how: str = "hungarian") -> alt.LayerChart:
+    """True digit against the label mapped to its cluster under ``how`` (a "no label" column only when
+    needed)."""
+    matrix = report.confusions.get(how, report.confusion)
+    n = matrix.shape[0]  # labels 0..n-1, then one column for clusters that got no label
+    conf = pd.DataFrame(matrix, columns=[str(i) for i in range(n)] + ["no label"])
     if not conf["no label"].any():  # k = 10: every cluster got a label
         conf = conf.drop(columns="no label")
     conf["true digit"] = [str(i) for i in range(len(conf))]
@@ -88,7 +186,7 @@ def confusion(report: ClusterReport) -> alt.LayerChart:
         y="true digit",
         value="test digits",
         fmt="d",
-        title=f"k-means on {report.features}: accuracy {report.accuracy:.1%}",
+        title=f"k-means on {report.features}: accuracy {report.accuracies.get(how, report.accuracy):.1%}",
         height=380,
     )
 
@@ -102,8 +200,8 @@ def moons(view: MoonsView, *, height: int = 400) -> alt.LayerChart:
     df = pd.concat(
         [
             pts(view.X, "test points"),
-            pts(view.gmm, "GMM samples, decoded"),
-            pts(view.prior, "MMD-AE: N(0, 1) samples, decoded"),
+            pts(view.gmm, f"GMM ({view.n_components}) samples, decoded"),
+            pts(view.prior, "MMD-AE: N(0, I) samples, decoded"),
         ]
     )
     base = (
@@ -130,12 +228,24 @@ def code_histogram(view: MoonsView, *, height: int = 400) -> alt.Chart:
     )
 
 
-def accuracy_bars(accuracy: dict[str, float]) -> alt.Chart:
-    """The forest's accuracy on originals, corrupted and denoised digits, in that order."""
-    return bars(
-        list(accuracy),
-        list(accuracy.values()),
-        y_title="forest accuracy",
-        title="Random forest accuracy on 200 test digits",
-        height=260,
-    ).encode(x=alt.X("label", type="nominal", sort=list(accuracy), title="", axis=alt.Axis(labelAngle=0)))
+def accuracy_bars(accuracy: dict[str, dict[str, float]]) -> alt.Chart:
+    """Each judge's accuracy on originals, corrupted and denoised digits, in that order."""
+    df = pd.DataFrame(
+        [
+            {"judge": j, "digits": row, "accuracy": a}
+            for j, rows in accuracy.items()
+            for row, a in rows.items()
+        ]
+    )
+    order = list(next(iter(accuracy.values())))
+    return (
+        alt.Chart(df, title="Judges' accuracy on 200 test digits", height=260)
+        .mark_bar()
+        .encode(
+            x=alt.X("digits", type="nominal", sort=order, title="", axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("judge", type="nominal"),
+            y=alt.Y("accuracy", type="quantitative", title="accuracy", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color("judge", type="nominal", title="judge"),
+            tooltip=["judge", "digits", alt.Tooltip("accuracy", format=".1%")],
+        )
+    )

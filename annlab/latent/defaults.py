@@ -11,10 +11,11 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from annlab.controls import Control
-from annlab.data import digit_split, two_moons
+from annlab.data import two_moons
 from annlab.latent import autoencoders as ae
 from annlab.latent import codes
 from annlab.latent import gan as gan_mod
+from annlab.latent.splits import VAL_SHARE, splits
 from annlab.settings import quick
 from annlab.training import TrainSpec
 
@@ -34,6 +35,7 @@ TABS = (
     "Clustering & classifying",
     "Two moons",
     "Denoising",
+    "GAN",
 )
 DEFAULT_DATA = "MNIST-5k (28x28)"
 DEFAULT_MODEL = "VAE (dense)"
@@ -56,11 +58,68 @@ MOONS_TRAIN_NOISE = 0.1
 MOONS_TEST_NOISE = 0.1
 FAST_EPOCHS = 2
 CONFIDENT = codes.CONFIDENT  # a sample is "recognised" when the forest's top class gets this probability
+LEAD = "An autoencoder squeezes each digit through a few numbers, its **code**, and rebuilds it from there."
+LOOK_FOR = (
+    "Digits of one class landing near each other in the code plane; a slide between two codes that morphs "
+    "one digit into another (smoothly for a VAE, with blurry ghosts for a plain autoencoder); new digits "
+    "decoded from sampled codes, and whether a classifier recognises them; and whether clusters of codes "
+    "are the digit classes at all."
+)
+TSNE_NOTE = (
+    "t-SNE first places the codes of all digits (fit digits unlabelled) on a plane; k-means runs there."
+)
+SWEEP_NOTE = "trains the model above at every latent size, once"
+STUDY_BUTTON = "Run seed 003's studies"
+STUDY_NOTE = "two grids and repeated training on two moons, then 8x8 digits through bottlenecks 2, 4, 8"
+DIGITS8_CAPTION = "8x8 test digits (top), then their reconstructions through bottlenecks 2, 4 and 8"
+MOONS_ERROR = "Test encode-decode error (an upper bound on the squared distance to the line)"
 LOSS_HELP = "bce: binary cross-entropy (pixels as probabilities); mse: squared error; l1: absolute error."
 PATH_HELP = (
-    "Spherical follows a great circle: codes keep the length typical of a N(0, I) prior (VAE, MMD-AE). "
-    "With 2-D codes the map shows the path (dashed) and the decoded point (diamond)."
+    "Spherical follows a great circle. In many dimensions the codes of a N(0, I) prior (VAE, MMD-AE) "
+    "have a typical length, about sqrt(d), and the straight line between two of them runs through "
+    "shorter, untypical codes; spherical keeps lengths between the two ends' lengths. In 2-D there is no "
+    "typical length, so the two paths differ little. With 2-D codes the map shows the path (dashed) and "
+    "the decoded point (diamond)."
 )
+EPOCHS = {"mnist": 20, "digits8": 60}  # the same for dense and convolutional models (equal budgets)
+BATCH = 128
+SNAP_EPOCHS = (1, 5, 10, 15, 20)  # reconstructions at these epochs, as seed 002 shows them
+BETAS = (0.0, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
+MAPPINGS = {
+    "hungarian": "one-to-one (Hungarian)",
+    "majority": "majority vote",
+    "unmatched": "unmatched cluster ids",
+}
+MAPPING_HELP = (
+    "k-means numbers its clusters arbitrarily. Unmatched: the cluster id is read as the digit (about "
+    "10 % by chance, how seed 004 got ~7 %). Majority vote: each cluster takes its most common digit "
+    "(two clusters may take the same one; seed 002). Hungarian: the one-to-one matching of clusters to "
+    "digits with most agreement."
+)
+TSNE_CAVEATS = (
+    "t-SNE caveats: distances between islands and their sizes on the map mean nothing; a new digit "
+    "cannot be placed on the map without refitting it; the map was fitted on these very digits (train "
+    "digits unlabelled, test digits scored), so this is not a held-out score for new digits."
+)
+GAN_LATENTS = (10, 20, 32, 64)
+GAN_PRESETS = {
+    "my settings (controls below)": None,
+    "discriminator much stronger (seed 001 §4.2 Q2)": dict(lr_d=1e-3, lr_g=1e-4, d_steps=5),
+}
+SMOOTH_HELP = (
+    "One-sided smoothing trains D towards 0.9 on real digits: its optimum becomes 0.9 p_data / "
+    "(p_data + p_g) instead of p_data / (p_data + p_g), so at equilibrium (p_g = p_data) it says 0.45, "
+    "not 0.5, and it is never pushed to full confidence."
+)
+MOONS_GMM = 4
+MOONS_LAMBDAS = (1.0, 10.0, 100.0, 1000.0)
+MOONS_BANDWIDTHS = (0.25, 0.5, 1.0, 2.0)
+MOONS_GRID = dict(sizes=(250, 500, 1000), steps=(50, 150, 300), lrs=(0.003, 0.002, 0.001, 0.0005))
+MOONS_NET_GRID = dict(hidden=(10, 20, 50), layers=(1, 2, 3, 4))
+MOONS_REPEATS = 5
+STUDY = dict(grid=MOONS_GRID, net_grid=MOONS_NET_GRID, repeats=MOONS_REPEATS)
+DIGITS8_BOTTLENECKS = (2, 4, 8)  # seed 003's sizes; 4 is its pick
+DENOISE_LATENTS = (2, 16, 32, 256)  # seed 004 compares 2, 16, 256
 
 # The page's controls: URL key (shared links carry it), label, default, range
 DATA = Control("selectbox", "Data", "lat_data", DEFAULT_DATA, {"options": list(DATASETS)})
@@ -111,6 +170,58 @@ MOON_TEST = Control(
     MOONS_TEST_NOISE,
     {"min_value": 0.0, "max_value": 0.5, "step": 0.05},
 )
+EPOCH_CTRL = {
+    name: Control("number_input", "Epochs", "lat_epochs", n, {"min_value": 1, "max_value": 200})
+    for name, n in EPOCHS.items()
+}
+BATCH_CTRL = Control("selectbox", "Batch size", "lat_batch", BATCH, {"options": [16, 32, 64, 128, 256]})
+BETA = Control(
+    "select_slider",
+    "beta (weight of the KL term)",
+    "lat_beta",
+    1.0,
+    {"options": list(BETAS), "help": "beta = 1: the ELBO; beta = 0: a plain autoencoder with noisy codes."},
+)
+MAPPING = Control(
+    "radio",
+    "Clusters to digits",
+    "lat_map",
+    "hungarian",
+    {"options": list(MAPPINGS), "format_func": MAPPINGS.get, "horizontal": True, "help": MAPPING_HELP},
+)
+MOON_GMM = Control(
+    "slider", "GMM components (AE codes)", "lat_moon_gmm", MOONS_GMM, {"min_value": 1, "max_value": 10}
+)
+MOON_MMD = {  # the 2-D MMD autoencoder of two moons (RBF kernel): moons_specs' arguments
+    "beta": Control(
+        "select_slider", "MMD weight lambda", "lat_moon_lam", 10.0, {"options": list(MOONS_LAMBDAS)}
+    ),
+    "bandwidth": Control(
+        "select_slider", "RBF bandwidth", "lat_moon_bw", 1.0, {"options": list(MOONS_BANDWIDTHS)}
+    ),
+}
+MOON_TABLE = {"train_noise": MOON_TRAIN, "test_noise": MOON_TEST, "n_gmm": MOON_GMM, **MOON_MMD}
+DN_DIM = Control("selectbox", "Denoiser's latent size", "lat_dn_dim", 32, {"options": list(DENOISE_LATENTS)})
+GAN_PRESET = Control(
+    "radio", "Preset", "lat_gan_preset", next(iter(GAN_PRESETS)), {"options": list(GAN_PRESETS)}
+)
+GAN_TABLE = {  # field of gan_config -> control
+    "lr_g": Control(
+        "select_slider", "Generator lr", "lat_gan_lrg", 2e-4, {"options": [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]}
+    ),
+    "lr_d": Control(
+        "select_slider", "Discriminator lr", "lat_gan_lrd", 2e-4, {"options": [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]}
+    ),
+    "d_steps": Control("slider", "D steps per G step", "lat_gan_k", 1, {"min_value": 1, "max_value": 10}),
+    "smooth": Control("toggle", "Label smoothing (0.9)", "lat_gan_smooth", True, {"help": SMOOTH_HELP}),
+    "g_loss": Control(
+        "radio", "Generator loss", "lat_gan_loss", "non-saturating", {"options": list(gan_mod.G_LOSSES)}
+    ),
+    "latent_dim": Control("selectbox", "Latent size", "lat_gan_dim", 32, {"options": list(GAN_LATENTS)}),
+    "num_epochs": Control("number_input", "Epochs", "lat_gan_ep", 60, {"min_value": 1, "max_value": 300}),
+    "batch_size": Control("selectbox", "Batch size", "lat_gan_bs", 32, {"options": [16, 32, 64, 128, 256]}),
+}
+TOP = {"data": DATA, "model": MODEL, "latent_dim": LATENT, "loss": LOSS}  # the row above the tabs
 DN_KIND = Control(
     "radio", "Corruption", "lat_dn_kind", DENOISE_KIND, {"options": list(DENOISE_LEVEL), "horizontal": True}
 )
@@ -156,6 +267,58 @@ def end_controls(start: int, end: int, last: int) -> tuple[Control, Control]:
     )
 
 
+def budget_controls(dataset: str, vae: bool) -> dict[str, Control]:
+    """The main model's training budget (and a VAE's beta): config field -> control."""
+    return {"num_epochs": EPOCH_CTRL[dataset], "batch_size": BATCH_CTRL, **({"beta": BETA} if vae else {})}
+
+
+def grid_caption(prior: bool) -> str:
+    """What the decoder's map spans."""
+    span = "N(0, 1) quantiles 2.5 %..97.5 %" if prior else "1st..99th percentile of the codes"
+    return f"Each tile decodes one point of a regular grid over the latent plane ({span})."
+
+
+def elbo_help(vae, loss: str) -> str:
+    """What the test ELBO (a :class:`~annlab.latent.experiments.VAEReport`) is made of, in words."""
+    unit = "nats" if loss == "bce" else f"{loss} units, so not a log-likelihood bound"
+    return (
+        f"-(reconstruction {vae.recon:.1f} + KL {vae.kl:.2f}) per test digit, in {unit}; KL near 0: collapse."
+    )
+
+
+def gan_epochs_caption(epochs, recognised) -> str:
+    """Caption of the GAN's samples at chosen epochs."""
+    last = (
+        f"; after the last epoch the judge recognises {recognised[-1]:.0%} of them" if len(recognised) else ""
+    )
+    return f"100 fixed codes, the first 10 after epochs {list(epochs)} (rows){last}."
+
+
+def svm_caption(codes_acc: float, pixels_acc: float) -> str:
+    """The classifier on codes beside its baseline on raw pixels."""
+    return (
+        f"SVM test accuracy on frozen codes **{codes_acc:.1%}**; raw pixels (baseline) **{pixels_acc:.1%}**"
+    )
+
+
+def judge_caption(accuracy: float, real: float) -> str:
+    """How the sampling tab's judge works, with its own scores on real test digits."""
+    return (
+        f"A random forest (test accuracy {accuracy:.1%}) labels every sample, recognised if its top class "
+        f"gets probability >= {CONFIDENT:g} (true of {real:.0%} of real test digits). The GAN here has the "
+        "GAN tab's default settings."
+    )
+
+
+def snapshot_control(num_epochs: int, key: str = "lat_snap") -> Control:
+    """Which epochs' reconstructions (or GAN samples) to show: 1..num_epochs, seed 002's by default."""
+    options = list(range(1, num_epochs + 1))
+    default = [e for e in SNAP_EPOCHS if e <= num_epochs] or [num_epochs]
+    if key != "lat_snap":  # GAN: five epochs spread over the run
+        default = sorted({max(1, round(num_epochs * f)) for f in (0.05, 0.25, 0.5, 0.75, 1.0)})
+    return Control("multiselect", "Show the epochs", key, default, {"options": options})
+
+
 def model_config(
     model: str,
     dataset: str = "mnist",
@@ -163,62 +326,66 @@ def model_config(
     loss: str = DEFAULT_LOSS,
     **overrides,
 ) -> ae.AEConfig:
-    """The default :class:`~annlab.latent.autoencoders.AEConfig` for a model name of :data:`MODELS`."""
+    """The default :class:`~annlab.latent.autoencoders.AEConfig` for a model name of :data:`MODELS`.
+
+    Dense and convolutional models get the same budget (epochs and batch size), so a comparison
+    between them is fair (seed 002 trains both for 25 epochs)."""
     if model not in MODELS:
         raise ValueError(f"Unknown model {model!r}; choose one of {list(MODELS)}.")
     dim = 784 if dataset == "mnist" else 64
     hidden = (512, 128) if dataset == "mnist" else (128, 64)
-    epochs = 30 if dataset == "mnist" else 60
     kw = dict(
-        MODELS[model], input_dim=dim, latent_dim=latent_dim, loss=loss, hidden=hidden, num_epochs=epochs
+        MODELS[model],
+        input_dim=dim,
+        latent_dim=latent_dim,
+        loss=loss,
+        hidden=hidden,
+        num_epochs=EPOCHS[dataset],
+        batch_size=BATCH,
     )
     if kw["arch"] == "conv":
-        kw.update(num_epochs=max(10, epochs // 3), hidden=(128,))
+        kw.update(hidden=(128,))
     kw.update(overrides)
     return ae.AEConfig(**kw)
 
 
-def denoise_config(kind: str = DENOISE_KIND, dataset: str = "mnist") -> ae.AEConfig:
-    """The denoising autoencoder of the page: dense, 32-D codes, trained on blur (sigma 1.5 pixels) or
-    Gaussian noise (std 0.5). Dense beat a convolutional one here: after 20 epochs the forest
+def denoise_config(
+    kind: str = DENOISE_KIND, dataset: str = "mnist", latent_dim: int = DN_DIM.default
+) -> ae.AEConfig:
+    """The denoising autoencoder of the page: dense, 32-D codes by default, trained on blur (sigma 1.5
+    pixels) or Gaussian noise (std 0.5). Dense beat a convolutional one here: after 20 epochs the forest
     recognised 80 % of its outputs against 70 % for a conv AE after 20 epochs (500 blurred test digits)."""
     if kind not in DENOISE_LEVEL:
         raise ValueError(f"Unknown corruption {kind!r}; choose 'blur' or 'noise'.")
     return model_config(
-        "Autoencoder (dense)",
-        dataset,
-        32,
-        corrupt=kind,
-        corrupt_level=DENOISE_LEVEL[kind],
-        num_epochs=20 if dataset == "mnist" else 60,
+        "Autoencoder (dense)", dataset, latent_dim, corrupt=kind, corrupt_level=DENOISE_LEVEL[kind]
     )
 
 
-def gan_config(arch: str = "dense", dataset: str = "mnist", latent_dim: int = 32, **overrides):
-    """The default :class:`~annlab.latent.gan.GANConfig` for ``arch`` ("dense" or "dcgan")."""
+def gan_config(arch: str = "dense", dataset: str = "mnist", **overrides) -> gan_mod.GANConfig:
+    """The default :class:`~annlab.latent.gan.GANConfig` for ``arch`` ("dense" or "dcgan"); the
+    overrides are the GAN tab's settings (``smooth`` True/False stands for label smoothing 0.9/1.0)."""
     dim = 784 if dataset == "mnist" else 64
-    kw = dict(
-        arch=arch,
-        input_dim=dim,
-        latent_dim=latent_dim,
-        hidden=(256, 512) if dataset == "mnist" else (128, 256),
-        batch_size=32,
-        num_epochs=(60 if arch == "dense" else 10) if dataset == "mnist" else 100,
-    )
+    kw = {field: c.default for field, c in GAN_TABLE.items()}
+    kw.update(arch=arch, input_dim=dim, hidden=(256, 512) if dataset == "mnist" else (128, 256))
     kw.update(overrides)
+    kw["label_smoothing"] = 0.9 if kw.pop("smooth") else 1.0
     return gan_mod.GANConfig(**kw)
 
 
-def moons_config(kind: str = "ae", latent_dim: int = 1, **overrides) -> ae.AEConfig:
-    """A small dense autoencoder for 2-D points (linear output, MSE)."""
+def moons_config(kind: str = "ae", latent_dim: int | None = None, **overrides) -> ae.AEConfig:
+    """A small dense autoencoder for 2-D points (linear output, MSE): a 1-unit AE, or an MMD-AE with a
+    2-D code pushed to N(0, I) by an RBF-kernel MMD (seed 003)."""
     kw = dict(
         kind=kind,
         input_dim=2,
-        latent_dim=latent_dim,
+        latent_dim=latent_dim or (2 if kind == "mmd" else 1),
         hidden=(64, 64),
         loss="mse",
         bounded=False,
-        beta=20.0 if kind == "mmd" else 1.0,
+        beta=MOON_MMD["beta"].default if kind == "mmd" else 1.0,
+        kernel="rbf",
+        bandwidth=MOON_MMD["bandwidth"].default,
         num_epochs=150,
         batch_size=64,
         lr=3e-3,
@@ -231,21 +398,22 @@ def moons_config(kind: str = "ae", latent_dim: int = 1, **overrides) -> ae.AECon
 
 
 def ae_spec(cfg: ae.AEConfig, dataset: str = "mnist", seed: int = 0, label: str | None = None) -> TrainSpec:
-    """An autoencoder trained on the train split of ``dataset`` (test loss recorded per epoch)."""
+    """An autoencoder fit on the train split of ``dataset`` less its validation share (the validation
+    loss is recorded per epoch; the test digits stay unseen)."""
 
     def data():
-        digits = digit_split(dataset, seed=seed)
-        return digits.X_train, digits.X_test
+        s = splits(dataset, seed)
+        return s.X_fit, s.X_val, s.show
 
     return TrainSpec(
         quick(cfg, num_epochs=FAST_EPOCHS),
         ae.train_autoencoder,
         ae.build,
         data,
-        data_key=dataset,
+        data_key=f"{dataset}-val{VAL_SHARE:g}",
         seed=seed,
         label=label or cfg.label,
-        curves=("loss", "test_loss"),
+        curves=("loss", "val_loss"),
     )
 
 
@@ -255,9 +423,14 @@ def main_spec(
     latent_dim: int = DEFAULT_LATENT,
     loss: str = DEFAULT_LOSS,
     seed: int = 0,
+    **budget,
 ) -> TrainSpec:
-    """The model chosen by the four selectors above the tabs."""
-    return ae_spec(model_config(model, dataset, latent_dim, loss), dataset, seed)
+    """The model chosen by the selectors above the tabs; ``budget``: ``num_epochs``, ``batch_size``,
+    ``beta`` (VAE only) when set."""
+    kw = {k: v for k, v in budget.items() if v is not None}
+    if MODELS[model]["kind"] != "vae":
+        kw.pop("beta", None)
+    return ae_spec(model_config(model, dataset, latent_dim, loss, **kw), dataset, seed)
 
 
 def sweep_specs(main: TrainSpec, dataset: str, seed: int = 0) -> list[TrainSpec]:
@@ -272,49 +445,73 @@ def cluster_spec(dataset: str = "mnist", seed: int = 0) -> TrainSpec:
     return ae_spec(model_config(CLUSTER_MODEL, dataset, CLUSTER_LATENT), dataset, seed)
 
 
-def denoise_spec(kind: str = DENOISE_KIND, dataset: str = "mnist", seed: int = 0) -> TrainSpec:
-    """The denoising autoencoder of the last tab."""
-    return ae_spec(denoise_config(kind, dataset), dataset, seed)
+def denoise_spec(
+    kind: str = DENOISE_KIND, dataset: str = "mnist", seed: int = 0, latent_dim: int = DN_DIM.default
+) -> TrainSpec:
+    """The denoising autoencoder of the denoising tab."""
+    return ae_spec(denoise_config(kind, dataset, latent_dim), dataset, seed)
 
 
-def gan_spec(gan: str = DEFAULT_GAN, dataset: str = "mnist", seed: int = 0) -> TrainSpec:
-    """A GAN of :data:`GANS` trained on the train digits of ``dataset``."""
-    cfg = gan_config(GANS[gan], dataset)
+def gan_spec(gan: str = DEFAULT_GAN, dataset: str = "mnist", seed: int = 0, **settings) -> TrainSpec:
+    """A GAN of :data:`GANS` trained on the train digits of ``dataset`` (``settings``: the GAN tab's)."""
+    cfg = gan_config(GANS[gan], dataset, **settings)
     return TrainSpec(
         quick(cfg, num_epochs=FAST_EPOCHS),
         gan_mod.train_gan,
         gan_mod.build_gan,
-        lambda: digit_split(dataset, seed=seed).X_train,
-        data_key=dataset,
+        lambda: splits(dataset, seed).X_fit,
+        data_key=f"{dataset}-val{VAL_SHARE:g}",
         seed=seed,
         label=cfg.label,
-        curves=("g_loss", "d_loss"),
+        curves=("g_loss", "d_loss", "d_real", "d_fake"),
     )
 
 
-def moons_specs(noise: float = MOONS_TRAIN_NOISE, seed: int = 0) -> dict[str, TrainSpec]:
-    """The two-moons models: a 1-unit AE and an MMD-AE with a 1-D N(0, 1) code, at training noise
-    ``noise`` (train and test points from two seeds)."""
+def moons_data(noise: float, seed: int = 0, n: int = MOONS_N):
+    """Train and validation points of two moons at ``noise`` (two seeds; the test points use a third)."""
+    return two_moons(n, noise=noise, seed=seed)[0], two_moons(n, noise=noise, seed=seed + 1000)[0]
 
-    def data():
-        return (
-            two_moons(MOONS_N, noise=noise, seed=seed)[0],
-            two_moons(MOONS_N, noise=noise, seed=seed + 1000)[0],
-        )
 
+def moons_specs(
+    noise: float = MOONS_TRAIN_NOISE, seed: int = 0, beta: float | None = None, bandwidth: float | None = None
+) -> dict[str, TrainSpec]:
+    """The two-moons models: a 1-unit AE, and an MMD-AE with a 2-D code pushed to N(0, I) (RBF kernel,
+    weight ``beta``, ``bandwidth``), at training noise ``noise``."""
+    mmd = {k: v for k, v in dict(beta=beta, bandwidth=bandwidth).items() if v is not None}
+    cfgs = {"ae": moons_config("ae"), "mmd": moons_config("mmd", **mmd)}
     return {
         kind: TrainSpec(
-            quick(moons_config(kind), num_epochs=FAST_EPOCHS),
+            quick(cfg, num_epochs=FAST_EPOCHS),
             ae.train_autoencoder,
             ae.build,
-            data,
+            lambda: moons_data(noise, seed),
             data_key=f"moons-noise{noise:g}",
             seed=seed,
             label=f"the two-moons {kind.upper()}",
-            curves=("loss", "test_loss"),
+            curves=("loss", "val_loss"),
         )
-        for kind in ("ae", "mmd")
+        for kind, cfg in cfgs.items()
     }
+
+
+def digits8_specs(seed: int = 0) -> list[TrainSpec]:
+    """Seed 003's 8x8-digit autoencoders at bottlenecks 2, 4 and 8."""
+    return [
+        ae_spec(model_config("Autoencoder (dense)", "digits8", d, "mse"), "digits8", seed, f"8x8 AE ({d}-D)")
+        for d in DIGITS8_BOTTLENECKS
+    ]
+
+
+def cnn_judge_spec(dataset: str, seed: int = 0) -> TrainSpec | None:
+    """The CNN of the CNN page as a second judge of denoised MNIST digits (seed 004 used a CNN), or
+    None for the 8x8 digits or while that page's package is not installed."""
+    if dataset != "mnist":
+        return None
+    try:
+        from annlab.cnn.defaults import default_spec
+    except ImportError:
+        return None
+    return default_spec(seed=seed)
 
 
 def default_specs(seed: int = 0) -> dict[str, TrainSpec]:
@@ -328,6 +525,7 @@ def default_specs(seed: int = 0) -> dict[str, TrainSpec]:
         "moons_ae": moons["ae"],
         "moons_mmd": moons["mmd"],
         "denoise": denoise_spec(DENOISE_KIND, dataset, seed),
+        **({"cnn_judge": cnn} if (cnn := cnn_judge_spec(dataset, seed)) is not None else {}),
     }
 
 

@@ -8,6 +8,7 @@ split, and plain settings. Nothing here imports Streamlit; the maths lives in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,8 @@ from annlab.data import digit_split, two_moons
 from annlab.latent import autoencoders as ae
 from annlab.latent import codes
 from annlab.latent import gan as gan_mod
-from annlab.latent.defaults import MOONS_N, N_SAMPLES, STEPS
+from annlab.latent.defaults import MOONS_N, N_SAMPLES, STEPS, T_SLIDER
+from annlab.latent.splits import splits
 from annlab.training import TrainResult, TrainSpec
 
 PRIOR_KINDS = ("vae", "mmd")  # models whose codes are pushed towards N(0, I)
@@ -104,6 +106,66 @@ class Interpolation:
         return np.stack([self.start, self.decoded, self.end])
 
 
+def slider_positions() -> np.ndarray:
+    """Every position of the page's slider (0, 0.05, ..., 1): (21,)."""
+    kw = T_SLIDER.kw
+    n = int(round((kw["max_value"] - kw["min_value"]) / kw["step"])) + 1
+    return np.round(np.linspace(kw["min_value"], kw["max_value"], n), 6)
+
+
+@dataclass(frozen=True)
+class Slide:
+    """A slide between two codes with every slider position decoded once.
+
+    Attributes
+    ----------
+    start, end : (D,) the two input images
+    strip : (steps, D) decoded codes from start to end, both included
+    positions : (m,) the slider positions t; ``decoded`` (m, D) and ``points`` (m, d) at each
+    path : (40, d) the path in code space (finely sampled, for the map)
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    strip: np.ndarray
+    positions: np.ndarray
+    decoded: np.ndarray
+    points: np.ndarray
+    path: np.ndarray
+    mode: str
+
+    def at(self, t: float) -> Interpolation:
+        """The slide at the slider position nearest ``t``: no model call, only a pick."""
+        i = int(np.argmin(np.abs(self.positions - float(t))))
+        return Interpolation(
+            self.start, self.end, self.strip, self.decoded[i], self.path, self.points[i], float(t), self.mode
+        )
+
+
+def slide(
+    result: TrainResult,
+    dataset: str,
+    seed: int,
+    ia: int,
+    ib: int,
+    mode: str = "linear",
+    drawn: np.ndarray | None = None,
+    steps: int = STEPS,
+    positions: np.ndarray | None = None,
+) -> Slide:
+    """Encode test digit ``ia`` (or the ``drawn`` digit) and test digit ``ib`` and decode, in one batch,
+    ``steps`` codes on the linear or spherical path between them and the code at every slider position."""
+    X = digit_split(dataset, seed=seed).X_test
+    x_a = X[int(ia)] if drawn is None else np.asarray(drawn, np.float32).reshape(-1)
+    x_b = X[int(ib)]
+    za, zb = ae.encode(result.model, np.stack([x_a, x_b]))
+    ts = slider_positions() if positions is None else np.asarray(positions, np.float64)
+    points = (codes.slerp if mode == "spherical" else codes.lerp)(za, zb, ts)
+    out = ae.decode(result.model, np.vstack([codes.interpolate(za, zb, steps, mode), points]))
+    fine = codes.interpolate(za, zb, 40, mode)
+    return Slide(x_a, x_b, out[:steps], ts, out[steps:], points, fine, mode)
+
+
 def interpolation(
     result: TrainResult,
     dataset: str,
@@ -115,16 +177,8 @@ def interpolation(
     drawn: np.ndarray | None = None,
     steps: int = STEPS,
 ) -> Interpolation:
-    """Encode test digit ``ia`` (or the ``drawn`` digit) and test digit ``ib``, decode ``steps`` codes on
-    the linear or spherical path between them and the code at ``t``."""
-    X = digit_split(dataset, seed=seed).X_test
-    x_a = X[int(ia)] if drawn is None else np.asarray(drawn, np.float32).reshape(-1)
-    x_b = X[int(ib)]
-    za, zb = ae.encode(result.model, np.stack([x_a, x_b]))
-    z_t = (codes.slerp if mode == "spherical" else codes.lerp)(za, zb, t)
-    out = ae.decode(result.model, np.vstack([codes.interpolate(za, zb, steps, mode), z_t[None]]))
-    fine = codes.interpolate(za, zb, 40, mode)
-    return Interpolation(x_a, x_b, out[:steps], out[steps], fine, z_t, float(t), mode)
+    """The slide of :func:`slide` at exactly position ``t``."""
+    return slide(result, dataset, seed, ia, ib, mode, drawn, steps, positions=np.array([t])).at(t)
 
 
 def decoder_map(result: TrainResult, dataset: str, seed: int = 0, n: int = 15) -> np.ndarray:
@@ -157,6 +211,34 @@ def reconstructions(result: TrainResult, dataset: str, seed: int = 0, n: int = 1
     return Reconstructions(images, float(ae.per_image_error(result.model, X).mean()))
 
 
+@dataclass(frozen=True)
+class EpochReconstructions:
+    """``images`` ((1 + len(epochs)) * m, D): m validation digits, then their reconstructions after each
+    of ``epochs`` (row by row)."""
+
+    images: np.ndarray
+    epochs: list[int]
+    n: int
+
+
+def epoch_reconstructions(result: TrainResult, dataset: str, seed: int, epochs) -> EpochReconstructions:
+    """The reconstructions training kept after the chosen ``epochs`` (those it reached), under the
+    validation digits they reconstruct."""
+    snaps = ae.snapshots(result)
+    kept = sorted({int(e) for e in epochs if 1 <= int(e) <= len(snaps)})
+    show = splits(dataset, seed).show[: snaps.shape[1]]
+    return EpochReconstructions(np.vstack([show, *[snaps[e - 1] for e in kept]]), kept, len(show))
+
+
+def reconstruction_agreement(model: ae.AutoEncoder, dataset: str, seed: int = 0) -> float:
+    """Seed 003's check: the share of test digits whose reconstruction the digit classifier (a random
+    forest trained on real train digits) labels as it labels the original."""
+    X = digit_split(dataset, seed=seed).X_test
+    clf = codes.digit_classifier(dataset, seed)[0]
+    recon = ae.reconstruct(model, X)
+    return float(np.mean(clf.predict(codes.judge_features(X)) == clf.predict(codes.judge_features(recon))))
+
+
 def latent_sweep(
     specs: list[TrainSpec],
     dataset: str,
@@ -164,12 +246,15 @@ def latent_sweep(
     device: str = "cpu",
     callback: Callable[[int, dict], None] | None = None,
 ) -> pd.DataFrame:
-    """Train (or load) one model per latent size and score it: test error and an SVM on frozen codes.
+    """Train (or load) one model per latent size and score it on the test digits: reconstruction error,
+    an SVM on frozen codes (fit on the fit digits' codes), and the classifier's agreement on originals
+    and reconstructions; the last validation loss comes from training.
 
     ``callback(step, info)`` gets ``info["fraction"]`` (0..1) and ``info["text"]`` after every epoch.
-    Returns one row per spec: ``latent size``, ``test MSE per pixel``, ``classifier accuracy on codes``.
+    Returns one row per spec: ``latent size``, ``validation loss``, ``test MSE per pixel``,
+    ``classifier accuracy on codes``, ``labels kept by reconstructions``.
     """
-    d = digit_split(dataset, seed=seed)
+    s = splits(dataset, seed)
     rows = []
     for i, spec in enumerate(specs):
 
@@ -179,17 +264,44 @@ def latent_sweep(
                 callback(epoch, {"fraction": fraction, "text": f"Training {spec.label}: epoch {epoch}"})
 
         r = spec.run(device, callback=progress)
-        Z_train, Z_test = ae.encode(r.model, d.X_train), ae.encode(r.model, d.X_test)
+        Z_fit, Z_test = ae.encode(r.model, s.X_fit), ae.encode(r.model, s.X_test)
         rows.append(
             {
                 "latent size": spec.cfg.latent_dim,
-                "test MSE per pixel": float(ae.per_image_error(r.model, d.X_test).mean()),
+                "validation loss": float(r.history[-1].get("val_loss", np.nan)),
+                "test MSE per pixel": float(ae.per_image_error(r.model, s.X_test).mean()),
                 "classifier accuracy on codes": codes.code_classifier_accuracy(
-                    Z_train, d.y_train, Z_test, d.y_test, seed=seed
+                    Z_fit, s.y_fit, Z_test, s.y_test, seed=seed
                 ),
+                "labels kept by reconstructions": reconstruction_agreement(r.model, dataset, seed),
             }
         )
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class VAEReport:
+    """A VAE on the test digits: ``elbo`` = -(reconstruction + KL) per image (beta = 1, whatever beta
+    it was trained with; nats for the bce loss), its two terms, and ``kl_per_dim`` (latent_dim,)."""
+
+    elbo: float
+    recon: float
+    kl: float
+    kl_per_dim: np.ndarray
+    beta: float
+
+
+def vae_report(result: TrainResult, dataset: str, seed: int = 0) -> VAEReport:
+    """Test ELBO and the KL of each latent dimension (near 0: collapsed, the decoder ignores it)."""
+    X = digit_split(dataset, seed=seed).X_test
+    terms = ae.evaluate(result.model, X, seed=seed)
+    return VAEReport(
+        -(terms["recon"] + terms["reg"]),
+        terms["recon"],
+        terms["reg"],
+        ae.kl_per_dim(result.model, X),
+        result.config.beta,
+    )
 
 
 # --- sampling ------------------------------------------------------------------------------------
@@ -228,7 +340,7 @@ def sampling(
     """Decode ``n`` codes from a Gaussian mixture fitted to the train codes, from N(0, I) for a model with
     a prior, and from the GAN (left out when None or diverged), and let the random forest judge each set."""
     m = result.model
-    Z_train = ae.encode(m, digit_split(dataset, seed=seed).X_train)
+    Z_train = ae.encode(m, splits(dataset, seed).X_fit)
     out = {
         f"GMM ({n_components} components) on the codes": ae.decode(
             m, codes.gmm_sample(Z_train, n_components, n, seed=seed)
@@ -258,69 +370,119 @@ def gan_slide(gan: TrainResult, seed_a: int, seed_b: int, t: float, steps: int =
     return gan_mod.generate(gan.model, path)
 
 
+@dataclass(frozen=True)
+class GANEpochs:
+    """What the GAN made of its fixed codes during training: ``images`` (len(epochs) * n, D) after each
+    chosen epoch (row by row), and for every epoch the judge's ``histograms`` (epochs, 10) of
+    confidently recognised classes and the ``recognised`` share (epochs,)."""
+
+    images: np.ndarray
+    epochs: list[int]
+    n: int
+    histograms: np.ndarray
+    recognised: np.ndarray
+
+
+def gan_epochs(gan: TrainResult, dataset: str, seed: int, epochs, n: int = 10) -> GANEpochs:
+    """Samples of the fixed codes after the chosen ``epochs`` and the judge's class histogram per epoch
+    (one class taking over, epoch after epoch, is mode collapse)."""
+    snaps = gan_mod.snapshots(gan)
+    kept = sorted({int(e) for e in epochs if 1 <= int(e) <= len(snaps)})
+    verdicts = [codes.judge(s, dataset, seed=seed) for s in snaps]
+    hist = np.array([v["histogram"] for v in verdicts]).reshape(len(snaps), 10)
+    rec = np.array([v["recognised"] for v in verdicts], float)
+    images = np.vstack([snaps[e - 1][:n] for e in kept]) if kept else np.zeros((0, gan.config.input_dim))
+    return GANEpochs(images, kept, n, hist, rec)
+
+
 # --- clustering & classifying --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Clustering:
-    """k-means on raw pixels and on the codes, and an SVM's test accuracy on the frozen codes."""
+    """k-means (k = 10) on the test digits' pixels, on a PCA of the pixels as long as the codes, and on
+    the codes; an SVM's test accuracy on frozen codes and on raw pixels; the codes on a plane
+    (``points`` (n, 2), their ``labels`` and k-means ``clusters``)."""
 
     svm_accuracy: float
+    pixel_svm_accuracy: float
     reports: list[codes.ClusterReport]
+    points: np.ndarray
+    labels: np.ndarray
+    clusters: np.ndarray
+    axes: tuple[str, str]
+
+
+@functools.lru_cache(maxsize=4)
+def pixel_classifier_accuracy(dataset: str, seed: int = 0) -> float:
+    """The baseline beside the classifier on codes: the same SVM on raw pixels (fit digits -> test)."""
+    s = splits(dataset, seed)
+    return codes.code_classifier_accuracy(s.X_fit, s.y_fit, s.X_test, s.y_test, seed=seed)
 
 
 def clustering(result: TrainResult, dataset: str, seed: int = 0) -> Clustering:
-    """k-means (k = 10) on the test digits' pixels and codes, scored against their labels."""
-    d = digit_split(dataset, seed=seed)
-    Z_test = ae.encode(result.model, d.X_test)
-    svm = codes.code_classifier_accuracy(
-        ae.encode(result.model, d.X_train), d.y_train, Z_test, d.y_test, seed=seed
-    )
-    return Clustering(
-        svm,
-        [
-            codes.cluster_report(d.X_test, d.y_test, seed=seed, features="raw pixels"),
-            codes.cluster_report(Z_test, d.y_test, seed=seed, features="autoencoder codes"),
-        ],
-    )
+    """k-means on the test digits' pixels, PCA of pixels and codes, scored against their labels."""
+    s = splits(dataset, seed)
+    m = result.model
+    d = m.cfg.latent_dim
+    Z_fit, Z_test = ae.encode(m, s.X_fit), ae.encode(m, s.X_test)
+    svm = codes.code_classifier_accuracy(Z_fit, s.y_fit, Z_test, s.y_test, seed=seed)
+    pca = codes.pca_features(s.X_fit, s.X_test, d, seed=seed)
+    name = "VAE" if result.config.kind == "vae" else "autoencoder"
+    reports = [
+        codes.cluster_report(s.X_test, s.y_test, seed=seed, features="raw pixels"),
+        codes.cluster_report(pca, s.y_test, seed=seed, features=f"PCA of the pixels ({pca.shape[1]}-D)"),
+        codes.cluster_report(Z_test, s.y_test, seed=seed, features=f"{name} codes ({d}-D)"),
+    ]
+    axes = ("z1", "z2") if d == 2 else ("z1", "(none)") if d == 1 else ("PCA 1 of the codes", "PCA 2")
+    points = codes.project_2d(Z_test, "PCA", seed=seed)
+    clu = reports[-1].clusters
+    return Clustering(svm, pixel_classifier_accuracy(dataset, seed), reports, points, s.y_test, clu, axes)
 
 
 def tsne_clustering(result: TrainResult, dataset: str, seed: int = 0) -> codes.ClusterReport:
-    """t-SNE of all codes (train digits unlabelled), then k-means; scored on the test digits."""
-    d = digit_split(dataset, seed=seed)
+    """t-SNE of all codes (fit digits unlabelled), then k-means; scored on the test digits."""
+    s = splits(dataset, seed)
     return codes.embed_then_cluster(
-        ae.encode(result.model, d.X_test),
-        d.y_test,
-        Z_unlabelled=ae.encode(result.model, d.X_train),
+        ae.encode(result.model, s.X_test),
+        s.y_test,
+        Z_unlabelled=ae.encode(result.model, s.X_fit),
         seed=seed,
-        features="t-SNE of the codes",
+        features="t-SNE map of the codes",
     )
 
 
 def cluster_table(reports: list[codes.ClusterReport]) -> pd.DataFrame:
-    """One row per clustering: accuracy (Hungarian matching), ARI, NMI, silhouette."""
+    """One row per clustering: accuracy under each label mapping, ARI, NMI, and the silhouette with
+    the space it is measured in (silhouettes of different spaces are not comparable)."""
+    names = {
+        "unmatched": "accuracy, unmatched ids",
+        "majority": "accuracy, majority",
+        "hungarian": "accuracy, Hungarian",
+    }
     return pd.DataFrame(
         [
             {
                 "k-means on": r.features,
-                "accuracy": r.accuracy,
+                **{names[how]: r.accuracies.get(how, np.nan) for how in codes.MAPPINGS[::-1]},
                 "ARI": r.ari,
                 "NMI": r.nmi,
                 "silhouette": r.silhouette,
+                "silhouette measured in": r.space,
             }
             for r in reports
         ]
     )
 
 
-# --- two moons -----------------------------------------------------------------------------------
+# --- two moons and the 8x8 digits -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class MoonsView:
     """Test points ``X`` (n, 2) with moons ``y``, their 1-D codes ``Z`` (n, 1), the decoder's ``curve``
-    (300, 2), the test reconstruction error (squared distance to the curve), decoded samples of a
-    4-component GMM on the AE's codes and of N(0, 1) through the MMD-AE (300, 2 each)."""
+    (300, 2), the test encode-decode error, decoded samples of a GMM on the AE's codes and of N(0, I)
+    through the MMD-AE (300, 2 each), and the MMD-AE's 2-D codes of the test points ``Z_mmd`` (n, 2)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -329,20 +491,204 @@ class MoonsView:
     rec_err: float
     gmm: np.ndarray
     prior: np.ndarray
+    Z_mmd: np.ndarray
+    n_components: int = 4
+
+
+def moons_test(noise: float, seed: int = 0, n: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Fresh test points of two moons (a seed no model trains or validates on)."""
+    return two_moons(n, noise=noise, seed=seed + 2000)
 
 
 def moons_view(
-    ae_result: TrainResult, mmd_result: TrainResult, train_noise: float, test_noise: float, seed: int = 0
+    ae_result: TrainResult,
+    mmd_result: TrainResult,
+    train_noise: float,
+    test_noise: float,
+    seed: int = 0,
+    n_components: int = 4,
 ) -> MoonsView:
-    """What the two-moons models make of 500 fresh test points with noise ``test_noise``."""
+    """What the two-moons models make of 500 fresh test points with noise ``test_noise``.
+
+    ``rec_err`` is the mean squared encode-decode distance: an upper bound on the squared distance to
+    the decoder's curve (the encoder need not find the nearest point of the curve)."""
     am = ae_result.model
-    X, y = two_moons(500, noise=test_noise, seed=seed + 2000)
+    X, y = moons_test(test_noise, seed)
     Z = ae.encode(am, X)
     rec_err = float(((ae.decode(am, Z) - X) ** 2).sum(1).mean())
     Z_fit = ae.encode(am, two_moons(MOONS_N, noise=train_noise, seed=seed)[0])
-    gmm = ae.decode(am, codes.gmm_sample(Z_fit, 4, 300, seed=seed))
-    prior = ae.decode(mmd_result.model, codes.prior_sample(1, 300, seed))
-    return MoonsView(X, y, Z, codes.moons_curve(am, Z), rec_err, gmm, prior)
+    gmm = ae.decode(am, codes.gmm_sample(Z_fit, n_components, 300, seed=seed))
+    mm = mmd_result.model
+    prior = ae.decode(mm, codes.prior_sample(mm.cfg.latent_dim, 300, seed))
+    return MoonsView(X, y, Z, codes.moons_curve(am, Z), rec_err, gmm, prior, ae.encode(mm, X), n_components)
+
+
+def _moons_error(cfg: ae.AEConfig, X_train, X_test, seed: int) -> float:
+    r = ae.train_autoencoder(cfg, X_train, seed=seed)
+    return float(((ae.reconstruct(r.model, X_test) - X_test) ** 2).mean())
+
+
+def _progress(callback, i: int, total: int, text: str) -> None:
+    if callback is not None:
+        callback(i, {"fraction": (i + 1) / total, "text": text})
+
+
+def moons_grid(
+    noise: float, seed: int = 0, *, sizes, steps, lrs, callback: Callable[[int, dict], None] | None = None
+) -> pd.DataFrame:
+    """Seed 003's first grid: training size x full-batch Adam steps x learning rate, 1-unit AE; one row
+    per run with the MSE on fresh test points (mean over coordinates, as torch's MSELoss)."""
+    from annlab.latent.defaults import moons_config
+
+    X_pool = two_moons(max(sizes), noise=noise, seed=seed)[0]
+    X_test = moons_test(noise, seed, 1000)[0]
+    runs = [(n, e, lr) for n in sizes for e in steps for lr in lrs]
+    rows = []
+    for i, (n, e, lr) in enumerate(runs):
+        cfg = moons_config("ae", num_epochs=e, lr=lr, batch_size=n)
+        rows.append(
+            {
+                "training size": n,
+                "steps": e,
+                "lr": lr,
+                "test MSE": _moons_error(cfg, X_pool[:n], X_test, seed),
+            }
+        )
+        _progress(callback, i, len(runs), f"{n} points, {e} steps, lr {lr:g}")
+    return pd.DataFrame(rows)
+
+
+def moons_net_grid(
+    noise: float,
+    seed: int = 0,
+    *,
+    hidden,
+    layers,
+    n: int = 1000,
+    steps: int = 300,
+    lr: float = 0.002,
+    callback: Callable[[int, dict], None] | None = None,
+) -> pd.DataFrame:
+    """Seed 003's second grid: hidden units x hidden layers (each side) at fixed size, steps and lr."""
+    from annlab.latent.defaults import moons_config
+
+    X_train = two_moons(n, noise=noise, seed=seed)[0]
+    X_test = moons_test(noise, seed, 1000)[0]
+    runs = [(h, k) for h in hidden for k in layers]
+    rows = []
+    for i, (h, k) in enumerate(runs):
+        cfg = moons_config("ae", hidden=(h,) * k, num_epochs=steps, lr=lr, batch_size=n)
+        rows.append({"hidden units": h, "layers": k, "test MSE": _moons_error(cfg, X_train, X_test, seed)})
+        _progress(callback, i, len(runs), f"{h} units x {k} layers")
+    return pd.DataFrame(rows)
+
+
+def moons_repeats(
+    noise: float,
+    seed: int = 0,
+    *,
+    repeats: int = 5,
+    n: int = 1000,
+    steps: int = 300,
+    lr: float = 0.002,
+    callback: Callable[[int, dict], None] | None = None,
+) -> pd.DataFrame:
+    """The two sources of variance, separated: the same training points with new initial weights, and
+    new training points with the same initial weights. Rows: source, mean and standard deviation of the
+    test MSE over ``repeats`` runs, and the runs' errors."""
+    from annlab.latent.defaults import moons_config
+
+    cfg = moons_config("ae", num_epochs=steps, lr=lr, batch_size=n)
+    X_test = moons_test(noise, seed, 1000)[0]
+    X_same = two_moons(n, noise=noise, seed=seed)[0]
+    errs: dict[str, list[float]] = {"same data, new weights": [], "new data, same weights": []}
+    for r in range(repeats):
+        errs["same data, new weights"].append(_moons_error(cfg, X_same, X_test, seed + 1 + r))
+        X_new = two_moons(n, noise=noise, seed=seed + 5000 + r)[0]
+        errs["new data, same weights"].append(_moons_error(cfg, X_new, X_test, seed))
+        _progress(callback, r, repeats, f"repeat {r + 1} of {repeats}")
+    return pd.DataFrame(
+        [
+            {"source": k, "mean test MSE": np.mean(v), "std": np.std(v), "runs": len(v)}
+            for k, v in errs.items()
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Bottlenecks:
+    """``images`` ((1 + k) * 10, 64): ten test digits, then their reconstructions by each model; per
+    bottleneck its test MSE per pixel and the forest's label agreement (originals vs reconstructions)."""
+
+    images: np.ndarray
+    table: pd.DataFrame
+
+
+def digits8_bottlenecks(
+    specs: list[TrainSpec],
+    seed: int = 0,
+    device: str = "cpu",
+    callback: Callable[[int, dict], None] | None = None,
+) -> Bottlenecks:
+    """Seed 003's 8x8 digits through bottlenecks 2, 4, 8: reconstructions side by side and scores."""
+    X = digit_split("digits8", seed=seed).X_test
+    rows, images = [], [X[:10]]
+    for i, spec in enumerate(specs):
+        r = spec.run(device)
+        images.append(ae.reconstruct(r.model, X[:10]))
+        rows.append(
+            {
+                "bottleneck": spec.cfg.latent_dim,
+                "test MSE per pixel": float(ae.per_image_error(r.model, X).mean()),
+                "labels kept by reconstructions": reconstruction_agreement(r.model, "digits8", seed),
+            }
+        )
+        _progress(callback, i, len(specs), f"trained {spec.label}")
+    return Bottlenecks(np.vstack(images), pd.DataFrame(rows))
+
+
+@dataclass(frozen=True)
+class MoonsStudy:
+    """Seed 003's runs: the two-moons settings grid, network grid and repeated training, and the 8x8
+    digits through several bottlenecks."""
+
+    grid: pd.DataFrame
+    net_grid: pd.DataFrame
+    repeats: pd.DataFrame
+    digits8: Bottlenecks
+
+
+def moons_study(
+    noise: float,
+    seed: int = 0,
+    digits8_specs: list[TrainSpec] = (),
+    device: str = "cpu",
+    *,
+    grid: dict,
+    net_grid: dict,
+    repeats: int = 5,
+    callback: Callable[[int, dict], None] | None = None,
+) -> MoonsStudy:
+    """All of seed 003's studies at two-moons training noise ``noise``, with one progress bar (0..1)."""
+    n1 = len(grid["sizes"]) * len(grid["steps"]) * len(grid["lrs"])
+    n2 = len(net_grid["hidden"]) * len(net_grid["layers"])
+    total = n1 + n2 + repeats + len(digits8_specs)
+
+    def part(offset, size):
+        def cb(step, info):
+            if callback is not None:
+                callback(step, {"fraction": (offset + info["fraction"] * size) / total, "text": info["text"]})
+
+        return cb
+
+    return MoonsStudy(
+        moons_grid(noise, seed, **grid, callback=part(0, n1)),
+        moons_net_grid(noise, seed, **net_grid, callback=part(n1, n2)),
+        moons_repeats(noise, seed, repeats=repeats, callback=part(n1 + n2, repeats)),
+        digits8_bottlenecks(
+            list(digits8_specs), seed, device, callback=part(n1 + n2 + repeats, len(digits8_specs))
+        ),
+    )
 
 
 # --- denoising -----------------------------------------------------------------------------------
@@ -350,21 +696,33 @@ def moons_view(
 
 @dataclass(frozen=True)
 class Denoising:
-    """``images`` (36, D): 12 test digits, corrupted, denoised (row by row); the forest's accuracy on
-    200 test digits for each of the three."""
+    """``images`` (36, D): 12 test digits, corrupted, denoised (row by row); each judge's accuracy on
+    200 test digits for each of the three: ``accuracy[judge][row]``."""
 
     images: np.ndarray
-    accuracy: dict[str, float]
+    accuracy: dict[str, dict[str, float]]
 
 
-def denoising(result: TrainResult, dataset: str, seed: int, kind: str, level: float) -> Denoising:
-    """Corrupt 200 test digits (blur sigma or noise std ``level``) and denoise them."""
+def denoising(
+    result: TrainResult, dataset: str, seed: int, kind: str, level: float, cnn: TrainResult | None = None
+) -> Denoising:
+    """Corrupt 200 test digits (blur sigma or noise std ``level``) and denoise them; the random forest
+    and, when given, the CNN of the CNN page judge originals, corrupted and denoised digits."""
     d = digit_split(dataset, seed=seed)
     show = d.X_test[:200]
     noisy = ae.corrupt(show, kind, level, side=d.side, seed=seed)
     clean = ae.reconstruct(result.model, noisy)
+    rows = (("originals", show), ("corrupted", noisy), ("denoised", clean))
     accuracy = {
-        name: float(np.mean(codes.judge(x, dataset, seed=seed)["labels"] == d.y_test[:200]))
-        for name, x in (("originals", show), ("corrupted", noisy), ("denoised", clean))
+        "random forest": {
+            name: float(np.mean(codes.judge(x, dataset, seed=seed)["labels"] == d.y_test[:200]))
+            for name, x in rows
+        }
     }
+    if cnn is not None:
+        from annlab.cnn.experiments import predict_proba
+
+        accuracy["CNN"] = {
+            name: float(np.mean(predict_proba(cnn, x).argmax(1) == d.y_test[:200])) for name, x in rows
+        }
     return Denoising(np.vstack([show[:12], noisy[:12], clean[:12]]), accuracy)

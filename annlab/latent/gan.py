@@ -1,10 +1,11 @@
 """Generative adversarial networks for small digits: a dense GAN and a DCGAN backbone.
 
 The generator maps z ~ N(0, I) to an image in [0, 1] (tanh output rescaled); the discriminator gives a
-logit "real". Training uses the non-saturating loss of Goodfellow et al.: the discriminator minimises
-BCE(D(x), 1) + BCE(D(G(z)), 0), the generator minimises BCE(D(G(z)), 1). Adam with beta1 = 0.5 as in
-the DCGAN paper. One-sided label smoothing (real target 0.9) keeps the dense discriminator from winning
-too early.
+logit "real". Training alternates as in Goodfellow et al.'s algorithm 1: k discriminator steps
+(minimise BCE(D(x), 1) + BCE(D(G(z)), 0)), then one generator step against the updated discriminator,
+with the non-saturating loss -log D(G(z)) or the saturating log(1 - D(G(z))). Adam with beta1 = 0.5 as
+in the DCGAN paper. One-sided label smoothing (real target 0.9) keeps the discriminator from becoming
+over-confident; its optimum becomes 0.9 p_data / (p_data + p_g) instead of p_data / (p_data + p_g).
 
 References: Goodfellow et al. (2014), Generative Adversarial Nets, NeurIPS; Radford, Metz & Chintala
 (2016), DCGAN, arXiv:1511.06434; Salimans et al. (2016), Improved techniques for training GANs.
@@ -25,6 +26,7 @@ from annlab.latent.autoencoders import seeded_init
 from annlab.training import Callback, TrainResult, divergence, generator
 
 GAN_ARCHS = ("dense", "dcgan")
+G_LOSSES = ("non-saturating", "saturating")
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,14 @@ class GANConfig:
     input_dim : pixels per image (784 or 64)
     latent_dim : size of z
     hidden : widths of the dense generator's hidden layers (the discriminator mirrors them)
-    num_epochs, batch_size, lr : Adam(lr, betas=(0.5, 0.999)) for both networks
-    label_smoothing : target for real images in the discriminator loss (1.0 = none)
+    num_epochs, batch_size : passes over the real images; real images per discriminator step
+    lr_g, lr_d : Adam(lr, betas=(0.5, 0.999)) learning rates of the generator and the discriminator
+    d_steps : discriminator steps per generator step (k of Goodfellow et al.'s algorithm 1)
+    label_smoothing : target for real images in the discriminator loss (1.0 = none; 0.9 = one-sided
+        smoothing, which moves the discriminator's optimum to 0.9 p_data / (p_data + p_g))
+    g_loss : "non-saturating" (minimise -log D(G(z))) or "saturating" (minimise log(1 - D(G(z))))
     batch_norm : batch normalisation in the dense generator's hidden layers (cleaner strokes, faster)
+    snapshots : generated images of fixed codes kept after every epoch (samples per epoch, mode collapse)
     """
 
     arch: str = "dense"
@@ -48,9 +55,13 @@ class GANConfig:
     hidden: tuple = (256, 512)
     num_epochs: int = 40
     batch_size: int = 64
-    lr: float = 2e-4
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    d_steps: int = 1
     label_smoothing: float = 0.9
+    g_loss: str = "non-saturating"
     batch_norm: bool = True
+    snapshots: int = 100
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -61,10 +72,14 @@ class GANConfig:
             raise ValueError("The DCGAN needs square images with a side divisible by 4 (28x28 or 8x8).")
         if self.latent_dim < 1 or self.input_dim < 1 or not self.hidden or min(self.hidden) < 1:
             raise ValueError("latent_dim, input_dim and the hidden widths must be at least 1.")
-        if self.num_epochs < 1 or self.batch_size < 2 or not self.lr > 0:
-            raise ValueError("num_epochs >= 1, batch_size >= 2 and lr > 0 are required.")
+        if self.num_epochs < 1 or self.batch_size < 2 or not (self.lr_g > 0 and self.lr_d > 0):
+            raise ValueError("num_epochs >= 1, batch_size >= 2 and both learning rates > 0 are required.")
+        if self.d_steps < 1 or self.snapshots < 0:
+            raise ValueError("d_steps must be at least 1 and snapshots non-negative.")
         if not 0.5 <= self.label_smoothing <= 1.0:
             raise ValueError("label_smoothing must be between 0.5 and 1.0.")
+        if self.g_loss not in G_LOSSES:
+            raise ValueError(f"g_loss must be one of {G_LOSSES}, got {self.g_loss!r}.")
 
     @property
     def side(self) -> int:
@@ -135,36 +150,78 @@ def build_gan(cfg: GANConfig) -> GAN:
         return GAN(cfg)
 
 
-def gan_losses(
-    model: GAN, x_real: torch.Tensor, z: torch.Tensor, real_target: float = 1.0
-) -> dict[str, torch.Tensor]:
-    """Discriminator and (non-saturating) generator losses for one batch.
+SNAPSHOT_SEED = 4242  # the fixed codes whose images are kept after every epoch
+
+
+def d_step_loss(model: GAN, x_real: torch.Tensor, z: torch.Tensor, real_target: float = 1.0) -> dict:
+    """The discriminator's loss BCE(D(x), real_target) + BCE(D(G(z)), 0) on one real batch and the
+    generator as it is now (its images are made without gradient: this step trains D only).
 
     Returns
     -------
-    dict with scalars ``d_loss``, ``g_loss`` and the discriminator's mean probabilities ``d_real`` (on
-    x_real) and ``d_fake`` (on G(z)), the last two without gradient.
+    dict with the scalar ``d_loss`` and, without gradient, ``d_real`` = mean D(x) and ``d_fake`` = mean
+    D(G(z)) (probabilities "real").
     """
-    fake = model.generate(z)
+    with torch.no_grad():
+        fake = model.generate(z)
     real_logits = model.discriminate(x_real)
-    fake_logits = model.discriminate(fake.detach())
+    fake_logits = model.discriminate(fake)
     d_loss = F.binary_cross_entropy_with_logits(
         real_logits, torch.full_like(real_logits, real_target)
     ) + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-    gen_logits = model.discriminate(fake)
-    g_loss = F.binary_cross_entropy_with_logits(gen_logits, torch.ones_like(gen_logits))
     return {
         "d_loss": d_loss,
-        "g_loss": g_loss,
         "d_real": torch.sigmoid(real_logits).mean().detach(),
         "d_fake": torch.sigmoid(fake_logits).mean().detach(),
     }
 
 
+def g_step_loss(model: GAN, z: torch.Tensor, kind: str = "non-saturating") -> torch.Tensor:
+    """The generator's loss against the discriminator as it is now: ``-mean log D(G(z))``
+    (non-saturating, Goodfellow et al.'s practical choice) or ``mean log(1 - D(G(z)))`` (saturating, the
+    minimax game itself, whose gradient vanishes while D rejects the fakes confidently)."""
+    logits = model.discriminate(model.generate(z))
+    if kind == "saturating":
+        return -F.softplus(logits).mean()  # log(1 - sigmoid(l)) = -softplus(l)
+    return F.softplus(-logits).mean()  # -log sigmoid(l) = softplus(-l)
+
+
+def train_step(
+    model: GAN,
+    opt_d: torch.optim.Optimizer,
+    opt_g: torch.optim.Optimizer,
+    real_batches: list[torch.Tensor],
+    gen: torch.Generator,
+    cfg: GANConfig,
+) -> dict[str, float]:
+    """One iteration of Goodfellow et al.'s algorithm 1: ``len(real_batches)`` discriminator steps (k),
+    each on a real batch and fresh codes, then one generator step against the updated discriminator.
+
+    Returns mean ``d_loss``, ``d_real``, ``d_fake`` over the k discriminator steps (measured before each
+    step) and ``g_loss`` of the generator step.
+    """
+    dev = real_batches[0].device
+    sums = {"d_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
+    for xb in real_batches:
+        z = torch.randn(len(xb), cfg.latent_dim, generator=gen).to(dev)
+        terms = d_step_loss(model, xb, z, cfg.label_smoothing)
+        opt_d.zero_grad()
+        terms["d_loss"].backward(inputs=list(model.discriminator.parameters()))
+        opt_d.step()
+        for k in sums:
+            sums[k] += float(terms[k].detach())
+    z = torch.randn(max(2, cfg.batch_size), cfg.latent_dim, generator=gen).to(dev)
+    g_loss = g_step_loss(model, z, cfg.g_loss)
+    opt_g.zero_grad()
+    g_loss.backward(inputs=list(model.generator.parameters()))
+    opt_g.step()
+    return {**{k: v / len(real_batches) for k, v in sums.items()}, "g_loss": float(g_loss.detach())}
+
+
 def train_gan(
     cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
 ) -> TrainResult:
-    """Alternate one discriminator and one generator Adam step per batch.
+    """Alternate ``cfg.d_steps`` discriminator steps and one generator step (:func:`train_step`).
 
     Parameters
     ----------
@@ -174,7 +231,9 @@ def train_gan(
     Returns
     -------
     TrainResult with history rows ``{"epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds"}``
-    (d_real, d_fake: mean discriminator probability on real and generated images).
+    (d_real, d_fake: mean discriminator probability "real" on real and generated images) and
+    ``extra = {"train_seconds", "snapshots"}``: ``snapshots`` (epochs, cfg.snapshots, input_dim) uint8,
+    the images of the fixed codes :func:`snapshot_z` after each epoch (0..255).
     """
     X = np.array(data[0] if isinstance(data, (tuple, list)) else data, np.float32)
     if X.ndim != 2 or X.shape[1] != cfg.input_dim:
@@ -182,47 +241,56 @@ def train_gan(
     gen = generator(seed)
     model = seeded_init(build_gan(cfg), gen).to(device)
     X = torch.as_tensor(X).to(device)
-    opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
+    fixed = torch.as_tensor(snapshot_z(cfg)).to(device)
     history: list[dict] = []
+    snaps: list[torch.Tensor] = []
     diverged = None
     start = time.perf_counter()
     n = len(X)
     for epoch in range(1, cfg.num_epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=gen).to(device)
-        sums = {"d_loss": 0.0, "g_loss": 0.0, "d_real": 0.0, "d_fake": 0.0}
-        batches = 0
-        for i in range(0, n - 1, cfg.batch_size):
-            xb = X[perm[i : i + cfg.batch_size]]
-            if len(xb) < 2:
-                continue
-            z = torch.randn(len(xb), cfg.latent_dim, generator=gen).to(device)
-            terms = gan_losses(model, xb, z, cfg.label_smoothing)
-            opt_d.zero_grad()
-            terms["d_loss"].backward(inputs=list(model.discriminator.parameters()))
-            opt_g.zero_grad()
-            terms["g_loss"].backward(inputs=list(model.generator.parameters()))
-            opt_d.step()
-            opt_g.step()
-            for k in sums:
-                sums[k] += float(terms[k].detach())
-            batches += 1
-        row = {
-            "epoch": epoch,
-            **{k: v / max(batches, 1) for k, v in sums.items()},
-            "seconds": time.perf_counter() - start,
-        }
+        batches = [X[perm[i : i + cfg.batch_size]] for i in range(0, n, cfg.batch_size)]
+        batches = [b for b in batches if len(b) >= 2]
+        sums: dict[str, float] = {}
+        steps = 0
+        for i in range(0, len(batches), cfg.d_steps):
+            terms = train_step(model, opt_d, opt_g, batches[i : i + cfg.d_steps], gen, cfg)
+            for k, v in terms.items():
+                sums[k] = sums.get(k, 0.0) + v
+            steps += 1
+        row = {"epoch": epoch, **{k: v / max(steps, 1) for k, v in sums.items()}}
+        row["seconds"] = time.perf_counter() - start
         history.append(row)
-        diverged = divergence(row["d_loss"] + row["g_loss"], epoch, cfg.lr)
+        if cfg.snapshots:
+            model.eval()
+            with torch.no_grad():
+                snaps.append((model.generate(fixed).clamp(0, 1) * 255).round().to(torch.uint8).cpu())
+        diverged = divergence(row["d_loss"] + row["g_loss"], epoch, max(cfg.lr_d, cfg.lr_g))
         if callback is not None:
             callback(epoch, row)
         if diverged:
             break
     model.eval()
-    return TrainResult(
-        model, history, cfg, extra={"train_seconds": time.perf_counter() - start}, diverged=diverged
-    )
+    extra = {"train_seconds": time.perf_counter() - start}
+    if snaps:
+        extra["snapshots"] = torch.stack(snaps)
+    return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
+
+
+def snapshot_z(cfg: GANConfig) -> np.ndarray:
+    """The fixed codes whose images training keeps after every epoch: (cfg.snapshots, latent_dim)."""
+    return sample_z(cfg, cfg.snapshots, SNAPSHOT_SEED)
+
+
+def snapshots(result: TrainResult) -> np.ndarray:
+    """The kept images of the fixed codes: (epochs, n, input_dim) float32 in [0, 1] (empty if none)."""
+    snaps = result.extra.get("snapshots")
+    if snaps is None:
+        return np.zeros((0, 0, result.config.input_dim), np.float32)
+    return torch.as_tensor(snaps).numpy().astype(np.float32) / 255.0
 
 
 @torch.no_grad()
