@@ -40,7 +40,7 @@ def spec(**kw) -> TrainSpec:
 @pytest.fixture
 def pool(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
-    p = jobs.Pool(1, max_seconds=30, store_dir=tmp_path)
+    p = jobs.Pool(1, max_seconds=300, store_dir=tmp_path)
     yield p
     p.close()
 
@@ -56,7 +56,7 @@ def test_two_sessions_asking_for_one_model_start_one_job(pool, tmp_path):
     assert a is b and a.owners == {"student-a", "student-b"}
     seen = []
     pool.wait(a, callback=lambda epoch, m: seen.append(epoch))
-    assert a.state == jobs.DONE and a.trained and pool.trainings == 1
+    assert a.state == jobs.DONE and a.trained and pool.trainings == 1, a.message
     assert seen == [1, 2, 3] and [row["loss"] for row in a.history] == [1.0, 0.5, 1 / 3]
     assert _stored(tmp_path) == [f"{s.key}.pt"]
     result = s.run_here("cpu")  # the server loads what the worker stored
@@ -80,7 +80,7 @@ def test_place_in_the_queue_is_counted(pool):
     assert running.state == jobs.RUNNING and pool.ahead(queued) == 1 and pool.ahead(running) == 0
     pool.cancel(running, "a")
     pool.wait(queued)
-    assert running.state == jobs.CANCELLED and queued.state == jobs.DONE
+    assert running.state == jobs.CANCELLED and queued.state == jobs.DONE, queued.message
 
 
 def test_a_job_over_the_time_limit_stops_and_says_so(tmp_path, monkeypatch):
