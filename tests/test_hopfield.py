@@ -350,7 +350,8 @@ def test_digit_recall_of_clean_digits_and_its_images():
     assert rec.retrieved == 10 and rec.outcomes == ["retrieved"] * 10 and not rec.hebb_blends
     assert rec.images.shape == (30, 8, 8) and rec.images.min() >= 0 and rec.images.max() <= 1
     assert np.array_equal(rec.images[:10].reshape(10, -1), (P + 1) / 2)  # top row: the stored digits
-    assert rec.headline().startswith("**10 of 10 digits retrieved** with Pseudo-inverse (N = 64 neurons")
+    assert rec.headline().startswith("**10 of 10 digits retrieved**")
+    assert "by Pseudo-inverse, N = 64," in rec.headline()
     assert "load P/N = 0.156" in rec.headline()
     hebb = ex.digit_recall(ex.digit_setup("digits8", 8, "hebbian", range(10), "synchronous", 30), 0.0, 0.0, 0)
     assert hebb.retrieved < 5 and hebb.hebb_blends

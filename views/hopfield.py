@@ -47,7 +47,7 @@ def digits_under_noise(setup: ex.DigitSetup, seed: int) -> None:
         with ui.main_figure():
             st.markdown(rec.headline())
             shown = min(k, rec.n_iter)
-            caption = f"Top: stored digit.  Middle: noisy input.  Bottom: the state after iteration {shown}."
+            caption = f"Stored, noisy, and after iteration {shown} ({rec.settling()})."
             ui.image_grid(rec.frames(k), ncols=len(setup.digits), pad_value=0.3, caption=caption)
         if rec.hebb_blends:
             st.info(ex.HEBB_BLENDS)

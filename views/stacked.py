@@ -29,30 +29,12 @@ split, _ = d.data()
 if split.warning:
     st.warning(split.warning)
 
-st.markdown(
-    f"**1. Pretraining** the stack **{stack.name}**: each layer an autoencoder on the codes of the layer "
-    f"below, on all {len(split.X_train):,} training images and no labels"
-    + (f" (denoising: {stack.corruption:.0%} of each input zeroed)." if stack.corruption else ".")
-)
 layer_specs = d.layer_specs(stack, lab.seed)
-layers = []
-for col, spec in zip(st.columns(len(layer_specs)), layer_specs, strict=True):
-    with col:
-        layers.append(ui.train(spec))
+layers = [ui.train(spec, show_curves=False) for spec in layer_specs]
 if any(r.diverged for r in layers):
     st.stop()
-
-st.markdown(
-    f"**2. Three classifiers** on the same **{n_labels:,} labelled digits**, {stack.epochs} epochs each"
-    + (f", every digit shifted at random by up to {stack.shift:g} pixels" if stack.shift else "")
-    + ": a softmax on the frozen top codes (*before* fine-tuning), the whole stack fine-tuned from there "
-    "(*after*), and the same network from random weights (*no pretraining*)."
-)
 specs = d.classifier_specs(stack, lab.seed, layer_specs)
-results = []
-for col, (_, spec) in zip(st.columns(3), specs.items(), strict=True):
-    with col:
-        results.append(ui.train(spec))
+results = [ui.train(spec, show_curves=False) for _, spec in specs.items()]
 comp = ui.call(ex.compare, *results)
 chart_col, table_col = st.columns([3, 2])
 with chart_col, ui.main_figure():
@@ -61,6 +43,24 @@ with table_col:
     st.markdown(comp.headline())
     shown = comp.table[["classifier", "accuracy", "se"]].rename(columns={"se": "standard error"})
     st.dataframe(shown.style.format(precision=3), hide_index=True, width="stretch")
+
+st.markdown(
+    f"**1. Pretraining** the stack **{stack.name}**: each layer an autoencoder on the codes of the layer "
+    f"below, on all {len(split.X_train):,} training images and no labels"
+    + (f" (denoising: {stack.corruption:.0%} of each input zeroed)." if stack.corruption else ".")
+)
+for col, spec, result in zip(st.columns(len(layer_specs)), layer_specs, layers, strict=True):
+    with col:
+        ui.learning_curves(result, spec)
+st.markdown(
+    f"**2. Three classifiers** on the same **{n_labels:,} labelled digits**, {stack.epochs} epochs each"
+    + (f", every digit shifted at random by up to {stack.shift:g} pixels" if stack.shift else "")
+    + ": a softmax on the frozen top codes (*before* fine-tuning), the whole stack fine-tuned from there "
+    "(*after*), and the same network from random weights (*no pretraining*)."
+)
+for col, (_, spec), result in zip(st.columns(3), specs.items(), results, strict=True):
+    with col:
+        ui.learning_curves(result, spec)
 
 sweep_tab, layer_tab, why_tab = st.tabs(d.TABS, on_change="rerun", key="sae_tab", bind="query-params")
 if sweep_tab.open:

@@ -46,11 +46,12 @@ def draw_forecasts(value, stale: bool) -> None:
     with left:
         for m in cmp.metrics:
             st.metric(m.label, m.value, delta=m.delta, delta_color="inverse", help=m.help)
-    with right, st.container() if stale else ui.main_figure():  # one main figure per page
-        height = 115 if lab.projector else 190
-        for col, which in zip(st.columns(2), (0, 1), strict=True):
-            with col:
-                ui.chart(tc.forecast_panel, split, cmp.closed_loop, cmp.one_step, which, height=height)
+    with right:
+        with st.container() if stale else ui.main_figure():  # one main figure per page
+            height = 115 if lab.projector else 190
+            for col, which in zip(st.columns(2), (0, 1), strict=True):
+                with col:
+                    ui.chart(tc.forecast_panel, split, cmp.closed_loop, cmp.one_step, which, height=height)
         st.dataframe(cmp.nmse_table, width="stretch")
     if stale:
         return

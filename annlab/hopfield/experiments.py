@@ -316,19 +316,23 @@ class DigitRecall:
         return int(self.recall.correct.sum())
 
     def headline(self) -> str:
+        """One compact sentence for the main figure: retrieved, rule, load, the Hamming baseline (no
+        dynamics: the stored digit nearest to the noisy input)."""
         s, n_dig = self.setup, len(self.setup.digits)
+        return (
+            f"**{self.retrieved} of {n_dig} digits retrieved** (at least 95% of pixels agree) by "
+            f"{hc.RULE_NAMES[s.rule]}, N = {s.n}, load P/N = {n_dig / s.n:.3f}; nearest stored digit: "
+            f"**{int(self.recall.nearest.sum())} of {n_dig}**."
+        )
+
+    def settling(self) -> str:
+        """How the probes settled: mean iterations, and how many were still changing."""
         it = self.recall.iterations
         moving = int((it < 0).sum())
-        settle = f"settled after {it[it >= 0].mean():.1f} iterations on average" if (it >= 0).any() else ""
+        text = f"{it[it >= 0].mean():.1f} iterations to settle on average" if (it >= 0).any() else ""
         if moving:
-            settle += f"{'; ' if settle else ''}{moving} still changing after {s.max_iter}"
-        return (
-            f"**{self.retrieved} of {n_dig} digits retrieved** with {hc.RULE_NAMES[s.rule]} "
-            f"(N = {s.n} neurons, {n_dig} patterns, load P/N = {n_dig / s.n:.3f}; noise: "
-            f"Gaussian level {self.gauss:g} and {self.flip:.0%} flipped pixels; {settle}). "
-            f"Baseline without dynamics, the nearest stored digit in Hamming distance: "
-            f"**{int(self.recall.nearest.sum())} of {n_dig}** right. {RETRIEVED}"
-        )
+            text += f"{'; ' if text else ''}{moving} still changing after {self.setup.max_iter}"
+        return text
 
     def frames(self, k: int) -> np.ndarray:
         """Images (3 P, side, side): the stored digits, the noisy inputs and the state at iteration ``k``

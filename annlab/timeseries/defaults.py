@@ -77,7 +77,7 @@ LAG = Control(
     },
 )
 VALIDATION_CONTROL = Control(
-    "radio",
+    "selectbox",
     "Validation (both models)",
     "ts_val",
     NO_VALIDATION,
