@@ -21,11 +21,14 @@ button, and ``python -m annlab warm`` waits for its jobs the same way.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_connections
@@ -153,6 +156,23 @@ class _Worker:
     process: Any
     conn: Any
     job: Job | None = None
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_main():
+    """Streamlit (and AppTest) run the page script as ``__main__``; a spawned worker would import and run
+    that script again (and die on it). Workers start with an empty ``__main__`` instead."""
+    with _MAIN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
 
 
 class Pool:
@@ -287,7 +307,8 @@ class Pool:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(target=_worker_main, args=(child, self.threads), daemon=True)
-        process.start()
+        with _plain_main():
+            process.start()
         child.close()
         return _Worker(process, parent)
 
