@@ -9,10 +9,13 @@ from annlab.latent import experiments as ex
 
 lab = ui.current()
 ui.page("Latent space", D.LEAD, look_for=D.LOOK_FOR)
-top = ui.controls(D.TOP, 4)  # data set, model, latent size, loss
+head, more = st.columns([5, 1], vertical_alignment="bottom")
+with head:
+    top = ui.controls(D.TOP, 4)  # data set, model, latent size, loss
 dataset, model_name, latent_dim, loss = D.DATASETS[top["data"]], top["model"], top["latent_dim"], top["loss"]
 is_vae = D.MODELS[model_name]["kind"] == "vae"
-budget = ui.controls(D.budget_controls(dataset, is_vae), 3)  # epochs, batch size, beta (VAE)
+with more.popover("Training", icon=":material/tune:", width="stretch"):
+    budget = ui.controls(D.budget_controls(dataset, is_vae), 1)  # epochs, batch size, beta (VAE)
 digits = ex.digit_set(dataset, lab.seed)
 if digits.warning:
     st.warning(digits.warning)
