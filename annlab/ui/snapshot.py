@@ -37,7 +37,7 @@ def _place(element) -> tuple:
     cursor = getattr(element, "_cursor", None)
     path = getattr(cursor, "delta_path", None)
     if path is None:
-        return ("n", len(_record()["charts"]) + len(_record()["images"]))
+        return (10**9, len(_record()["charts"]) + len(_record()["images"]))  # ints: sorts after placed ones
     return tuple(path)
 
 
