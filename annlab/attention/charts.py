@@ -47,7 +47,7 @@ def matrix(
     else:
         lim = float(np.nanmax(np.abs(df["value"]))) if df["value"].notna().any() else 1.0
         scale = alt.Scale(scheme="redblue", domain=[-lim, lim], reverse=True)
-    base = alt.Chart(df, title=f"{title}   ({r} x {c})", height=height or min(320, 20 * r + 30)).encode(
+    base = alt.Chart(df, title=f"{title}   ({r} x {c})", height=height or min(320, 24 * r + 30)).encode(
         x=alt.X("col:O", sort=cols, title=col_title, axis=alt.Axis(labelAngle=0, labelOverlap=True)),
         y=alt.Y("row:O", sort=rows, title=row_title, axis=alt.Axis(labelOverlap=True)),
         tooltip=[alt.Tooltip("row:O", title=row_title), alt.Tooltip("col:O", title=col_title), "label:N"],
@@ -61,7 +61,7 @@ def matrix(
     )
     chart = rect
     if r * c <= TEXT_CELLS:
-        chart = rect + base.mark_text(fontSize=10).encode(text="label:N", color=alt.value("black"))
+        chart = rect + base.mark_text().encode(text="label:N", color=alt.value("black"))
     return chart.properties(autosize=FIT_WIDTH)
 
 
