@@ -25,10 +25,9 @@ import contextlib
 import itertools
 import multiprocessing as mp
 import os
-import sys
 import threading
 import time
-import types
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_connections
@@ -158,21 +157,32 @@ class _Worker:
     job: Job | None = None
 
 
-_MAIN_LOCK = threading.Lock()
+_SPAWN_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _plain_main():
-    """Streamlit (and AppTest) run the page script as ``__main__``; a spawned worker would import and run
-    that script again (and die on it). Workers start with an empty ``__main__`` instead."""
-    with _MAIN_LOCK:
-        saved = sys.modules.get("__main__")
-        sys.modules["__main__"] = types.ModuleType("__main__")
+def _without_main_script():
+    """A spawned child normally re-imports the parent's ``__main__`` script. Under Streamlit (and AppTest)
+    that is the page script (app.py), which a worker must not run (it dies on it). Every Streamlit
+    session's run swaps ``sys.modules["__main__"]``, so swapping it back here would race with them;
+    instead the child's preparation data leaves the main script out (the worker's target lives in this
+    module and its jobs travel as cloudpickle bytes, so nothing from ``__main__`` is needed)."""
+    from multiprocessing import spawn
+
+    with _SPAWN_LOCK:
+        original = spawn.get_preparation_data
+
+        def preparation_data(name):
+            data = original(name)
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+            return data
+
+        spawn.get_preparation_data = preparation_data
         try:
             yield
         finally:
-            if saved is not None:
-                sys.modules["__main__"] = saved
+            spawn.get_preparation_data = original
 
 
 class Pool:
@@ -307,7 +317,7 @@ class Pool:
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
         process = self._ctx.Process(target=_worker_main, args=(child, self.threads), daemon=True)
-        with _plain_main():
+        with _without_main_script():
             process.start()
         child.close()
         return _Worker(process, parent)
@@ -345,9 +355,13 @@ class Pool:
         for worker in self._workers:
             if worker.job is None and self._queue:
                 job = self._queue.pop(0)
+                try:
+                    worker.conn.send((job.id, job.payload, job.device))
+                except OSError:  # the worker died before taking it: _check respawns it, the job waits
+                    self._queue.insert(0, job)
+                    return
                 job.state = RUNNING  # its clock starts when the worker says it started
                 worker.job = job
-                worker.conn.send((job.id, job.payload, job.device))
 
     def _handle(self, worker: _Worker, message) -> None:
         kind, job_id, body = message
@@ -401,24 +415,33 @@ class Pool:
 
     def _supervise(self) -> None:
         while True:
-            with self._lock:
-                if self._closed:
-                    return
-                self._check()
-                self._dispatch()
-                conns = [w.conn for w in self._workers]
             try:
-                ready = wait_connections(conns, timeout=0.2)
-            except OSError:
-                ready = []
-            with self._lock:
-                for worker in list(self._workers):
-                    if worker.conn in ready:
-                        try:
-                            while worker.conn.poll():
-                                self._handle(worker, worker.conn.recv())
-                        except (EOFError, OSError):
-                            pass  # a dead worker is found by _check
+                if not self._supervise_once():
+                    return
+            except Exception:  # the supervisor must outlive any one job's trouble, or every job hangs
+                traceback.print_exc()
+                time.sleep(0.2)
+
+    def _supervise_once(self) -> bool:
+        with self._lock:
+            if self._closed:
+                return False
+            self._check()
+            self._dispatch()
+            conns = [w.conn for w in self._workers]
+        try:
+            ready = wait_connections(conns, timeout=0.2)
+        except OSError:
+            ready = []
+        with self._lock:
+            for worker in list(self._workers):
+                if worker.conn in ready:
+                    try:
+                        while worker.conn.poll():
+                            self._handle(worker, worker.conn.recv())
+                    except (EOFError, OSError):
+                        pass  # a dead worker is found by _check
+        return True
 
 
 _ACTIVE: Pool | None = None

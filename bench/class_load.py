@@ -66,9 +66,11 @@ class Student:
 
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
-        if kind == "new_session":  # a full run starts: fragments it does not register stop polling
+        if kind == "new_session":
             self.page_hash = self.page_hash or msg.new_session.main_script_hash
-            for task in self._auto.values():
+            if msg.metadata.run.fragment_ids:  # a fragment's run: the other fragments keep polling
+                return
+            for task in self._auto.values():  # a full run: fragments it does not register stop polling
                 task.cancel()
             self._auto.clear()
         elif kind == "page_info_changed" or kind == "navigation":
@@ -292,7 +294,7 @@ async def stress_case(url, page, key, values, watchers_page, watchers_key, n_wat
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 30, 60])
+    parser.add_argument("--sessions", type=int, nargs="*", default=[10, 30, 60])
     parser.add_argument("--seconds", type=float, default=60.0, help="load time per case")
     parser.add_argument("--page", default="Latent_space")
     parser.add_argument("--control", default="lat_t")

@@ -138,3 +138,37 @@ def test_workers_from_env(monkeypatch):
     assert jobs.workers_from_env() >= 1
     monkeypatch.setenv("ANNLAB_TRAIN_WORKERS", "0")
     assert jobs.workers_from_env() == 0
+
+
+def test_workers_start_while_main_is_a_page_script(tmp_path, monkeypatch):
+    """Streamlit runs the page script as ``__main__`` (and every session's run swaps it); a spawned worker
+    must not import and run it."""
+    import sys
+    import types
+
+    script = tmp_path / "page.py"
+    script.write_text("raise RuntimeError('a page script must not run in a training worker')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    p = jobs.Pool(1, max_seconds=300, store_dir=tmp_path)
+    try:
+        job = p.submit(spec(tag="main"), owner="a")
+        p.wait(job)
+        assert job.state == jobs.DONE and job.trained, job.message
+    finally:
+        p.close()
+
+
+def test_a_worker_dead_before_its_job_arrives_does_not_stop_the_pool(pool, tmp_path):
+    pool.wait(pool.submit(spec(tag="first"), owner="a"))  # workers start with the first job
+    worker = pool._workers[0]
+    os.kill(worker.process.pid, signal.SIGKILL)
+    worker.process.join(timeout=10)
+    job = pool.submit(spec(tag="after-death"), owner="a")  # sent to the dead pipe, or to its successor
+    pool.wait(job)
+    assert job.state == jobs.DONE and job.trained, job.message
+    later = pool.submit(spec(tag="later"), owner="b")  # the supervisor is still alive
+    pool.wait(later)
+    assert later.state == jobs.DONE, later.message
