@@ -34,3 +34,17 @@ def test_missing_haproxy_is_said_in_words(monkeypatch, capsys):
 def test_replicas_must_be_positive(capsys):
     assert main(["serve", "--replicas", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_server_settings_ship_with_every_server():
+    """Streamlit's default full gc.collect(2) after every run cost 95 % of a slider's fragment rerun with
+    torch loaded (bench/class_load.py); the repository's server config turns it off, and the Docker image
+    carries that config."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert config["server"]["fileWatcherType"] == "none"
+    assert "COPY .streamlit .streamlit" in (root / "deploy" / "Dockerfile").read_text()
