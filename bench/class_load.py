@@ -56,6 +56,7 @@ class Student:
         self._reader: asyncio.Task | None = None
         self._auto: dict[str, asyncio.Task] = {}
         self.full_reruns = 0
+        self.last_note = ""
 
     async def connect(self) -> None:
         import websockets
@@ -93,6 +94,8 @@ class Student:
                 }
             elif which == "exception":
                 self.exceptions.append(element.exception.message[:200])
+            elif which in ("alert", "progress"):  # the job panel's words: waiting, training, failed
+                self.last_note = (element.alert.body if which == "alert" else element.progress.text)[:120]
         elif kind == "auto_rerun":
             fid = msg.auto_rerun.fragment_id
             if fid not in self._auto:
@@ -283,6 +286,7 @@ async def stress_case(url, page, key, values, watchers_page, watchers_key, n_wat
             "ask_answer_s": round(asked_s, 2),
             "trainings": len(_store_files(store) - before),
             "askers_still_waiting": sum(1 for s in askers if s._auto),
+            "askers_last_words": sorted({s.last_note.split(":")[0] for s in askers}),
             "asker_errors": sum(s.errors + len(s.exceptions) for s in askers),
             "elapsed_s": round(time.monotonic() - start, 1),
         }
@@ -331,7 +335,7 @@ def main(argv=None) -> dict:
             if args.no_stress:
                 return
             n = args.stress_students
-            values = args.stress_values or [float(v) for v in range(3, 3 + n + 1)]
+            values = args.stress_values or [float(v) for v in range(41, 41 + n + 1)]  # untrained epochs
             common = (args.page, args.control, 10, args.seconds, tuple(args.think), store)
             result["same_setting"] = await stress_case(
                 url, args.stress_page, args.stress_control, [values[0]] * n, *common
