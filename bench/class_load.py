@@ -57,6 +57,7 @@ class Student:
         self._auto: dict[str, asyncio.Task] = {}
         self.full_reruns = 0
         self.last_note = ""
+        self.in_run = False  # a run of this session is in progress (a move, a poll, a job's rerun)
 
     async def connect(self) -> None:
         import websockets
@@ -68,6 +69,7 @@ class Student:
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         if kind == "new_session":
+            self.in_run = True
             self.page_hash = self.page_hash or msg.new_session.main_script_hash
             if msg.metadata.run.fragment_ids:  # a fragment's run: the other fragments keep polling
                 return
@@ -104,8 +106,10 @@ class Student:
             for fid, task in list(self._auto.items()):
                 task.cancel()
                 del self._auto[fid]
-        elif kind == "script_finished" and msg.script_finished in FINISHED:
-            self._finished.set()
+        elif kind == "script_finished":
+            self.in_run = False
+            if msg.script_finished in FINISHED:
+                self._finished.set()
 
     async def _read(self) -> None:
         try:
@@ -276,8 +280,8 @@ async def stress_case(url, page, key, values, watchers_page, watchers_key, n_wat
     asked_s = time.monotonic() - start
     await asyncio.gather(*(_think_and_move(w, watchers_key, start + seconds, think) for w in watchers))
     deadline = time.monotonic() + (600 if len(set(values)) == 1 else 0)
-    while time.monotonic() < deadline and any(s._auto for s in askers):
-        await asyncio.sleep(0.5)
+    while time.monotonic() < deadline and any(s._auto or s.in_run for s in askers):
+        await asyncio.sleep(0.5)  # until every asker's page has its model drawn (or time is up)
     out = _summary(watchers, 0.0, 1.0, 0.0, 0.0, n_watchers)
     out.update(
         {
@@ -285,7 +289,7 @@ async def stress_case(url, page, key, values, watchers_page, watchers_key, n_wat
             "distinct_settings": len(set(values)),
             "ask_answer_s": round(asked_s, 2),
             "trainings": len(_store_files(store) - before),
-            "askers_still_waiting": sum(1 for s in askers if s._auto),
+            "askers_still_waiting": sum(1 for s in askers if s._auto or s.in_run),
             "askers_last_words": sorted({s.last_note.split(":")[0] for s in askers}),
             "asker_errors": sum(s.errors + len(s.exceptions) for s in askers),
             "elapsed_s": round(time.monotonic() - start, 1),
