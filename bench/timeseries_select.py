@@ -1,9 +1,10 @@
 """The honest choice of the time-series page's defaults: validation inside points 1-1,000 only.
 
 Run: ``OMP_NUM_THREADS=1 .venv/bin/python bench/timeseries_select.py`` (trains from scratch, no model
-store; about 10 minutes on a quiet core). Every candidate of :data:`annlab.timeseries.select.CANDIDATES`
-is fitted on points 1-900 with seeds 0-2 and forecasts points 901-1,000 in closed loop; the lowest mean
-validation NMSE wins, per model. The script writes ``annlab/timeseries/selection.json`` (the page shows
+store; 17 candidates x 3 seeds took 22 minutes on 2 cores shared with other work, less on a quiet
+machine). Every candidate of :data:`annlab.timeseries.select.CANDIDATES` is fitted on points 1-900
+with seeds 0-2 and forecasts points 901-1,000 in closed loop; the lowest mean validation NMSE wins, per
+model. The script writes ``annlab/timeseries/selection.json`` (the page shows
 it; a test checks that ``defaults.py`` holds the chosen settings) and never reads points 1,001-1,100:
 ``bench/timeseries.py`` then refits the choice on 1-1,000 and scores it once on 1,001-1,100.
 Prints progress, then ONE JSON object on its last line. Torch threads: ``BENCH_THREADS`` (default 1).

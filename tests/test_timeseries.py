@@ -217,6 +217,104 @@ def test_training_learns_a_sine_and_is_seeded(kind):
     assert nmse(truth, pred) < 0.3  # a sine is easy to continue in closed loop
 
 
+def test_new_options_are_validated_in_words():
+    with pytest.raises(ValueError, match="lr_end"):
+        TSConfig(lr=0.01, lr_end=0.1)  # annealing can only go down
+    with pytest.raises(ValueError, match="needs Adam"):
+        TSConfig(optimizer="lbfgs", lr=1.0, lr_end=1e-5)
+    with pytest.raises(ValueError, match="clipping"):
+        TSConfig(grad_clip=0.0)
+    with pytest.raises(ValueError, match="ensemble"):
+        TSConfig(n_models=0)
+
+
+def _record_adam(monkeypatch):
+    """Wrap Adam's step: record the learning rate and each parameter's gradient norm at every update."""
+    seen = []
+    real = torch.optim.Adam.step
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None  # closure computes (and clips) the gradient
+        grads = [p.grad.detach().clone() for g in self.param_groups for p in g["params"]]
+        seen.append((self.param_groups[0]["lr"], grads))
+        real(self)
+        return loss
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    return seen
+
+
+def test_cosine_schedule_anneals_adam_from_lr_to_lr_end(monkeypatch):
+    seen = _record_adam(monkeypatch)
+    series = np.sin(np.arange(120) / 3).astype(np.float32)
+    cfg = TSConfig(lag=5, n_hidden=6, num_epochs=20, lr=0.02, lr_end=1e-4, batch_size=64)
+    train_ts(cfg, series, seed=0)
+    lrs = [lr for lr, _ in seen]
+    assert len(lrs) == 20 * 2  # 115 windows in 2 batches per epoch
+    assert lrs[0] == pytest.approx(0.02) and lrs[1] == lrs[0]  # one value per epoch
+    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))  # it only goes down
+    # the last epoch's rate on the cosine: lr_end + (lr - lr_end) (1 + cos(pi 19/20)) / 2
+    assert lrs[-1] == pytest.approx(1e-4 + (0.02 - 1e-4) * (1 + np.cos(np.pi * 19 / 20)) / 2, rel=1e-6)
+    seen.clear()
+    train_ts(dataclasses.replace(cfg, lr_end=None), series, seed=0)
+    assert {lr for lr, _ in seen} == {0.02}  # no schedule: constant
+
+
+def test_gradient_clipping_bounds_each_members_gradient(monkeypatch):
+    seen = _record_adam(monkeypatch)
+    series = (3 * np.sin(np.arange(120) / 3)).astype(np.float32)
+    cfg = TSConfig(model="lstm", lag=5, n_hidden=4, num_epochs=5, lr=0.01, grad_clip=0.05, n_models=2)
+    train_ts(cfg, series, seed=0)
+    n = len(list(build(dataclasses.replace(cfg, n_models=1)).parameters()))
+    for _, grads in seen:
+        for member in (grads[:n], grads[n:]):
+            assert float(torch.sqrt(sum((g**2).sum() for g in member))) <= 0.05 * (1 + 1e-5)
+    seen.clear()
+    train_ts(dataclasses.replace(cfg, grad_clip=None), series, seed=0)
+    assert max(float(torch.sqrt(sum((g**2).sum() for g in grads[:n]))) for _, grads in seen) > 0.05
+
+
+def test_an_ensemble_averages_its_members_at_every_step_and_is_seeded():
+    from annlab.timeseries.models import Ensemble
+
+    series = np.sin(2 * np.pi * np.arange(200) / 25).astype(np.float32)
+    cfg = TSConfig(model="lstm", lag=6, n_hidden=5, num_epochs=30, lr=0.02, n_models=3)
+    res = train_ts(cfg, series, seed=2)
+    model = res.model
+    assert isinstance(model, Ensemble) and len(model.members) == 3
+    X = torch.as_tensor(windows(series, 6)[0][:7])
+    with torch.no_grad():
+        each = torch.stack([m(X) for m in model.members])  # (3, 7)
+        np.testing.assert_allclose(model(X).numpy(), each.mean(0).numpy(), rtol=1e-6)
+        assert float(each.std(0).mean()) > 1e-4  # different random starts, different members
+    # closed loop: every step is the average, fed back (a hand-rolled loop over the members)
+    buf = list(series[-6:])
+    with torch.no_grad():
+        for _ in range(10):
+            x = torch.tensor([buf[-6:]])
+            buf.append(float(torch.stack([m(x) for m in model.members]).mean()))
+    np.testing.assert_allclose(forecast_iterated(model, series, 10, 6), buf[6:], rtol=1e-5, atol=1e-6)
+    again = train_ts(cfg, series, seed=2)
+    assert [h["loss"] for h in again.history] == [h["loss"] for h in res.history]  # seeded
+    fresh = build(cfg)  # the store rebuilds it and loads the weights
+    fresh.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        np.testing.assert_array_equal(fresh(X).numpy(), model(X).numpy())
+
+
+def test_ensemble_members_are_each_fitted_on_their_own_loss(monkeypatch):
+    import annlab.timeseries.models as tm
+
+    called = []
+    real = tm._rollout_loss
+    monkeypatch.setattr(tm, "_rollout_loss", lambda m, *a: called.append(m) or real(m, *a))
+    series = np.sin(np.arange(100) / 3).astype(np.float32)
+    res = train_ts(TSConfig(lag=4, n_hidden=3, num_epochs=2, lr=0.01, n_models=3), series, seed=0)
+    members = list(res.model.members)
+    assert len(called) == 2 * 3 and all(any(m is c for c in members) for m in called)  # never the average
+    assert {id(m) for m in called} == {id(m) for m in members}
+
+
 def test_divergence_stops_with_a_sentence():
     series = np.sin(np.arange(200) / 3).astype(np.float32)
     res = train_ts(TSConfig(lag=5, n_hidden=8, num_epochs=50, lr=1e30), series, seed=0)
@@ -328,11 +426,16 @@ def test_charts_build():
 def test_page_configs_are_the_defaults_outside_fast_mode(monkeypatch):
     monkeypatch.setenv("ANNLAB_FAST", "0")
     assert d.model_config("mlp") == d.MLP and d.model_config("lstm") == d.LSTM
-    assert d.model_config("mlp").lr == d.LR["lbfgs"] and d.model_config("lstm").lr == d.LR["adam"]
+    assert d.model_config("mlp").lr == d.LR["lbfgs"] and d.model_config("lstm").lr == d.LSTM.lr
     adam = d.model_config("mlp", optimizer="Adam", lag=12)  # the page's names work too
     assert (adam.optimizer, adam.lr, adam.batch_size, adam.lag) == ("adam", d.LR["adam"], d.BATCH, 12)
     lbfgs = d.model_config("lstm", optimizer="lbfgs")
-    assert (lbfgs.lr, lbfgs.batch_size) == (d.LR["lbfgs"], None)  # L-BFGS is always full batch
+    assert (lbfgs.lr, lbfgs.batch_size, lbfgs.lr_end) == (d.LR["lbfgs"], None, None)  # always full batch
+    # the schedule control reaches the config: Adam anneals or not, L-BFGS ignores it
+    assert d.model_config("lstm", schedule="constant").lr_end is None
+    assert d.model_config("mlp", optimizer="Adam", schedule="cosine to 1e-5").lr_end == 1e-5
+    assert d.model_config("mlp", schedule="cosine to 1e-5").lr_end is None  # L-BFGS
+    assert d.model_config("lstm").lr_end == d.LSTM.lr_end
     assert d.grid_axes() == (d.GRID_LAGS, d.GRID_HIDDEN) and d.grid_config().num_epochs == d.GRID_EPOCHS
 
 
@@ -374,7 +477,7 @@ def test_every_control_has_its_own_url_key_and_a_default_its_widget_accepts():
     assert set(keys) == {  # the URL keys shared links carry: never renamed
         *("ts_lag", "ts_hidden", "ts_mlp_epochs", "ts_mlp_opt", "ts_mlp_decay", "ts_mlp_rollout"),
         *("ts_lstm_hidden", "ts_lstm_epochs", "ts_lstm_opt", "ts_lstm_rollout", "ts_lstm_layers"),
-        *("ts_lstm_decay", "ts_val"),  # new in issue 15
+        *("ts_lstm_decay", "ts_val", "ts_mlp_sched", "ts_lstm_sched"),  # new in issue 15
         *("ts_grid_model", "ts_grid_epochs", "ts_folds", "ts_val_size"),
     }
     for c in PAGE_CONTROLS:
@@ -607,3 +710,14 @@ def test_the_defaults_are_the_saved_choice_of_the_protocol():
     assert select.load() is not None, "run bench/timeseries_select.py: it writes selection.json"
     assert select.chosen("mlp") == d.MLP and select.chosen("lstm") == d.LSTM
     assert d.MLP.lag == d.LSTM.lag == d.LAG.default  # one shared lag slider
+
+
+def test_the_page_says_which_settings_were_chosen_on_validation():
+    from annlab.timeseries import select
+
+    note = ex.chosen_note()
+    assert "chosen on validation" in note and "901-1,000" in note and "1,001-1,100" in note
+    assert select.describe(d.LSTM) in note and select.describe(d.MLP) in note  # the LSTM's settings, in words
+    saved = select.load()
+    assert f"{saved['models']['lstm']['val_nmse']:.3f}" in note  # with its validation score
+    assert "No selection" in ex.chosen_note({})

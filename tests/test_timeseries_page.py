@@ -31,12 +31,24 @@ def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(
     nmse, table = at.dataframe[0].value, at.dataframe[1].value  # the main figure's, then all scores
     assert list(nmse.columns) == forecasts and list(nmse.index) == ["closed-loop NMSE", "one-step NMSE"]
     assert list(table.index) == forecasts and "training s" in table.columns
+    assert any("chosen on validation" in c.value and "LSTM" in c.value for c in at.caption)
     scores = [m.value for m in at.metric]
     at.slider(key="ts_lag").set_value(5).run()
     assert not errors(at), errors(at)
     assert _trained() - before == 4  # both models retrain on the new lag
     assert [m.value for m in at.metric][:2] != scores[:2]
     assert at.metric[2].value == scores[2]  # the baseline does not depend on the lag
+
+
+def test_the_lstm_schedule_reaches_the_lstm_only(empty_store):
+    at = _open()
+    before, scores = _trained(), [m.value for m in at.metric]
+    assert at.selectbox(key="ts_lstm_sched").value == defaults.SCHEDULE_OF[defaults.LSTM.lr_end]
+    at.selectbox(key="ts_lstm_sched").set_value("constant").run()
+    assert not errors(at), errors(at)
+    assert _trained() - before == 1  # the LSTM retrains with a constant learning rate, the MLP loads
+    after = [m.value for m in at.metric]
+    assert after[0] == scores[0] and after[1] != scores[1]
 
 
 def test_seed_tab_trains_nothing_until_asked(empty_store):

@@ -53,6 +53,7 @@ def draw_forecasts(value, stale: bool) -> None:
                 with col:
                     ui.chart(tc.forecast_panel, split, cmp.closed_loop, cmp.one_step, which, height=height)
         st.dataframe(cmp.nmse_table, width="stretch")
+        st.caption(ui.call(ex.chosen_note))
     if stale:
         return
     with st.expander("All scores: validation, test MSE and NMSE, training time", icon=":material/table:"):

@@ -676,3 +676,24 @@ SELECTION_NOTE = (
     "per model (the LSTM at the MLP's lag, since the page's lag slider is shared). The winners are refitted "
     "on all of points 1-1,000 and scored once on points 1,001-1,100, the **test** scores above."
 )
+
+
+def chosen_note(data: dict | None = None) -> str:
+    """Which settings the page starts from, and their validation scores (``selection.json``), in words."""
+    from annlab.timeseries import select
+
+    data = data if data is not None else select.load()
+    if not data:
+        return "No selection saved yet: run `python bench/timeseries_select.py`."
+    parts = [
+        f"**{kind.upper()}**: {select.describe(TSConfig(**part['chosen']))} (validation NMSE "
+        f"{part['val_nmse']:.3f})"
+        for kind, part in data["models"].items()
+    ]
+    seeds = ", ".join(str(s) for s in data.get("seeds", select.SEEDS))
+    return (
+        "The default settings, **chosen on validation** (fit points 1-900, closed-loop forecast of "
+        f"901-1,000, mean over seeds {seeds}; nothing after point 1,000 was read): "
+        + "; ".join(parts)
+        + ". Refitted on points 1-1,000, they are scored once on 1,001-1,100: the **test** scores here."
+    )

@@ -6,11 +6,14 @@ mini-batches) or full-batch L-BFGS on all windows of the training series, with t
 both models: an L2 penalty (the same term in the loss under either optimizer), a closed-loop
 ("rollout") loss, Gaussian noise on the inputs (it makes the model robust to its own errors when it
 later feeds on its own predictions), and a held-out validation stretch at the end of the series, scored
-by a closed-loop forecast at every reported epoch (learning curves, early stopping).
+by a closed-loop forecast at every reported epoch (learning curves, early stopping). Adam can also
+anneal its learning rate along a cosine and clip gradients, and either model can be an ensemble of
+networks averaged at every step.
 
 References: Weigend, Huberman & Rumelhart (1990), "Predicting the future: a connectionist approach";
 Hochreiter & Schmidhuber (1997), "Long short-term memory"; Goodfellow, Bengio & Courville (2016),
-"Deep Learning", sec. 7.5 (noise injection) and 10.2.1 (teacher forcing).
+"Deep Learning", sec. 7.5 (noise injection), 7.11 (ensembles) and 10.2.1 (teacher forcing);
+Loshchilov & Hutter (2017), "SGDR: stochastic gradient descent with warm restarts" (cosine annealing).
 """
 
 from __future__ import annotations
@@ -59,6 +62,12 @@ class TSConfig:
         (``val_loss``, normalised MSE); 0 = fit every point, no validation
     patience : int or None, early stopping (needs ``val_size``): stop when ``val_loss`` has not improved
         for ``patience`` epochs and keep the weights of the best reported epoch; None = train every epoch
+    lr_end : float or None, cosine-anneal the learning rate from ``lr`` down to ``lr_end`` over the
+        epochs (Adam only; small steps at the end fit more precisely); None = constant ``lr``
+    grad_clip : float or None, clip the gradient's global norm to this value before each step (Adam)
+    n_models : int, an ensemble of ``n_models`` networks from different random starts, each trained on
+        its own loss (same windows, batches and noise); the forecast averages their predictions at every
+        step, so in closed loop they feed on the average. 1 = a single network
     """
 
     model: str = "mlp"
@@ -75,6 +84,9 @@ class TSConfig:
     batch_size: int | None = None
     val_size: int = 0
     patience: int | None = None
+    lr_end: float | None = None
+    grad_clip: float | None = None
+    n_models: int = 1
 
     def __post_init__(self):
         if self.model not in MODELS:
@@ -104,6 +116,15 @@ class TSConfig:
             raise ValueError("Weight decay and input noise cannot be negative.")
         if self.val_size < 0:
             raise ValueError(f"The validation size cannot be negative (got {self.val_size}).")
+        if self.lr_end is not None and (self.optimizer != "adam" or not 0 < self.lr_end <= self.lr):
+            raise ValueError(
+                "The annealed learning rate (lr_end) must be positive, at most lr, and needs Adam "
+                f"(got lr_end={self.lr_end}, lr={self.lr}, {self.optimizer})."
+            )
+        if self.grad_clip is not None and (self.optimizer != "adam" or not self.grad_clip > 0):
+            raise ValueError(f"Gradient clipping needs Adam and a positive norm (got {self.grad_clip}).")
+        if self.n_models < 1:
+            raise ValueError(f"An ensemble needs at least one network (got n_models={self.n_models}).")
         if self.patience is not None and (self.patience < 1 or self.val_size == 0):
             raise ValueError(
                 "Early stopping needs a validation stretch (val_size > 0) and a patience of at least one "
@@ -135,9 +156,30 @@ class LSTMNet(nn.Module):
         return self.head(out[:, -1]).squeeze(-1)
 
 
-def build(cfg: TSConfig) -> nn.Module:
-    """An untrained model for ``cfg`` (PyTorch's default initialisation)."""
+class Ensemble(nn.Module):
+    """Several networks that predict together: the output is the mean of theirs."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
+        return torch.stack([m(X) for m in self.members]).mean(0)
+
+
+def _one(cfg: TSConfig) -> nn.Module:
     return MLP(cfg.lag, cfg.n_hidden) if cfg.model == "mlp" else LSTMNet(cfg.n_hidden, cfg.num_layers)
+
+
+def build(cfg: TSConfig) -> nn.Module:
+    """An untrained model for ``cfg`` (PyTorch's default initialisation); an :class:`Ensemble` of
+    ``cfg.n_models`` networks when it is more than 1."""
+    return _one(cfg) if cfg.n_models == 1 else Ensemble([_one(cfg) for _ in range(cfg.n_models)])
+
+
+def _members(model: nn.Module) -> list[nn.Module]:
+    """The networks whose losses are trained: an ensemble's members, or the model itself."""
+    return list(model.members) if isinstance(model, Ensemble) else [model]
 
 
 @torch.no_grad()
@@ -218,6 +260,9 @@ def train_ts(
         )
     else:
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)  # the L2 penalty is in the loss (see cfg)
+    sched = None
+    if cfg.lr_end is not None:
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.num_epochs, eta_min=cfg.lr_end)
     history: list[dict] = []
     every = max(1, cfg.num_epochs // 50)
     first_rollout_epoch = 0 if cfg.rollout_epochs is None else cfg.num_epochs - cfg.rollout_epochs
@@ -239,16 +284,22 @@ def train_ts(
 
             def closure(Xb=X_in[idx], Yb=Y[idx], steps=steps, fitted=fitted):
                 opt.zero_grad(set_to_none=True)
-                loss = _rollout_loss(model, Xb, Yb, steps)
-                fitted["mse"] = float(loss.detach())
+                members = _members(model)  # each member fits on its own (the ensemble's sum of losses)
+                loss = sum(_rollout_loss(m, Xb, Yb, steps) for m in members)
+                fitted["mse"] = float(loss.detach()) / len(members)
                 if cfg.weight_decay > 0:  # the same L2 term under Adam and L-BFGS
                     loss = loss + 0.5 * cfg.weight_decay * _l2(model)
                 loss.backward()
+                if cfg.grad_clip is not None:
+                    for m in members:
+                        nn.utils.clip_grad_norm_(m.parameters(), cfg.grad_clip)
                 return loss
 
             opt.step(closure)
             losses.append(fitted["mse"] * len(idx))
         loss = sum(losses) / n
+        if sched is not None:
+            sched.step()
         if epoch % every == 0 or epoch == cfg.num_epochs:
             row = {"epoch": epoch, "loss": float(loss)}
             if val is not None:
