@@ -9,10 +9,11 @@ BernoulliRBM holding our weights) on the same 1,000 held-out digits with the sam
 over 10 draws of the flipped bits. Our time includes the per-epoch held-out monitoring (pseudo-likelihood,
 reconstruction error, free-energy gap) that scikit-learn does not do.
 
-Inpainting uses the page's default RBM (``annlab.boltzmann.defaults.RBM``) and its default number of
-Gibbs steps, on all 1,000 test digits: ``inpaint_label_acc`` is how often the page's clean-digit
-classifier labels a digit right after its 6 middle rows are erased and filled in, ``mean_fill_label_acc``
-the same after filling them with the mean training image, ``label_acc_by_rows`` both for 1 ... 10 rows.
+Inpainting uses the page's default RBM (``annlab.boltzmann.defaults.RBM``, chosen on validation digits by
+``bench/rbm_select.py``), its default number of Gibbs steps and of chains per digit, on all 1,000 test
+digits: ``inpaint_label_acc`` is how often the page's clean-digit classifier labels a digit right after
+its 6 middle rows are erased and filled in, ``mean_fill_label_acc`` the same after filling them with the
+mean training image, ``label_acc_by_rows`` both for 1 ... 10 rows.
 
 Run: ``.venv/bin/python bench/rbm.py`` (``BENCH_DBM=0`` skips the DBM timing). The last line is one JSON
 object.
@@ -62,7 +63,7 @@ def sklearn_pll(components, b_h, b_v, X) -> float:
 def label_accuracy(model, Xte, yte, Xtr, n_rows: int, steps: int, clf) -> tuple[float, float]:
     """(RBM fill, mean-image fill) label accuracy with ``n_rows`` middle rows erased."""
     missing = ip.row_mask(28, *ip.centred_rows(28, n_rows))
-    filled = ip.inpaint(model, Xte, missing, steps, seed=0)
+    filled = ip.inpaint(model, Xte, missing, steps, seed=0, n_chains=defaults.N_CHAINS)
     base = ip.mean_fill(Xte, missing, Xtr.mean(0))
     return float((clf.predict(filled) == yte).mean()), float((clf.predict(base) == yte).mean())
 
@@ -97,7 +98,8 @@ def main() -> dict:
             f"{n_rows:2d} rows erased: RBM fill {acc:.3f}, mean fill {base:.3f}", file=sys.stderr, flush=True
         )
     print(
-        f"context: page RBM {defaults.RBM} trained in {page_s:.1f} s, {steps} Gibbs steps; classifier on "
+        f"context: page RBM {defaults.RBM} trained in {page_s:.1f} s, {steps} Gibbs steps, "
+        f"{defaults.N_CHAINS} chain(s) per digit; classifier on "
         f"clean test digits {(clf.predict(Xte) == yte).mean():.3f}",
         file=sys.stderr,
     )

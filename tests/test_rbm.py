@@ -461,3 +461,55 @@ def test_dream_chain_is_judged_and_reconstructions_and_curves(digits8_rbm):
     spec = charts.likelihood_chart(frame).to_dict()
     assert spec["encoding"]["y"]["title"].startswith("log-likelihood per pixel")
     assert charts.gap_chart(frame).to_dict()["encoding"]["x"]["title"] == "epoch"
+
+
+def test_several_chains_per_digit_are_the_mean_of_one_chain_runs(digits8_rbm):
+    from annlab.boltzmann.inpaint import inpaint_snapshots
+
+    model = digits8_rbm.model
+    X = binarize(digits8().X_test[:5])
+    missing = row_mask(8, 2, 5)
+    four = inpaint(model, X, missing, 20, seed=3, n_chains=4)
+    # the same draws as one chain each on every digit repeated 4 times, then averaged per digit
+    repeated = inpaint(model, np.repeat(X, 4, 0), missing, 20, seed=3)
+    np.testing.assert_allclose(four, repeated.reshape(5, 4, 64).mean(1), atol=1e-6)
+    assert four.shape == X.shape and np.array_equal(four[:, ~missing], X[:, ~missing])
+    assert not np.allclose(four, inpaint(model, X, missing, 20, seed=3))  # a different fill than 1 chain
+    kept = inpaint_snapshots(model, X, missing, [5, 20], seed=3, n_chains=4)  # one run, every position
+    np.testing.assert_allclose(kept[20], four, atol=1e-5)
+    np.testing.assert_allclose(kept[5], inpaint(model, X, missing, 5, seed=3, n_chains=4), atol=1e-5)
+    with pytest.raises(ValueError, match="n_chains"):
+        inpaint(model, X, missing, 5, n_chains=0)
+
+
+def test_inpaint_chain_passes_the_chains_on(digits8_rbm):
+    from annlab.boltzmann import experiments as ex
+
+    missing = row_mask(8, 2, 4)
+    one = ex.inpaint_chain(digits8_rbm, "digits8", 0, missing, [10], n_chains=1)
+    many = ex.inpaint_chain(digits8_rbm, "digits8", 0, missing, [10], n_chains=8)
+    assert many.n_chains == 8 and not np.allclose(one.fills[10], many.fills[10])
+    direct = inpaint(digits8_rbm.model, many.X, missing, 10, seed=0, n_chains=8)
+    np.testing.assert_allclose(many.fills[10], direct, atol=1e-5)
+    assert ex.inpaint_at(many, 10).grid.shape == (4 * 8, 64)
+
+
+def test_linear_learning_rate_schedule():
+    X = torch.as_tensor(toy_data())
+    cfg = RBMConfig(n_hidden=4, lr=0.05, num_epochs=1, batch_size=len(X), method="cd")
+    # one update: the linear schedule's first step is the full rate, the same numbers as constant
+    a = fit(cfg, X, X, seed=2).model
+    b = fit(dataclasses.replace(cfg, lr_schedule="linear"), X, X, seed=2).model
+    assert torch.equal(a.W, b.W)
+    # two epochs of one update each: the second step is half as long (scale 1 - 1/2)
+    cfg2 = dataclasses.replace(cfg, num_epochs=2)
+    start = fit(dataclasses.replace(cfg, lr=1e-30), X, X, seed=2).model.W
+    const = fit(cfg2, X, X, seed=2).model.W - start
+    lin = fit(dataclasses.replace(cfg2, lr_schedule="linear"), X, X, seed=2).model.W - start
+    first = a.W - start
+    np.testing.assert_allclose((lin - first).numpy(), 0.5 * (const - first).numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        RBMConfig(lr_schedule="cosine")
+    from annlab.boltzmann import defaults, rbm
+
+    assert tuple(defaults.LR_SCHEDULES) == rbm.LR_SCHEDULES  # the page's radio offers every schedule

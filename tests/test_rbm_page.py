@@ -45,6 +45,13 @@ def test_controls_change_the_inpainting():
     assert error_metric(at) > base
     at.select_slider(key="rbm_recon_steps").set_value(defaults.RECON_STEPS.default).run()
     assert error_metric(at) == base  # seeded: the same number again
+    assert at.select_slider(key="rbm_chains").value == defaults.N_CHAINS
+    grid = str(at.get("image")[0].proto)  # the image grid (its media URL names its pixels)
+    at.select_slider(key="rbm_chains").set_value(4).run()  # the mean of 4 chains per digit
+    assert not errors(at)
+    assert str(at.get("image")[0].proto) != grid
+    assert any("the mean of 4 chains per digit" in c.value for c in at.caption)
+    at.select_slider(key="rbm_chains").set_value(defaults.N_CHAINS).run()
     at.slider(key="rbm_rows28").set_value((4, 23)).run()
     assert not errors(at)
     assert error_metric(at) != base

@@ -32,7 +32,7 @@ with curves:
 def inpainting():
     left, right = st.columns([2, 3])  # the figure fits the first screen in projector mode too
     with left:
-        steps = int(ui.control(d.RECON_STEPS))
+        steps, chains = int(ui.control(d.RECON_STEPS)), int(ui.control(d.CHAINS))
         region = ui.control(d.REGION)
         rows = ui.control(d.rows_control(side)) if region == "rows" else None
         fraction = ui.control(d.FRACTION) if region == "random" else d.FRACTION.default
@@ -40,7 +40,8 @@ def inpainting():
         drawn = ui.draw_digit("rbm_canvas", side=side, page="RBM inpainting")
     missing = ex.erase_mask(side, region, rows=rows, fraction=fraction, seed=lab.seed)
     positions = d.chain_positions(d.chain_length(steps))  # one chain; the slider picks a snapshot
-    chain = ui.call(ex.inpaint_chain, result, dataset, lab.seed, missing, positions, first, drawn)
+    args = (result, dataset, lab.seed, missing, positions, first, drawn)
+    chain = ui.call(ex.inpaint_chain, *args, n_chains=chains)
     view = ex.inpaint_at(chain, steps)
     with right:
         with ui.main_figure():
@@ -51,7 +52,8 @@ def inpainting():
         m3.metric("Label right: erased", f"{view.acc_erased:.0%}", help=ex.CLASSIFIER_HELP)
         gap = f"mean fill {view.error_mean_fill:.3f}"
         m4.metric("Error on the gap", f"{view.error:.3f}", gap, delta_color="off", help=ex.ERROR_HELP)
-        st.caption(f"Filled in after {steps} Gibbs steps. Left to right: " + ", ".join(view.names))
+        how = "one chain per digit" if chains == 1 else f"the mean of {chains} chains per digit"
+        st.caption(f"Filled in after {steps} Gibbs steps, {how}. Left to right: " + ", ".join(view.names))
         st.caption(ex.SQUARED_ERROR_NOTE)
         if view.drawing_label is not None:
             st.caption(f"The classifier reads your inpainted drawing as a **{view.drawing_label}**.")
@@ -106,12 +108,14 @@ if sweep.open:
             "accuracy**: how often a logistic regression trained on clean digits labels the inpainted digit "
             "right."
         )
-        c1, c2 = st.columns(2)
+        c1, c2, c3 = st.columns(3)
         sweep_steps, with_dbm = int(ui.control(d.SWEEP_STEPS, c1)), ui.control(d.SWEEP_DBM, c2)
+        chains = int(ui.control(d.CHAINS, c3))
         dres = ui.train(d.dbm_spec(dataset, lab.seed)) if with_dbm else None
         args = (result, dres, dataset, lab.seed, sweep_steps, plan)
-        note = "about a minute on a laptop for MNIST"
-        res = ui.on_demand("Run the sweeps", ex.sweeps, *args, key="rbm_sweeps", progress=True, note=note)
+        note = "a minute or two on a laptop for MNIST, longer with more chains"
+        opts = dict(key="rbm_sweeps", progress=True, note=note, n_chains=chains)
+        res = ui.on_demand("Run the sweeps", ex.sweeps, *args, **opts)
         for error_chart, acc_chart in charts.sweep_charts(res) if res is not None else []:
             c1, c2 = st.columns(2)
             with c1:

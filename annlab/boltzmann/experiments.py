@@ -25,13 +25,15 @@ GRID_CAPTION = "Top to bottom: the digits, erased (gray), filled in, error (whit
 LOOK_FOR = (
     "A restricted Boltzmann machine (RBM) learns which pixels of a digit go together. The headline is the "
     "**label accuracy**: does a classifier trained on clean digits still read the right digit once the gap "
-    "is filled? On the defaults (a band of 6 middle rows erased, 100 Gibbs steps) the RBM fill beats "
-    "filling the gap with the mean training image at every band height up to 10 rows; for a band of 1 or 2 "
-    "rows the two are close, since either way most of the digit is still there. On the **squared error** "
-    "of the missing pixels the mean fill is hard to beat: a grey, hedged guess is never far off, while a "
-    "sharp stroke in the wrong place costs the full error, so a lower error does not mean a more readable "
-    "digit. Look for: strokes coming back after a few dozen steps, wider gaps failing, which band of a "
-    "digit is hardest, filters like pieces of strokes, and dreams from noise that sharpen with more steps."
+    "is filled? On the defaults (6 middle rows erased, 100 Gibbs steps, one chain per digit) it reads about "
+    "85 % of the RBM's fills right, against 66 % after filling the gap with the mean training image and "
+    "89 % on clean digits; the RBM wins at every band height up to 10 rows, and for a band of 1 row the two "
+    "are level, since most of the digit is still there. On the **squared error** of the missing pixels the "
+    "RBM also wins on the defaults, but not after only a few Gibbs steps, nor once about half of the rows "
+    "are gone: a grey, hedged guess is never far off, while a sharp stroke in the wrong place costs the "
+    "full error, so a lower error does not mean a more readable digit. Look for: strokes coming back after "
+    "a few dozen steps, wider gaps failing, which band of a digit is hardest, filters like pieces of "
+    "strokes, and dreams from noise that sharpen with more steps."
 )
 MEAN_FILL_HELP = (
     "The baseline: fill the gap with the mean training image (a blurry average digit) and ask the same "
@@ -39,7 +41,8 @@ MEAN_FILL_HELP = (
 )
 SQUARED_ERROR_NOTE = (
     "Why squared error flatters a grey fill: a pixel guessed at 0.5 costs 0.25 whether it is ink or not, a "
-    "confident wrong stroke costs 1. Averaging the chain over its last half of steps hedges the same way; "
+    "confident wrong stroke costs 1. Averaging over the last half of the steps and over several chains "
+    "hedges the same way; "
     "the label accuracy asks instead whether the digit is still the right digit."
 )
 JUDGE_NOTE = (
@@ -133,6 +136,7 @@ class InpaintChain:
     dataset: str
     seed: int
     drawn: bool
+    n_chains: int = 1
 
 
 def inpaint_chain(
@@ -144,6 +148,7 @@ def inpaint_chain(
     first: int = 0,
     drawn: np.ndarray | None = None,
     n_shown: int = defaults.N_SHOWN,
+    n_chains: int = defaults.N_CHAINS,
 ) -> InpaintChain:
     """Erase ``missing`` from test digits ``first`` ... ``first + n_shown - 1`` (and the drawing) and run
     the RBM's clamped chain once to the largest of ``positions`` (Gibbs steps), keeping every position.
@@ -155,6 +160,8 @@ def inpaint_chain(
         the chains and the classifier
     missing : (V,) bool mask from :func:`erase_mask`
     drawn : optional (side, side) drawing in [0, 1], binarised at 0.5 and shown first
+    n_chains : clamped chains per digit, run as one batch; the fill is their mean (see
+        :func:`annlab.boltzmann.inpaint.inpaint`)
     """
     split, _ = rbm.binary_digits(dataset, seed)
     V = split.side**2
@@ -165,9 +172,11 @@ def inpaint_chain(
         X = np.vstack([(np.asarray(drawn).reshape(1, V) > 0.5).astype(np.float32), X])
         y = np.concatenate([[-1], y])
         names = ["your drawing", *names]
-    fills = ip.inpaint_snapshots(result.model, X, missing, positions, seed=seed)
+    fills = ip.inpaint_snapshots(result.model, X, missing, positions, seed=seed, n_chains=n_chains)
     base = ip.mean_fill(X, missing, split.X_train.mean(0))
-    return InpaintChain(X, y, names, np.asarray(missing), fills, base, dataset, seed, drawn is not None)
+    return InpaintChain(
+        X, y, names, np.asarray(missing), fills, base, dataset, seed, drawn is not None, int(n_chains)
+    )
 
 
 def inpaint_at(chain: InpaintChain, steps: int) -> InpaintView:
@@ -199,9 +208,10 @@ def inpaint_view(
     first: int = 0,
     drawn: np.ndarray | None = None,
     n_shown: int = defaults.N_SHOWN,
+    n_chains: int = defaults.N_CHAINS,
 ) -> InpaintView:
     """:func:`inpaint_at` of a chain run to exactly ``steps`` (see :func:`inpaint_chain`)."""
-    chain = inpaint_chain(result, dataset, seed, missing, [int(steps)], first, drawn, n_shown)
+    chain = inpaint_chain(result, dataset, seed, missing, [int(steps)], first, drawn, n_shown, n_chains)
     return inpaint_at(chain, steps)
 
 
@@ -234,12 +244,12 @@ def dream_chain(result: TrainResult, positions, seed: int = 0, n: int = defaults
     """``n`` Gibbs chains of the RBM or DBM in ``result`` from seeded random pixels, run once to the
     largest of ``positions`` and kept at each (equal to separate runs: :func:`annlab.boltzmann.rbm.
     sample_snapshots`), each position judged by the Latent page's digit classifier."""
-    from annlab.latent import codes  # the house's digit judge, shared with the Latent page
+    from annlab.judge import digit_classifier, judge  # the house's digit judge (annlab/judge.py)
 
     out = rbm.sample_snapshots(result.model, n, positions, seed=seed)
     dataset = result.config.dataset
-    real = codes.digit_classifier(dataset, seed)[2]
-    verdicts = {s: codes.judge(p, dataset, seed=seed)["recognised"] for s, p in out["p"].items()}
+    real = digit_classifier(dataset, seed)[2]
+    verdicts = {s: judge(p, dataset, seed=seed)["recognised"] for s, p in out["p"].items()}
     return DreamChain(out["p"], out["trace"], verdicts, real)
 
 
@@ -315,12 +325,13 @@ def sweeps(
     steps: int,
     plan: defaults.SweepPlan,
     callback: Callback | None = None,
+    n_chains: int = defaults.N_CHAINS,
 ) -> Sweeps:
     """Inpaint ``plan.n_test`` test digits with the RBM (the DBM too, if given) and the mean training
     image, against the Gibbs steps, the number of erased rows and where the band lies.
 
-    ``steps`` is the number of Gibbs steps of the row and location sweeps; ``callback(i, info)`` gets
-    ``info["fraction"]`` after each sweep.
+    ``steps`` is the number of Gibbs steps of the row and location sweeps; ``n_chains`` the chains per
+    digit whose mean is a fill; ``callback(i, info)`` gets ``info["fraction"]`` after each sweep.
     """
     split, _ = rbm.binary_digits(dataset, seed)
     side = split.side
@@ -329,7 +340,7 @@ def sweeps(
         models["DBM"] = dbm_result.model
     Xs, ys = split.X_test[: plan.n_test], split.y_test[: plan.n_test]
     clf = ip.digit_classifier(dataset, seed)
-    kw = dict(seed=seed, clf=clf, pixel_mean=split.X_train.mean(0))
+    kw = dict(seed=seed, clf=clf, pixel_mean=split.X_train.mean(0), n_chains=int(n_chains))
     band = max(1, side // 5 + 1)
     n_rows_grid = sorted({max(1, round(f * side)) for f in plan.fractions})
     done = []

@@ -33,6 +33,7 @@ from annlab.data import DigitSplit, binarize, digit_split
 from annlab.training import Callback, TrainResult, divergence, generator
 
 DATASETS = {"mnist": 784, "digits8": 64}
+LR_SCHEDULES = ("constant", "linear")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class RBMConfig:
     method : "pcd" (persistent chains) or "cd" (chains restart at the data)
     momentum : fraction of the previous update added to each new one (0: plain steps, as scikit-learn;
         Hinton's practical guide uses 0.5 to 0.9, which reaches a given likelihood in fewer epochs)
+    lr_schedule : "constant" (as scikit-learn) or "linear": the rate falls linearly from ``lr`` to 0
+        over the training updates (Tieleman 2008 trains PCD this way; the persistent chains then settle)
     """
 
     dataset: str = "mnist"
@@ -60,6 +63,7 @@ class RBMConfig:
     k: int = 1
     method: str = "pcd"
     momentum: float = 0.0
+    lr_schedule: str = "constant"
 
     def __post_init__(self):
         if self.dataset not in DATASETS:
@@ -78,6 +82,8 @@ class RBMConfig:
             raise ValueError(f"method must be 'cd' or 'pcd', got {self.method!r}.")
         if not 0.0 <= float(self.momentum) < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {self.momentum}.")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}.")
 
     @property
     def n_visible(self) -> int:
@@ -403,6 +409,9 @@ def fit(
         return torch.sigmoid(torch.addmm(b_v, h, W, alpha=down))
 
     n, B = X.shape[0], int(cfg.batch_size)
+    n_updates = cfg.num_epochs * math.ceil(n / B)
+    linear = getattr(cfg, "lr_schedule", "constant") == "linear"
+    update = 0
     X_gap = X[: X_val.shape[0]]  # as many training digits as held-out ones, for the free-energy gap
     chains = torch.zeros(B, cfg.n_hidden, device=device)  # persistent hidden states (PCD)
     history: list[dict] = []
@@ -442,14 +451,16 @@ def fit(
                     ]
                 )
             coef = coefs[b, c]  # (b + c,)
+            scale = 1.0 - update / n_updates if linear else 1.0  # this update's share of lr
+            update += 1
             if mom:  # update = momentum * last update + lr * gradient
-                W.add_(dW.mul_(mom).addmm_((p_both * coef[:, None]).t(), both))  # (H, V)
-                b_h.add_(db_h.mul_(mom).add_(coef @ p_both))
-                b_v.add_(db_v.mul_(mom).add_(coef @ both))
+                W.add_(dW.mul_(mom).addmm_((p_both * coef[:, None]).t(), both, alpha=scale))  # (H, V)
+                b_h.add_(db_h.mul_(mom).add_(coef @ p_both, alpha=scale))
+                b_v.add_(db_v.mul_(mom).add_(coef @ both, alpha=scale))
             else:
-                W.addmm_((p_both * coef[:, None]).t(), both)  # (H, V)
-                b_h.add_(coef @ p_both)
-                b_v.add_(coef @ both)
+                W.addmm_((p_both * coef[:, None]).t(), both, alpha=scale)  # (H, V)
+                b_h.add_(coef @ p_both, alpha=scale)
+                b_v.add_(coef @ both, alpha=scale)
         metrics = evaluate(model, X_val, seed, X_gap) if _finite(model) else {"pseudo_ll": float("nan")}
         reason = None if _finite(model) else divergence(float("nan"), epoch, cfg.lr)
         reason = reason or divergence(metrics["pseudo_ll"], epoch, cfg.lr)
