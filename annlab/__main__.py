@@ -3,7 +3,8 @@
 and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`).
 
 ``warm`` trains what every page needs on its defaults into the model store (each topic's
-``defaults.warm``, listed in :mod:`annlab.topics`), so the first class opens every page instantly.
+``defaults.warm``, listed in :mod:`annlab.topics`), so the first class opens every page instantly;
+``warm --sliders`` only what the named class sliders need at every position (``defaults.warm_sliders``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=None,
         help=f"warm only this page (repeatable): {', '.join(t.title for t in TOPICS)}",
+    )
+    warm.add_argument(
+        "--sliders",
+        action="store_true",
+        help="only what the named class sliders need at every position (each page's warm_sliders)",
     )
     warm.add_argument(
         "--lesson",
@@ -64,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from annlab import jobs
 
     limit = None if os.environ.get("ANNLAB_MAX_TRAIN_S") else float("inf")  # warm-up: no limit unless set
+    os.environ.setdefault("ANNLAB_TRAIN_WORKERS", str(os.cpu_count() or 1))  # before class: every core
     pool = jobs.server_pool(limit)  # the same training workers a server uses (ANNLAB_TRAIN_WORKERS)
     if pool is not None:
         print(f"training in {pool.size} worker process(es)", flush=True)
@@ -71,9 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     for topic in TOPICS:
         if args.only and topic.title not in args.only:
             continue
+        fn = topic.warm_fn(sliders=args.sliders)
+        if fn is None:
+            print(f"[{topic.title}] no slider positions to warm", flush=True)
+            continue
         start = time.perf_counter()
         print(f"[{topic.title}] warming on {device} ...", flush=True)
-        topic.warm_fn()(device, args.epochs, lambda text, n=topic.title: print(f"[{n}] {text}", flush=True))
+        fn(device, args.epochs, lambda text, n=topic.title: print(f"[{n}] {text}", flush=True))
         print(f"[{topic.title}] done in {time.perf_counter() - start:.1f} s", flush=True)
     jobs.deactivate()
     print(f"warm: all done in {(time.perf_counter() - total) / 60:.1f} min", flush=True)

@@ -46,10 +46,12 @@ class Topic:
         if ":" not in self.warm:
             raise ValueError(f"warm must be 'module:function', got {self.warm!r}.")
 
-    def warm_fn(self) -> WarmFn:
-        """Import and return the topic's warm-up function."""
+    def warm_fn(self, sliders: bool = False) -> WarmFn | None:
+        """Import and return the topic's warm-up function. ``sliders``: its ``warm_sliders`` instead, which
+        warms only what the page's class sliders need at every position (None when the page has no such
+        stored work: its slider positions are computed in the server's memory on first use)."""
         module, name = self.warm.split(":")
-        return getattr(importlib.import_module(module), name)
+        return getattr(importlib.import_module(module), "warm_sliders" if sliders else name, None)
 
 
 TOPICS: tuple[Topic, ...] = (

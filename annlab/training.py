@@ -132,3 +132,19 @@ def generator(seed: int, device: str = "cpu") -> torch.Generator:
     g = torch.Generator(device=device)
     g.manual_seed(int(seed))
     return g
+
+
+def run_all(specs: list[TrainSpec], device: str = "cpu") -> list[TrainResult]:
+    """Load or train every spec. With an active training pool (:mod:`annlab.jobs`) all untrained ones are
+    queued at once, so the pool's workers train them side by side (``python -m annlab warm``); without
+    one they train here, one after another. Results come back in the order of ``specs``."""
+    from annlab.jobs import DONE, JobFailed, active
+
+    pool = active()
+    if pool is not None:
+        jobs = [pool.submit(spec, device) for spec in specs if not spec.stored()]
+        for job in jobs:
+            if pool.wait(job).state != DONE:
+                raise JobFailed(job.message or f"Training {job.label} did not finish.")
+    return [spec.run_here(device) for spec in specs]
+

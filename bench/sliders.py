@@ -1,7 +1,8 @@
 """The sliders a lecturer moves in class, timed in the real browser on a warm store.
 
-1. ``warm_s``: ``python -m annlab warm`` for the pages of the named sliders into an empty store (it
-   trains their models and precomputes every position of the named sliders); skipped with
+1. ``warm_s``: ``python -m annlab warm --sliders`` for the pages of the named sliders into an empty
+   store (it trains what those sliders need and precomputes every stored position: the optimizer race
+   at every noise, both time-series models at every lag, the RBM, the latent autoencoder); skipped with
    ``--store DIR`` (an already warm store).
 2. For each named slider: Chromium (1280x720) opens its page against ``streamlit run`` on that store,
    moves the slider once right and once left (the browser's own first draw), then presses the arrow key
@@ -70,7 +71,7 @@ SETTLED_JS = f"""(before) => {{
 
 
 def warm(store: str, titles: list[str], fast: bool = False) -> float:
-    args = [sys.executable, "-m", "annlab", "warm"]
+    args = [sys.executable, "-m", "annlab", "warm", "--sliders"]
     for title in dict.fromkeys(titles):
         args += ["--only", title]
     env = dict(os.environ, ANNLAB_CACHE_DIR=store, OMP_NUM_THREADS=THREADS)

@@ -172,3 +172,30 @@ def test_a_worker_dead_before_its_job_arrives_does_not_stop_the_pool(pool, tmp_p
     later = pool.submit(spec(tag="later"), owner="b")  # the supervisor is still alive
     pool.wait(later)
     assert later.state == jobs.DONE, later.message
+
+
+def test_run_all_queues_every_untrained_spec_at_once(tmp_path, monkeypatch):
+    """The warm-up's path: two workers train side by side, results come back in order."""
+    from annlab.training import run_all
+
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    p = jobs.Pool(2, max_seconds=300, store_dir=tmp_path)
+    monkeypatch.setattr(jobs, "_ACTIVE", p)
+    try:
+        specs = [spec(tag=f"all-{i}", epochs=4, sleep=0.5) for i in range(4)]
+        specs[0].run_here("cpu")  # already stored: loaded, not queued
+        import threading
+
+        out, most_running = {}, 0
+        thread = threading.Thread(target=lambda: out.update(results=run_all(specs, "cpu")))
+        thread.start()
+        while thread.is_alive():
+            most_running = max(most_running, p.status()["running"])
+            time.sleep(0.05)
+        results = out["results"]
+        assert [r.config.tag for r in results] == [s.cfg.tag for s in specs]
+        assert all(r.from_cache for r in results) and p.trainings == 3
+        assert most_running == 2  # both workers trained at once
+    finally:
+        p.close()
+    assert [r.config.tag for r in run_all(specs[:2], "cpu")] == ["all-0", "all-1"]  # no pool: here, in order

@@ -568,14 +568,8 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
     def cut(cfg):
         return cfg if epochs is None else dataclasses.replace(cfg, num_epochs=epochs)
 
-    start = time.perf_counter()
     base = race_config()
-    for i, noise in enumerate(NOISE_POSITIONS):
-        ex.race(cut(race_config(noise=noise)), SEED)
-        if i % 10 == 0:
-            report(f"noise positions: {i + 1} / {len(NOISE_POSITIONS)} ({time.perf_counter() - start:.0f} s)")
-    took = time.perf_counter() - start
-    report(f"race: {len(NOISE_POSITIONS)} noise positions x {len(base.specs())} runs in {took:.1f} s")
+    warm_sliders(device, epochs, report)
     t0 = time.perf_counter()
     repeats = SWEEP_REPEATS.default
     ex.sweep(cut(base), SEED, "noise", SWEEP_SIGMAS.default, repeats)
@@ -583,3 +577,15 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
     ex.sweep(cut(base), SEED, "repeat", (), repeats)
     ex.race(cut(reg_config(**reg_defaults())), SEED)
     report(f"sweeps and regularisation in {time.perf_counter() - t0:.1f} s")
+
+
+def warm_sliders(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Only what the noise slider needs: the race at every noise position (seed 0, default settings)."""
+    start = time.perf_counter()
+    for i, noise in enumerate(NOISE_POSITIONS):
+        cfg = race_config(noise=noise)
+        ex.race(cfg if epochs is None else dataclasses.replace(cfg, num_epochs=epochs), SEED)
+        if i % 10 == 0:
+            report(f"noise positions: {i + 1} / {len(NOISE_POSITIONS)} ({time.perf_counter() - start:.0f} s)")
+    runs, took = len(race_config().specs()), time.perf_counter() - start
+    report(f"race: {len(NOISE_POSITIONS)} noise positions x {runs} runs in {took:.1f} s")

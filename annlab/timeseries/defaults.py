@@ -349,18 +349,33 @@ def warm_specs(seed: int = 0) -> list[TrainSpec]:
     return specs
 
 
-def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
-    """Train the page's default MLP and LSTM for seeds 0-4 (the forecasts and the seed study), then both
-    at every position of the lag slider (seed 0). ``epochs`` (not None) replaces the epochs (smoke run)."""
+def _warm_specs(specs: list[TrainSpec], epochs: int | None) -> list[TrainSpec]:
+    if epochs is None:
+        return specs
+    return [model_spec(dataclasses.replace(s.cfg, num_epochs=int(epochs)), s.seed) for s in specs]
+
+
+def _warm(specs: list[TrainSpec], device: str, epochs: int | None, report: Callable[[str], None]) -> None:
     import time
 
+    from annlab.training import run_all
+
     start = time.perf_counter()
-    for spec in warm_specs():
+    specs = _warm_specs(specs, epochs)
+    for spec, result in zip(specs, run_all(specs, device), strict=True):  # the pool trains side by side
         cfg = spec.cfg
-        if epochs is not None:
-            cfg = dataclasses.replace(cfg, num_epochs=int(epochs))
-            spec = model_spec(cfg, spec.seed)
-        result = spec.run(device)
         how = "from the store" if result.from_cache else f"trained in {result.extra.get('train_s', 0):.1f} s"
         report(f"{cfg.model.upper()} lag {cfg.lag}, {cfg.n_hidden} hidden, seed {spec.seed}: {how}")
     report(f"Time series warm-up: {time.perf_counter() - start:.0f} s.")
+
+
+def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Train the page's default MLP and LSTM for seeds 0-4 (the forecasts and the seed study), then both
+    at every position of the lag slider (seed 0). ``epochs`` (not None) replaces the epochs (smoke run)."""
+    _warm(warm_specs(), device, epochs, report)
+
+
+def warm_sliders(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Only what the lag slider needs: both models at every lag position for seed 0."""
+    specs = [model_spec(model_config(kind, lag=lag), 0) for lag in lag_positions() for kind in DEFAULTS]
+    _warm(specs, device, epochs, report)
