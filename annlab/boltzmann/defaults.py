@@ -292,22 +292,41 @@ def sweep_plan() -> SweepPlan:
     return SweepPlan(150, (1, 5, 10, 20, 50, 100, 200), (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7), 6)
 
 
-def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
-    """Train the page's default RBM (every tab), DBM (DBM tab) and the two small RBMs (Likelihood tab)
-    into the model store.
+def _warm(specs: list, device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    from annlab.training import run_all
 
-    ``epochs`` (a smoke run) replaces every epoch count, fast mode's included."""
     n = max(1, epochs or 1)
     smoke = {"DBM": {"pretrain_epochs": n, "num_epochs": n}}
-    specs = [("RBM", rbm_spec()), ("DBM", dbm_spec())]
-    specs += [(f"small RBM ({m})", small_rbm_spec(method=m)) for m in METHODS]
-    for name, spec in specs:
-        if epochs is not None:
-            changes = smoke.get(name, {"num_epochs": n})
-            spec = dataclasses.replace(spec, cfg=dataclasses.replace(spec.cfg, **changes))
-        result = spec.run(device)
+    if epochs is not None:
+        specs = [
+            (
+                name,
+                dataclasses.replace(
+                    spec, cfg=dataclasses.replace(spec.cfg, **smoke.get(name, {"num_epochs": n}))
+                ),
+            )
+            for name, spec in specs
+        ]
+    results = run_all([spec for _, spec in specs], device)  # the pool trains them side by side
+    for (name, _), result in zip(specs, results, strict=True):
         last = result.history[-1] if result.history else {}
         report(
             f"{name}: {'cached' if result.from_cache else 'trained'}, "
             f"held-out reconstruction error {last.get('recon_error', float('nan')):.4f}"
         )
+
+
+def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Train the page's default RBM (every tab), DBM (DBM tab) and the two small RBMs (Likelihood tab)
+    into the model store.
+
+    ``epochs`` (a smoke run) replaces every epoch count, fast mode's included."""
+    specs = [("RBM", rbm_spec()), ("DBM", dbm_spec())]
+    specs += [(f"small RBM ({m})", small_rbm_spec(method=m)) for m in METHODS]
+    _warm(specs, device, epochs, report)
+
+
+def warm_sliders(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Only what the Gibbs-step sliders (inpainting, dreaming) need: the default RBM. Their chains run
+    once per server process, to the slider's largest step, and keep every position."""
+    _warm([("RBM", rbm_spec())], device, epochs, report)
