@@ -57,7 +57,7 @@ def slide_section():
 def map_tab():
     slide_section()
     if latent_dim != 2:
-        st.info("Pick latent size 2 to see the decoder's whole map of the latent plane as a grid of digits.")
+        st.info(D.GRID_INFO)
         return
     st.subheader("The decoder's map of the latent plane")
     n_grid = ui.control(D.GRID_SIZE)
@@ -70,7 +70,7 @@ def reconstruction_tab():
     ui.image_grid(rec.images, 12, caption="Test digits (top) and reconstructions (bottom)", width=1050)
     st.metric("Mean squared error per pixel on test digits", f"{rec.mse:.4f}")
     groups = [("loss", "val_loss"), *([("recon", "val_recon"), ("reg", "val_reg")] if is_vae else [])]
-    st.caption("Per epoch on the fit digits and on validation digits carved from the train split (reg: KL).")
+    st.caption(D.CURVES_NOTE)
     row([charts.curves(result.history, group) for group in groups])
     if is_vae:
         vae = ui.call(ex.vae_report, result, dataset, lab.seed)
@@ -81,9 +81,7 @@ def reconstruction_tab():
     ui.image_grid(er.images, er.n, caption=f"Validation digits, then after epochs {er.epochs}", width=520)
     st.subheader("The bottleneck: error and code quality against latent size")
     args = (ex.latent_sweep, D.sweep_specs(spec, dataset, lab.seed), dataset, lab.seed, lab.device)
-    sweep = ui.on_demand(
-        "Train across latent sizes", *args, key="lat_sweep", progress=True, note=D.SWEEP_NOTE
-    )
+    sweep = ui.on_demand(D.SWEEP_BUTTON, *args, key="lat_sweep", progress=True, note=D.SWEEP_NOTE)
     if sweep is not None:
         row(charts.sweep(sweep))
         st.dataframe(sweep, hide_index=True)
@@ -112,11 +110,10 @@ def sampling_tab():
 
 
 def clustering_tab():
-    st.markdown("k-means (k = 10) on held-out test digits; the labels are used only to score the clusters.")
+    st.markdown(D.CLUSTER_LEAD)
     cres = result if ui.control(D.CLUSTER_MAIN) else ui.train(D.cluster_spec(dataset, lab.seed))
     clu, how = ui.call(ex.clustering, cres, dataset, lab.seed), ui.control(D.MAPPING)
-    st.caption(D.MAPPING_HELP)
-    st.caption(D.TSNE_NOTE + " " + D.TSNE_CAVEATS)
+    st.caption(D.CLUSTER_NOTES)  # the three mappings; t-SNE's caveats
     args = (ui.call, ex.tsne_clustering, cres, dataset, lab.seed)  # ui.call: once per model, for all users
     tsne = ui.on_demand("Cluster after a t-SNE embedding", *args, key="lat_tsne", note="about half a minute")
     reports = [*clu.reports, *([tsne] if tsne is not None else [])]
@@ -129,17 +126,15 @@ def clustering_tab():
 
 
 def moons_tab():
-    st.markdown("Two moons through a **one-number** bottleneck: the decoder can only draw a curve.")
+    st.markdown(D.MOONS_LEAD)
     m = ui.controls(D.MOON_TABLE, 5)
     specs = D.moons_specs(m["train_noise"], lab.seed, beta=m["beta"], bandwidth=m["bandwidth"])
     ae_r, mmd_r = (ui.train(specs[kind]) for kind in ("ae", "mmd"))
     moons = ui.call(ex.moons_view, ae_r, mmd_r, m["train_noise"], m["test_noise"], lab.seed, m["n_gmm"])
     row([build(moons) for build in (charts.moons, charts.code_histogram, charts.mmd_codes)], [1.4, 1, 1])
     st.metric(D.MOONS_ERROR, f"{moons.rec_err:.3f}")
-    args = (ex.moons_study, m["train_noise"], lab.seed, D.digits8_specs(lab.seed), lab.device)
-    study = ui.on_demand(
-        D.STUDY_BUTTON, *args, key="lat_moon_grid", note=D.STUDY_NOTE, progress=True, **D.STUDY
-    )
+    args = (D.STUDY_BUTTON, ex.moons_study, m["train_noise"], lab.seed, D.digits8_specs(lab.seed), lab.device)
+    study = ui.on_demand(*args, key="lat_moon_grid", note=D.STUDY_NOTE, progress=True, **D.STUDY)
     if study is not None:
         row([*charts.moons_grid(study.grid), charts.moons_net_grid(study.net_grid)])
         st.dataframe(study.repeats.style.format(precision=4), hide_index=True)
@@ -148,7 +143,7 @@ def moons_tab():
 
 
 def denoising_tab():
-    st.markdown("A **denoising** autoencoder sees corrupted digits and is trained to give back clean ones.")
+    st.markdown(D.DENOISE_LEAD)
     d1, d2, d3 = st.columns(3)
     kind, dim = ui.control(D.DN_KIND, d1), ui.control(D.DN_DIM, d3)
     level = ui.control(D.DN_LEVEL[kind], d2)
@@ -165,7 +160,7 @@ def gan_tab():
     gan_name, preset = ui.control(D.GAN, g1), D.GAN_PRESETS[ui.control(D.GAN_PRESET, g2)] or {}
     settings = {**ui.controls({k: c for k, c in D.GAN_TABLE.items() if k not in preset}, 3), **preset}
     if preset:
-        st.caption("Preset: " + ", ".join(f"{k} = {v:g}" for k, v in preset.items()) + ". " + D.SMOOTH_HELP)
+        st.caption(D.preset_caption(preset))
     gan = ui.train(D.gan_spec(gan_name, dataset, lab.seed, **settings))
     row(charts.gan_curves(gan.history))
     snap = ui.control(D.snapshot_control(len(gan.history), "lat_gan_snap"))

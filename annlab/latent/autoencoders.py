@@ -211,9 +211,12 @@ class AutoEncoder(nn.Module):
 
 def seeded_init(model: nn.Module, gen: torch.Generator) -> nn.Module:
     """Re-initialise ``model`` in place from ``gen`` (PyTorch's default uniform(+-1/sqrt(fan_in))
-    weights, zero biases), so that the global RNG is neither used nor needed. Returns ``model``."""
+    weights, zero biases), so that the global RNG is neither used nor needed. Frozen parameters (a GAN's
+    generator average) are left alone and draw nothing from ``gen``. Returns ``model``."""
     with torch.no_grad():
         for name, p in model.named_parameters():
+            if not p.requires_grad:
+                continue
             if p.dim() > 1:
                 bound = 1.0 / math.sqrt(p[0].numel())
                 p.copy_(torch.empty(p.shape).uniform_(-bound, bound, generator=gen))

@@ -1,5 +1,6 @@
 """Working with codes: interpolation, 2-D projections, clustering with label matching, classifiers on
-frozen codes, a digit classifier that judges samples, and Gaussian-mixture and prior sampling.
+frozen codes, and Gaussian-mixture and prior sampling (the digit judge of samples is
+:mod:`annlab.judge`, shared with other pages).
 
 Everything here takes and returns plain arrays; the models come from :mod:`annlab.latent.autoencoders`
 and :mod:`annlab.latent.gan`. Clustering accuracy uses the Hungarian algorithm to match clusters to
@@ -12,15 +13,12 @@ White (2016), Sampling generative networks, arXiv:1609.04468 (spherical interpol
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from annlab.data import digit_split
 from annlab.latent import autoencoders as ae
-from annlab.settings import fast_mode
 
 # --- geometry of the latent space -----------------------------------------------------------------
 
@@ -264,64 +262,6 @@ def code_classifier_accuracy(Z_train, y_train, Z_test, y_test, *, seed: int = 0)
     clf = make_pipeline(StandardScaler(), SVC(C=10.0, gamma="scale", random_state=seed))
     clf.fit(np.asarray(Z_train), np.asarray(y_train))
     return float(clf.score(np.asarray(Z_test), np.asarray(y_test)))
-
-
-CONFIDENT = 0.5  # a sample is "recognised" when the forest gives its top class at least this probability
-INK_FLOOR = 0.1  # the judge reads pixels fainter than this as background, in training and in judging
-
-
-def judge_features(X: np.ndarray) -> np.ndarray:
-    """What the judging forest sees of images (n, D): pixels below :data:`INK_FLOOR` set to 0.
-
-    Real digits have an exactly black background, so a forest on raw pixels splits background pixels
-    at about 0.002: a generated or decoded digit with an invisible grey haze of 0.01 then reads as ink
-    everywhere, and the share of real test digits the forest recognises falls from 0.78 to 0.15
-    (MNIST-5k, measured). With the floor it stays at 0.77 under a +0.03 haze."""
-    X = np.asarray(X, np.float32)
-    return np.where(X < INK_FLOOR, 0.0, X).astype(np.float32)
-
-
-@functools.lru_cache(maxsize=4)
-def digit_classifier(dataset: str = "mnist", seed: int = 0):
-    """A random forest trained on the real train digits of ``dataset`` as :func:`judge_features` shows
-    them (cached per process, never stored in a TrainResult).
-
-    Returns
-    -------
-    clf : fitted RandomForestClassifier
-    accuracy : float, its accuracy on the real test digits
-    real_recognised : float, share of real test digits it labels with probability >= CONFIDENT (the
-        reference for "recognised" samples: forests spread their votes, so this is well below 1)
-    """
-    from sklearn.ensemble import RandomForestClassifier
-
-    d = digit_split(dataset, seed=seed)
-    clf = RandomForestClassifier(n_estimators=100 if not fast_mode() else 30, n_jobs=1, random_state=seed)
-    clf.fit(judge_features(d.X_train), d.y_train)
-    P = clf.predict_proba(judge_features(d.X_test))
-    return clf, float(np.mean(clf.classes_[P.argmax(1)] == d.y_test)), float(np.mean(P.max(1) >= CONFIDENT))
-
-
-def judge(images: np.ndarray, dataset: str = "mnist", *, seed: int = 0, threshold: float = CONFIDENT) -> dict:
-    """Let the digit classifier label images (n, D).
-
-    Returns
-    -------
-    dict with ``labels`` (n,), ``confidence`` (n,) (highest class probability), ``recognised`` (share
-    with confidence >= threshold), ``histogram`` (10,) counts of labels among the recognised images.
-    """
-    clf = digit_classifier(dataset, seed)[0]
-    P = clf.predict_proba(judge_features(images))
-    labels = clf.classes_[P.argmax(1)]
-    conf = P.max(1)
-    ok = conf >= threshold
-    hist = np.bincount(labels[ok].astype(int), minlength=10)[:10]
-    return {
-        "labels": labels,
-        "confidence": conf,
-        "recognised": float(ok.mean()) if len(ok) else 0.0,
-        "histogram": hist,
-    }
 
 
 # --- sampling -------------------------------------------------------------------------------------

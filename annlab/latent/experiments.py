@@ -3,7 +3,8 @@
 Every function takes the :class:`~annlab.training.TrainResult` of a model (the page passes it through
 ``annlab.ui.call``, which caches by the model's store key), the data set name and the seed of the
 split, and plain settings. Nothing here imports Streamlit; the maths lives in
-:mod:`annlab.latent.codes`, the models in :mod:`annlab.latent.autoencoders` and :mod:`annlab.latent.gan`.
+:mod:`annlab.latent.codes`, the models in :mod:`annlab.latent.autoencoders` and :mod:`annlab.latent.gan`,
+the digit judge in :mod:`annlab.judge`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from annlab.data import digit_split, two_moons
+from annlab.judge import digit_classifier, judge, judge_features
 from annlab.latent import autoencoders as ae
 from annlab.latent import codes
 from annlab.latent import gan as gan_mod
@@ -234,9 +236,9 @@ def reconstruction_agreement(model: ae.AutoEncoder, dataset: str, seed: int = 0)
     """Seed 003's check: the share of test digits whose reconstruction the digit classifier (a random
     forest trained on real train digits) labels as it labels the original."""
     X = digit_split(dataset, seed=seed).X_test
-    clf = codes.digit_classifier(dataset, seed)[0]
+    clf = digit_classifier(dataset, seed)[0]
     recon = ae.reconstruct(model, X)
-    return float(np.mean(clf.predict(codes.judge_features(X)) == clf.predict(codes.judge_features(recon))))
+    return float(np.mean(clf.predict(judge_features(X)) == clf.predict(judge_features(recon))))
 
 
 def latent_sweep(
@@ -355,9 +357,9 @@ def sampling(
         )
     sets = []
     for title, imgs in out.items():
-        verdict = codes.judge(imgs, dataset, seed=seed)
+        verdict = judge(imgs, dataset, seed=seed)
         sets.append(SampleSet(title, imgs[:30], verdict["recognised"], verdict["histogram"]))
-    _, accuracy, real = codes.digit_classifier(dataset, seed)
+    _, accuracy, real = digit_classifier(dataset, seed)
     return Sampling(sets, accuracy, real)
 
 
@@ -388,7 +390,7 @@ def gan_epochs(gan: TrainResult, dataset: str, seed: int, epochs, n: int = 10) -
     (one class taking over, epoch after epoch, is mode collapse)."""
     snaps = gan_mod.snapshots(gan)
     kept = sorted({int(e) for e in epochs if 1 <= int(e) <= len(snaps)})
-    verdicts = [codes.judge(s, dataset, seed=seed) for s in snaps]
+    verdicts = [judge(s, dataset, seed=seed) for s in snaps]
     hist = np.array([v["histogram"] for v in verdicts]).reshape(len(snaps), 10)
     rec = np.array([v["recognised"] for v in verdicts], float)
     images = np.vstack([snaps[e - 1][:n] for e in kept]) if kept else np.zeros((0, gan.config.input_dim))
@@ -715,8 +717,7 @@ def denoising(
     rows = (("originals", show), ("corrupted", noisy), ("denoised", clean))
     accuracy = {
         "random forest": {
-            name: float(np.mean(codes.judge(x, dataset, seed=seed)["labels"] == d.y_test[:200]))
-            for name, x in rows
+            name: float(np.mean(judge(x, dataset, seed=seed)["labels"] == d.y_test[:200])) for name, x in rows
         }
     }
     if cnn is not None:

@@ -6,13 +6,17 @@ logit "real". Training alternates as in Goodfellow et al.'s algorithm 1: k discr
 with the non-saturating loss -log D(G(z)) or the saturating log(1 - D(G(z))). Adam with beta1 = 0.5 as
 in the DCGAN paper. One-sided label smoothing (real target 0.9) keeps the discriminator from becoming
 over-confident; its optimum becomes 0.9 p_data / (p_data + p_g) instead of p_data / (p_data + p_g).
+Samples may come from an exponential moving average of the generator's weights (``ema``), which the
+game never sees: it smooths out the step-to-step oscillation of the two players.
 
 References: Goodfellow et al. (2014), Generative Adversarial Nets, NeurIPS; Radford, Metz & Chintala
-(2016), DCGAN, arXiv:1511.06434; Salimans et al. (2016), Improved techniques for training GANs.
+(2016), DCGAN, arXiv:1511.06434; Salimans et al. (2016), Improved techniques for training GANs;
+Yazici et al. (2019), The unusual effectiveness of averaging in GAN training, ICLR.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -47,6 +51,8 @@ class GANConfig:
     g_loss : "non-saturating" (minimise -log D(G(z))) or "saturating" (minimise log(1 - D(G(z))))
     batch_norm : batch normalisation in the dense generator's hidden layers (cleaner strokes, faster)
     snapshots : generated images of fixed codes kept after every epoch (samples per epoch, mode collapse)
+    ema : decay of an exponential moving average of the generator's weights (0 = none); samples come from
+        the averaged generator, training from the live one (Yazici et al. 2019)
     """
 
     arch: str = "dense"
@@ -62,6 +68,7 @@ class GANConfig:
     g_loss: str = "non-saturating"
     batch_norm: bool = True
     snapshots: int = 100
+    ema: float = 0.0
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -78,6 +85,8 @@ class GANConfig:
             raise ValueError("d_steps must be at least 1 and snapshots non-negative.")
         if not 0.5 <= self.label_smoothing <= 1.0:
             raise ValueError("label_smoothing must be between 0.5 and 1.0.")
+        if not 0.0 <= self.ema < 1.0:
+            raise ValueError("ema (the generator average's decay) must be in [0, 1).")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"g_loss must be one of {G_LOSSES}, got {self.g_loss!r}.")
 
@@ -132,9 +141,25 @@ class GAN(nn.Module):
                 nn.Linear(64 * s * s, 1),
             )
 
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """z (B, latent) -> images (B, input_dim) in [0, 1]."""
+        # the weight average samples are drawn from (cfg.ema > 0): updated by ema_update, never by gradients
+        self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if cfg.ema else None
+
+    def train(self, mode: bool = True) -> GAN:
+        super().train(mode)
+        if self.generator_ema is not None:
+            self.generator_ema.eval()  # the average only samples: its batch-norm statistics stay fixed
+        return self
+
+    def fake(self, z: torch.Tensor) -> torch.Tensor:
+        """The live (trained) generator: z (B, latent) -> images (B, input_dim) in [0, 1]."""
         return (self.generator(z) + 1.0) / 2.0
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """Samples: z (B, latent) -> images (B, input_dim) in [0, 1], from the weight average when the
+        config keeps one, else from the live generator."""
+        if self.generator_ema is None:
+            return self.fake(z)
+        return (self.generator_ema(z) + 1.0) / 2.0
 
     def discriminate(self, x: torch.Tensor) -> torch.Tensor:
         """Images (B, input_dim) in [0, 1] -> logits (B,)."""
@@ -163,7 +188,7 @@ def d_step_loss(model: GAN, x_real: torch.Tensor, z: torch.Tensor, real_target: 
     D(G(z)) (probabilities "real").
     """
     with torch.no_grad():
-        fake = model.generate(z)
+        fake = model.fake(z)
     real_logits = model.discriminate(x_real)
     fake_logits = model.discriminate(fake)
     d_loss = F.binary_cross_entropy_with_logits(
@@ -180,7 +205,7 @@ def g_step_loss(model: GAN, z: torch.Tensor, kind: str = "non-saturating") -> to
     """The generator's loss against the discriminator as it is now: ``-mean log D(G(z))``
     (non-saturating, Goodfellow et al.'s practical choice) or ``mean log(1 - D(G(z)))`` (saturating, the
     minimax game itself, whose gradient vanishes while D rejects the fakes confidently)."""
-    logits = model.discriminate(model.generate(z))
+    logits = model.discriminate(model.fake(z))
     if kind == "saturating":
         return -F.softplus(logits).mean()  # log(1 - sigmoid(l)) = -softplus(l)
     return F.softplus(-logits).mean()  # -log sigmoid(l) = softplus(-l)
@@ -218,6 +243,23 @@ def train_step(
     return {**{k: v / len(real_batches) for k, v in sums.items()}, "g_loss": float(g_loss.detach())}
 
 
+@torch.no_grad()
+def ema_update(model: GAN, step: int) -> None:
+    """Move the averaged generator towards the live one after generator step ``step`` (0, 1, ...):
+    ``w_avg <- d w_avg + (1 - d) w`` with ``d = min(cfg.ema, (1 + step) / (10 + step))`` (a short memory
+    at first, so early samples are not the untrained start); batch-norm statistics are averaged alike."""
+    if model.generator_ema is None:
+        return
+    d = min(model.cfg.ema, (1 + step) / (10 + step))
+    for avg, live in zip(model.generator_ema.parameters(), model.generator.parameters(), strict=True):
+        avg.lerp_(live, 1.0 - d)
+    for avg, live in zip(model.generator_ema.buffers(), model.generator.buffers(), strict=True):
+        if avg.dtype.is_floating_point:
+            avg.lerp_(live, 1.0 - d)
+        else:
+            avg.copy_(live)  # num_batches_tracked
+
+
 def train_gan(
     cfg: GANConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
 ) -> TrainResult:
@@ -240,6 +282,8 @@ def train_gan(
         raise ValueError(f"Expected data of shape (n, {cfg.input_dim}), got {X.shape}.")
     gen = generator(seed)
     model = seeded_init(build_gan(cfg), gen).to(device)
+    if model.generator_ema is not None:
+        model.generator_ema.load_state_dict(model.generator.state_dict())
     X = torch.as_tensor(X).to(device)
     opt_g = torch.optim.Adam(model.generator.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
@@ -248,7 +292,7 @@ def train_gan(
     snaps: list[torch.Tensor] = []
     diverged = None
     start = time.perf_counter()
-    n = len(X)
+    n, g_steps = len(X), 0
     for epoch in range(1, cfg.num_epochs + 1):
         model.train()
         perm = torch.randperm(n, generator=gen).to(device)
@@ -258,6 +302,8 @@ def train_gan(
         steps = 0
         for i in range(0, len(batches), cfg.d_steps):
             terms = train_step(model, opt_d, opt_g, batches[i : i + cfg.d_steps], gen, cfg)
+            ema_update(model, g_steps)
+            g_steps += 1
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + v
             steps += 1
