@@ -562,10 +562,26 @@ def default_specs(seed: int = 0) -> dict[str, TrainSpec]:
     }
 
 
+def _warm(
+    specs: dict[str, TrainSpec], device: str, epochs: int | None, report: Callable[[str], None]
+) -> None:
+    from annlab.training import run_all
+
+    if epochs:
+        specs = {
+            role: replace(spec, cfg=replace(spec.cfg, num_epochs=epochs)) for role, spec in specs.items()
+        }
+    results = run_all(list(specs.values()), device)  # the pool trains them side by side
+    for (role, spec), result in zip(specs.items(), results, strict=True):
+        report(f"{role}: {spec.label} {'loaded' if result.from_cache else 'trained'}")
+
+
 def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
     """Train (or load) into the model store every model the page trains on its defaults."""
-    for role, spec in default_specs().items():
-        if epochs:
-            spec = replace(spec, cfg=replace(spec.cfg, num_epochs=epochs))
-        result = spec.run(device)
-        report(f"{role}: {spec.label} {'loaded' if result.from_cache else 'trained'}")
+    _warm(default_specs(), device, epochs, report)
+
+
+def warm_sliders(device: str, epochs: int | None, report: Callable[[str], None]) -> None:
+    """Only what the interpolation slider needs: the first tab's model (its 21 positions are decoded
+    in one batch on first use, in the server's memory)."""
+    _warm(first_tab_specs(), device, epochs, report)
