@@ -105,8 +105,8 @@ def test_configs_reject_bad_values():
         d.Stack(n_layers=0)
 
 
-def test_default_stack_is_784_256_128_64():
-    assert d.STACK.sizes == (784, 256, 128, 64)
+def test_default_stack_is_784_512_256_128():
+    assert d.STACK.sizes == (784, 512, 256, 128)
     assert d.LABELS.default in d.LABEL_COUNTS and 4000 in d.LABEL_COUNTS and 100 in d.LABEL_COUNTS
 
 
@@ -116,7 +116,7 @@ def test_each_layer_key_includes_the_layer_below():
     assert [s.cfg.below for s in specs[1:]] == [s.key for s in specs[:-1]]
     changed = d.layer_specs(dataclasses.replace(d.STACK, corruption=0.1))
     assert all(a.key != b.key for a, b in zip(specs, changed, strict=True))  # layer 1 changed: all retrain
-    wider = d.layer_specs(dataclasses.replace(d.STACK, first_units=512))
+    wider = d.layer_specs(dataclasses.replace(d.STACK, first_units=256))
     assert all(a.key != b.key for a, b in zip(specs, wider, strict=True))
     fewer_labels = d.layer_specs(dataclasses.replace(d.STACK, n_labels=4000))
     assert [s.key for s in specs] == [s.key for s in fewer_labels]  # labels never retrain the stack
@@ -284,3 +284,162 @@ def test_shift_augmentation_is_a_new_tensor():
     assert out.shape == x.shape and torch.equal(x, copy)
     assert not torch.allclose(out, x)
     assert F.mse_loss(out, x) < F.mse_loss(torch.zeros_like(x), x) * 4
+
+
+# ---------------------------------------------------------------- augmentation, subsets, the recorded choice
+def test_scale_augmentation_scales_the_spread_by_the_drawn_factor():
+    img = torch.zeros(1, 28, 28)
+    img[0, 11:17, 11:17] = 1.0  # a centred square
+    flat = img.reshape(1, 784)
+    out = shift_images(flat, 0.0, generator(4), max_scale=0.2).reshape(28, 28)
+    gen = generator(4)
+    torch.rand(1, 2, generator=gen), torch.rand(1, generator=gen)  # the shift and angle draws come first
+    factor = 1.0 + (torch.rand(1, generator=gen).item() * 2 - 1) * 0.2
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+
+    def spread(a):
+        cx = (a * xs).sum() / a.sum()
+        return torch.sqrt((a * (xs - cx) ** 2).sum() / a.sum()).item()
+
+    assert out.sum().item() == pytest.approx(img.sum().item() * factor**2, rel=0.03)  # area times s^2
+    assert spread(out) / spread(img[0]) == pytest.approx(factor, rel=0.05)
+
+
+def test_warp_bends_the_digit_smoothly_and_keeps_its_ink():
+    split, _ = d.data()
+    x = torch.tensor(np.array(split.X_train[:64]))
+    copy = x.clone()
+    out = shift_images(x, 0.0, generator(0), warp=2.0)
+    assert out.shape == x.shape and torch.equal(x, copy)  # a new tensor, the input untouched
+    assert not torch.allclose(out, x)
+    assert out.min() >= 0 and out.max() <= 1 + 1e-6
+    ink = out.sum(1) / x.sum(1)  # a warp stretches some strokes and squeezes others: ink kept on average
+    assert abs(ink.mean().item() - 1.0) < 0.05 and ink.min() > 0.5 and ink.max() < 1.6
+    assert torch.equal(out, shift_images(x, 0.0, generator(0), warp=2.0))  # seeded
+    assert F.mse_loss(shift_images(x, 0.0, generator(0), warp=0.5), x) < F.mse_loss(out, x)  # more = further
+
+
+def test_classifier_config_checks_the_new_augmentations():
+    for bad in ({"scale": 1.0}, {"warp": -1.0}, {"label_smoothing": 1.0}, {"rotate": -2.0}):
+        with pytest.raises(ValueError):
+            pt.ClassifierConfig("scratch", (784, 64), 100, **bad)
+    with pytest.raises(ValueError, match="warp"):
+        d.Stack(warp=-1.0)
+
+
+def test_warp_control_reaches_every_classifier_and_changes_training():
+    assert d.STACK_CONTROLS["warp"].key == "sae_warp"
+    assert d.STACK_CONTROLS["warp"].default == d.STACK.warp
+    warped = dataclasses.replace(SMALL, warp=2.0)
+    three = d.classifier_specs(warped)
+    assert all(spec.cfg.warp == 2.0 for _, spec in three.items())  # the three alike
+    plain = d.classifier_specs(dataclasses.replace(SMALL, warp=0.0))
+    assert all(a.key != b.key for (_, a), (_, b) in zip(three.items(), plain.items(), strict=True))
+    assert [s.key for s in d.layer_specs(warped)] == [s.key for s in d.layer_specs(SMALL)]  # stack kept
+    _, data = _small_classifiers()
+    cfg = pt.ClassifierConfig("scratch", (784, 32, 16), 100, num_epochs=2, lr=1e-2)
+    a = pt.train_classifier(cfg, data, seed=0)
+    b = pt.train_classifier(dataclasses.replace(cfg, warp=2.0), data, seed=0)
+    assert not torch.equal(a.model.encoders[0].weight, b.model.encoders[0].weight)
+    c = pt.train_classifier(dataclasses.replace(cfg, label_smoothing=0.2), data, seed=0)
+    assert c.history[-1]["loss"] > a.history[-1]["loss"]  # smoothed targets: the loss cannot reach 0
+
+
+def test_subset_specs_share_the_stack_and_draw_different_subsets():
+    subsets = d.subset_specs(SMALL, seed=3, n_subsets=3)
+    assert sorted(subsets) == [3, 4, 5]
+    page = d.classifier_specs(SMALL, 3)
+    assert subsets[3].finetune.key == page.finetune.key  # the first subset is the page's own
+    layers_key = d.layer_specs(SMALL, 3)[-1].key
+    assert all(three.frozen.cfg.below == layers_key for three in subsets.values())  # one pretrained stack
+    assert len({three.scratch.key for three in subsets.values()}) == 3
+    split, _ = d.data()
+    drawn = [set(pt.labelled_subset(split.y_train, SMALL.n_labels, s)) for s in subsets]
+    assert drawn[0] != drawn[1] != drawn[2]
+
+
+def test_subset_gains_mean_and_standard_error():
+    tiny = dataclasses.replace(SMALL, n_layers=1, first_units=16)
+    gains = ex.subset_gains(tiny, 0)
+    assert len(gains.table) == d.N_SUBSETS and list(gains.table["seed"]) == list(range(d.N_SUBSETS))
+    g = (gains.table["after"] - gains.table["scratch"]).to_numpy()
+    assert np.allclose(gains.table["gain"], g)
+    assert gains.mean == pytest.approx(g.mean())
+    assert gains.se == pytest.approx(np.std(g, ddof=1) / math.sqrt(len(g)))
+    assert d.subsets_stored(tiny)
+    assert f"{d.N_SUBSETS} labelled subsets of 50 digits" in gains.summary()
+
+
+@pytest.mark.parametrize(
+    ("gains", "says"),
+    [
+        ([0.05, 0.06, 0.04, 0.05], "clearly pays"),
+        ([0.01, 0.012, 0.008, 0.01], "real (more than two standard errors above zero) but small"),
+        ([0.01, -0.01, 0.02, -0.005], "does not reliably help"),
+        ([-0.03, -0.02, -0.04, -0.03], "pretraining hurt"),
+    ],
+)
+def test_subset_summary_follows_the_numbers(gains, says):
+    import pandas as pd
+
+    table = pd.DataFrame({"seed": range(len(gains)), "gain": gains})
+    g = np.array(gains)
+    result = ex.SubsetGains(table, 100, float(g.mean()), float(g.std(ddof=1) / math.sqrt(len(g))))
+    assert says in result.summary()
+    assert f"{g.mean() * 100:+.1f} points on average" in result.summary()
+
+
+def test_defaults_are_the_recorded_validation_choice():
+    import json
+    from pathlib import Path
+
+    import annlab.stacked
+
+    record = json.loads((Path(annlab.stacked.__file__).parent / "selection.json").read_text())
+    chosen = record["chosen"]
+    assert {k: getattr(d.STACK, k) for k in chosen["stack"]} == chosen["stack"]
+    assert d.CLF == chosen["classifier"]
+    means = {}  # the rule, recomputed from the recorded validation rows (3,200 labels)
+    for row in record["validation"]:
+        means.setdefault(row["candidate"], {})[row["fold"]] = row["val_after"]
+    eligible = {
+        name: np.mean([accs[f] for f in record["folds"]])
+        for name, accs in means.items()
+        if set(record["folds"]) <= set(accs) and name not in record["over_budget"]
+    }
+    assert max(eligible, key=eligible.get) == chosen["candidate"]
+    assert all(row["labels"] < 4000 for row in record["validation"])  # validation digits, never test
+
+
+def test_warp_field_is_bicubic_interpolation_of_the_control_points():
+    from annlab.stacked import models
+
+    coarse = torch.randn(3, 2, models.WARP_POINTS, models.WARP_POINTS, generator=generator(0))
+    ref = F.interpolate(coarse, size=(28, 28), mode="bicubic", align_corners=True)  # (3, 2, 28, 28)
+    mine = coarse.view(3, 2, -1) @ models._warp_basis(28)
+    assert torch.allclose(mine.view(3, 2, 28, 28), ref, atol=1e-5)
+
+
+def test_subset_summary_says_when_every_digit_is_labelled():
+    import pandas as pd
+
+    table = pd.DataFrame({"seed": range(3), "gain": [0.001, -0.002, 0.0]})
+    every = ex.SubsetGains(table, 4000, -0.0003, 0.001, every_digit=True).summary()
+    assert "3 runs with all 4,000 training digits labelled" in every and "subsets" not in every
+
+
+def test_classifier_training_with_dropout_is_seeded_and_leaves_the_global_rng_alone():
+    _, data = _small_classifiers()
+    cfg = pt.ClassifierConfig("scratch", (784, 32, 16), 100, num_epochs=2, lr=1e-2, dropout=0.3, warp=1.0)
+    state = torch.random.get_rng_state()
+    a = pt.train_classifier(cfg, data, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), state)  # nothing drawn from the global RNG
+    torch.rand(5)  # a different global state must not change the result
+    b = pt.train_classifier(cfg, data, seed=0)
+    assert torch.equal(a.model.encoders[0].weight, b.model.encoders[0].weight)
+    net = StackNet((784, 32, 16), dropout=0.5).train()
+    with pytest.raises(ValueError, match="Generator"):
+        net(torch.rand(2, 784))
+    x = torch.rand(4, 784)
+    assert torch.equal(net(x, generator(1)), net(x, generator(1)))
+    assert torch.equal(net.eval()(x), net(x, generator(2)))  # no dropout in eval mode

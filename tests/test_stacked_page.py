@@ -83,3 +83,30 @@ def test_bad_link_values_fall_back_to_the_defaults():
     at = open_sae({"sae_labels": "7", "sae_layers": "nine"})
     assert at.select_slider(key="sae_labels").value == defaults.LABELS.default
     assert at.select_slider(key="sae_layers").value == defaults.STACK.n_layers
+
+
+def test_warp_control_retrains_only_the_classifiers(empty_store):
+    at = open_sae({"sae_layers": "1", "sae_units": "64", "sae_warp": "2.0"})
+    assert at.select_slider(key="sae_warp").value == 2.0
+    assert "elastic distortions of up to about 2 pixels" in " ".join(m.value for m in at.markdown)
+    before = fingerprint(at)
+    at.select_slider(key="sae_warp").set_value(0.0).run()
+    assert not errors(at), errors(at)
+    assert fingerprint(at) != before
+    assert "elastic" not in " ".join(m.value for m in at.markdown if "Three classifiers" in m.value)
+    assert stored("LayerConfig") == 1  # the augmentation never retrains the stack
+    assert stored("ClassifierConfig") == 6
+
+
+def test_subset_gains_run_on_a_button_and_follow_the_measurement(empty_store):
+    query = {"sae_layers": "1", "sae_units": "64", "sae_tab": "What pretraining buys"}
+    at = open_sae(query)
+    assert stored("ClassifierConfig") == 3  # only the page's own three before the press
+    at.button(key="sae_subsets_button").click().run()
+    assert not errors(at), errors(at)
+    assert stored("ClassifierConfig") == 3 * defaults.N_SUBSETS  # the first subset is the page's own
+    text = " ".join(m.value for m in at.markdown)
+    assert f"{defaults.N_SUBSETS} labelled subsets of 100 digits" in text and "points on average" in text
+    again = open_sae(query)  # now stored: shown without a button
+    assert "sae_subsets_button" not in [b.key for b in again.button]
+    assert "points on average" in " ".join(m.value for m in again.markdown)

@@ -18,6 +18,7 @@ autoencoders", JMLR 11; Hinton & Salakhutdinov (2006), Science 313.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -64,7 +65,8 @@ class LayerAE(nn.Module):
 class StackNet(nn.Module):
     """Encoders ``sizes[0] -> sizes[1] -> ... -> sizes[-1]`` (ReLU) and a softmax layer to ``n_classes``.
 
-    ``dropout`` is applied to every hidden code during training (0 = none).
+    ``dropout`` is applied to every hidden code during training (0 = none); its masks come from the
+    generator ``gen`` given to :meth:`forward` (the global RNG is never used).
     """
 
     def __init__(self, sizes: tuple[int, ...], n_classes: int = 10, dropout: float = 0.0):
@@ -74,15 +76,25 @@ class StackNet(nn.Module):
         self.head = nn.Linear(sizes[-1], n_classes)
         self.dropout = float(dropout)
 
-    def codes(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, sizes[0]) -> top code (B, sizes[-1]) (dropout only in training mode)."""
+    def codes(self, x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+        """x (B, sizes[0]) -> top code (B, sizes[-1]). In training mode with ``dropout`` > 0, each code
+        entry is zeroed with that probability (masks drawn from ``gen``), the kept ones scaled up."""
+        drop = self.training and self.dropout > 0
+        if drop and gen is None:
+            raise ValueError("Dropout in training mode needs a seeded torch.Generator (gen=...).")
         for enc in self.encoders:
-            x = F.dropout(F.relu(enc(x)), self.dropout, self.training)
+            x = F.relu(enc(x))
+            if drop:
+                x = (
+                    x
+                    * (torch.rand(x.shape, generator=gen, device=x.device) >= self.dropout)
+                    / (1 - self.dropout)
+                )
         return x
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, sizes[0]) -> logits (B, n_classes)."""
-        return self.head(self.codes(x))
+    def forward(self, x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
+        """x (B, sizes[0]) -> logits (B, n_classes); ``gen`` draws the dropout masks when training."""
+        return self.head(self.codes(x, gen))
 
     def load_encoders(self, layers: list[dict[str, torch.Tensor]]) -> StackNet:
         """Copy in the encoders of pretrained :class:`LayerAE` state dicts (bottom first); returns self."""
@@ -118,17 +130,36 @@ def mask_noise(x: torch.Tensor, fraction: float, gen: torch.Generator) -> torch.
     return x * keep / (1.0 - fraction)
 
 
-def shift_images(
-    x: torch.Tensor, max_shift: float, gen: torch.Generator, side: int = 28, max_rotate: float = 0.0
-) -> torch.Tensor:
-    """Random translations (and optionally rotations) of flat square images: x (B, side*side) -> (B,
-    side*side), a new tensor.
+WARP_POINTS = 4  # control points per side of the elastic displacement field
 
-    Each image moves by (dx, dy) drawn uniformly from [-max_shift, max_shift] pixels and turns by an
-    angle drawn from [-max_rotate, max_rotate] degrees about its centre (bilinear resampling, zeros
-    come in at the border). ``max_shift=0`` and ``max_rotate=0`` return x unchanged.
+
+@functools.lru_cache(maxsize=4)
+def _warp_basis(side: int) -> torch.Tensor:
+    """Bicubic interpolation from a WARP_POINTS x WARP_POINTS grid to side x side as one matrix
+    (WARP_POINTS**2, side*side): ``values @ basis`` equals ``F.interpolate(..., mode="bicubic")``."""
+    eye = torch.eye(WARP_POINTS**2).view(-1, 1, WARP_POINTS, WARP_POINTS)
+    return F.interpolate(eye, size=(side, side), mode="bicubic", align_corners=True).view(WARP_POINTS**2, -1)
+
+
+def shift_images(
+    x: torch.Tensor,
+    max_shift: float,
+    gen: torch.Generator,
+    side: int = 28,
+    max_rotate: float = 0.0,
+    max_scale: float = 0.0,
+    warp: float = 0.0,
+) -> torch.Tensor:
+    """Random small distortions of flat square images: x (B, side*side) -> (B, side*side), a new tensor.
+
+    Each image moves by (dx, dy) drawn uniformly from [-max_shift, max_shift] pixels, turns by an angle
+    drawn from [-max_rotate, max_rotate] degrees and is scaled by a factor drawn from [1 - max_scale,
+    1 + max_scale] about its centre; ``warp`` adds an elastic distortion (Simard, Steinkraus & Platt,
+    2003): every pixel moves by a smooth random displacement of up to about ``warp`` pixels, drawn on a
+    coarse 4x4 grid of control points and interpolated bicubically. Bilinear resampling, zeros come in
+    at the border. All of them 0 returns x unchanged.
     """
-    if max_shift <= 0 and max_rotate <= 0:
+    if max_shift <= 0 and max_rotate <= 0 and max_scale <= 0 and warp <= 0:
         return x
     b = x.shape[0]
     d = (torch.rand(b, 2, generator=gen, device=x.device) * 2 - 1) * max_shift  # (B, 2) pixels
@@ -136,7 +167,14 @@ def shift_images(
     theta = torch.zeros(b, 2, 3, device=x.device, dtype=x.dtype)
     theta[:, 0, 0] = theta[:, 1, 1] = torch.cos(a)
     theta[:, 0, 1], theta[:, 1, 0] = -torch.sin(a), torch.sin(a)
+    if max_scale > 0:  # sampling the grid at 1/s shrinks or grows the digit by s
+        s = 1.0 + (torch.rand(b, 1, 1, generator=gen, device=x.device) * 2 - 1) * max_scale  # (B, 1, 1)
+        theta[:, :, :2] = theta[:, :, :2] / s
     theta[:, :, 2] = -2.0 * d / side  # grid coordinates span [-1, 1] over the side
-    grid = F.affine_grid(theta, (b, 1, side, side), align_corners=False)
+    grid = F.affine_grid(theta, (b, 1, side, side), align_corners=False)  # (B, side, side, 2)
+    if warp > 0:
+        coarse = (torch.rand(b, 2, WARP_POINTS**2, generator=gen, device=x.device) * 2 - 1) * warp  # pixels
+        field = coarse @ _warp_basis(side).to(x.device, x.dtype)  # (B, 2, side*side), bicubic
+        grid = grid + field.view(b, 2, side, side).permute(0, 2, 3, 1) * (2.0 / side)  # grid units
     out = F.grid_sample(x.view(b, 1, side, side), grid, mode="bilinear", align_corners=False)
     return out.reshape(b, side * side)

@@ -176,12 +176,15 @@ class ClassifierConfig:
     ----------
     kind : "frozen" (softmax on the fixed pretrained codes), "finetune" (every weight, from the frozen
         stage's weights) or "scratch" (every weight, from random weights)
-    sizes : layer sizes, pixels first: (784, 256, 128, 64)
+    sizes : layer sizes, pixels first, e.g. (784, 512, 256, 128)
     n_labels : labelled training digits used (a stratified seeded subset)
     num_epochs, batch_size, lr, weight_decay : AdamW on cross-entropy, the learning rate falling from
         ``lr`` to 0 along a cosine over the epochs (Loshchilov & Hutter, 2017)
-    shift, rotate : data augmentation: random translations of up to ``shift`` pixels and rotations of
-        up to ``rotate`` degrees (0 = none)
+    shift, rotate, scale, warp : data augmentation: random translations of up to ``shift`` pixels,
+        rotations of up to ``rotate`` degrees, scalings by up to ``scale`` (a fraction) and elastic
+        distortions of up to about ``warp`` pixels (0 = none; see
+        :func:`~annlab.stacked.models.shift_images`)
+    label_smoothing : weight of the uniform distribution mixed into the one-hot targets (0 = none)
     dropout : dropout on every hidden code while training (not used by "frozen": its codes are fixed)
     below : store key of the stage it starts from: the top layer for "frozen", the frozen classifier for
         "finetune", "" for "scratch"
@@ -196,6 +199,9 @@ class ClassifierConfig:
     weight_decay: float = 0.0
     shift: float = 0.0
     rotate: float = 0.0
+    scale: float = 0.0
+    warp: float = 0.0
+    label_smoothing: float = 0.0
     dropout: float = 0.0
     below: str = ""
 
@@ -209,8 +215,10 @@ class ClassifierConfig:
             raise ValueError("Only the network trained from scratch starts from no stored stage.")
         if self.n_labels < N_CLASSES:
             raise ValueError(f"At least {N_CLASSES} labelled digits are needed (one per class).")
-        if self.shift < 0 or self.rotate < 0 or not 0.0 <= self.dropout < 1.0 or self.weight_decay < 0:
-            raise ValueError("shift and weight_decay must be non-negative and dropout in [0, 1).")
+        if min(self.shift, self.rotate, self.warp, self.weight_decay) < 0 or not 0.0 <= self.scale < 1.0:
+            raise ValueError("shift, rotate, warp and weight_decay must be non-negative and scale in [0, 1).")
+        if not 0.0 <= self.dropout < 1.0 or not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError("dropout and label_smoothing are fractions in [0, 1).")
         _check_training(self.num_epochs, self.batch_size, self.lr)
 
 
@@ -251,10 +259,14 @@ def start_model(cfg: ClassifierConfig, data: ClassifierData, seed: int = 0) -> S
     return model
 
 
+N_TRAIN_ACC = 1000  # labelled digits the per-epoch training accuracy is measured on (at most)
+
+
 @torch.no_grad()
 def accuracy(model: StackNet, X, y, device: str = "cpu", batch: int = 2000) -> float:
     """Fraction of ``X`` (N, 784) that ``model`` labels as ``y`` (N,) (eval mode; model not changed)."""
-    X, y = _tensor(X, device), torch.tensor(np.asarray(y), device=device)
+    if not isinstance(X, torch.Tensor):
+        X, y = _tensor(X, device), torch.tensor(np.asarray(y), device=device)
     was = model.training
     model.eval()
     right = sum(
@@ -277,10 +289,14 @@ def train_classifier(
     Returns
     -------
     TrainResult with history keys ``epoch``, ``loss`` (training cross-entropy), ``acc`` (training
-    accuracy, clean digits), ``test_acc`` (held-out test digits: a curve to look at, not to choose by),
+    accuracy on clean digits: every labelled digit, or an evenly spaced :data:`N_TRAIN_ACC` of them when
+    there are more), ``test_acc`` (held-out test digits: a curve to look at, not to choose by),
     ``seconds``; ``extra["test_acc"]`` is the final test accuracy.
     """
     X, y = _tensor(data.X, device), torch.tensor(np.asarray(data.y), device=device)
+    every = max(1, -(-len(X) // N_TRAIN_ACC))  # ceil: at most N_TRAIN_ACC digits for the "acc" curve
+    X_acc, y_acc = X[::every], y[::every]
+    X_test, y_test = _tensor(data.X_test, device), torch.tensor(np.asarray(data.y_test), device=device)
     model = start_model(cfg, data, seed).to(device)
     if cfg.kind == "frozen":
         model.encoders.requires_grad_(False)
@@ -297,9 +313,11 @@ def train_classifier(
         total = 0.0
         for i in range(0, n, cfg.batch_size):
             idx = order[i : i + cfg.batch_size]
-            loss = F.cross_entropy(
-                model(shift_images(X[idx], cfg.shift, dgen, max_rotate=cfg.rotate)), y[idx]
+            xb = shift_images(
+                X[idx], cfg.shift, dgen, max_rotate=cfg.rotate, max_scale=cfg.scale, warp=cfg.warp
             )
+            logits = model(xb, dgen)  # dropout masks from the seeded generator
+            loss = F.cross_entropy(logits, y[idx], label_smoothing=cfg.label_smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -308,8 +326,8 @@ def train_classifier(
         row = {
             "epoch": epoch,
             "loss": total / n,
-            "acc": accuracy(model, data.X, data.y, device),
-            "test_acc": accuracy(model, data.X_test, data.y_test, device),
+            "acc": accuracy(model, X_acc, y_acc),
+            "test_acc": accuracy(model, X_test, y_test),
             "seconds": time.perf_counter() - start,
         }
         history.append(row)
