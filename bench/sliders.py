@@ -41,7 +41,7 @@ SLIDERS = [
     ("Optimizers", "Optimizers", "opt_noise", ""),
     ("Time_series", "Time series", "ts_lag", ""),
     ("RBM_inpainting", "RBM inpainting", "rbm_recon_steps", ""),
-    ("RBM_inpainting", "RBM inpainting", "rbm_gibbs_steps", "rbm_tab=Dream"),
+    ("RBM_inpainting", "RBM inpainting", "rbm_gibbs_steps", "rbm_tab=Dreaming+%28Gibbs+sampling%29"),
     ("Latent_space", "Latent space", "lat_t", ""),
     ("Hopfield", "Hopfield", "hop_noise", ""),
 ]
