@@ -147,4 +147,3 @@ def run_all(specs: list[TrainSpec], device: str = "cpu") -> list[TrainResult]:
             if pool.wait(job).state != DONE:
                 raise JobFailed(job.message or f"Training {job.label} did not finish.")
     return [spec.run_here(device) for spec in specs]
-

@@ -423,6 +423,20 @@ def test_capacity_experiment_and_its_summary():
         ex.CapacitySetup(2, 5)
 
 
+def test_asynchronous_capacity_on_a_smaller_grid():
+    cap = ex.capacity(ex.CapacitySetup(40, 30), seed=0, dynamics="asynchronous")
+    loads = sorted(cap.table.P.unique())
+    assert len(loads) <= ex.ASYNC_LOADS and loads[0] == 1 and loads[-1] == 20
+    assert cap.setup.trials == ex.ASYNC_TRIALS and cap.dynamics == "asynchronous"
+    assert set(cap.table.columns) == set(ex.capacity(ex.CapacitySetup(40, 3), seed=0).table.columns)
+    clean = cap.table[cap.table.flip == 0.0].set_index(["rule", "P"])["recall"]
+    assert clean["hebbian", 1] == 1.0 and clean["hebbian", 20] < 0.5  # Hebb's cliff, one neuron at a time
+    assert (cap.table[cap.table.rule == "pseudoinverse"].query("flip == 0").recall == 1.0).all()
+    assert "Asynchronous updates; 10 seeded trials" in cap.summary()
+    again = ex.capacity(ex.CapacitySetup(40, 30), seed=0, dynamics="asynchronous")
+    assert again.table.equals(cap.table)  # seeded
+
+
 def test_state_space_chart_only_for_two_and_three_neurons():
     from annlab.hopfield import charts as hch
 

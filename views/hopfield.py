@@ -145,7 +145,7 @@ def capacity_tab(seed: int) -> None:
     patterns = ui.control(d.CAP_PATTERNS, e1)
     n = ui.control(d.CAP_N, e1, disabled=patterns == "digits")
     trials = ui.control(d.trials_control(), e2)
-    dyn = ui.control(d.CAP_DYN, e2, disabled=patterns != "digits")
+    dyn = ui.control(d.CAP_DYN, e2)
     metric = ui.control(d.METRIC, e3)
     if patterns == "digits":
         with st.spinner("Storing the digits 0 .. P-1 with three rules and probing them..."):
@@ -153,7 +153,7 @@ def capacity_tab(seed: int) -> None:
         n = cap.setup.n
     else:
         with st.spinner("Storing P = 1 .. N/2 random patterns with three rules and probing them..."):
-            cap = ui.call(ex.capacity, ex.CapacitySetup(n, trials), seed)
+            cap = ui.call(ex.capacity, ex.CapacitySetup(n, trials), seed, dyn)
     ui.show_chart(ui.call(hch.capacity_chart, cap.table, n, metric=metric))
     st.markdown(cap.summary())
 

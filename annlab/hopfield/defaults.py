@@ -156,10 +156,13 @@ CAP_PATTERNS = Control(
 )
 CAP_DYN = Control(
     "radio",
-    "Updates (digit prototypes)",
+    "Updates",
     "hop_cap_dyn",
     "synchronous",
-    _dynamics(help="The random-pattern sweep is vectorised for synchronous updates only."),
+    _dynamics(
+        help="Synchronous: every neuron at once (random patterns: every load P). Asynchronous: one neuron at "
+        "a time in a random order; for random patterns on a smaller grid (12 loads, at most 10 trials)."
+    ),
 )
 METRIC = Control(
     "radio",
