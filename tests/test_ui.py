@@ -125,28 +125,3 @@ def test_control_validates_its_default():
         Control("knob", "Noise", "hop_noise", 0.1)
     Control("multiselect", "Digits", "hop_digits", [1, 7], {"options": list(range(10))})
     Control("slider", "Rows", "rbm_rows28", (10, 15), {"min_value": 0, "max_value": 27})
-
-
-def test_chart_specs_name_their_data_by_position_not_content():
-    """A slider that changes only a chart's data sends the same spec (the browser swaps the data in)."""
-    import altair as alt
-    import pandas as pd
-    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
-
-    from annlab.ui.display import stable_dataset_names
-
-    def build(k):
-        line = alt.Chart(pd.DataFrame({"x": [0, 1, 2], "y": [0, k, 2 * k]})).mark_line().encode(x="x", y="y")
-        rule = alt.Chart(pd.DataFrame({"y": [k]})).mark_rule().encode(y="y")
-        return _convert_altair_to_vega_lite_spec(line + rule)
-
-    a, b = build(1.0), build(2.0)
-    assert set(a["datasets"]) != set(b["datasets"])  # Streamlit's own names are content hashes
-    sa, sb = stable_dataset_names(a), stable_dataset_names(b)
-    assert list(sa["datasets"]) == list(sb["datasets"]) == ["data_0", "data_1"]
-
-    def rest(spec):
-        return {k: v for k, v in spec.items() if k != "datasets"}
-
-    assert rest(sa) == rest(sb)
-    assert sa["datasets"]["data_1"] == a["datasets"][list(a["datasets"])[1]]  # the data kept, renamed

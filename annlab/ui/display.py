@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
@@ -37,24 +35,7 @@ _BUILDERS: dict[str, object] = {}  # chart functions by dotted name (the cache k
 def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
     # st.altair_chart's own conversion (Streamlit is pinned at 1.67.0): the "none" theme, the data as
     # Arrow datasets beside the spec, the spec checked against the Vega-Lite schema.
-    spec = _convert_altair_to_vega_lite_spec(style(_BUILDERS[name](*args, **kwargs), projector=projector))
-    return stable_dataset_names(spec)
-
-
-def stable_dataset_names(spec: dict) -> dict:
-    """The spec with its datasets renamed ``data_0``, ``data_1``, ... in order (Streamlit names them by
-    a hash of their content). A slider that changes only a chart's data then sends the same spec with
-    new data, and the browser swaps the data into the chart it has (Streamlit's fast path) instead of
-    rebuilding the chart from scratch."""
-    names = list(spec.get("datasets") or {})
-    if not names:
-        return spec
-    text = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
-    for i, old in enumerate(names):
-        text = text.replace(json.dumps(old), json.dumps(f"data_{i}"))
-    out = json.loads(text)
-    out["datasets"] = {f"data_{i}": spec["datasets"][old] for i, old in enumerate(names)}
-    return out
+    return _convert_altair_to_vega_lite_spec(style(_BUILDERS[name](*args, **kwargs), projector=projector))
 
 
 def with_params(spec: dict, values: dict) -> dict:
