@@ -591,6 +591,19 @@ def half_recall(table: pd.DataFrame) -> dict[str, float]:
     return {rule: float(d.loc[d["recall"] < 0.5, "load"].min()) for rule, d in sorted(clean.groupby("rule"))}
 
 
+def _capacity_row(rule: str, flip: float, P: int, n: int, same: np.ndarray) -> dict:
+    """One row of a capacity table from each probe's share of correct bits ``same``."""
+    return {
+        "rule": rule,
+        "flip": flip,
+        "P": P,
+        "load": P / n,
+        "recall": float((same == 1.0).mean()),
+        "bits985": float((same >= hd.BITS_RIGHT).mean()),
+        "overlap": float(same.mean()),
+    }
+
+
 ASYNC_TRIALS = 10  # the asynchronous sweep runs neuron by neuron: at most this many trials ...
 ASYNC_LOADS = 12  # ... at this many loads P from 1 to N/2 (the synchronous sweep takes every P)
 
@@ -607,29 +620,20 @@ def capacity(setup: CapacitySetup, seed: int, dynamics: str = "synchronous") -> 
     rng = np.random.default_rng(seed)
     patterns = np.where(rng.random((trials, n // 2, n)) < 0.5, -1.0, 1.0)  # the same sets for every rule
     loads = sorted({int(p) for p in np.linspace(1, n // 2, ASYNC_LOADS).round()})
+    flips = (0.0, 0.1, 0.2)
     rows = []
     for rule in hd.CAPACITY_RULES:
         cfg = hc.HopfieldConfig(rule, dynamics, seed=seed)
         for P in loads:
-            for flip in (0.0, 0.1, 0.2):
-                same = []
-                for t in range(trials):
-                    X = patterns[t, :P]
-                    W, b = hc.store(X, rule)
-                    r = hd.recall(W, b, X, cfg, flip=flip, seed=seed + t)
-                    same.append((r.final == X).mean(axis=1))
-                same = np.concatenate(same)
-                rows.append(
-                    {
-                        "rule": rule,
-                        "flip": flip,
-                        "P": P,
-                        "load": P / n,
-                        "recall": float((same == 1.0).mean()),
-                        "bits985": float((same >= hd.BITS_RIGHT).mean()),
-                        "overlap": float(same.mean()),
-                    }
-                )
+            same = {flip: [] for flip in flips}
+            for t in range(trials):
+                X = patterns[t, :P]
+                W, b = hc.store(X, rule)
+                for flip in flips:
+                    same[flip].append(
+                        (hd.recall(W, b, X, cfg, flip=flip, seed=seed + t).final == X).mean(axis=1)
+                    )
+            rows += [_capacity_row(rule, flip, P, n, np.concatenate(same[flip])) for flip in flips]
     table = pd.DataFrame(rows)
     return Capacity(CapacitySetup(n, trials), table, half_recall(table), dynamics=dynamics)
 
@@ -655,17 +659,8 @@ def digit_capacity(setup: DigitSetup, dynamics: str, repeats: int, seed: int) ->
             W, b = hc.store(X, rule)
             for flip in (0.0, 0.1, 0.2):
                 r = hd.recall(W, b, X, cfg, flip=flip, repeats=repeats, seed=seed)
-                same = (r.final == np.tile(X, (repeats, 1))).mean(axis=1)
                 rows.append(
-                    {
-                        "rule": rule,
-                        "flip": flip,
-                        "P": P,
-                        "load": P / n,
-                        "recall": float((same == 1.0).mean()),
-                        "bits985": float((same >= hd.BITS_RIGHT).mean()),
-                        "overlap": float(same.mean()),
-                    }
+                    _capacity_row(rule, flip, P, n, (r.final == np.tile(X, (repeats, 1))).mean(axis=1))
                 )
     table = pd.DataFrame(rows)
     half = half_recall(table)
