@@ -134,22 +134,26 @@ def label_sweep(
     :data:`~annlab.stacked.defaults.LABEL_COUNTS` on the stack of ``stack``, and compare them.
 
     ``callback(step, {"fraction", "text"})`` reports progress (one step per classifier)."""
-    specs = d.sweep_specs(stack, seed)
-    total = 3 * len(specs)
-    tables, gains, step = [], {}, 0
-    for n, three in specs.items():
+    comps = _compare_each(d.sweep_specs(stack, seed), device, callback, lambda n: f"{n:,} labels")
+    tables = [comp.table for comp in comps.values()]
+    return LabelSweep(pd.concat(tables, ignore_index=True), {n: comp.gain for n, comp in comps.items()})
+
+
+def _compare_each(specs: dict, device: str, callback, name: Callable[[object], str]) -> dict:
+    """For each entry of ``specs`` (its three classifier specs by kind), get the three classifiers (from
+    the store, or by training once) and compare them; progress is one step per classifier."""
+    total, step, comps = 3 * len(specs), 0, {}
+    for item, three in specs.items():
         results = []
         for kind, spec in three.items():
             if callback:
-                callback(step, {"fraction": step / total, "text": f"{n:,} labels: {d.KIND_NAMES[kind]}"})
+                callback(step, {"fraction": step / total, "text": f"{name(item)}: {d.KIND_NAMES[kind]}"})
             results.append(spec.run(device))
             step += 1
-        comp = compare(*results)
-        tables.append(comp.table)
-        gains[n] = comp.gain
+        comps[item] = compare(*results)
     if callback:
         callback(total, {"fraction": 1.0, "text": "done"})
-    return LabelSweep(pd.concat(tables, ignore_index=True), gains)
+    return comps
 
 
 @dataclass(frozen=True)
@@ -213,21 +217,11 @@ def subset_gains(
     :func:`~annlab.stacked.defaults.subset_specs`) and the gain of pretraining on each.
 
     ``callback(step, {"fraction", "text"})`` reports progress (one step per classifier)."""
-    specs = d.subset_specs(stack, seed)
-    total = 3 * len(specs)
-    rows, step = [], 0
-    for s, three in specs.items():
-        results = []
-        for kind, spec in three.items():
-            if callback:
-                callback(step, {"fraction": step / total, "text": f"subset {s}: {d.KIND_NAMES[kind]}"})
-            results.append(spec.run(device))
-            step += 1
-        comp = compare(*results)
+    comps = _compare_each(d.subset_specs(stack, seed), device, callback, lambda s: f"subset {s}")
+    rows = []
+    for s, comp in comps.items():
         acc = {kind: comp.accuracy(kind) for kind in ORDER}
         rows.append({"seed": s, "before": acc["frozen"], "after": acc["finetune"], "scratch": acc["scratch"]})
-    if callback:
-        callback(total, {"fraction": 1.0, "text": "done"})
     table = pd.DataFrame(rows)
     table["gain"] = table["after"] - table["scratch"]
     gains = table["gain"].to_numpy()
