@@ -55,7 +55,6 @@ class Student:
         self._finished: asyncio.Event = asyncio.Event()
         self._reader: asyncio.Task | None = None
         self._auto: dict[str, asyncio.Task] = {}
-        self.full_reruns = 0
         self.last_note = ""
         self.in_run = False  # a run of this session is in progress (a move, a poll, a job's rerun)
 
