@@ -218,13 +218,10 @@ DN_DIM = Control("selectbox", "Denoiser's latent size", "lat_dn_dim", 32, {"opti
 GAN_PRESET = Control(
     "radio", "Preset", "lat_gan_preset", next(iter(GAN_PRESETS)), {"options": list(GAN_PRESETS)}
 )
+GAN_LRS = [5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3]  # the default 1e-3 sits inside the range
 GAN_TABLE = {  # field of gan_config -> control
-    "lr_g": Control(
-        "select_slider", "Generator lr", "lat_gan_lrg", 1e-3, {"options": [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]}
-    ),
-    "lr_d": Control(
-        "select_slider", "Discriminator lr", "lat_gan_lrd", 1e-3, {"options": [5e-5, 1e-4, 2e-4, 5e-4, 1e-3]}
-    ),
+    "lr_g": Control("select_slider", "Generator lr", "lat_gan_lrg", 1e-3, {"options": GAN_LRS}),
+    "lr_d": Control("select_slider", "Discriminator lr", "lat_gan_lrd", 1e-3, {"options": GAN_LRS}),
     "d_steps": Control("slider", "D steps per G step", "lat_gan_k", 1, {"min_value": 1, "max_value": 10}),
     "smooth": Control("toggle", "Label smoothing (0.9)", "lat_gan_smooth", True, {"help": SMOOTH_HELP}),
     "ema": Control("toggle", "Sample from averaged weights", "lat_gan_ema", True, {"help": EMA_HELP}),
