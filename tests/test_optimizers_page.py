@@ -25,18 +25,18 @@ def test_noise_and_learning_rate_change_the_race():
     at = open_page(VIEW)
     assert not errors(at), errors(at)
     assert "Signal-to-noise ratio at σ = 0.1" in _captions(at)
-    before = at.dataframe[0].value.copy()
+    before = at.table[0].value.copy()
 
     at.slider(key="opt_noise").set_value(0.5).run()
     assert not errors(at), errors(at)
     assert "Signal-to-noise ratio at σ = 0.5" in _captions(at)
-    assert not before["val MSE"].equals(at.dataframe[0].value["val MSE"])
+    assert not before["val MSE"].equals(at.table[0].value["val MSE"])
 
     at.select_slider(key="opt_lr_scale").set_value(100.0).run()
     assert not errors(at), errors(at)
     text = " ".join(e.value for e in at.error)
     assert "diverged at epoch" in text and "learning rate" in text.lower()
-    assert (at.dataframe[0].value["status"] == "diverged").any()
+    assert (at.table[0].value["status"] == "diverged").any()
 
 
 def test_landscape_surface_and_bump_controls():
@@ -143,7 +143,7 @@ def test_a_noise_position_not_ready_keeps_the_old_figure_with_progress(monkeypat
 def test_report_race_link_and_second_run_of_one_optimizer():
     at = open_page(VIEW, query=defaults.REPORT_RACE)
     assert not errors(at), errors(at)
-    frame = at.dataframe[0].value
+    frame = at.table[0].value
     assert list(frame["optimizer"]) == [
         "GD (full batch)",
         "Nesterov",
@@ -151,7 +151,7 @@ def test_report_race_link_and_second_run_of_one_optimizer():
         "L-BFGS",
         "GD (full batch), lr 0.1",
     ]
-    assert list(frame["lr"]) == [0.05, 0.1, 0.001, 1.0, 0.1]
+    assert list(frame["lr"]) == ["0.05", "0.1", "0.001", "1", "0.1"]  # as the static table writes them
     assert not any("test" in c for c in frame.columns)
     assert any("Final choice by validation" in i.value and "test MSE" in i.value for i in at.info)
 
@@ -161,12 +161,12 @@ def test_sweeps_regularisation_bump_and_test_surfaces():
     assert not errors(at), errors(at)
     at.button(key="opt_sw_noise_button").click().run()
     assert not errors(at), errors(at)
-    frame = next(d.value for d in at.dataframe if "σ² (floor)" in d.value.columns)
-    assert sorted(set(frame["σ"])) == [0.1, 2.0] and "test MSE" in frame.columns
+    frame = next(d.value for d in at.table if "σ² (floor)" in d.value.columns)
+    assert sorted(set(frame["σ"])) == ["0.1", "2"] and "test MSE" in frame.columns
 
     at = open_page(VIEW, query={"opt_tab": "Regularisation"})
     assert not errors(at), errors(at)
-    names = list(at.dataframe[0].value["optimizer"])
+    names = list(at.table[0].value["optimizer"])
     assert names[0] == "no regularisation" and any(n.startswith("L2") for n in names)
     assert any(n.startswith("dropout") for n in names) and any(n.startswith("early") for n in names)
 

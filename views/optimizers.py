@@ -15,9 +15,8 @@ ui.page("Optimizer comparison", D.LEAD, look_for=D.LOOK_FOR)
 lab = ui.current()
 
 
-def table(t):
-    formats = {c: st.column_config.NumberColumn(c, format=f) for c, f in t.formats.items()}
-    st.dataframe(t.frame, hide_index=True, width="stretch", column_config=formats)
+def table(t):  # static: it is drawn at once when a slider moves (an interactive grid lags behind)
+    st.table(t.text(), hide_index=True)
 
 
 def metrics(row):

@@ -52,12 +52,12 @@ def draw_forecasts(value, stale: bool) -> None:
             for col, which in zip(st.columns(2), (0, 1), strict=True):
                 with col:
                     ui.chart(tc.forecast_panel, split, cmp.closed_loop, cmp.one_step, which, height=height)
-        st.dataframe(cmp.nmse_table, width="stretch")
+        st.table(cmp.nmse_table)
         st.caption(ui.call(ex.chosen_note))
     if stale:
         return
     with st.expander("All scores: validation, test MSE and NMSE, training time", icon=":material/table:"):
-        st.dataframe(cmp.table, width="stretch")
+        st.table(cmp.table)
         st.markdown(f"{cmp.caption} {d.TRAINING_NOTE}")
     for message in cmp.verdicts:
         st.warning(message)

@@ -13,7 +13,8 @@ from PIL import Image
 from annlab.charts import FIT_WIDTH, OKABE_ITO
 from annlab.charts import heatmap as _heatmap
 
-MAX_POINTS = 150
+FIT_STRIDE = 2  # fit_1d draws every FIT_STRIDE-th grid point (the page redraws it on every noise move)
+MAX_POINTS = 80  # points per curve: enough for a smooth line; more only slows the browser when a slider moves
 # Okabe-Ito colours, one per optimizer, the same in every chart (no yellow: it vanishes on the grey map).
 OPTIMIZER_COLOURS = {
     "GD (full batch)": "#0072B2",
@@ -145,6 +146,8 @@ def fit_1d(
     ``y_train`` (n,).
     """
     names = list(preds)
+    x_grid, y_true = x_grid[::FIT_STRIDE], y_true[::FIT_STRIDE]  # smooth curves: every other grid point
+    preds = {n: p[::FIT_STRIDE] for n, p in preds.items()}
     x_grid, y_true = np.round(x_grid.astype(float), 4), np.round(y_true.astype(float), 4)
     x_train, y_train = np.round(x_train.astype(float), 4), np.round(y_train.astype(float), 4)
     preds = {n: np.round(p.astype(float), 4) for n, p in preds.items()}

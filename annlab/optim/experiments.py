@@ -42,6 +42,14 @@ class Table:
     frame: pd.DataFrame
     formats: dict[str, str] = field(default_factory=dict)
 
+    def text(self) -> pd.DataFrame:
+        """The frame with its number columns written out in their formats ("—" where missing), for a
+        static table (drawn at once, unlike an interactive grid)."""
+        out = self.frame.copy()
+        for col, fmt in self.formats.items():
+            out[col] = [("—" if pd.isna(v) else fmt % v) for v in self.frame[col]]
+        return out
+
 
 @dataclass
 class Metric:

@@ -30,13 +30,19 @@ def _memory() -> LRU:
     return LRU(MEMORY_SIZE)
 
 
-def _progress(status, spec: TrainSpec):
-    bar = status.progress(0.0)
-    live = status.empty()
+def _progress(slot, spec: TrainSpec):
+    """The training callback: a status panel in ``slot`` with a progress bar and a live curve, made at
+    the first epoch (a model that only loads from the store draws nothing, so the page's charts after
+    it are updated in place, not rebuilt)."""
     rows: list[dict] = []
     total = spec.num_epochs
+    bar = live = None
 
     def callback(epoch: int, metrics: dict) -> None:
+        nonlocal bar, live
+        if bar is None:
+            status = slot.container().status(f"Training {spec.label} ...", expanded=True)
+            bar, live = status.progress(0.0), status.empty()
         rows.append({"epoch": epoch, **metrics})
         if total:
             bar.progress(min(1.0, epoch / total), text=f"epoch {epoch} / {total}")
@@ -164,10 +170,9 @@ def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = Tru
         pool = jobs.server_pool()
         if pool is not None and not spec.stored():
             _train_in_pool(pool, spec, device, slot)
-        status = slot.container().status(f"Training {spec.label} ...", expanded=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
-            result = spec.run(device, callback=_progress(status, spec))
+            result = spec.run(device, callback=_progress(slot, spec))
             if pool is not None and result.key in pool.trained_keys:
                 result.from_cache = False  # a worker of this server trained it a moment ago
         for w in caught:
