@@ -11,7 +11,8 @@ game never sees: it smooths out the step-to-step oscillation of the two players.
 
 References: Goodfellow et al. (2014), Generative Adversarial Nets, NeurIPS; Radford, Metz & Chintala
 (2016), DCGAN, arXiv:1511.06434; Salimans et al. (2016), Improved techniques for training GANs;
-Yazici et al. (2019), The unusual effectiveness of averaging in GAN training, ICLR.
+Yazici et al. (2019), The unusual effectiveness of averaging in GAN training, ICLR; Miyato et al. (2018),
+Spectral normalization for generative adversarial networks, ICLR; Srivastava et al. (2014), Dropout, JMLR.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ class GANConfig:
     snapshots : generated images of fixed codes kept after every epoch (samples per epoch, mode collapse)
     ema : decay of an exponential moving average of the generator's weights (0 = none); samples come from
         the averaged generator, training from the live one (Yazici et al. 2019)
+    d_dropout : dropout rate after every hidden layer of the discriminator while training (0 = none); its
+        masks come from the training seed's generator. A discriminator that cannot lean on single pixels
+        gives the generator smoother gradients.
+    spectral_norm : divide every weight of the discriminator by its largest singular value (one power
+        iteration per training step), which caps the discriminator's Lipschitz constant (Miyato et al. 2018)
     """
 
     arch: str = "dense"
@@ -69,6 +75,8 @@ class GANConfig:
     batch_norm: bool = True
     snapshots: int = 100
     ema: float = 0.0
+    d_dropout: float = 0.0
+    spectral_norm: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -87,6 +95,10 @@ class GANConfig:
             raise ValueError("label_smoothing must be between 0.5 and 1.0.")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError("ema (the generator average's decay) must be in [0, 1).")
+        if not 0.0 <= self.d_dropout < 1.0:
+            raise ValueError("d_dropout (the discriminator's dropout rate) must be in [0, 1).")
+        if not isinstance(self.spectral_norm, bool):
+            raise ValueError(f"spectral_norm must be True or False, got {self.spectral_norm!r}.")
         if self.g_loss not in G_LOSSES:
             raise ValueError(f"g_loss must be one of {G_LOSSES}, got {self.g_loss!r}.")
 
@@ -97,6 +109,38 @@ class GANConfig:
     @property
     def label(self) -> str:
         return f"the {'DCGAN' if self.arch == 'dcgan' else 'dense GAN'} ({self.latent_dim}-D latent)"
+
+
+class SeededDropout(nn.Module):
+    """Dropout whose masks come from a ``torch.Generator`` set in :attr:`gen` (never the global RNG):
+    in training mode each entry is zeroed with probability ``p`` and the rest scaled by 1 / (1 - p);
+    in evaluation mode it is the identity."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = float(p)
+        self.gen: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        if self.gen is None:
+            raise ValueError("SeededDropout in training mode needs a seeded torch.Generator (set .gen).")
+        keep = torch.rand(x.shape, generator=self.gen).to(x.device) >= self.p
+        return x * keep / (1.0 - self.p)
+
+
+def _discriminator_extras(cfg: GANConfig, d: nn.Sequential) -> nn.Sequential:
+    """The discriminator ``d`` with :attr:`GANConfig.spectral_norm` on its linear and convolutional
+    layers and :attr:`GANConfig.d_dropout` after each hidden activation."""
+    layers: list[nn.Module] = []
+    for m in d:
+        if cfg.spectral_norm and isinstance(m, (nn.Linear, nn.Conv2d)):
+            m = nn.utils.parametrizations.spectral_norm(m)
+        layers.append(m)
+        if cfg.d_dropout and isinstance(m, nn.LeakyReLU):
+            layers.append(SeededDropout(cfg.d_dropout))
+    return nn.Sequential(*layers)
 
 
 class GAN(nn.Module):
@@ -140,9 +184,27 @@ class GAN(nn.Module):
                 nn.Flatten(),
                 nn.Linear(64 * s * s, 1),
             )
+        self.discriminator = _discriminator_extras(cfg, self.discriminator)
 
         # the weight average samples are drawn from (cfg.ema > 0): updated by ema_update, never by gradients
         self.generator_ema = copy.deepcopy(self.generator).requires_grad_(False) if cfg.ema else None
+
+    def set_dropout_generator(self, gen: torch.Generator | None) -> None:
+        """Draw the discriminator's dropout masks from ``gen`` (None: unset, after training)."""
+        for m in self.discriminator.modules():
+            if isinstance(m, SeededDropout):
+                m.gen = gen
+
+    @torch.no_grad()
+    def reseed_spectral_norm(self, gen: torch.Generator, iterations: int = 15) -> None:
+        """Start the power iterations of the discriminator's spectral norms from vectors drawn from
+        ``gen`` (not the global RNG), then run ``iterations`` of them on the current weights."""
+        for m in self.discriminator.modules():
+            if hasattr(m, "parametrizations") and "weight" in m.parametrizations:
+                sn = m.parametrizations.weight[0]
+                sn._u.copy_(F.normalize(torch.randn(sn._u.shape, generator=gen), dim=0, eps=sn.eps))
+                sn._v.copy_(F.normalize(torch.randn(sn._v.shape, generator=gen), dim=0, eps=sn.eps))
+                sn._power_method(sn._reshape_weight_to_matrix(m.parametrizations.weight.original), iterations)
 
     def train(self, mode: bool = True) -> GAN:
         super().train(mode)
@@ -281,7 +343,10 @@ def train_gan(
     if X.ndim != 2 or X.shape[1] != cfg.input_dim:
         raise ValueError(f"Expected data of shape (n, {cfg.input_dim}), got {X.shape}.")
     gen = generator(seed)
-    model = seeded_init(build_gan(cfg), gen).to(device)
+    model = seeded_init(build_gan(cfg), gen)
+    model.reseed_spectral_norm(gen)
+    model = model.to(device)
+    model.set_dropout_generator(gen)
     if model.generator_ema is not None:
         model.generator_ema.load_state_dict(model.generator.state_dict())
     X = torch.as_tensor(X).to(device)
@@ -320,6 +385,7 @@ def train_gan(
         if diverged:
             break
     model.eval()
+    model.set_dropout_generator(None)
     extra = {"train_seconds": time.perf_counter() - start}
     if snaps:
         extra["snapshots"] = torch.stack(snaps)
