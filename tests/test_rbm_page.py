@@ -125,15 +125,18 @@ def test_the_gibbs_slider_picks_a_snapshot_of_one_chain(monkeypatch):
     monkeypatch.setattr(inpaint, "gibbs_snapshots", lambda *a, **k: runs.append(a[2]) or real(*a, **k))
     st.cache_data.clear()
     at = open_rbm()
-    assert len(runs) == 1 and max(runs[0]) == defaults.SHORT_CHAIN  # one chain, every position up to 200
+    assert len(runs) == 1 and max(runs[0]) == max(defaults.STEP_OPTIONS)  # one chain, to the largest step
     seen = {error_metric(at)}
-    for steps in (1, 20, 200):
+    for steps in (1, 20, 200, 2000):
         at.select_slider(key="rbm_recon_steps").set_value(steps).run()
         assert not errors(at)
         seen.add(error_metric(at))
     assert len(runs) == 1 and len(seen) > 1  # the figure changed, the chain did not run again
+    at.select_slider(key="rbm_recon_steps").set_value(100).run()
+    at.select_slider(key="rbm_chains").set_value(4).run()  # several chains per digit: short first
+    assert len(runs) == 2 and max(runs[1]) == defaults.SHORT_CHAIN
     at.select_slider(key="rbm_recon_steps").set_value(1000).run()
-    assert len(runs) == 2 and max(runs[1]) == max(defaults.STEP_OPTIONS)  # once, to the largest step
+    assert len(runs) == 3 and max(runs[2]) == max(defaults.STEP_OPTIONS)  # once, to the largest step
 
 
 def test_likelihood_tab_draws_exact_and_pseudo_likelihood_for_cd_and_pcd(empty_store):

@@ -39,7 +39,8 @@ def inpainting():
         first = int(ui.control(d.first_control(side, len(split.X_test))))
         drawn = ui.draw_digit("rbm_canvas", side=side, page="RBM inpainting")
     missing = ex.erase_mask(side, region, rows=rows, fraction=fraction, seed=lab.seed)
-    positions = d.chain_positions(d.chain_length(steps))  # one chain; the slider picks a snapshot
+    whole = drawn is None and chains == 1  # the test digits' one chain runs to the end at once
+    positions = d.chain_positions(d.chain_length(steps, whole=whole))  # the slider picks a snapshot
     args = (result, dataset, lab.seed, missing, positions, first, drawn)
     chain = ui.call(ex.inpaint_chain, *args, n_chains=chains)
     view = ex.inpaint_at(chain, steps)

@@ -215,10 +215,13 @@ def first_control(side: int, n_test: int) -> Control:
     return Control("number_input", "First test digit", f"rbm_first{side}", 0, kw)
 
 
-def chain_length(steps: int) -> int:
-    """How far a Gibbs-steps slider's chain runs to show ``steps``: :data:`SHORT_CHAIN` for the first
-    positions, else the slider's largest step. Every position up to there is a snapshot of that chain."""
-    return SHORT_CHAIN if int(steps) <= SHORT_CHAIN else max(STEP_OPTIONS)
+def chain_length(steps: int, *, whole: bool = False) -> int:
+    """How far a Gibbs-steps slider's chain runs to show ``steps``: the slider's largest step when
+    ``whole`` (the chain is cheap: one chain per test digit, about 0.3 s on a CPU core for 2,000 steps,
+    paid once when the page opens, so no later position of the slider computes), else
+    :data:`SHORT_CHAIN` for the first positions and the largest step beyond them. Every position up to
+    there is a snapshot of that chain."""
+    return SHORT_CHAIN if int(steps) <= SHORT_CHAIN and not whole else max(STEP_OPTIONS)
 
 
 def chain_positions(length: int) -> tuple[int, ...]:
