@@ -134,6 +134,13 @@ def generator(seed: int, device: str = "cpu") -> torch.Generator:
     return g
 
 
+def seeded_dropout(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Tensor:
+    """Dropout with masks drawn from ``gen`` (on its own device, then moved to ``x``'s; never the global
+    RNG): each entry of ``x`` is zeroed with probability ``p`` and the rest scaled by 1 / (1 - p)."""
+    keep = torch.rand(x.shape, generator=gen, device=gen.device).to(x.device) >= p
+    return x * keep / (1.0 - p)
+
+
 def run_all(specs: list[TrainSpec], device: str = "cpu") -> list[TrainResult]:
     """Load or train every spec. With an active training pool (:mod:`annlab.jobs`) all untrained ones are
     queued at once, so the pool's workers train them side by side (``python -m annlab warm``); without

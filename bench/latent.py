@@ -41,12 +41,11 @@ os.environ.pop("ANNLAB_FAST", None)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from annlab.judge import digit_classifier, judge  # noqa: E402
+from annlab.judge import digit_classifier  # noqa: E402
 from annlab.latent import autoencoders as ae  # noqa: E402
 from annlab.latent import codes as lat  # noqa: E402
 from annlab.latent import defaults as D  # noqa: E402
 from annlab.latent import experiments as ex  # noqa: E402
-from annlab.latent import gan as gan_mod  # noqa: E402
 from annlab.latent.splits import splits  # noqa: E402
 
 
@@ -92,9 +91,7 @@ def gan_part(results: dict, train_s: dict) -> dict:
         if role not in results:
             results[role], train_s[role] = timed(spec)
             log(f"trained {role}: {spec.label} (training seed {seed}) in {train_s[role]} s")
-        gcfg = results[role].config
-        imgs = gan_mod.generate(results[role].model, gan_mod.sample_z(gcfg, 1000, seed=1))
-        verdicts[seed] = judge(imgs, "mnist")
+        verdicts[seed] = ex.gan_verdict(results[role], "mnist")
         secs.append(train_s[role])
         cpus.append(CPU_S.get(spec.key, float("nan")))
         log(f"GAN seed {seed}: {verdicts[seed]['recognised']:.3f} recognised, {verdicts[seed]['histogram']}")

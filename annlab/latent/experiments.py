@@ -363,6 +363,16 @@ def sampling(
     return Sampling(sets, accuracy, real)
 
 
+GAN_SAMPLES, GAN_SAMPLE_SEED = 1000, 1  # the GAN's samples the benchmarks judge (codes of seed 1)
+
+
+def gan_verdict(gan: TrainResult, dataset: str = "mnist", n: int = GAN_SAMPLES) -> dict:
+    """The judge's verdict (:func:`annlab.judge.judge`) on ``n`` samples of the trained GAN, from the
+    prior codes of seed :data:`GAN_SAMPLE_SEED` (the same codes for every GAN of one latent size)."""
+    z = gan_mod.sample_z(gan.config, n, seed=GAN_SAMPLE_SEED)
+    return judge(gan_mod.generate(gan.model, z), dataset)
+
+
 def gan_slide(gan: TrainResult, seed_a: int, seed_b: int, t: float, steps: int = STEPS) -> np.ndarray:
     """Images on the spherical path between prior draws ``seed_a`` and ``seed_b``: (steps + 1, D), the
     last one at position ``t``."""

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from annlab.latent.autoencoders import seeded_init
-from annlab.training import Callback, TrainResult, divergence, generator
+from annlab.training import Callback, TrainResult, divergence, generator, seeded_dropout
 
 GAN_ARCHS = ("dense", "dcgan")
 G_LOSSES = ("non-saturating", "saturating")
@@ -126,8 +126,7 @@ class SeededDropout(nn.Module):
             return x
         if self.gen is None:
             raise ValueError("SeededDropout in training mode needs a seeded torch.Generator (set .gen).")
-        keep = torch.rand(x.shape, generator=self.gen).to(x.device) >= self.p
-        return x * keep / (1.0 - self.p)
+        return seeded_dropout(x, self.p, self.gen)
 
 
 def _discriminator_extras(cfg: GANConfig, d: nn.Sequential) -> nn.Sequential:

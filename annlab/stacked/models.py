@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from annlab.training import seeded_dropout
+
 
 class LayerAE(nn.Module):
     """One layer of the stack as an autoencoder: encoder ``n_in -> n_hidden`` (ReLU), decoder back.
@@ -85,11 +87,7 @@ class StackNet(nn.Module):
         for enc in self.encoders:
             x = F.relu(enc(x))
             if drop:
-                x = (
-                    x
-                    * (torch.rand(x.shape, generator=gen, device=x.device) >= self.dropout)
-                    / (1 - self.dropout)
-                )
+                x = seeded_dropout(x, self.dropout, gen)
         return x
 
     def forward(self, x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
