@@ -42,6 +42,12 @@ FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
 
+# Vega draws every chart on a canvas: a slider move then repaints it in a few milliseconds, where the SVG
+# renderer (Streamlit's choice below 2,000 points per dataset) updates one DOM node per mark (thousands
+# of DOM changes, then style and layout, per chart and per move).
+CANVAS = {"embedOptions": {"renderer": "canvas"}}
+
+
 @functools.lru_cache(maxsize=2)
 def _config(projector: bool) -> alt.Config:
     font, title, stroke, point = (20, 24, 4, 160) if projector else (13, 15, 2, 50)
@@ -71,6 +77,7 @@ def style(chart: alt.TopLevelMixin, *, projector: bool = False) -> alt.TopLevelM
     """
     out = chart.copy(deep=False)
     out.config = _config(projector)
+    out.usermeta = CANVAS
     return out
 
 

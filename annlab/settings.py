@@ -4,6 +4,8 @@
 - ``ANNLAB_FAST=1``: pages train small configurations (tests and quick demos); same code path.
 - ``ANNLAB_MNIST_DIR``: folder with full MNIST IDX files.
 - ``ANNLAB_WIKIART_DIR``: folder with WikiArt images.
+- ``ANNLAB_CHECK_CHARTS=1``: check every chart against the Vega-Lite schema when it is built (the tests
+  do; a page does not, the check costs ~60 % of building a chart when a slider reaches a new position).
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ def cache_dir() -> Path:
     path = Path(os.environ.get("ANNLAB_CACHE_DIR") or REPO_ROOT / "models_cache")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def check_charts() -> bool:
+    """True when ``ANNLAB_CHECK_CHARTS`` is set to a true value (the tests)."""
+    return os.environ.get("ANNLAB_CHECK_CHARTS", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def fast_mode() -> bool:

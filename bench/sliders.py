@@ -68,23 +68,37 @@ FINGERPRINT_JS = """() => {
 
 QUIET_MS = 400  # a press is done when no figure has changed for this long (not part of its time)
 
-# Installed before the app's own scripts: the time of each keydown, of the last change inside a figure
-# (Streamlit wraps charts, images and tables in stFullScreenFrame) and of the frame drawn after it.
+# Installed before the app's own scripts: the time of each keydown, of the last change to a figure
+# (Streamlit wraps charts, images and tables in stFullScreenFrame): a DOM change inside one, or a draw
+# call on a canvas inside one (Vega's canvas renderer and the data grid repaint without DOM changes),
+# and the time just after the frame that shows it (a task queued from that frame's animation callback).
 OBSERVER_JS = """(() => {
   const m = (window.__slider = {key: 0, last: 0, painted: 0});
   document.addEventListener("keydown", () => { m.key = performance.now(); m.last = 0; m.painted = 0; }, true);
   const figure = "[data-testid='stFullScreenFrame'], [data-testid='stTable']";
+  const inFigure = (node) => !!(node && node.closest(figure) && node.closest("[data-testid='stMain']"));
+  let pending = false;
+  const note = () => {
+    m.last = performance.now();
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => setTimeout(() => { pending = false; m.painted = performance.now(); }, 0));
+  };
   const seen = (records) => {
     for (const r of records) {
-      const node = r.target.nodeType === 1 ? r.target : r.target.parentElement;
-      if (node && node.closest(figure) && node.closest("[data-testid='stMain']")) {
-        const t = performance.now();
-        m.last = t;
-        requestAnimationFrame(() => { if (m.last === t) m.painted = performance.now(); });
-        return;
-      }
+      if (inFigure(r.target.nodeType === 1 ? r.target : r.target.parentElement)) return note();
     }
   };
+  const figureCanvas = new WeakSet();
+  const ctx = CanvasRenderingContext2D.prototype;
+  for (const name of ["clearRect", "fillRect", "fill", "stroke", "fillText", "drawImage", "putImageData"]) {
+    const draw = ctx[name];
+    ctx[name] = function (...args) {
+      const c = this.canvas;
+      if (figureCanvas.has(c) || (c.isConnected && inFigure(c) && figureCanvas.add(c))) note();
+      return draw.apply(this, args);
+    };
+  }
   const start = () => new MutationObserver(seen).observe(document.documentElement,
     {subtree: true, childList: true, attributes: true, characterData: true});
   if (document.documentElement) start(); else document.addEventListener("DOMContentLoaded", start);
@@ -95,7 +109,7 @@ DONE_JS = f"""() => {{
   const app = document.querySelector("[data-testid='stApp']");
   if (!m || !app || app.getAttribute("data-test-script-state") === "running") return false;
   if (document.querySelector("[data-testid='stMain'] [data-stale='true']")) return false;
-  return m.painted > m.key && performance.now() - m.last > {QUIET_MS};
+  return m.painted > m.key && m.painted >= m.last && performance.now() - m.last > {QUIET_MS};
 }}"""
 
 SETTLED_JS = f"""(before) => {{

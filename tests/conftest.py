@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ["ANNLAB_FAST"] = "1"
+os.environ["ANNLAB_CHECK_CHARTS"] = "1"  # every chart a page test draws is checked against the schema
 os.environ["ANNLAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="annlab-test-cache-")
 os.environ.pop("ANNLAB_MNIST_DIR", None)
 os.environ.pop("ANNLAB_WIKIART_DIR", None)

@@ -125,3 +125,33 @@ def test_control_validates_its_default():
         Control("knob", "Noise", "hop_noise", 0.1)
     Control("multiselect", "Digits", "hop_digits", [1, 7], {"options": list(range(10))})
     Control("slider", "Rows", "rbm_rows28", (10, 15), {"min_value": 0, "max_value": 27})
+
+
+def test_charts_draw_on_a_canvas_and_skip_the_schema_check_only_outside_the_tests(monkeypatch):
+    """Every house chart asks Vega for its canvas renderer (a slider move repaints one canvas instead of
+    updating thousands of SVG nodes); a page builds specs without the schema check, the tests with it,
+    and both give the same spec."""
+    import altair as alt
+    import pandas as pd
+
+    from annlab.charts import CANVAS, style
+    from annlab.ui import display
+
+    def build(n):
+        return alt.Chart(pd.DataFrame({"x": range(n), "y": range(n)})).mark_line().encode(x="x:Q", y="y:Q")
+
+    assert style(build(3)).to_dict()["usermeta"] == CANVAS
+    display._BUILDERS["test.build"] = build
+    checked = display._spec("test.build", False, (5,), {})
+    monkeypatch.setenv("ANNLAB_CHECK_CHARTS", "0")
+    assert display._spec("test.build", False, (5,), {}) == checked
+    bad = alt.Chart(pd.DataFrame({"x": [1]})).mark_line().encode(x=alt.X("x:Q", bin="nonsense"))
+    display._BUILDERS["test.bad"] = lambda: bad
+    display._spec("test.bad", False, (), {})  # unchecked: no error
+    monkeypatch.setenv("ANNLAB_CHECK_CHARTS", "1")
+    try:
+        display._spec("test.bad", False, (), {})
+    except Exception as err:  # altair's SchemaValidationError
+        assert "bin" in str(err)
+    else:
+        raise AssertionError("the schema check did not run")

@@ -25,10 +25,11 @@ def metrics(row):
     st.caption(row.caption)
 
 
-def data_settings(box, more) -> dict:
+def data_settings(box, more, noise=True) -> dict:
     """The race's data (the other tabs' too): noise σ (the page's main control), task, student number."""
-    noise, task = ui.control(D.NOISE, box), ui.control(D.TASK, box)
-    return {"task": task, "noise": noise, "number": ui.control(D.NUMBER, more, disabled=task == rc.TASKS[0])}
+    out = {"noise": ui.control(D.NOISE, box)} if noise else {}
+    task = out["task"] = ui.control(D.TASK, box)
+    return out | {"number": ui.control(D.NUMBER, more, disabled=task == rc.TASKS[0])}
 
 
 def curves(result, stale=False):  # the main figure: loss per epoch and per second, the noise floor
@@ -47,38 +48,48 @@ def built(make, where=st, **settings):  # make(**settings), or None after its Va
         where.error(str(err))
 
 
-def race_settings():
-    """The race's controls (the sweeps' too): its config (None: bad), the right column, a figure slot."""
-    left, right = st.columns([1, 3])
+def race_settings(left, noise=True) -> dict:
+    """The race's settings in the column ``left`` (the sweeps' too), as keywords of ``D.race_config``;
+    without the noise σ when ``noise`` is False (the race tab draws it above its figure)."""
     more = left.popover("More settings", icon=":material/tune:", width="stretch")
-    figure = right.container()
     with left:
-        race = data_settings(st, more) | ui.controls(D.RACE_CONTROLS)
-    race["optimizers"] = ui.control(D.RACE_OPTIMIZERS, right)
-    with right.expander("Learning rate and momentum per optimizer; the same optimizer a second time"):
-        tuned = ui.controls(D.tuning_controls(race["optimizers"]), 4)
-        twin = ui.controls(D.TWIN_CONTROLS, 4)
-        st.markdown(f"[Open the report's race (seed 001 §1.3 Q3)](?{urlencode(D.REPORT_RACE)})")
+        race = data_settings(st, more, noise) | ui.controls(D.RACE_CONTROLS)
+        race["optimizers"] = ui.control(D.RACE_OPTIMIZERS)
+        with st.popover("Per optimizer: lr, β; a second run", icon=":material/tune:", width="stretch"):
+            race["tuned"] = ui.controls(D.tuning_controls(race["optimizers"]), 2)
+            race["twin"] = ui.controls(D.TWIN_CONTROLS, 2)
+            st.markdown(f"[Open the report's race (seed 001 §1.3 Q3)](?{urlencode(D.REPORT_RACE)})")
     with more:
         race |= ui.controls(D.RACE_MORE)
-    return built(D.race_config, right, **race, tuned=tuned, twin=twin), right, figure
+    return race
+
+
+def race_section():
+    """The settings on the left; the noise slider, the figure and everything it changes on the right, in
+    a fragment: moving the noise redraws only that (the settings and their widgets stay as they are)."""
+    left, right = st.columns([1, 3])
+    race = race_settings(left, noise=False)
+    if (cfg := built(D.race_config, right, **race)) is None:
+        return
+    with right:
+        race_figure(race)
+    st.expander("Each optimizer's update and lr").dataframe(ex.optimizer_table(cfg), hide_index=True)
 
 
 @st.fragment
-def race_section():
-    cfg, right, figure = race_settings()
+def race_figure(race: dict):
+    cfg = built(D.race_config, **race, noise=ui.control(D.NOISE))
     if cfg is None:
         return
     data = ui.call(rc.make_data, cfg.data, lab.seed)
-    with figure:
-        result = ui.keep_last(
-            "opt_race",
-            lambda: ui.call(ex.race, cfg, lab.seed, progress="Racing the optimizers"),
-            curves,
-            ready=ex.race_saved(cfg, lab.seed),
-            label=ex.race_label(cfg, lab.seed),
-        )
-    right.caption(ex.race_caption(data, cfg.data.noise))
+    result = ui.keep_last(
+        "opt_race",
+        lambda: ui.call(ex.race, cfg, lab.seed, progress="Racing the optimizers"),
+        curves,
+        ready=ex.race_saved(cfg, lab.seed),
+        label=ex.race_label(cfg, lab.seed),
+    )
+    st.caption(ex.race_caption(data, cfg.data.noise))
     table(ex.race_table(result))
     st.info(ex.choice_line(result))
     names, best = ex.fit_choice(result)
@@ -87,13 +98,12 @@ def race_section():
         ui.chart(oc.training_points, data)
         shown = data.X_grid.shape[1] == 2 and st.selectbox("Fit shown", names, index=best, key="opt_fit_pick")
         ui.chart(oc.race_fit, data, result.runs, shown)
-    st.expander("Each optimizer's update and lr").dataframe(ex.optimizer_table(cfg), hide_index=True)
 
 
 def sweeps_section():
     st.markdown(D.SWEEPS_INTRO)
-    cfg, right, _ = race_settings()
-    if cfg is None:
+    left, right = st.columns([1, 3])
+    if (cfg := built(D.race_config, right, **race_settings(left))) is None:
         return
     n = ui.control(D.SWEEP_REPEATS, right)
     for label, what, v in D.sweeps(ui.control(D.SWEEP_SIGMAS, right), ui.control(D.SWEEP_UNITS, right)):

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from annlab.charts import style
+from annlab.settings import check_charts
 from annlab.images import tile, upscale
 from annlab.ui import snapshot
 from annlab.ui.cached import call
@@ -32,10 +33,21 @@ def show_chart(chart, **kwargs):
 _BUILDERS: dict[str, object] = {}  # chart functions by dotted name (the cache keys on the name)
 
 
+class _Unchecked:
+    """A chart whose ``to_dict()`` skips the Vega-Lite schema check (unless ``ANNLAB_CHECK_CHARTS``)."""
+
+    def __init__(self, chart) -> None:
+        self.chart = chart
+
+    def to_dict(self) -> dict:
+        return self.chart.to_dict(validate=check_charts())
+
+
 def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
     # st.altair_chart's own conversion (Streamlit is pinned at 1.67.0): the "none" theme, the data as
-    # Arrow datasets beside the spec, the spec checked against the Vega-Lite schema.
-    return _convert_altair_to_vega_lite_spec(style(_BUILDERS[name](*args, **kwargs), projector=projector))
+    # Arrow datasets beside the spec; the schema check only in the tests (ANNLAB_CHECK_CHARTS).
+    chart = style(_BUILDERS[name](*args, **kwargs), projector=projector)
+    return _convert_altair_to_vega_lite_spec(_Unchecked(chart))
 
 
 def with_params(spec: dict, values: dict) -> dict:
