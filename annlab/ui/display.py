@@ -7,8 +7,8 @@ import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from annlab.charts import style
-from annlab.settings import check_charts
 from annlab.images import tile, upscale
+from annlab.settings import check_charts
 from annlab.ui import snapshot
 from annlab.ui.cached import call
 from annlab.ui.sidebar import current
