@@ -7,13 +7,14 @@
 2. For each named slider: Chromium (1280x720) opens its page against ``streamlit run`` on that store,
    moves the slider once right and once left (the browser's own first draw), then presses the arrow key
    ``--presses`` times across the slider's range. Each press is timed in the page itself, from its
-   ``keydown`` event to the first animation frame after the last change to a figure (a chart, an image
-   or a table: a ``MutationObserver`` on the main area notes each change, and the frame after it is
-   the one that shows it). A press is done when the script has finished, nothing is marked stale and
-   no figure has changed for ``QUIET_MS``; it counts only if the figures' fingerprint (their images,
-   chart canvases and SVGs) then differs from the one before the press. No fixed sleeps, and nothing
-   heavy runs in the page while it draws: an earlier version serialised every chart's SVG on every
-   animation frame to notice the change, on the main thread it was timing (``--poll`` still does).
+   ``keydown`` event to just after the animation frame that follows the last change to a figure (a
+   chart, an image or a table: a ``MutationObserver`` notes each DOM change inside one, and a hook on
+   the canvas drawing calls each repaint of a chart's canvas, which changes no DOM). A press is done
+   when the script has finished, nothing is marked stale and no figure has changed for ``QUIET_MS``;
+   it counts only if the figures' fingerprint (their images, chart canvases and SVGs) then differs
+   from the one before the press. No fixed sleeps, and nothing heavy runs in the page while it draws:
+   an earlier version serialised every chart's SVG on every animation frame to notice the change, on
+   the main thread it was timing (``--poll`` still does).
 
     python bench/sliders.py [--store DIR] [--presses 12] [--only opt_noise] [--poll]
 
