@@ -33,10 +33,11 @@ def data_settings(box, more, noise=True) -> dict:
 
 
 def curves(result, stale=False):  # the main figure: loss per epoch and per second, the noise floor
+    height = 100 if lab.projector else 180  # in projector mode the figure still fits the first screen
     with st.container() if stale else ui.main_figure():
         for col, x in zip(st.columns(2), ("epoch", "seconds"), strict=True):
             with col:
-                ui.chart(oc.loss_curves, result.runs, x=x, floor=result.config.noise_floor)
+                ui.chart(oc.loss_curves, result.runs, x=x, floor=result.config.noise_floor, height=height)
     for run in [] if stale else [r for r in result.runs if r.diverged]:
         st.error(f"**{run.name}**: {run.diverged}")
 

@@ -28,20 +28,15 @@ lab, split = ui.current(), ui.call(santafe_split)
 SETTINGS = "The {}'s settings: hidden units, epochs, optimizer, steps fed back in the loss ..."
 
 
-def model_settings(cols) -> dict:
-    """The validation choice and both models' settings in the three columns ``cols``: by model name,
-    its kind and the keywords of ``d.model_config`` but the lag (see :func:`configs`)."""
-    val = ui.control(d.VALIDATION_CONTROL, cols[0])
-    with cols[1].popover("MLP", icon=":material/tune:", width="stretch", help=SETTINGS.format("MLP")):
-        mlp = ui.controls(d.MLP_CONTROLS)
-    with cols[2].popover("LSTM", icon=":material/tune:", width="stretch", help=SETTINGS.format("LSTM")):
-        lstm = ui.controls(d.LSTM_CONTROLS)
-    return {"MLP": ("mlp", {"validation": val, **mlp}), "LSTM": ("lstm", {"validation": val, **lstm})}
-
-
-def configs(settings: dict, lag: int) -> dict:
-    """Both models' configs at this ``lag``, by name."""
-    return {name: d.model_config(kind, lag=lag, **kw) for name, (kind, kw) in settings.items()}
+def model_settings() -> dict:
+    """The lag slider, the validation choice and both models' settings; returns their configs by name."""
+    c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+    lag, val = ui.control(d.LAG, c1), ui.control(d.VALIDATION_CONTROL, c2)
+    with c3.popover("MLP", icon=":material/tune:", width="stretch", help=SETTINGS.format("MLP")):
+        mlp = d.model_config("mlp", lag=lag, validation=val, **ui.controls(d.MLP_CONTROLS))
+    with c4.popover("LSTM", icon=":material/tune:", width="stretch", help=SETTINGS.format("LSTM")):
+        lstm = d.model_config("lstm", lag=lag, validation=val, **ui.controls(d.LSTM_CONTROLS))
+    return {"MLP": mlp, "LSTM": lstm}
 
 
 def draw_forecasts(value, stale: bool) -> None:
@@ -71,22 +66,17 @@ def draw_forecasts(value, stale: bool) -> None:
             ui.learning_curves(results[name], spec)
 
 
-def forecasts() -> None:
-    """The models' settings, then the lag slider's section (a fragment: moving the lag redraws only
-    that, the settings' widgets stay as they are)."""
-    lag_section(model_settings(st.columns([3, 2, 2], vertical_alignment="bottom")))
-
-
 @st.fragment
-def lag_section(settings: dict) -> None:
-    """The lag slider and its figures; a lag not trained yet keeps the last figure, marked stale."""
-    lag = ui.control(d.LAG, st.columns([3, 4])[0])
-    specs = {name: d.model_spec(cfg, lab.seed) for name, cfg in configs(settings, lag).items()}
+def forecasts() -> None:
+    """The lag slider's section: a lag not trained yet keeps the last figure, marked stale, meanwhile."""
+    cfgs = model_settings()
+    specs = {name: d.model_spec(cfg, lab.seed) for name, cfg in cfgs.items()}
 
     def compute():
         results = {name: ui.train(spec, show_curves=False) for name, spec in specs.items()}
         return ui.call(ex.compare, results), results, specs
 
+    lag = cfgs["MLP"].lag
     ready = all(spec.stored() for spec in specs.values())
     ui.keep_last("ts_forecasts", compute, draw_forecasts, ready=ready, label=f"lag {lag}")
 
@@ -118,8 +108,7 @@ if tabs[2].open:
         )
         left, right = st.columns([1, 3], gap="medium")
         with left:
-            c1, *cols = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
-            cfgs = configs(model_settings(cols), ui.control(d.LAG, c1))
+            cfgs = model_settings()
         with right:
             if ex.all_stored(cfgs):
                 studies = ui.call(ex.seed_studies, cfgs, lab.device, progress=f"Scoring {n} seeds per model")
