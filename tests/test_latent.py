@@ -218,7 +218,8 @@ def test_slide_decodes_every_slider_position_once_and_picks_them(tiny_ae, monkey
         one = ex.interpolation(tiny_ae, DATA, 0, 3, 7, t, "spherical")
         picked = full.at(t)
         assert np.allclose(picked.decoded, one.decoded, atol=1e-6) and np.allclose(picked.point, one.point)
-        assert picked.t == t and np.array_equal(picked.strip, one.strip)
+        # the strip is decoded in one batch with the others: equal up to float rounding, not bit for bit
+        assert picked.t == t and np.allclose(picked.strip, one.strip, atol=1e-6)
     calls = []
     monkeypatch.setattr(ae, "decode", lambda *a, **k: calls.append(1))
     full.at(0.8)  # picking a position never runs the decoder
