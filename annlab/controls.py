@@ -58,3 +58,16 @@ class Control:
         values = self.default if isinstance(self.default, tuple) else (self.default,)
         if any((low is not None and v < low) or (high is not None and v > high) for v in values):
             raise ValueError(f"{self.key}: default {self.default} is outside [{low}, {high}].")
+
+
+def neighbours(positions, value, k: int = 2) -> list:
+    """The slider ``positions`` next to ``value`` (the one nearest it), nearest first: one step right,
+    one left, two right, two left ... up to ``k`` steps; the ones a lecturer's next press reaches."""
+    positions = list(positions)
+    if not positions:
+        return []
+    i = min(range(len(positions)), key=lambda j: abs(positions[j] - value))
+    out = []
+    for step in range(1, k + 1):
+        out += [positions[j] for j in (i + step, i - step) if 0 <= j < len(positions)]
+    return out

@@ -180,3 +180,28 @@ def test_sweeps_regularisation_bump_and_test_surfaces():
     at.button(key="opt_grid_button").click().run()
     assert not errors(at), errors(at)
     assert any("test points" in str(c.proto) for c in at.get("vega_lite_chart"))
+
+
+def test_the_next_noise_positions_are_prepared_while_the_class_looks(monkeypatch):
+    """After a move, the stored races of the neighbouring noise positions are loaded and their charts
+    built in the background, so the next press builds nothing: here a chart builder that fails when
+    called is swapped in after the preparation, and the press still draws without error."""
+    from annlab.optim import charts as oc
+    from annlab.ui.background import wait_idle
+
+    race = defaults.race_config(noise=0.15)
+    ex.race(race, 0)  # stored, as after the warm-up
+    at = open_page(VIEW)  # at σ = 0.1: prepares 0.15 (stored) and skips the others (not stored)
+    assert not errors(at), errors(at)
+    wait_idle()
+    since = len(store.TRAINED)
+    real = oc.loss_curves
+
+    def loss_curves(*args, **kwargs):
+        raise AssertionError("built again, not prepared ahead")
+
+    loss_curves.__module__, loss_curves.__qualname__ = real.__module__, real.__qualname__
+    monkeypatch.setattr(oc, "loss_curves", loss_curves)
+    at.slider(key="opt_noise").set_value(0.15).run()
+    assert not errors(at), errors(at)
+    assert "Signal-to-noise ratio at σ = 0.15" in _captions(at) and not _races_run(since)

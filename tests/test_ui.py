@@ -155,3 +155,49 @@ def test_charts_draw_on_a_canvas_and_skip_the_schema_check_only_outside_the_test
         assert "bin" in str(err)
     else:
         raise AssertionError("the schema check did not run")
+
+
+def test_neighbours_are_the_next_presses_nearest_first():
+    from annlab.controls import neighbours
+
+    assert neighbours([0.0, 0.05, 0.1, 0.15, 0.2], 0.1) == [0.15, 0.05, 0.2, 0.0]
+    assert neighbours([0.0, 0.05, 0.1], 0.0, k=2) == [0.05, 0.1]
+    assert neighbours([1, 2, 3], 2.9, k=1) == [2]
+    assert neighbours([], 1) == []
+
+
+def test_work_prepared_ahead_fills_the_caches_the_page_reads_and_a_newer_request_drops_the_older():
+    """``ui.ahead`` runs jobs in the background; ``remember`` fills what ``call(..., progress=)`` reads
+    (without drawing); ``chart_spec`` what ``ui.chart`` draws; a later request of the same section drops
+    the jobs of the earlier one that had not started."""
+    import threading
+
+    import altair as alt
+    import pandas as pd
+
+    from annlab.ui import cached, display
+    from annlab.ui.background import ahead
+
+    runs = []
+
+    def slow(x, callback=None):
+        runs.append(x)
+        return {"x": x}
+
+    gate = threading.Event()
+    first = ahead("test_section", [gate.wait, lambda: cached.remember(slow, 1)])
+    second = ahead("test_section", [lambda: cached.remember(slow, 2)])
+    gate.set()
+    assert first.wait(10) and second.wait(10)
+    assert runs == [2]  # the first request's job was dropped unstarted
+    assert cached.call(slow, 2, progress="never shown") == {"x": 2} and runs == [2]  # from memory
+
+    built = []
+
+    def line(n):
+        built.append(n)
+        return alt.Chart(pd.DataFrame({"x": range(n)})).mark_line().encode(x="x:Q", y="x:Q")
+
+    assert ahead("test_charts", [lambda: display.chart_spec(line, 4, projector=False)]).wait(30)
+    spec = display.chart_spec(line, 4, projector=False)  # what ui.chart would draw: built once, ahead
+    assert built == [4] and spec["usermeta"]["embedOptions"]["renderer"] == "canvas"

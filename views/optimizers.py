@@ -1,10 +1,12 @@
 """Optimizer comparison: a race, sweeps, regularisation, the loss-landscape playground, model selection."""
 
+import functools
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from annlab import ui
+from annlab.controls import neighbours
 from annlab.optim import charts as oc
 from annlab.optim import defaults as D
 from annlab.optim import experiments as ex
@@ -33,11 +35,11 @@ def data_settings(box, more, noise=True) -> dict:
 
 
 def curves(result, stale=False):  # the main figure: loss per epoch and per second, the noise floor
-    height = 100 if lab.projector else 180  # in projector mode the figure still fits the first screen
+    charts = oc.race_loss_charts(result, lab.projector)
     with st.container() if stale else ui.main_figure():
-        for col, x in zip(st.columns(2), ("epoch", "seconds"), strict=True):
+        for col, (build, args, kw) in zip(st.columns(2), charts, strict=True):
             with col:
-                ui.chart(oc.loss_curves, result.runs, x=x, floor=result.config.noise_floor, height=height)
+                ui.chart(build, *args, **kw)
     for run in [] if stale else [r for r in result.runs if r.diverged]:
         st.error(f"**{run.name}**: {run.diverged}")
 
@@ -65,9 +67,7 @@ def race_settings(left, noise=True) -> dict:
     return race
 
 
-def race_section():
-    """The settings on the left; the noise slider, the figure and everything it changes on the right, in
-    a fragment: moving the noise redraws only that (the settings and their widgets stay as they are)."""
+def race_section():  # settings left; the noise slider and what it changes right, in a fragment
     left, right = st.columns([1, 3])
     race = race_settings(left, noise=False)
     if (cfg := built(D.race_config, right, **race)) is None:
@@ -96,9 +96,22 @@ def race_figure(race: dict):
     names, best = ex.fit_choice(result)
     if names:
         st.markdown("#### The data and the fit against the truth")
-        ui.chart(oc.training_points, data)
         shown = data.X_grid.shape[1] == 2 and st.selectbox("Fit shown", names, index=best, key="opt_fit_pick")
-        ui.chart(oc.race_fit, data, result.runs, shown)
+        for build, args, kw in oc.race_fit_charts(data, result.runs, shown):
+            ui.chart(build, *args, **kw)
+    near = neighbours(D.NOISE_POSITIONS, cfg.data.noise)
+    ui.ahead("opt_race", [functools.partial(prepare, race, n, lab.seed, lab.projector) for n in near])
+
+
+def prepare(race: dict, noise: float, seed: int, projector: bool) -> None:
+    """``race_figure``'s charts at ``noise``, built ahead into the caches it reads (stored races only)."""
+    if ex.race_saved(cfg := D.race_config(**race, noise=noise), seed):
+        data, result = ui.call(rc.make_data, cfg.data, seed), ui.remember(ex.race, cfg, seed)
+        names, best = ex.fit_choice(result)
+        shown = data.X_grid.shape[1] == 2 and names[best] if names else False
+        fits = oc.race_fit_charts(data, result.runs, shown) if names else []
+        for build, args, kw in oc.race_loss_charts(result, projector) + fits:
+            ui.chart_spec(build, *args, projector=projector, **kw)
 
 
 def sweeps_section():

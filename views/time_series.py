@@ -1,8 +1,12 @@
 """Time series: the Santa Fe laser, an MLP against an LSTM, lag and hidden units, closed-loop forecasts."""
 
+import dataclasses
+import functools
+
 import streamlit as st
 
 from annlab import ui
+from annlab.controls import neighbours
 from annlab.timeseries import charts as tc
 from annlab.timeseries import defaults as d
 from annlab.timeseries import experiments as ex
@@ -48,10 +52,10 @@ def draw_forecasts(value, stale: bool) -> None:
             st.metric(m.label, m.value, delta=m.delta, delta_color="inverse", help=m.help)
     with right:
         with st.container() if stale else ui.main_figure():  # one main figure per page
-            height = 115 if lab.projector else 190
             for col, which in zip(st.columns(2), (0, 1), strict=True):
+                build, args, kw = forecast_panel(cmp, which, lab.projector)
                 with col:
-                    ui.chart(tc.forecast_panel, split, cmp.closed_loop, cmp.one_step, which, height=height)
+                    ui.chart(build, *args, **kw)
         st.table(cmp.nmse_table)
         st.caption(ui.call(ex.chosen_note))
     if stale:
@@ -79,6 +83,24 @@ def forecasts() -> None:
     lag = cfgs["MLP"].lag
     ready = all(spec.stored() for spec in specs.values())
     ui.keep_last("ts_forecasts", compute, draw_forecasts, ready=ready, label=f"lag {lag}")
+    here = (lab.seed, lab.device, lab.projector)
+    near = neighbours(sorted(d.lag_positions()), lag)  # the next presses' lags, prepared meanwhile
+    ui.ahead("ts_lag", [functools.partial(prepare, cfgs, n, *here) for n in near])
+
+
+def forecast_panel(cmp, which: int, projector: bool) -> tuple:  # (builder, args, keywords) for ui.chart
+    height = 115 if projector else 190
+    return tc.forecast_panel, (split, cmp.closed_loop, cmp.one_step, which), {"height": height}
+
+
+def prepare(cfgs: dict, lag: int, seed: int, device: str, projector: bool) -> None:
+    """The forecasts' figures at ``lag``, built ahead into the caches the page reads (stored models only)."""
+    specs = {name: d.model_spec(dataclasses.replace(cfg, lag=lag), seed) for name, cfg in cfgs.items()}
+    results = {name: ui.load(spec, device) for name, spec in specs.items()}
+    if all(results.values()):
+        cmp = ui.call(ex.compare, results)
+        for build, args, kw in (forecast_panel(cmp, which, projector) for which in (0, 1)):
+            ui.chart_spec(build, *args, projector=projector, **kw)
 
 
 tabs = st.tabs(

@@ -415,6 +415,20 @@ def race_fit(data, runs, pick: str | None = None):
     return fit_2d(data.X_grid, data.y_true, ok[pick].grid_pred, pick)
 
 
+def race_loss_charts(result, projector: bool) -> list[tuple]:
+    """The race's main figure as (builder, args, keywords) for ``ui.chart``: the loss per epoch and
+    per second, with the noise floor (in projector mode 100 px tall, so the figure fits the first screen).
+    The page draws them and prepares them ahead for the neighbouring noise positions."""
+    kw = {"floor": result.config.noise_floor, "height": 100 if projector else 180}
+    return [(loss_curves, (result.runs,), {"x": x, **kw}) for x in ("epoch", "seconds")]
+
+
+def race_fit_charts(data, runs, shown) -> list[tuple]:
+    """The data and the fit against the truth (``shown``: the run drawn in 2-D), as in
+    :func:`race_loss_charts`."""
+    return [(training_points, (data,), {}), (race_fit, (data, runs, shown), {})]
+
+
 def landscape_chart(land):
     """The paths of :func:`annlab.optim.experiments.landscape` over its surface (contours, or the bump)."""
     surf = land.surface

@@ -15,21 +15,24 @@
     digit = ui.draw_digit("hop_canvas", page="Hopfield")
 """
 
-from annlab.ui.cached import call
+from annlab.ui.background import ahead
+from annlab.ui.cached import call, remember
 from annlab.ui.canvas import draw_digit
-from annlab.ui.display import chart, image_grid, show_chart, show_image
+from annlab.ui.display import chart, chart_spec, image_grid, show_chart, show_image
 from annlab.ui.frame import frame, main_figure, page
 from annlab.ui.lesson import join_form, lesson_bar, lessons_list, page_end
 from annlab.ui.on_demand import on_demand
 from annlab.ui.sidebar import LabSettings, current
 from annlab.ui.stale import keep_last
-from annlab.ui.train import learning_curves, train
+from annlab.ui.train import learning_curves, load, train
 from annlab.ui.widgets import control, controls, persisted
 
 __all__ = [
     "LabSettings",
+    "ahead",
     "call",
     "chart",
+    "chart_spec",
     "control",
     "controls",
     "current",
@@ -41,11 +44,13 @@ __all__ = [
     "learning_curves",
     "lesson_bar",
     "lessons_list",
+    "load",
     "main_figure",
     "on_demand",
     "page_end",
     "page",
     "persisted",
+    "remember",
     "show_chart",
     "show_image",
     "train",

@@ -66,6 +66,18 @@ def _shared() -> LRU:
     return LRU(MAX_ENTRIES)
 
 
+def remember(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """What ``call(fn, *args, progress=..., **kwargs)`` returns, computed without drawing (no progress)
+    if it is not in the shared memory yet: for work prepared ahead in the background (``ui.ahead``)."""
+    memory = _shared()
+    key = (fn.__module__, fn.__qualname__, token((args, kwargs)))
+    result = memory.get(key)
+    if result is None:
+        result = fn(*args, **kwargs)
+        memory.put(key, result)
+    return result
+
+
 def call(fn: Callable, *args: Any, progress: str | None = None, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)``, cached across reruns and users (see the module docstring)."""
     if progress is not None:

@@ -59,6 +59,14 @@ def with_params(spec: dict, values: dict) -> dict:
     return {**spec, "params": params}
 
 
+def chart_spec(build, *args, projector: bool, **kwargs) -> dict:
+    """The cached Vega-Lite spec of ``build(*args, **kwargs)`` in the house style (what :func:`chart`
+    draws); a background job calls it to prepare a slider position ahead (``ui.ahead``)."""
+    name = f"{build.__module__}.{build.__qualname__}"
+    _BUILDERS[name] = build
+    return call(_spec, name, projector, args, kwargs)
+
+
 def chart(build, *args, param_values: dict | None = None, **kwargs) -> None:
     """Draw the chart ``build(*args, **kwargs)`` (a function of a topic's ``charts.py``), built once.
 
@@ -68,10 +76,8 @@ def chart(build, *args, param_values: dict | None = None, **kwargs) -> None:
     Vega-Lite parameters (``alt.param(name=...)``) on the cached spec: a slider that only moves such a
     parameter does no new work at all.
     """
-    name = f"{build.__module__}.{build.__qualname__}"
-    _BUILDERS[name] = build
     projector = current().projector
-    spec = call(_spec, name, projector, args, kwargs)
+    spec = chart_spec(build, *args, projector=projector, **kwargs)
     out = st.vega_lite_chart(with_params(spec, param_values) if param_values else spec, width="stretch")
     snapshot.record_chart(out, lambda: style(build(*args, **kwargs), projector=projector))  # for snapshots
 

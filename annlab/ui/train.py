@@ -150,6 +150,19 @@ def learning_curves(result: TrainResult, spec: TrainSpec) -> None:
                 chart(history_chart, history, group)
 
 
+def load(spec: TrainSpec, device: str) -> TrainResult | None:
+    """The stored model of ``spec`` in the memory :func:`train` reads, loaded without drawing; None when
+    the store lacks it (nothing is trained): for a slider position prepared ahead (``ui.ahead``)."""
+    memory = _memory()
+    result = memory.get((spec.key, device))
+    if result is None and spec.stored():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StoreWarning)  # the page reports it when it loads the model
+            result = spec.run(device)
+        memory.put((spec.key, device), result)
+    return result
+
+
 def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = True) -> TrainResult:
     """Get the trained model of ``spec``, training it at most once per server and once per store.
 
