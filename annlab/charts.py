@@ -52,6 +52,7 @@ CANVAS = {"embedOptions": {"renderer": "canvas"}}
 def _config(projector: bool) -> alt.Config:
     font, title, stroke, point = (20, 24, 4, 160) if projector else (13, 15, 2, 50)
     return alt.Config(
+        aria=False,  # no per-point ARIA description expressions: a canvas draws none of them anyway
         range=alt.RangeConfig(category=OKABE_ITO),
         axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True),
         legend=alt.LegendConfig(

@@ -109,13 +109,6 @@ def loss_curves(
                 legend=None,
                 scale=alt.Scale(domain=["train", "validation"], range=[[1, 0], [6, 4]]),
             ),
-            tooltip=[
-                "optimizer",
-                "split",
-                "epoch",
-                alt.Tooltip("seconds", format=".2f"),
-                alt.Tooltip("MSE", format=".4g"),
-            ],
         )
     )
     if not floor:
