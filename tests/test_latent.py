@@ -610,12 +610,17 @@ def test_denoising_with_no_corruption_changes_nothing(tiny_ae):
 def test_code_map_chart_draws_the_path_only_for_two_dimensional_codes(tiny_ae):
     cmap = ex.code_map(tiny_ae, DATA)
     slide = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.25, "linear")
-    layered = charts.code_map(cmap, slide).to_dict()
+    layered = charts.code_map(cmap, slide.path).to_dict()
     assert len(layered["layer"]) == 4  # codes, dashed path, diamond, its "t = 0.25" label
-    rows = [row for rows in layered["datasets"].values() for row in rows]
-    assert "t = 0.25" in {row.get("t") for row in rows}
+    values = charts.point_values(slide)
+    assert values["slide_t"] == "t = 0.25" and np.allclose(
+        [values["slide_x"], values["slide_y"]], slide.point
+    )
+    assert {p["name"] for p in layered["params"]} == set(charts.POINT_PARAMS)  # the point: parameters only
+    other = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.75, "linear")
+    assert charts.code_map(cmap, other.path).to_dict() == layered  # the same chart at every position
     wide = ex.code_map(_tiny("ae", 8), DATA)
-    assert "layer" not in charts.code_map(wide, slide).to_dict()
+    assert "layer" not in charts.code_map(wide, slide.path).to_dict()
 
 
 def test_confusion_chart_drops_the_no_label_column_only_when_unused():

@@ -8,12 +8,16 @@ import pandas as pd
 
 from annlab.charts import bars, heatmap, history_chart, lines, scatter
 from annlab.latent.codes import ClusterReport
-from annlab.latent.experiments import Clustering, CodeMap, GANEpochs, Interpolation, MoonsView, VAEReport
+from annlab.latent.experiments import Clustering, CodeMap, GANEpochs, MoonsView, VAEReport
+
+POINT_PARAMS = ("slide_x", "slide_y", "slide_t")  # the decoded point of the slide, as chart parameters
 
 
-def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int = 320) -> alt.TopLevelMixin:
-    """The test codes coloured by true digit; for 2-D codes also the slide's path (dashed) and the
-    decoded point (a diamond labelled with its position ``t``)."""
+def code_map(cmap: CodeMap, path: np.ndarray | None = None, *, height: int = 320) -> alt.TopLevelMixin:
+    """The test codes coloured by true digit; for 2-D codes also the slide's ``path`` (dashed) and the
+    decoded point (a diamond labelled with its position t). The point is placed by the chart's
+    parameters :data:`POINT_PARAMS` (values from :func:`point_values`), so moving the slider changes
+    only them: the chart's data and spec stay the same, and the browser moves the diamond alone."""
     chart = scatter(
         cmap.points,
         cmap.labels,
@@ -24,14 +28,14 @@ def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int =
         height=height,
     )
     chart.encoding.color.legend = alt.Legend(columns=2)  # ten digits fit beside the plot on a projector
-    if slide is None or cmap.latent_dim != 2:
+    if path is None or cmap.latent_dim != 2:
         return chart
-    # typed channels and one LayerChart: shorthand strings and "+" cost Altair a validation each, and
-    # this chart is redrawn on every move of the slider
+    # typed channels and one LayerChart: shorthand strings and "+" cost Altair a validation each
     x, y = alt.X("x", type="quantitative"), alt.Y("y", type="quantitative")
-    path = pd.DataFrame({"x": slide.path[:, 0], "y": slide.path[:, 1], "i": np.arange(len(slide.path))})
-    now = alt.Chart(pd.DataFrame({"x": [slide.point[0]], "y": [slide.point[1]], "t": [f"t = {slide.t:.2f}"]}))
-    dashed = alt.Chart(path).mark_line(color="black", strokeDash=[6, 3])
+    line = pd.DataFrame({"x": path[:, 0], "y": path[:, 1], "i": np.arange(len(path))})
+    params = [alt.param(name=n, value=v) for n, v in zip(POINT_PARAMS, (0.0, 0.0, ""), strict=True)]
+    now = alt.Chart(pd.DataFrame({"k": [0]})).transform_calculate(x="slide_x", y="slide_y", t="slide_t")
+    dashed = alt.Chart(line).mark_line(color="black", strokeDash=[6, 3])
     title, chart.title = chart.title, alt.Undefined  # the title belongs to the whole layered chart
     return alt.LayerChart(
         title=title,
@@ -43,6 +47,13 @@ def code_map(cmap: CodeMap, slide: Interpolation | None = None, *, height: int =
                 x, y, alt.Text("t", type="nominal")
             ),
         ],
+    ).add_params(*params)
+
+
+def point_values(slide) -> dict:
+    """The values of :data:`POINT_PARAMS` for an :class:`~annlab.latent.experiments.Interpolation`."""
+    return dict(
+        zip(POINT_PARAMS, (float(slide.point[0]), float(slide.point[1]), f"t = {slide.t:.2f}"), strict=True)
     )
 
 

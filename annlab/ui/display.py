@@ -53,9 +53,9 @@ def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
 def with_params(spec: dict, values: dict) -> dict:
     """A shallow copy of a Vega-Lite ``spec`` whose top-level parameters named in ``values`` take those
     values (data and everything else shared, not copied)."""
-    params = [
-        dict(p, value=values[p["name"]]) if p.get("name") in values else p for p in spec.get("params", [])
-    ]
+    if "params" not in spec:
+        return spec
+    params = [dict(p, value=values[p["name"]]) if p.get("name") in values else p for p in spec["params"]]
     return {**spec, "params": params}
 
 
