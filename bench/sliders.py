@@ -76,7 +76,7 @@ QUIET_MS = 400  # a press is done when no figure has changed for this long (not 
 OBSERVER_JS = """(() => {
   const m = (window.__slider = {key: 0, last: 0, painted: 0});
   document.addEventListener("keydown", () => { m.key = performance.now(); m.last = 0; m.painted = 0; }, true);
-  const figure = "[data-testid='stFullScreenFrame'], [data-testid='stTable']";
+  const figure = "[data-testid='stFullScreenFrame'], [data-testid='stTable'], [data-testid='stHtml']";
   const inFigure = (node) => !!(node && node.closest(figure) && node.closest("[data-testid='stMain']"));
   let pending = false;
   const note = () => {

@@ -21,6 +21,13 @@ def open_page(view: str | None = None, query: dict | None = None, *, timeout: fl
     return at
 
 
+def tables(at: AppTest) -> list:
+    """The frames of the static tables a run drew (``ui.table``), in page order, cells as text."""
+    from annlab.ui import read_table
+
+    return [f for f in (read_table(h.proto.body) for h in at.html) if f is not None]
+
+
 def errors(at: AppTest) -> list[str]:
     """The exceptions a run raised, as text."""
     return [str(e.value)[:2000] for e in at.exception]

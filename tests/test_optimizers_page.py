@@ -2,7 +2,7 @@
 only the open tab works; after the warm-up a plain link races nothing."""
 
 import streamlit as st
-from pagetest import errors, open_page
+from pagetest import errors, open_page, tables
 
 from annlab import store
 from annlab.optim import defaults
@@ -25,18 +25,18 @@ def test_noise_and_learning_rate_change_the_race():
     at = open_page(VIEW)
     assert not errors(at), errors(at)
     assert "Signal-to-noise ratio at σ = 0.1" in _captions(at)
-    before = at.table[0].value.copy()
+    before = tables(at)[0].copy()
 
     at.slider(key="opt_noise").set_value(0.5).run()
     assert not errors(at), errors(at)
     assert "Signal-to-noise ratio at σ = 0.5" in _captions(at)
-    assert not before["val MSE"].equals(at.table[0].value["val MSE"])
+    assert not before["val MSE"].equals(tables(at)[0]["val MSE"])
 
     at.select_slider(key="opt_lr_scale").set_value(100.0).run()
     assert not errors(at), errors(at)
     text = " ".join(e.value for e in at.error)
     assert "diverged at epoch" in text and "learning rate" in text.lower()
-    assert (at.table[0].value["status"] == "diverged").any()
+    assert (tables(at)[0]["status"] == "diverged").any()
 
 
 def test_landscape_surface_and_bump_controls():
@@ -143,7 +143,7 @@ def test_a_noise_position_not_ready_keeps_the_old_figure_with_progress(monkeypat
 def test_report_race_link_and_second_run_of_one_optimizer():
     at = open_page(VIEW, query=defaults.REPORT_RACE)
     assert not errors(at), errors(at)
-    frame = at.table[0].value
+    frame = tables(at)[0]
     assert list(frame["optimizer"]) == [
         "GD (full batch)",
         "Nesterov",
@@ -161,12 +161,12 @@ def test_sweeps_regularisation_bump_and_test_surfaces():
     assert not errors(at), errors(at)
     at.button(key="opt_sw_noise_button").click().run()
     assert not errors(at), errors(at)
-    frame = next(d.value for d in at.table if "σ² (floor)" in d.value.columns)
+    frame = next(d for d in tables(at) if "σ² (floor)" in d.columns)
     assert sorted(set(frame["σ"])) == ["0.1", "2"] and "test MSE" in frame.columns
 
     at = open_page(VIEW, query={"opt_tab": "Regularisation"})
     assert not errors(at), errors(at)
-    names = list(at.table[0].value["optimizer"])
+    names = list(tables(at)[0]["optimizer"])
     assert names[0] == "no regularisation" and any(n.startswith("L2") for n in names)
     assert any(n.startswith("dropout") for n in names) and any(n.startswith("early") for n in names)
 

@@ -1,7 +1,7 @@
 """The time-series page in AppTest (fast mode): forecasts on defaults, lag, lazy tabs, warm-up, the grid."""
 
 import streamlit as st
-from pagetest import errors, open_page
+from pagetest import errors, open_page, tables
 
 from annlab import store
 from annlab.timeseries import defaults
@@ -28,7 +28,7 @@ def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(
     labels = [m.label for m in at.metric]
     assert labels == ["MLP: closed-loop NMSE", "LSTM: closed-loop NMSE", "Baseline: training mean"]
     forecasts = ["MLP", "LSTM", "baseline: training mean", "baseline: last value"]
-    nmse, table = at.table[0].value, at.table[1].value  # the main figure's, then all scores
+    nmse, table = tables(at)[0], tables(at)[1]  # the main figure's, then all scores
     assert list(nmse.columns) == forecasts and list(nmse.index) == ["closed-loop NMSE", "one-step NMSE"]
     assert list(table.index) == forecasts and "training s" in table.columns
     assert any("chosen on validation" in c.value and "LSTM" in c.value for c in at.caption)
@@ -98,7 +98,7 @@ def test_folds_that_do_not_fit_are_explained():
 
 def test_validation_choice_draws_validation_curves_and_scores(empty_store):
     at = _open({"ts_val": defaults.VALIDATION_CONTROL.kw["options"][2]})  # hold out + early stopping
-    nmse = at.table[0].value
+    nmse = tables(at)[0]
     assert list(nmse.index) == ["validation NMSE", "closed-loop NMSE", "one-step NMSE"]
     assert all(v != "—" for v in nmse.loc["validation NMSE", ["MLP", "LSTM"]])
     assert nmse.loc["validation NMSE", "baseline: training mean"] == "—"

@@ -201,3 +201,28 @@ def test_work_prepared_ahead_fills_the_caches_the_page_reads_and_a_newer_request
     assert ahead("test_charts", [lambda: display.chart_spec(line, 4, projector=False)]).wait(30)
     spec = display.chart_spec(line, 4, projector=False)  # what ui.chart would draw: built once, ahead
     assert built == [4] and spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
+
+
+def test_a_static_table_reads_back_as_the_frame_it_shows():
+    """``ui.table`` draws one HTML table (escaped cells, optional row labels); ``read_table`` gives the
+    frame back (the page tests and the lesson checks read tables through it)."""
+    import pandas as pd
+
+    from annlab.ui.display import read_table
+
+    script = """
+import pandas as pd
+from annlab import ui
+frame = pd.DataFrame({"optimizer": ["Adam", "<b>GD</b>"], "val MSE": ["0.01", "0.02"]})
+ui.table(frame)
+ui.table(frame.set_index("optimizer"), index=True)
+"""
+    at = AppTest.from_string(script)
+    at.run()
+    plain, labelled = (h.proto.body for h in at.html)
+    assert "<b>GD</b>" not in plain and "&lt;b&gt;GD&lt;/b&gt;" in plain  # escaped, not markup
+    frame = pd.DataFrame({"optimizer": ["Adam", "<b>GD</b>"], "val MSE": ["0.01", "0.02"]})
+    assert read_table(plain).equals(frame)
+    back = read_table(labelled)
+    assert list(back.index) == ["Adam", "<b>GD</b>"] and list(back.columns) == ["val MSE"]
+    assert read_table("<p>not a table</p>") is None

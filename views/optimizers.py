@@ -17,10 +17,6 @@ ui.page("Optimizer comparison", D.LEAD, look_for=D.LOOK_FOR)
 lab = ui.current()
 
 
-def table(t):  # static: it is drawn at once when a slider moves (an interactive grid lags behind)
-    st.table(t.text(), hide_index=True)
-
-
 def metrics(row):
     for col, m in zip(st.columns(len(row.metrics)), row.metrics, strict=True):
         col.metric(m.label, m.value, help=m.help or None)
@@ -91,7 +87,7 @@ def race_figure(race: dict):
         label=ex.race_label(cfg, lab.seed),
     )
     st.caption(ex.race_caption(data, cfg.data.noise))
-    table(ex.race_table(result))
+    ui.table(ex.race_table(result).text())
     st.info(ex.choice_line(result))
     names, best = ex.fit_choice(result)
     if names:
@@ -126,7 +122,7 @@ def sweeps_section():
         if out is not None:
             if what == "noise":
                 ui.chart(oc.sweep_chart, out.table.frame)
-            table(out.table)
+            ui.table(out.table.text())
             st.caption(out.caption)
 
 
@@ -137,7 +133,7 @@ def regularisation_section():
         return
     result = ui.call(ex.race, cfg, lab.seed, progress="Training with and without regularisation")
     ui.chart(oc.loss_curves, result.runs, x="epoch", floor=cfg.noise_floor, height=260)
-    table(ex.race_table(result))
+    ui.table(ex.race_table(result).text())
     st.info(ex.choice_line(result))
 
 
@@ -157,7 +153,7 @@ def landscape_section():
     for why in (p.diverged for p in land.paths if p.diverged):
         st.error(why)
     ui.show_chart(oc.landscape_chart(land))
-    table(land.table)
+    ui.table(land.table.text())
     if s == 0:
         st.markdown("#### What momentum buys on an ill-conditioned quadratic")
         metrics(ui.call(ex.momentum_metrics, surf.kappa, float(beta)))

@@ -56,12 +56,12 @@ def draw_forecasts(value, stale: bool) -> None:
                 build, args, kw = forecast_panel(cmp, which, lab.projector)
                 with col:
                     ui.chart(build, *args, **kw)
-        st.table(cmp.nmse_table)
+        ui.table(cmp.nmse_table, index=True)
         st.caption(ui.call(ex.chosen_note))
     if stale:
         return
     with st.expander("All scores: validation, test MSE and NMSE, training time", icon=":material/table:"):
-        st.table(cmp.table)
+        ui.table(cmp.table, index=True)
         st.markdown(f"{cmp.caption} {d.TRAINING_NOTE}")
     for message in cmp.verdicts:
         st.warning(message)

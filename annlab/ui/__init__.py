@@ -18,7 +18,7 @@
 from annlab.ui.background import ahead
 from annlab.ui.cached import call, remember
 from annlab.ui.canvas import draw_digit
-from annlab.ui.display import chart, chart_spec, image_grid, show_chart, show_image
+from annlab.ui.display import chart, chart_spec, image_grid, read_table, show_chart, show_image, table
 from annlab.ui.frame import frame, main_figure, page
 from annlab.ui.lesson import join_form, lesson_bar, lessons_list, page_end
 from annlab.ui.on_demand import on_demand
@@ -50,8 +50,10 @@ __all__ = [
     "page_end",
     "page",
     "persisted",
+    "read_table",
     "remember",
     "show_chart",
     "show_image",
+    "table",
     "train",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import numpy as np
+import pandas as pd
 import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
@@ -80,6 +83,55 @@ def chart(build, *args, param_values: dict | None = None, **kwargs) -> None:
     spec = chart_spec(build, *args, projector=projector, **kwargs)
     out = st.vega_lite_chart(with_params(spec, param_values) if param_values else spec, width="stretch")
     snapshot.record_chart(out, lambda: style(build(*args, **kwargs), projector=projector))  # for snapshots
+
+
+def table(frame: pd.DataFrame, *, index: bool = False) -> None:
+    """A static table (``frame``'s cells as they are, text preferably) drawn as plain HTML in the house
+    style (:data:`annlab.ui.frame.BASE_CSS`): one element the browser lays out at once when a slider
+    moves, where ``st.table`` renders every cell as a styled component (~30 ms more per move measured
+    on the optimizer race). ``index``: the row labels as a first column. :func:`read_table` reads it
+    back (the tests, the lesson checks)."""
+    frame = frame.rename_axis(index=None, columns=None)
+    body = frame.to_html(index=index, border=0, classes="annlab-table", escape=True)
+    body = body.replace("<table ", f'<table data-index="{int(index)}" ', 1)
+    st.html(f'<div style="overflow-x: auto">{body}</div>')  # a wide table scrolls, the page does not
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.index = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "table":
+            self.index = dict(attrs).get("data-index") == "1"
+        elif tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def read_table(html: str) -> pd.DataFrame | None:
+    """The frame a :func:`table` shows, from its HTML (None for other HTML): cells as text."""
+    if 'class="dataframe annlab-table"' not in html:
+        return None
+    cells = _Cells()
+    cells.feed(html)
+    head, rows = cells.rows[0], cells.rows[1:]
+    if not cells.index:
+        return pd.DataFrame(rows, columns=head)
+    return pd.DataFrame([r[1:] for r in rows], columns=head[1:], index=[r[0] for r in rows])
 
 
 def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600, clamp: bool = True) -> None:

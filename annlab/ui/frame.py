@@ -16,6 +16,13 @@ BASE_CSS = """
 [data-testid="stMainBlockContainer"] h2 { font-size: 1.45rem; padding: 0.4rem 0 0.2rem 0; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.2rem; padding: 0.3rem 0 0.1rem 0; }
 [data-testid="stHeader"] { background: transparent; }
+table.annlab-table { border-collapse: collapse; width: 100%; font-size: 0.875rem; margin-bottom: 0.5rem; }
+table.annlab-table th, table.annlab-table td {
+  border-bottom: 1px solid rgba(49, 51, 63, 0.12); padding: 0.3rem 0.45rem; text-align: right;
+  font-variant-numeric: tabular-nums;
+}
+table.annlab-table th { font-weight: 600; color: rgba(49, 51, 63, 0.7); }
+table.annlab-table td:first-child, table.annlab-table th:first-child { text-align: left; }
 </style>
 """
 PROJECTOR_CSS = """

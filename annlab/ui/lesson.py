@@ -16,7 +16,7 @@ from annlab import lessons as L
 from annlab import votes
 from annlab.charts import bars
 from annlab.ui import snapshot
-from annlab.ui.display import show_chart
+from annlab.ui.display import read_table, show_chart
 
 _AT = "_lesson_at"  # (lesson, scene) whose settings were last applied in this session
 _ROOM = "_lesson_room"  # (code, host secret) of the room this presenter opened
@@ -334,6 +334,9 @@ def page_text(at) -> str:
             parts.append(str(df.value))
     for t in at.table:
         parts.append(str(t.value))
+    for h in at.html:
+        if (frame := read_table(h.proto.body)) is not None:
+            parts.append(str(frame))
     return "\n".join(parts)
 
 
