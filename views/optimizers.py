@@ -35,7 +35,7 @@ def curves(result, stale=False):  # the main figure: loss per epoch and per seco
     with st.container() if stale else ui.main_figure():
         for col, (build, args, kw) in zip(st.columns(2), charts, strict=True):
             with col:
-                ui.chart(build, *args, **kw)
+                ui.chart(build, *args, cache_key=(result.config, lab.seed), **kw)
     for run in [] if stale else [r for r in result.runs if r.diverged]:
         st.error(f"**{run.name}**: {run.diverged}")
 
@@ -94,7 +94,7 @@ def race_figure(race: dict):
         st.markdown("#### The data and the fit against the truth")
         shown = data.X_grid.shape[1] == 2 and st.selectbox("Fit shown", names, index=best, key="opt_fit_pick")
         for build, args, kw in oc.race_fit_charts(data, result.runs, shown):
-            ui.chart(build, *args, **kw)
+            ui.chart(build, *args, cache_key=(cfg, lab.seed, shown), **kw)
     near = neighbours(D.NOISE_POSITIONS, cfg.data.noise)
     ui.ahead("opt_race", [functools.partial(prepare, race, n, lab.seed, lab.projector) for n in near])
 
@@ -105,9 +105,11 @@ def prepare(race: dict, noise: float, seed: int, projector: bool) -> None:
         data, result = ui.call(rc.make_data, cfg.data, seed), ui.remember(ex.race, cfg, seed)
         names, best = ex.fit_choice(result)
         shown = data.X_grid.shape[1] == 2 and names[best] if names else False
+        loss = [(c, (cfg, seed)) for c in oc.race_loss_charts(result, projector)]
         fits = oc.race_fit_charts(data, result.runs, shown) if names else []
-        for build, args, kw in oc.race_loss_charts(result, projector) + fits:
-            ui.chart_spec(build, *args, projector=projector, **kw)
+        fits = [(c, (cfg, seed, shown)) for c in fits]
+        for (build, args, kw), key in loss + fits:
+            ui.chart_spec(build, *args, projector=projector, cache_key=key, **kw)
 
 
 def sweeps_section():

@@ -55,7 +55,7 @@ def draw_forecasts(value, stale: bool) -> None:
             for col, which in zip(st.columns(2), (0, 1), strict=True):
                 build, args, kw = forecast_panel(cmp, which, lab.projector)
                 with col:
-                    ui.chart(build, *args, **kw)
+                    ui.chart(build, *args, cache_key=panel_key(specs, which), **kw)
         ui.table(cmp.nmse_table, index=True)
         st.caption(ui.call(ex.chosen_note))
     if stale:
@@ -93,14 +93,19 @@ def forecast_panel(cmp, which: int, projector: bool) -> tuple:  # (builder, args
     return tc.forecast_panel, (split, cmp.closed_loop, cmp.one_step, which), {"height": height}
 
 
+def panel_key(specs: dict, which: int) -> tuple:  # what determines a forecast panel: the models, the panel
+    return tuple(spec.key for spec in specs.values()), which
+
+
 def prepare(cfgs: dict, lag: int, seed: int, device: str, projector: bool) -> None:
     """The forecasts' figures at ``lag``, built ahead into the caches the page reads (stored models only)."""
     specs = {name: d.model_spec(dataclasses.replace(cfg, lag=lag), seed) for name, cfg in cfgs.items()}
     results = {name: ui.load(spec, device) for name, spec in specs.items()}
     if all(results.values()):
         cmp = ui.call(ex.compare, results)
-        for build, args, kw in (forecast_panel(cmp, which, projector) for which in (0, 1)):
-            ui.chart_spec(build, *args, projector=projector, **kw)
+        for which in (0, 1):
+            build, args, kw = forecast_panel(cmp, which, projector)
+            ui.chart_spec(build, *args, projector=projector, cache_key=panel_key(specs, which), **kw)
 
 
 tabs = st.tabs(

@@ -14,7 +14,7 @@ from annlab.charts import FIT_WIDTH, OKABE_ITO
 from annlab.charts import heatmap as _heatmap
 
 FIT_STRIDE = 2  # fit_1d draws every FIT_STRIDE-th grid point (the page redraws it on every noise move)
-MAX_POINTS = 80  # points per curve: enough for a smooth line; more only slows the browser when a slider moves
+MAX_POINTS = 40  # points per curve: enough for a smooth line; more only slows the browser when a slider moves
 # Okabe-Ito colours, one per optimizer, the same in every chart (no yellow: it vanishes on the grey map).
 OPTIMIZER_COLOURS = {
     "GD (full batch)": "#0072B2",
@@ -417,9 +417,11 @@ def race_loss_charts(result, projector: bool) -> list[tuple]:
 
 
 def race_fit_charts(data, runs, shown) -> list[tuple]:
-    """The data and the fit against the truth (``shown``: the run drawn in 2-D), as in
-    :func:`race_loss_charts`."""
-    return [(training_points, (data,), {}), (race_fit, (data, runs, shown), {})]
+    """The data and the fit against the truth, as in :func:`race_loss_charts`: in 1-D the fit chart
+    alone (its grey dots are the training points), in 2-D the training points and the fit of the run
+    ``shown``."""
+    fit = (race_fit, (data, runs, shown), {})
+    return [fit] if data.X_grid.shape[1] == 1 else [(training_points, (data,), {}), fit]
 
 
 def landscape_chart(land):

@@ -14,6 +14,7 @@ from annlab.images import tile, upscale
 from annlab.settings import check_charts
 from annlab.ui import snapshot
 from annlab.ui.cached import call
+from annlab.ui.on_demand import token
 from annlab.ui.sidebar import current
 
 PROJECTOR_ZOOM = 1.5  # images are this much wider in projector mode
@@ -53,6 +54,12 @@ def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
     return _convert_altair_to_vega_lite_spec(_Unchecked(chart))
 
 
+def _keyed_spec(name: str, projector: bool, cache_key: str, kwargs: dict, _args: tuple) -> dict:
+    # _spec cached on ``cache_key`` (its token) instead of the arguments (a leading underscore:
+    # st.cache_data does not hash ``_args``).
+    return _spec(name, projector, _args, kwargs)
+
+
 def with_params(spec: dict, values: dict) -> dict:
     """A shallow copy of a Vega-Lite ``spec`` whose top-level parameters named in ``values`` take those
     values (data and everything else shared, not copied)."""
@@ -62,25 +69,30 @@ def with_params(spec: dict, values: dict) -> dict:
     return {**spec, "params": params}
 
 
-def chart_spec(build, *args, projector: bool, **kwargs) -> dict:
+def chart_spec(build, *args, projector: bool, cache_key=None, **kwargs) -> dict:
     """The cached Vega-Lite spec of ``build(*args, **kwargs)`` in the house style (what :func:`chart`
-    draws); a background job calls it to prepare a slider position ahead (``ui.ahead``)."""
+    draws); a background job calls it to prepare a slider position ahead (``ui.ahead``). ``cache_key``
+    as in :func:`chart`."""
     name = f"{build.__module__}.{build.__qualname__}"
     _BUILDERS[name] = build
-    return call(_spec, name, projector, args, kwargs)
+    if cache_key is None:
+        return call(_spec, name, projector, args, kwargs)
+    return call(_keyed_spec, name, projector, token(cache_key), kwargs, args)
 
 
-def chart(build, *args, param_values: dict | None = None, **kwargs) -> None:
+def chart(build, *args, param_values: dict | None = None, cache_key=None, **kwargs) -> None:
     """Draw the chart ``build(*args, **kwargs)`` (a function of a topic's ``charts.py``), built once.
 
     The finished Vega-Lite spec is cached per arguments (as :func:`annlab.ui.call`), so a rerun, or a
     slider moved back to a position seen before, skips building, converting and checking the Altair
-    chart (tens of milliseconds each). ``param_values`` sets the values of the chart's top-level
-    Vega-Lite parameters (``alt.param(name=...)``) on the cached spec: a slider that only moves such a
-    parameter does no new work at all.
+    chart (tens of milliseconds each). ``cache_key``: a small value that determines ``args`` (the
+    config and seed they were computed from), hashed in their place: hashing a race's arrays on every
+    rerun cost ~5 ms a chart. ``param_values`` sets the values of the chart's top-level Vega-Lite
+    parameters (``alt.param(name=...)``) on the cached spec: a slider that only moves such a parameter
+    does no new work at all.
     """
     projector = current().projector
-    spec = chart_spec(build, *args, projector=projector, **kwargs)
+    spec = chart_spec(build, *args, projector=projector, cache_key=cache_key, **kwargs)
     out = st.vega_lite_chart(with_params(spec, param_values) if param_values else spec, width="stretch")
     snapshot.record_chart(out, lambda: style(build(*args, **kwargs), projector=projector))  # for snapshots
 
