@@ -28,6 +28,9 @@ def test_defaults_show_both_forecasts_beside_the_baselines_and_the_lag_retrains(
     labels = [m.label for m in at.metric]
     assert labels == ["MLP: closed-loop NMSE", "LSTM: closed-loop NMSE", "Baseline: training mean"]
     forecasts = ["MLP", "LSTM", "baseline: training mean", "baseline: last value"]
+    assert len(tables(at)) == 1  # all scores are folded: their table is built only once opened
+    at.session_state["ts_scores"] = True
+    at.run()
     nmse, table = tables(at)[0], tables(at)[1]  # the main figure's, then all scores
     assert list(nmse.columns) == forecasts and list(nmse.index) == ["closed-loop NMSE", "one-step NMSE"]
     assert list(table.index) == forecasts and "training s" in table.columns

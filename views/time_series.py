@@ -60,9 +60,16 @@ def draw_forecasts(value, stale: bool) -> None:
         st.caption(ui.call(ex.chosen_note))
     if stale:
         return
-    with st.expander("All scores: validation, test MSE and NMSE, training time", icon=":material/table:"):
-        ui.table(cmp.table, index=True)
-        st.markdown(f"{cmp.caption} {d.TRAINING_NOTE}")
+    scores = st.expander(
+        "All scores: validation, test MSE and NMSE, training time",
+        icon=":material/table:",
+        key="ts_scores",
+        on_change="rerun",  # its table is built only while it is open, not on every press of the slider
+    )
+    if scores.open:
+        with scores:
+            ui.table(cmp.table, index=True)
+            st.markdown(f"{cmp.caption} {d.TRAINING_NOTE}")
     for message in cmp.verdicts:
         st.warning(message)
     for col, (name, spec) in zip(st.columns(len(specs)), specs.items(), strict=True):

@@ -13,7 +13,7 @@ from PIL import Image
 from annlab.charts import FIT_WIDTH, OKABE_ITO
 from annlab.charts import heatmap as _heatmap
 
-FIT_STRIDE = 2  # fit_1d draws every FIT_STRIDE-th grid point (the page redraws it on every noise move)
+FIT_STRIDE = 3  # fit_1d draws every FIT_STRIDE-th grid point, 67 of 200 (redrawn on every noise move)
 MAX_POINTS = 40  # points per curve: enough for a smooth line; more only slows the browser when a slider moves
 # Okabe-Ito colours, one per optimizer, the same in every chart (no yellow: it vanishes on the grey map).
 OPTIMIZER_COLOURS = {
@@ -139,7 +139,7 @@ def fit_1d(
     ``y_train`` (n,).
     """
     names = list(preds)
-    x_grid, y_true = x_grid[::FIT_STRIDE], y_true[::FIT_STRIDE]  # smooth curves: every other grid point
+    x_grid, y_true = x_grid[::FIT_STRIDE], y_true[::FIT_STRIDE]  # smooth curves from a third of the grid
     preds = {n: p[::FIT_STRIDE] for n, p in preds.items()}
     x_grid, y_true = np.round(x_grid.astype(float), 4), np.round(y_true.astype(float), 4)
     x_train, y_train = np.round(x_train.astype(float), 4), np.round(y_train.astype(float), 4)
