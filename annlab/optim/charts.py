@@ -69,11 +69,10 @@ def loss_curves(
         for split, values in (("train", r.train), ("validation", r.val)):
             frames.append(
                 pd.DataFrame(
-                    {
+                    {  # only the x column drawn: each column is converted to rows in the browser
                         "optimizer": r.name,
                         "split": split,
-                        "epoch": r.epoch[idx],
-                        "seconds": np.round(r.seconds[idx], 3),
+                        x: r.epoch[idx] if x == "epoch" else np.round(r.seconds[idx], 3),
                         "MSE": _sig(np.maximum(values[idx], 1e-12)),
                     }
                 )
