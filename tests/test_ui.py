@@ -203,6 +203,27 @@ def test_work_prepared_ahead_fills_the_caches_the_page_reads_and_a_newer_request
     assert built == [4] and spec["usermeta"]["embedOptions"]["renderer"] == "canvas"
 
 
+def test_a_chart_cached_on_a_small_key_hashes_the_key_not_its_arguments():
+    """``cache_key`` stands for the arguments it determines (the config and seed of a race): the same
+    key gives the spec built first, whatever arrays come with it; a new key builds again."""
+    import altair as alt
+    import numpy as np
+    import pandas as pd
+
+    from annlab.ui import display
+
+    built = []
+
+    def line(values):
+        built.append(len(values))
+        return alt.Chart(pd.DataFrame({"x": values})).mark_line().encode(x="x:Q", y="x:Q")
+
+    first = display.chart_spec(line, np.arange(3), projector=False, cache_key=("race", 0))
+    again = display.chart_spec(line, np.arange(5), projector=False, cache_key=("race", 0))
+    other = display.chart_spec(line, np.arange(5), projector=False, cache_key=("race", 1))
+    assert built == [3, 5] and first == again and other != first
+
+
 def test_a_static_table_reads_back_as_the_frame_it_shows():
     """``ui.table`` draws one HTML table (escaped cells, optional row labels); ``read_table`` gives the
     frame back (the page tests and the lesson checks read tables through it)."""
