@@ -612,11 +612,10 @@ def test_code_map_chart_draws_the_path_only_for_two_dimensional_codes(tiny_ae):
     slide = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.25, "linear")
     layered = charts.code_map(cmap, slide.path).to_dict()
     assert len(layered["layer"]) == 4  # codes, dashed path, diamond, its "t = 0.25" label
-    values = charts.point_values(slide)
-    assert values["slide_t"] == "t = 0.25" and np.allclose(
-        [values["slide_x"], values["slide_y"]], slide.point
-    )
-    assert {p["name"] for p in layered["params"]} == set(charts.POINT_PARAMS)  # the point: parameters only
+    row = charts.point_row(slide)
+    assert list(row["t"]) == ["t = 0.25"] and np.allclose(row[["x", "y"]].to_numpy()[0], slide.point)
+    named = [layer["data"] for layer in layered["layer"][2:]]
+    assert named == [{"name": charts.POINT_DATA}] * 2 and "params" not in layered  # the point: its own rows
     other = ex.interpolation(tiny_ae, DATA, 0, 3, 7, 0.75, "linear")
     assert charts.code_map(cmap, other.path).to_dict() == layered  # the same chart at every position
     wide = ex.code_map(_tiny("ae", 8), DATA)

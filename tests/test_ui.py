@@ -247,3 +247,28 @@ ui.table(frame.set_index("optimizer"), index=True)
     back = read_table(labelled)
     assert list(back.index) == ["Adam", "<b>GD</b>"] and list(back.columns) == ["val MSE"]
     assert read_table("<p>not a table</p>") is None
+
+
+def test_named_data_moves_a_mark_without_changing_the_spec_and_a_snapshot_shows_it():
+    """``ui.chart(..., data_values=...)``: the spec the browser compares stays the same (only the named
+    dataset's rows change, so the drawn view is kept); the snapshot's Altair chart carries the rows."""
+    import altair as alt
+    import pandas as pd
+
+    from annlab.ui.display import as_drawn, with_data
+
+    def marked():
+        base = alt.Chart(pd.DataFrame({"x": [0, 1]})).mark_line().encode(x="x:Q", y="x:Q")
+        dot = alt.Chart(alt.NamedData(name="dot")).mark_point().encode(x="x:Q", y="x:Q")
+        return alt.layer(base, dot)
+
+    spec = marked().to_dict()
+    moved = with_data(spec, {"dot": pd.DataFrame({"x": [0.5]})})
+
+    def rest(s):
+        return {k: v for k, v in s.items() if k != "datasets"}
+
+    assert rest(moved) == rest(spec)
+    assert list(moved["datasets"]["dot"]["x"]) == [0.5] and set(spec["datasets"]) < set(moved["datasets"])
+    drawn = as_drawn(marked(), None, {"dot": pd.DataFrame({"x": [0.5]})}).to_dict()
+    assert drawn["datasets"]["dot"] == [{"x": 0.5}]

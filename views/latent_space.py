@@ -51,8 +51,8 @@ def slide_section():
     with left:
         method = ui.control(D.PROJECTION) if latent_dim > 2 else "PCA"
         with ui.main_figure():
-            cmap, values = ui.call(ex.code_map, result, dataset, lab.seed, method), charts.point_values(path)
-            ui.chart(charts.code_map, cmap, path.path, param_values=values)
+            cmap, point = ui.call(ex.code_map, result, dataset, lab.seed, method), charts.point_row(path)
+            ui.chart(charts.code_map, cmap, path.path, data_values={charts.POINT_DATA: point})
 
 
 def map_tab():

@@ -10,14 +10,15 @@ from annlab.charts import bars, heatmap, history_chart, lines, scatter
 from annlab.latent.codes import ClusterReport
 from annlab.latent.experiments import Clustering, CodeMap, GANEpochs, MoonsView, VAEReport
 
-POINT_PARAMS = ("slide_x", "slide_y", "slide_t")  # the decoded point of the slide, as chart parameters
+POINT_DATA = "slide_point"  # the named dataset of the slide's decoded point: one row (x, y, t)
 
 
 def code_map(cmap: CodeMap, path: np.ndarray | None = None, *, height: int = 320) -> alt.TopLevelMixin:
     """The test codes coloured by true digit; for 2-D codes also the slide's ``path`` (dashed) and the
-    decoded point (a diamond labelled with its position t). The point is placed by the chart's
-    parameters :data:`POINT_PARAMS` (values from :func:`point_values`), so moving the slider changes
-    only them: the chart's data and spec stay the same, and the browser moves the diamond alone."""
+    decoded point (a diamond labelled with its position t). The point is the named dataset
+    :data:`POINT_DATA` (its row from :func:`point_row`, given by ``ui.chart(..., data_values=...)``),
+    so moving the slider changes that row alone: the spec and the codes stay the same, and the browser
+    moves the diamond without building the view again."""
     chart = scatter(
         cmap.points,
         cmap.labels,
@@ -33,8 +34,7 @@ def code_map(cmap: CodeMap, path: np.ndarray | None = None, *, height: int = 320
     # typed channels and one LayerChart: shorthand strings and "+" cost Altair a validation each
     x, y = alt.X("x", type="quantitative"), alt.Y("y", type="quantitative")
     line = pd.DataFrame({"x": path[:, 0], "y": path[:, 1], "i": np.arange(len(path))})
-    params = [alt.param(name=n, value=v) for n, v in zip(POINT_PARAMS, (0.0, 0.0, ""), strict=True)]
-    now = alt.Chart(pd.DataFrame({"k": [0]})).transform_calculate(x="slide_x", y="slide_y", t="slide_t")
+    now = alt.Chart(alt.NamedData(name=POINT_DATA))
     dashed = alt.Chart(line).mark_line(color="black", strokeDash=[6, 3])
     title, chart.title = chart.title, alt.Undefined  # the title belongs to the whole layered chart
     return alt.LayerChart(
@@ -47,14 +47,13 @@ def code_map(cmap: CodeMap, path: np.ndarray | None = None, *, height: int = 320
                 x, y, alt.Text("t", type="nominal")
             ),
         ],
-    ).add_params(*params)
-
-
-def point_values(slide) -> dict:
-    """The values of :data:`POINT_PARAMS` for an :class:`~annlab.latent.experiments.Interpolation`."""
-    return dict(
-        zip(POINT_PARAMS, (float(slide.point[0]), float(slide.point[1]), f"t = {slide.t:.2f}"), strict=True)
     )
+
+
+def point_row(slide) -> pd.DataFrame:
+    """The row of :data:`POINT_DATA` for an :class:`~annlab.latent.experiments.Interpolation`."""
+    x, y = (float(v) for v in slide.point[:2])
+    return pd.DataFrame({"x": [x], "y": [y], "t": [f"t = {slide.t:.2f}"]})
 
 
 def sweep(df: pd.DataFrame) -> list[alt.Chart]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -69,6 +70,23 @@ def with_params(spec: dict, values: dict) -> dict:
     return {**spec, "params": params}
 
 
+def with_data(spec: dict, frames: dict[str, pd.DataFrame]) -> dict:
+    """A shallow copy of a Vega-Lite ``spec`` whose named datasets (``alt.NamedData(name)``) are the
+    rows of ``frames`` (the other datasets shared, not copied)."""
+    return {**spec, "datasets": {**spec.get("datasets", {}), **frames}}
+
+
+def as_drawn(chart, param_values: dict | None, data_values: dict | None):
+    """The Altair ``chart`` with the parameter values and named datasets the page drew it with (what a
+    snapshot saves)."""
+    for param in chart.params if param_values and chart.params is not alt.Undefined else ():
+        if param.name in param_values:
+            param.value = param_values[param.name]
+    if data_values:
+        chart.datasets = {name: frame.to_dict("records") for name, frame in data_values.items()}
+    return chart
+
+
 def chart_spec(build, *args, projector: bool, cache_key=None, **kwargs) -> dict:
     """The cached Vega-Lite spec of ``build(*args, **kwargs)`` in the house style (what :func:`chart`
     draws); a background job calls it to prepare a slider position ahead (``ui.ahead``). ``cache_key``
@@ -80,21 +98,33 @@ def chart_spec(build, *args, projector: bool, cache_key=None, **kwargs) -> dict:
     return call(_keyed_spec, name, projector, token(cache_key), kwargs, args)
 
 
-def chart(build, *args, param_values: dict | None = None, cache_key=None, **kwargs) -> None:
+def chart(
+    build, *args, param_values: dict | None = None, data_values: dict | None = None, cache_key=None, **kwargs
+) -> None:
     """Draw the chart ``build(*args, **kwargs)`` (a function of a topic's ``charts.py``), built once.
 
     The finished Vega-Lite spec is cached per arguments (as :func:`annlab.ui.call`), so a rerun, or a
     slider moved back to a position seen before, skips building, converting and checking the Altair
     chart (tens of milliseconds each). ``cache_key``: a small value that determines ``args`` (the
     config and seed they were computed from), hashed in their place: hashing a race's arrays on every
-    rerun cost ~5 ms a chart. ``param_values`` sets the values of the chart's top-level Vega-Lite
-    parameters (``alt.param(name=...)``) on the cached spec: a slider that only moves such a parameter
-    does no new work at all.
+    rerun cost ~5 ms a chart. A slider that only moves part of a chart does no new work on the server:
+
+    - ``param_values`` sets the values of the chart's top-level Vega-Lite parameters
+      (``alt.param(name=...)``) on the cached spec. The spec changes, so the browser builds the view
+      again: for small charts whose every mark reads the parameter (the CNN's kernel board).
+    - ``data_values`` gives the rows of the chart's named datasets (``alt.NamedData(name)``, one
+      DataFrame each). The spec stays the same, so the browser keeps its view and replaces those rows
+      alone: for a mark that moves on a big chart (the latent map's decoded point over 1,000 codes).
     """
     projector = current().projector
     spec = chart_spec(build, *args, projector=projector, cache_key=cache_key, **kwargs)
-    out = st.vega_lite_chart(with_params(spec, param_values) if param_values else spec, width="stretch")
-    snapshot.record_chart(out, lambda: style(build(*args, **kwargs), projector=projector))  # for snapshots
+    spec = with_params(spec, param_values) if param_values else spec
+    out = st.vega_lite_chart(with_data(spec, data_values) if data_values else spec, width="stretch")
+
+    def drawn():  # for snapshots
+        return as_drawn(style(build(*args, **kwargs), projector=projector), param_values, data_values)
+
+    snapshot.record_chart(out, drawn)
 
 
 def table(frame: pd.DataFrame, *, index: bool = False) -> None:
