@@ -272,3 +272,27 @@ def test_named_data_moves_a_mark_without_changing_the_spec_and_a_snapshot_shows_
     assert list(moved["datasets"]["dot"]["x"]) == [0.5] and set(spec["datasets"]) < set(moved["datasets"])
     drawn = as_drawn(marked(), None, {"dot": pd.DataFrame({"x": [0.5]})}).to_dict()
     assert drawn["datasets"]["dot"] == [{"x": 0.5}]
+
+
+def test_a_chart_of_other_numbers_has_the_same_spec_so_the_browser_keeps_its_view():
+    """Datasets are named by position, not by a hash of their rows: the race at another noise (other
+    rows, same chart) gives the browser the same spec, so it replaces the rows in the view it has."""
+    import altair as alt
+    import pandas as pd
+
+    from annlab.ui import display
+
+    def curve(ys):
+        line = alt.Chart(pd.DataFrame({"x": range(len(ys)), "y": ys})).mark_line().encode(x="x:Q", y="y:Q")
+        floor = alt.Chart(pd.DataFrame({"y": [min(ys)]})).mark_rule().encode(y="y:Q")
+        return alt.layer(line, floor)
+
+    display._BUILDERS["test.curve"] = curve
+    a, b = (display._spec("test.curve", False, (ys,), {}) for ys in ([3, 2, 1], [5, 4, 2, 1]))
+    assert set(a["datasets"]) == {"data0", "data1"}
+    assert {k: v for k, v in a.items() if k != "datasets"} == {k: v for k, v in b.items() if k != "datasets"}
+    assert a["datasets"]["data0"] != b["datasets"]["data0"]  # the rows differ, the names do not
+    refs = [layer["data"]["name"] for layer in a["layer"]]
+    assert sorted(refs) == ["data0", "data1"]  # every reference renamed with its dataset
+    lookup = {"transform": [{"from": {"data": {"name": "h1"}, "key": "k"}}], "datasets": {"h1": 0}}
+    assert display.stable_names(lookup)["transform"][0]["from"]["data"] == {"name": "data0"}

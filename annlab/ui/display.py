@@ -52,7 +52,29 @@ def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
     # st.altair_chart's own conversion (Streamlit is pinned at 1.67.0): the "none" theme, the data as
     # Arrow datasets beside the spec; the schema check only in the tests (ANNLAB_CHECK_CHARTS).
     chart = style(_BUILDERS[name](*args, **kwargs), projector=projector)
-    return _convert_altair_to_vega_lite_spec(_Unchecked(chart))
+    return stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(chart)))
+
+
+def stable_names(spec: dict) -> dict:
+    """``spec`` with its datasets named by position ("data0", "data1", ...) instead of by a hash of
+    their rows. The same chart of other numbers (the race at another noise, the forecast at another
+    lag) then has the same spec, and the browser replaces the rows in the view it has instead of
+    building a new view (which costs it tens of milliseconds a chart on every slider move)."""
+    names = {old: f"data{i}" for i, old in enumerate(spec.get("datasets", {}))}
+
+    def rename(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("name"), str) and node["name"] in names and len(node) == 1:
+                return {"name": names[node["name"]]}
+            return {k: v if k == "datasets" else rename(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rename(v) for v in node]
+        return node
+
+    out = rename(spec)
+    if names:
+        out["datasets"] = {names[old]: rows for old, rows in spec["datasets"].items()}
+    return out
 
 
 def _keyed_spec(name: str, projector: bool, cache_key: str, kwargs: dict, _args: tuple) -> dict:
