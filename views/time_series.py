@@ -52,10 +52,10 @@ def draw_forecasts(value, stale: bool) -> None:
             st.metric(m.label, m.value, delta=m.delta, delta_color="inverse", help=m.help)
     with right:
         with st.container() if stale else ui.main_figure():  # one main figure per page
-            for col, which in zip(st.columns(2), (0, 1), strict=True):
-                build, args, kw = forecast_panel(cmp, which, lab.projector)
+            panels = tc.forecast_charts(split, cmp, model_keys(specs), lab.projector)
+            for col, (build, args, kw, key) in zip(st.columns(2), panels, strict=True):
                 with col:
-                    ui.chart(build, *args, cache_key=panel_key(specs, which), **kw)
+                    ui.chart(build, *args, cache_key=key, **kw)
         ui.table(cmp.nmse_table, index=True)
         st.caption(ui.call(ex.chosen_note))
     if stale:
@@ -95,13 +95,8 @@ def forecasts() -> None:
     ui.ahead("ts_lag", [functools.partial(prepare, cfgs, n, *here) for n in near])
 
 
-def forecast_panel(cmp, which: int, projector: bool) -> tuple:  # (builder, args, keywords) for ui.chart
-    height = 115 if projector else 190
-    return tc.forecast_panel, (split, cmp.closed_loop, cmp.one_step, which), {"height": height}
-
-
-def panel_key(specs: dict, which: int) -> tuple:  # what determines a forecast panel: the models, the panel
-    return tuple(spec.key for spec in specs.values()), which
+def model_keys(specs: dict) -> tuple:  # what determines the forecast panels: the models' store keys
+    return tuple(spec.key for spec in specs.values())
 
 
 def prepare(cfgs: dict, lag: int, seed: int, device: str, projector: bool) -> None:
@@ -110,9 +105,8 @@ def prepare(cfgs: dict, lag: int, seed: int, device: str, projector: bool) -> No
     results = {name: ui.load(spec, device) for name, spec in specs.items()}
     if all(results.values()):
         cmp = ui.call(ex.compare, results)
-        for which in (0, 1):
-            build, args, kw = forecast_panel(cmp, which, projector)
-            ui.chart_spec(build, *args, projector=projector, cache_key=panel_key(specs, which), **kw)
+        for build, args, kw, key in tc.forecast_charts(split, cmp, model_keys(specs), projector):
+            ui.chart_spec(build, *args, projector=projector, cache_key=key, **kw)
 
 
 tabs = st.tabs(

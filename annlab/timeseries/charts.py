@@ -126,6 +126,16 @@ def forecast_panel(split: SeriesSplit, closed_loop: dict, one_step: dict, which:
     return forecast_panels(split, closed_loop, one_step, height=height)[which]
 
 
+def forecast_charts(split: SeriesSplit, cmp, model_keys: tuple, projector: bool) -> list[tuple]:
+    """The page's main figure as (builder, args, keywords, cache key) for ``ui.chart``: the closed-loop
+    and one-step panels of the comparison ``cmp`` (:func:`annlab.timeseries.experiments.compare`),
+    keyed on the models' store keys ``model_keys`` (in projector mode 115 px tall, so the figure fits
+    the first screen). The page draws them and prepares them ahead for the neighbouring lags."""
+    kw = {"height": 115 if projector else 190}
+    args = (split, cmp.closed_loop, cmp.one_step)
+    return [(forecast_panel, (*args, which), kw, (model_keys, which)) for which in (0, 1)]
+
+
 def forecast_panels(
     split: SeriesSplit,
     closed_loop: dict[str, np.ndarray],
