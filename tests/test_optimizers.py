@@ -641,6 +641,8 @@ def test_noise_floor_threshold_and_sigma_range():
     assert rules, "the noise floor is drawn"
     floor_data = next(v for k, v in chart["datasets"].items() if v and "text" in v[0])
     assert floor_data[0]["MSE"] == 0.09 and "σ²" in floor_data[0]["text"]
+    label = next(layer for layer in chart["layer"] if layer["mark"]["type"] == "text")
+    assert label["encoding"]["x"] == {"value": "width"}, "the label sits right of the plot, off the curves"
     assert "layer" not in oc.loss_curves(above.runs, floor=0.0).to_dict()  # no noise: no floor line
     data = rc.make_data(rc.TaskConfig(noise=0.3), seed=0)
     assert "noise floor" in ex.race_caption(data, 0.3)

@@ -112,12 +112,12 @@ def loss_curves(
     )
     if not floor:
         return curves.properties(autosize=FIT_WIDTH)
-    line = pd.DataFrame({"MSE": [float(f"{floor:.4g}")], "text": [f"noise floor σ² = {floor:.3g}"]})
+    line = pd.DataFrame({"MSE": [float(f"{floor:.4g}")], "text": ["σ²"]})
     rule = alt.Chart(line).mark_rule(color="#777777", strokeDash=[2, 3], strokeWidth=2).encode(y="MSE:Q")
-    text = (
+    text = (  # beside the plot, right of the line's end: on the plot it would sit on the curves near it
         alt.Chart(line)
-        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color="#555555")
-        .encode(y="MSE:Q", x=alt.value(0), text="text:N")
+        .mark_text(align="left", baseline="middle", dx=4, color="#555555", fontWeight="bold")
+        .encode(y="MSE:Q", x=alt.value("width"), text="text:N")
     )
     return alt.layer(curves, rule, text).properties(autosize=FIT_WIDTH)
 
