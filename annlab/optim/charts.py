@@ -89,6 +89,7 @@ def loss_curves(
                 type="quantitative",
                 title="MSE",
                 scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+                axis=alt.Axis(tickCount=3),
             ),
             color=alt.Color(
                 "optimizer",
