@@ -181,6 +181,7 @@ def time_slider(page, url: str, path: str, key: str, query: str, presses: int, p
         seen.add(slider.input_value())
         settle(page, idle_polls=2)
     out = {"p50_ms": _percentile(times, 0.5), "p95_ms": _percentile(times, 0.95), "positions": len(seen)}
+    out["times_ms"] = [round(t) for t in times]  # each press in order: where the slow ones fall
     if stale_timeouts:
         out["unchanged_presses"] = stale_timeouts
     return out

@@ -205,3 +205,14 @@ def test_the_next_noise_positions_are_prepared_while_the_class_looks(monkeypatch
     at.slider(key="opt_noise").set_value(0.15).run()
     assert not errors(at), errors(at)
     assert "Signal-to-noise ratio at σ = 0.15" in _captions(at) and not _races_run(since)
+
+
+def test_the_fit_against_the_truth_is_built_only_while_its_section_is_open():
+    at = open_page(VIEW)
+    assert not errors(at), errors(at)
+    closed = len(at.get("vega_lite_chart"))
+    assert closed == 2, "the two loss charts, nothing below the first screen"
+    at = open_page(VIEW, query={"opt_fit": "true"})  # a shared link (or a lesson) opens it
+    assert not errors(at), errors(at)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == closed + 2 and any("Residuals" in str(c.proto) for c in charts)

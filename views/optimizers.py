@@ -90,23 +90,31 @@ def race_figure(race: dict):
     ui.table(ex.race_table(result).text())
     st.info(ex.choice_line(result))
     names, best = ex.fit_choice(result)
-    if names:
-        st.markdown("#### The data and the fit against the truth")
-        shown = data.X_grid.shape[1] == 2 and st.selectbox("Fit shown", names, index=best, key="opt_fit_pick")
-        for build, args, kw in oc.race_fit_charts(data, result.runs, shown):
-            ui.chart(build, *args, cache_key=(cfg, lab.seed, shown), **kw)
+    # Built only while open (below the first screen): on every press it cost the browser ~30 ms.
+    fit = names and st.expander(D.FIT_TITLE, key="opt_fit", on_change="rerun", bind="query-params")
+    if fit and fit.open:
+        with fit:
+            shown = data.X_grid.shape[1] == 2 and st.selectbox(
+                "Fit shown", names, index=best, key="opt_fit_pick"
+            )
+            for build, args, kw in oc.race_fit_charts(data, result.runs, shown):
+                ui.chart(build, *args, cache_key=(cfg, lab.seed, shown), **kw)
     near = neighbours(D.NOISE_POSITIONS, cfg.data.noise)
-    ui.ahead("opt_race", [functools.partial(prepare, race, n, lab.seed, lab.projector) for n in near])
+    jobs = [
+        functools.partial(prepare, race, n, lab.seed, lab.projector, bool(fit and fit.open)) for n in near
+    ]
+    ui.ahead("opt_race", jobs)
 
 
-def prepare(race: dict, noise: float, seed: int, projector: bool) -> None:
-    """``race_figure``'s charts at ``noise``, built ahead into the caches it reads (stored races only)."""
+def prepare(race: dict, noise: float, seed: int, projector: bool, fits: bool) -> None:
+    """``race_figure``'s charts at ``noise`` (the fit's too when ``fits``), built ahead into the caches
+    it reads (stored races only)."""
     if ex.race_saved(cfg := D.race_config(**race, noise=noise), seed):
         data, result = ui.call(rc.make_data, cfg.data, seed), ui.remember(ex.race, cfg, seed)
         names, best = ex.fit_choice(result)
         shown = data.X_grid.shape[1] == 2 and names[best] if names else False
         loss = [(c, (cfg, seed)) for c in oc.race_loss_charts(result, projector)]
-        fits = oc.race_fit_charts(data, result.runs, shown) if names else []
+        fits = oc.race_fit_charts(data, result.runs, shown) if names and fits else []
         fits = [(c, (cfg, seed, shown)) for c in fits]
         for (build, args, kw), key in loss + fits:
             ui.chart_spec(build, *args, projector=projector, cache_key=key, **kw)

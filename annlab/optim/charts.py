@@ -15,6 +15,8 @@ from annlab.charts import heatmap as _heatmap
 
 FIT_STRIDE = 3  # fit_1d draws every FIT_STRIDE-th grid point, 67 of 200 (redrawn on every noise move)
 MAX_POINTS = 40  # points per curve: enough for a smooth line; more only slows the browser when a slider moves
+# A legend's labels without "(full batch)" / "(mini-batch)": three fit in a row of half a page.
+SHORT_NAMES = "replace(replace(datum.label, ' (full batch)', ''), ' (mini-batch)', '')"
 # Okabe-Ito colours, one per optimizer, the same in every chart (no yellow: it vanishes on the grey map).
 OPTIMIZER_COLOURS = {
     "GD (full batch)": "#0072B2",
@@ -99,7 +101,7 @@ def loss_curves(
                     orient="bottom",
                     columns=2,
                     title="",
-                    labelExpr="replace(replace(datum.label, ' (full batch)', ''), ' (mini-batch)', '')",
+                    labelExpr=SHORT_NAMES,
                 ),
             ),
             strokeDash=alt.StrokeDash(
@@ -130,10 +132,11 @@ def fit_1d(
     x_train: np.ndarray,
     y_train: np.ndarray,
     *,
+    residuals: bool = False,
     height: int = 300,
-    width: int = 700,
-) -> alt.VConcatChart:
-    """The fitted curves (one per optimizer in ``preds``) against the truth, with the residuals below.
+) -> alt.LayerChart:
+    """The fitted curves (one per optimizer in ``preds``) against the truth; with ``residuals`` the
+    fits minus the truth instead (drawn below it). Each fits its container's width.
 
     ``x_grid`` (m,), ``y_true`` (m,), ``preds`` {name: (m,)}; training points ``x_train`` (n,),
     ``y_train`` (n,).
@@ -142,9 +145,7 @@ def fit_1d(
     x_grid, y_true = x_grid[::FIT_STRIDE], y_true[::FIT_STRIDE]  # smooth curves from a third of the grid
     preds = {n: p[::FIT_STRIDE] for n, p in preds.items()}
     x_grid, y_true = np.round(x_grid.astype(float), 4), np.round(y_true.astype(float), 4)
-    x_train, y_train = np.round(x_train.astype(float), 4), np.round(y_train.astype(float), 4)
     preds = {n: np.round(p.astype(float), 4) for n, p in preds.items()}
-    truth = pd.DataFrame({"x": x_grid, "y": y_true, "curve": "truth"})
     fits = pd.concat(
         [
             pd.DataFrame({"x": x_grid, "y": p, "curve": n, "residual": np.round(p - y_true, 4)})
@@ -153,6 +154,20 @@ def fit_1d(
         ignore_index=True,
     )
     scale = _colors(names)
+    if residuals:
+        res = (
+            alt.Chart(fits, height=height * 0.55, title="Residuals: fit minus the noise-free truth")
+            .mark_line()
+            .encode(
+                x=alt.X("x:Q", title="x"),
+                y=alt.Y("residual:Q", title="fit − truth"),
+                color=alt.Color("curve:N", title="optimizer", scale=scale, legend=None),
+            )
+        )
+        rule = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
+        return (res + rule).properties(autosize=FIT_WIDTH)
+    x_train, y_train = np.round(x_train.astype(float), 4), np.round(y_train.astype(float), 4)
+    truth = pd.DataFrame({"x": x_grid, "y": y_true, "curve": "truth"})
     pts = (
         alt.Chart(pd.DataFrame({"x": x_train, "y": y_train}))
         .mark_circle(color="#999999", opacity=0.5)
@@ -169,27 +184,16 @@ def fit_1d(
         .encode(
             x="x:Q",
             y="y:Q",
-            color=alt.Color("curve:N", title="optimizer", scale=scale, legend=alt.Legend(orient="top")),
+            color=alt.Color(
+                "curve:N",
+                scale=scale,
+                legend=alt.Legend(orient="top", columns=3, title="", labelExpr=SHORT_NAMES),
+            ),
             tooltip=["curve"],
         )
     )
-    top = (pts + base + lines).properties(
-        height=height,
-        width=width,
-        title="Fit (coloured) against the truth (dashed black); grey dots: training data",
-    )
-    res = (
-        alt.Chart(fits)
-        .mark_line()
-        .encode(
-            x=alt.X("x:Q", title="x"),
-            y=alt.Y("residual:Q", title="fit − truth"),
-            color=alt.Color("curve:N", title="optimizer", scale=scale, legend=None),
-        )
-        .properties(height=height * 0.55, width=width, title="Residuals: fit minus the noise-free truth")
-    )
-    rule = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="black").encode(y="y:Q")
-    return alt.vconcat(top, res + rule)
+    title = "Fit (coloured) against the truth (dashed black); grey dots: training data"
+    return (pts + base + lines).properties(height=height, title=title, autosize=FIT_WIDTH)
 
 
 def surface_2d(
@@ -230,15 +234,21 @@ def surface_2d(
     )
 
 
-def fit_2d(X_grid: np.ndarray, y_true: np.ndarray, pred: np.ndarray, name: str) -> alt.HConcatChart:
-    """Truth, fit and residual surfaces side by side (independent colour scales)."""
+def fit_2d(data, pred: np.ndarray, name: str, side: int = 200) -> alt.ConcatChart:
+    """The training points, the truth, the fit and its residual, two by two (independent colour
+    scales): ``data`` the race's :class:`annlab.optim.data.RegressionData`, ``pred`` the fit on its grid.
+    Each map is ``side`` pixels square, so the four fit half a page (a row of three overflowed it)."""
+    X_grid, y_true = data.X_grid, data.y_true
     lo, hi = float(min(y_true.min(), pred.min())), float(max(y_true.max(), pred.max()))
     res = pred - y_true
     r = float(np.abs(res).max()) or 1.0
-    return alt.hconcat(
-        surface_2d(X_grid, y_true, title="Truth (noise-free)", domain=(lo, hi)),
-        surface_2d(X_grid, pred, title=f"Fit by {name}", domain=(lo, hi)),
-        surface_2d(X_grid, res, title="Residual: fit − truth", scheme="redblue", domain=(-r, r)),
+    title = f"The {len(data.y_train)} training points (noisy targets)"
+    return alt.concat(
+        points_2d(data.X_train, data.y_train, title=title, height=side),
+        surface_2d(X_grid, y_true, title="Truth (noise-free)", domain=(lo, hi), height=side),
+        surface_2d(X_grid, pred, title=f"Fit by {name}", domain=(lo, hi), height=side),
+        surface_2d(X_grid, res, title="Residual: fit − truth", scheme="redblue", domain=(-r, r), height=side),
+        columns=2,
     ).resolve_scale(color="independent")
 
 
@@ -395,8 +405,9 @@ def grid_heatmaps(rows: list[dict]) -> alt.HConcatChart:
     return alt.hconcat(*charts).resolve_scale(color="shared")
 
 
-def race_fit(data, runs, pick: str | None = None):
-    """The fit of the race's networks: every run against the 1-D truth, or the run ``pick`` in 2-D.
+def race_fit(data, runs, pick: str | None = None, residuals: bool = False):
+    """The fit of the race's networks: every run against the 1-D truth (or its residuals), or the run
+    ``pick`` in 2-D.
 
     ``data`` : :class:`annlab.optim.data.RegressionData`; ``runs`` : its race's RunResults (diverged
     ones are left out).
@@ -404,8 +415,9 @@ def race_fit(data, runs, pick: str | None = None):
     ok = {r.name: r for r in runs if not r.diverged}
     if data.X_grid.shape[1] == 1:
         preds = {name: r.grid_pred for name, r in ok.items()}
-        return fit_1d(data.X_grid[:, 0], data.y_true, preds, data.X_train[:, 0], data.y_train)
-    return fit_2d(data.X_grid, data.y_true, ok[pick].grid_pred, pick)
+        x_grid, x_train = data.X_grid[:, 0], data.X_train[:, 0]
+        return fit_1d(x_grid, data.y_true, preds, x_train, data.y_train, residuals=residuals)
+    return fit_2d(data, ok[pick].grid_pred, pick)
 
 
 def race_loss_charts(result, projector: bool) -> list[tuple]:
@@ -417,11 +429,11 @@ def race_loss_charts(result, projector: bool) -> list[tuple]:
 
 
 def race_fit_charts(data, runs, shown) -> list[tuple]:
-    """The data and the fit against the truth, as in :func:`race_loss_charts`: in 1-D the fit chart
-    alone (its grey dots are the training points), in 2-D the training points and the fit of the run
-    ``shown``."""
+    """The data and the fit against the truth, as in :func:`race_loss_charts`: in 1-D the fit (its grey
+    dots are the training points) and its residuals, in 2-D the training points and the fit of the run
+    ``shown`` in one chart."""
     fit = (race_fit, (data, runs, shown), {})
-    return [fit] if data.X_grid.shape[1] == 1 else [(training_points, (data,), {}), fit]
+    return [fit, (race_fit, (data, runs, shown), {"residuals": True})] if data.X_grid.shape[1] == 1 else [fit]
 
 
 def landscape_chart(land):
@@ -449,21 +461,6 @@ def points_2d(X: np.ndarray, y: np.ndarray, *, title: str, domain=None, scheme: 
             ),
             tooltip=[alt.Tooltip("value:Q", format=".3f")],
         )
-    )
-
-
-def training_points(data) -> alt.Chart:
-    """The training set of the race as it is (the noisy targets at their points): 2-D scatter or 1-D dots."""
-    if data.X_train.shape[1] == 2:
-        return points_2d(
-            data.X_train, data.y_train, title=f"The {len(data.y_train)} training points (noisy targets)"
-        )
-    df = pd.DataFrame({"x": data.X_train[:, 0].astype(float), "y": _sig(data.y_train, 4)})
-    return (
-        alt.Chart(df, title=f"The {len(df)} training points (noisy targets)", height=210)
-        .mark_circle(size=40, color="#555555")
-        .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="target y"))
-        .properties(autosize=FIT_WIDTH)
     )
 
 

@@ -229,6 +229,7 @@ LOOK_FOR = (
     "run; what momentum buys on a narrow valley; why Adam gets over a bump where gradient descent stays "
     "stuck; what L2, dropout and early stopping do to an overfitting network."
 )
+FIT_TITLE = ":material/show_chart: The data and each optimizer's fit against the noise-free truth"
 SWEEPS_INTRO = (
     "Each row is a whole race with these settings (the **Race** tab's); races run before are loaded."
 )
