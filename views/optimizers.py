@@ -92,7 +92,7 @@ def race_figure(race: dict):
     names, best = ex.fit_choice(result)
     # Built only while open (below the first screen): on every press it cost the browser ~30 ms.
     fit = names and st.expander(D.FIT_TITLE, key="opt_fit", on_change="rerun", bind="query-params")
-    if fit and fit.open:
+    if fits := bool(fit and fit.open):
         with fit:
             shown = data.X_grid.shape[1] == 2 and st.selectbox(
                 "Fit shown", names, index=best, key="opt_fit_pick"
@@ -100,10 +100,7 @@ def race_figure(race: dict):
             for build, args, kw in oc.race_fit_charts(data, result.runs, shown):
                 ui.chart(build, *args, cache_key=(cfg, lab.seed, shown), **kw)
     near = neighbours(D.NOISE_POSITIONS, cfg.data.noise)
-    jobs = [
-        functools.partial(prepare, race, n, lab.seed, lab.projector, bool(fit and fit.open)) for n in near
-    ]
-    ui.ahead("opt_race", jobs)
+    ui.ahead("opt_race", [functools.partial(prepare, race, n, lab.seed, lab.projector, fits) for n in near])
 
 
 def prepare(race: dict, noise: float, seed: int, projector: bool, fits: bool) -> None:
