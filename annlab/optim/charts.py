@@ -227,7 +227,10 @@ def surface_2d(
             y=alt.Y("x2:Q", title="x₂"),
             y2="x2e:Q",
             color=alt.Color(
-                "value:Q", title="", scale=scale, legend=alt.Legend(orient="bottom", gradientLength=180)
+                "value:Q",
+                title="",
+                scale=scale,
+                legend=alt.Legend(orient="bottom", gradientLength=min(180, height)),
             ),
             tooltip=[alt.Tooltip("value:Q", format=".3f")],
         )
@@ -457,7 +460,10 @@ def points_2d(X: np.ndarray, y: np.ndarray, *, title: str, domain=None, scheme: 
             x=alt.X("x1:Q", title="x₁"),
             y=alt.Y("x2:Q", title="x₂"),
             color=alt.Color(
-                "value:Q", title="", scale=scale, legend=alt.Legend(orient="bottom", gradientLength=180)
+                "value:Q",
+                title="",
+                scale=scale,
+                legend=alt.Legend(orient="bottom", gradientLength=min(180, height)),
             ),
             tooltip=[alt.Tooltip("value:Q", format=".3f")],
         )
@@ -469,16 +475,32 @@ def test_surfaces(data, grid_pred: np.ndarray, test_pred: np.ndarray, name: str)
     the fit with the test points and their errors (1-D)."""
     err = test_pred - data.y_test
     r = float(np.nanmax(np.abs(err))) or 1.0
+    side, width = 160, 280  # fixed sizes (a concat does not stretch): the row fits 1280 px in both modes
     if data.X_grid.shape[1] == 2:
         lo = float(min(data.y_test.min(), grid_pred.min()))
         hi = float(max(data.y_test.max(), grid_pred.max()))
         return alt.hconcat(
-            points_2d(data.X_test, data.y_test, title=f"The {len(data.y_test)} test points", domain=(lo, hi)),
+            points_2d(
+                data.X_test,
+                data.y_test,
+                title=f"The {len(data.y_test)} test points",
+                domain=(lo, hi),
+                height=side,
+            ),
             surface_2d(
-                data.X_grid, grid_pred, title=f"Surface of the chosen model ({name})", domain=(lo, hi)
+                data.X_grid,
+                grid_pred,
+                title=f"Surface of {name}",
+                domain=(lo, hi),
+                height=side,
             ),
             points_2d(
-                data.X_test, err, title="Its error on the test points", scheme="redblue", domain=(-r, r)
+                data.X_test,
+                err,
+                title="Its error on the test points",
+                scheme="redblue",
+                domain=(-r, r),
+                height=side,
             ),
         ).resolve_scale(color="independent")
     fit = pd.DataFrame({"x": data.X_grid[:, 0].astype(float), "y": _sig(grid_pred, 4)})
@@ -490,9 +512,11 @@ def test_surfaces(data, grid_pred: np.ndarray, test_pred: np.ndarray, name: str)
         .mark_line(color="#D55E00")
         .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y")),
         alt.Chart(pts).mark_circle(size=50, color="black").encode(x="x:Q", y="y:Q"),
-    ).properties(title=f"Chosen model ({name}, orange) and the test points (black)", height=220, width=420)
+    ).properties(
+        title=f"{name[:1].upper() + name[1:]} (orange) and the test points (black)", height=220, width=width
+    )
     bottom = (
-        alt.Chart(pts, title="Its error on the test points (fit − target)", height=220, width=420)
+        alt.Chart(pts, title="Its error on the test points (fit − target)", height=220, width=width)
         .mark_bar(size=4, color="#0072B2")
         .encode(x=alt.X("x:Q", title="x"), y=alt.Y("error:Q", title="error"))
     )
