@@ -31,11 +31,11 @@ def data_settings(box, more, noise=True) -> dict:
 
 
 def curves(result, stale=False):  # the main figure: loss per epoch and per second, the noise floor
-    charts = oc.race_loss_charts(result, lab.projector)
+    charts = oc.race_loss_charts(result, lab.seed, lab.projector)
     with st.container() if stale else ui.main_figure():
-        for col, (build, args, kw) in zip(st.columns(2), charts, strict=True):
+        for col, (build, args, kw, key) in zip(st.columns(2), charts, strict=True):
             with col:
-                ui.chart(build, *args, cache_key=(result.config, lab.seed), **kw)
+                ui.chart(build, *args, cache_key=key, **kw)
     for run in [] if stale else [r for r in result.runs if r.diverged]:
         st.error(f"**{run.name}**: {run.diverged}")
 
@@ -97,8 +97,8 @@ def race_figure(race: dict):
             shown = data.X_grid.shape[1] == 2 and st.selectbox(
                 "Fit shown", names, index=best, key="opt_fit_pick"
             )
-            for build, args, kw in oc.race_fit_charts(data, result.runs, shown):
-                ui.chart(build, *args, cache_key=(cfg, lab.seed, shown), **kw)
+            for build, args, kw, key in oc.race_fit_charts(data, result, lab.seed, shown):
+                ui.chart(build, *args, cache_key=key, **kw)
     near = neighbours(D.NOISE_POSITIONS, cfg.data.noise)
     ui.ahead("opt_race", [functools.partial(prepare, race, n, lab.seed, lab.projector, fits) for n in near])
 
@@ -110,10 +110,9 @@ def prepare(race: dict, noise: float, seed: int, projector: bool, fits: bool) ->
         data, result = ui.call(rc.make_data, cfg.data, seed), ui.remember(ex.race, cfg, seed)
         names, best = ex.fit_choice(result)
         shown = data.X_grid.shape[1] == 2 and names[best] if names else False
-        loss = [(c, (cfg, seed)) for c in oc.race_loss_charts(result, projector)]
-        fits = oc.race_fit_charts(data, result.runs, shown) if names and fits else []
-        fits = [(c, (cfg, seed, shown)) for c in fits]
-        for (build, args, kw), key in loss + fits:
+        charts = oc.race_loss_charts(result, seed, projector)
+        charts += oc.race_fit_charts(data, result, seed, shown) if names and fits else []
+        for build, args, kw, key in charts:
             ui.chart_spec(build, *args, projector=projector, cache_key=key, **kw)
 
 

@@ -156,7 +156,11 @@ def fit_1d(
     scale = _colors(names)
     if residuals:
         res = (
-            alt.Chart(fits, height=height * 0.55, title="Residuals: fit minus the noise-free truth")
+            alt.Chart(
+                fits[["x", "residual", "curve"]],
+                height=height * 0.55,
+                title="Residuals: fit minus the noise-free truth",
+            )
             .mark_line()
             .encode(
                 x=alt.X("x:Q", title="x"),
@@ -179,7 +183,7 @@ def fit_1d(
         .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y"))
     )
     lines = (
-        alt.Chart(fits)
+        alt.Chart(fits[["x", "y", "curve"]])
         .mark_line()
         .encode(
             x="x:Q",
@@ -423,20 +427,24 @@ def race_fit(data, runs, pick: str | None = None, residuals: bool = False):
     return fit_2d(data, ok[pick].grid_pred, pick)
 
 
-def race_loss_charts(result, projector: bool) -> list[tuple]:
-    """The race's main figure as (builder, args, keywords) for ``ui.chart``: the loss per epoch and
-    per second, with the noise floor (in projector mode 100 px tall, so the figure fits the first screen).
-    The page draws them and prepares them ahead for the neighbouring noise positions."""
+def race_loss_charts(result, seed: int, projector: bool) -> list[tuple]:
+    """The race's main figure as (builder, args, keywords, cache key) for ``ui.chart``: the loss per
+    epoch and per second, with the noise floor (in projector mode 100 px tall, so the figure fits the
+    first screen). The page draws them and prepares them ahead for the neighbouring noise positions."""
     kw = {"floor": result.config.noise_floor, "height": 100 if projector else 180}
-    return [(loss_curves, (result.runs,), {"x": x, **kw}) for x in ("epoch", "seconds")]
+    return [
+        (loss_curves, (result.runs,), {"x": x, **kw}, (result.config, seed)) for x in ("epoch", "seconds")
+    ]
 
 
-def race_fit_charts(data, runs, shown) -> list[tuple]:
+def race_fit_charts(data, result, seed: int, shown) -> list[tuple]:
     """The data and the fit against the truth, as in :func:`race_loss_charts`: in 1-D the fit (its grey
     dots are the training points) and its residuals, in 2-D the training points and the fit of the run
     ``shown`` in one chart."""
-    fit = (race_fit, (data, runs, shown), {})
-    return [fit, (race_fit, (data, runs, shown), {"residuals": True})] if data.X_grid.shape[1] == 1 else [fit]
+    args, key = (data, result.runs, shown), (result.config, seed, shown)
+    if data.X_grid.shape[1] == 2:
+        return [(race_fit, args, {}, key)]
+    return [(race_fit, args, {}, key), (race_fit, args, {"residuals": True}, key)]
 
 
 def landscape_chart(land):
