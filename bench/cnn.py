@@ -16,6 +16,8 @@ Progress lines go to stderr; the LAST line of stdout is one JSON object with the
 - ``slider_ms``: the work of one move of the kernel-position slider (the figure holds every position;
   a move sets one parameter on the cached spec). The full fragment time in a browser is measured by
   ``bench/latency.py --only CNN``. ``figure_build_ms``: building that figure once;
+- ``cnn_val_acc``: the default CNN's last-epoch accuracy on ``n_val`` validation digits carved from the
+  training split (``val_from: "train"``): the page's learning curves are drawn on them;
 - ``torch_threads``, ``goals``, ``within_goals``.
 
 Accuracies are on the 1,000 held-out MNIST-5k test digits.
@@ -126,6 +128,11 @@ def run(do_select: bool) -> dict:
     out["cnn_train_cpu_s"] = round(time.process_time() - cpu, 1)
     s = ex.score(cnn, "mnist", 0, "CNN")
     out |= {"cnn_acc": round(s.acc, 4), "cnn_acc_se": round(s.se, 4), "cnn_params": s.n_params}
+    out |= {
+        "cnn_val_acc": round(cnn.history[-1]["val_acc"], 4),
+        "n_val": cnn.extra["n_val"],
+        "val_from": "train",
+    }
     log(f"default CNN: test accuracy {s.text} in {out['cnn_train_s']} s ({out['cnn_train_cpu_s']} s CPU)")
 
     dense = D.dense_spec(D.DEFAULT_CNN).run("cpu")
@@ -136,7 +143,8 @@ def run(do_select: bool) -> dict:
 
     race = ex.optimizer_race(D.KERAS, "mnist", 0, "cpu", callback=lambda i, info: log(info["text"]))
     out["optimizer_acc"] = {
-        r["optimizer"]: round(r["test accuracy"], 4) for r in race.table.to_dict("records")
+        r["optimizer"]: round(r["test accuracy (once, after training)"], 4)
+        for r in race.table.to_dict("records")
     }
     log(f"optimizers ({D.KERAS.num_epochs} epochs): {out['optimizer_acc']}")
 

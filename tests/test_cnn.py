@@ -244,7 +244,14 @@ def test_configs_are_validated(bad):
 @pytest.fixture(scope="module")
 def small():
     d = mnist()
-    return {"X": d.X_train[:400], "y": d.y_train[:400], "X_test": d.X_test[:200], "y_test": d.y_test[:200]}
+    return {
+        "X": d.X_train[:400],
+        "y": d.y_train[:400],
+        "X_val": d.X_train[3600:3800],
+        "y_val": d.y_train[3600:3800],
+        "X_test": d.X_test[:200],
+        "y_test": d.y_test[:200],
+    }
 
 
 def test_tiny_training_learns_and_is_seeded(small):
@@ -256,9 +263,51 @@ def test_tiny_training_learns_and_is_seeded(small):
     assert [h["loss"] for h in a.history] == [h["loss"] for h in b.history]
     assert all(np.isfinite(h["loss"]) for h in a.history)
     assert a.history[-1]["loss"] < np.log(10)  # better than guessing
-    assert a.history[-1]["test_acc"] > 0.3
-    assert {"epoch", "loss", "acc", "test_loss", "test_acc", "seconds"} <= set(a.history[-1])
+    assert a.history[-1]["val_acc"] > 0.2  # chance: 0.1
+    assert {"epoch", "loss", "acc", "val_loss", "val_acc", "seconds"} <= set(a.history[-1])
+    assert not any(k.startswith("test") for row in a.history for k in row)  # test: once, after training
+    assert a.extra["test_acc"] > 0.2 and a.extra["n_test"] == 200 and a.extra["n_val"] == 200
     assert a.extra["n_params"] == params.total(cfg)
+
+
+def test_spy_nan_test_digits_leave_training_and_validation_finite(small):
+    """Every test input set to NaN: the curves stay finite, only the test score is NaN."""
+    poisoned = {**small, "X_test": np.full_like(small["X_test"], np.nan)}
+    for cfg in (CNNConfig(channels=(4, 8), num_epochs=2, shift=1), DenseConfig(hidden=(16,), num_epochs=2)):
+        r = models.train_classifier(cfg, poisoned, seed=0)
+        assert not r.diverged
+        assert all(np.isfinite(v) for row in r.history for k, v in row.items())
+        assert np.isnan(r.extra["test_loss"])
+
+
+def test_the_page_data_carve_validation_from_the_training_split():
+    data, d = D.digit_data("mnist", 0), mnist()
+    assert len(data["X"]) + len(data["X_val"]) == len(d.X_train) and len(data["X_val"]) == 400
+    train_rows = {r.tobytes() for r in d.X_train}
+    assert all(r.tobytes() in train_rows for r in data["X_val"])
+    assert not {r.tobytes() for r in data["X_val"]} & {r.tobytes() for r in data["X"]}
+    assert np.array_equal(data["X_test"], d.X_test)
+    assert D.default_spec().curves == ("loss", "val_loss", "val_acc")
+
+
+@pytest.mark.parametrize("schedule", models.SCHEDULES)
+@pytest.mark.parametrize("optimizer", list(models.OPTIMIZERS))
+def test_every_optimizer_trains_under_every_schedule(optimizer, schedule, small):
+    """Fast mode: one epoch on 200 digits; Adadelta with the one-cycle schedule used to raise."""
+    tiny = {k: v[:200] for k, v in small.items()}
+    cfg = replace(D.design("mnist", blocks=1, filters=4, optimizer=optimizer, schedule=schedule), **D.FAST)
+    r = models.train_classifier(cfg, tiny, seed=0)
+    assert len(r.history) == 1 and np.isfinite(r.history[0]["val_loss"])
+
+
+def test_the_one_cycle_schedule_cycles_momentum_only_where_there_is_one():
+    p = [torch.zeros(1, requires_grad=True)]
+    for name, want in (("Adam", True), ("SGD + momentum 0.9", True), ("SGD", False), ("RMSProp", False)):
+        opt = models.make_optimizer(replace(D.KERAS, optimizer=name), p)
+        assert models.has_momentum(opt) is want
+    sgd = models.make_optimizer(replace(D.KERAS, optimizer="SGD", schedule="onecycle"), p)
+    models.make_scheduler(replace(D.KERAS, optimizer="SGD", schedule="onecycle"), sgd, 10)
+    assert sgd.param_groups[0]["momentum"] == 0  # plain SGD stays plain under one-cycle
 
 
 def test_every_optimizer_starts_from_the_same_weights():

@@ -73,6 +73,14 @@ def test_design_and_train_shows_the_cnn_beside_its_baselines():
         "logistic regression on pixels: test accuracy",
     ]
     assert all("±" in m.value for m in at.metric)
+    assert any("validation digits carved from the training split" in c.value for c in at.caption)
+
+
+def test_adadelta_in_the_designer_trains_under_the_one_cycle_schedule():
+    """The issue-33 traceback: Adadelta has no momentum for the one-cycle schedule to cycle."""
+    at = open_page(VIEW, {"cnn_tab": "Design and train", "cnn_opt": "Adadelta (torch lr 1.0)"})
+    assert not errors(at), errors(at)
+    assert len(at.metric) == 3
 
 
 def test_what_the_network_sees_and_why_convolutions():
@@ -101,6 +109,8 @@ def test_the_optimizer_race_runs_on_its_button():
     at.button(key="cnn_race_button").click().run()
     assert not errors(at), errors(at)
     assert at.dataframe and len(at.dataframe[0].value) == 6
+    assert "test accuracy (once, after training)" in at.dataframe[0].value.columns
+    assert any("validation digits" in c.value for c in at.caption)
 
 
 @pytest.mark.browser

@@ -117,6 +117,7 @@ def optim_tab():
             ui.chart(charts.race, race.curves, against)
     ui.chart(charts.race_loss, race.curves)
     st.dataframe(race.table.style.format(precision=4), hide_index=True)
+    st.caption(D.RACE_NOTE)
 
 
 def seen_tab():

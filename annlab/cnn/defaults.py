@@ -16,7 +16,7 @@ from dataclasses import replace
 from annlab.cnn import models, params
 from annlab.cnn.models import OPTIMIZERS, CNNConfig, DenseConfig
 from annlab.controls import Control
-from annlab.data import digit_split
+from annlab.data import digit_split, split
 from annlab.settings import quick
 from annlab.training import TrainSpec
 
@@ -195,11 +195,17 @@ def design(dataset: str = "mnist", *, blocks: int, filters: int, **fields) -> CN
 # --- train specs: what the view hands to ui.train and warm to the store ---------------------------
 
 
+VAL_SHARE = 0.1  # of the training split: the validation digits of every per-epoch curve
+DATA_VERSION = "val10"  # in every store key: models trained before the validation carve-out retrain
+
+
 def digit_data(dataset: str = "mnist", seed: int = 0) -> dict:
-    """Training digits and held-out test digits of ``dataset`` as :func:`models.train_classifier` takes
-    them (the test digits are only recorded per epoch, never used to choose anything)."""
+    """The digits of ``dataset`` as :func:`models.train_classifier` takes them: the fit digits (``X``,
+    ``y``), validation digits carved (stratified, seeded) from the training split (``X_val``: the
+    per-epoch curves) and the held-out test digits (``X_test``: scored once, after training)."""
     d = digit_split(dataset, seed=seed)
-    return {"X": d.X_train, "y": d.y_train, "X_test": d.X_test, "y_test": d.y_test}
+    X, X_val, y, y_val = split(d.X_train, d.y_train, test_size=VAL_SHARE, seed=seed)
+    return {"X": X, "y": y, "X_val": X_val, "y_val": y_val, "X_test": d.X_test, "y_test": d.y_test}
 
 
 def spec(
@@ -211,10 +217,10 @@ def spec(
         models.train_classifier,
         models.build,
         lambda: digit_data(dataset, seed),
-        data_key=dataset,
+        data_key=f"{dataset}-{DATA_VERSION}",
         seed=seed,
         label=label or cfg.label,
-        curves=("loss", "test_loss", "test_acc"),
+        curves=("loss", "val_loss", "val_acc"),
     )
 
 
@@ -271,7 +277,13 @@ CROSS_CORRELATION = (
 RGB = "An RGB-like 3 x 5 x 5 input and a 3 x 3 x 3 kernel with a bias make one output channel."
 BASELINES = (
     "All three learn from the same training digits; the dense network has one hidden layer sized to about "
-    "the CNN's parameter count and the same optimizer, epochs and augmentation."
+    "the CNN's parameter count and the same optimizer, epochs and augmentation. The learning curves are "
+    "drawn on validation digits carved from the training split (one in ten); the test digits above are "
+    "scored once, after training."
+)
+RACE_NOTE = (
+    "The curves are drawn on validation digits carved from the training split (one in ten, never trained "
+    "on); the test digits are scored once, after training, in the table."
 )
 RACE_INTRO = (
     "The course's Keras network trained with each optimizer from **the same initial weights** (MNIST-5k, "

@@ -104,12 +104,16 @@ def score(result: TrainResult, dataset: str = "mnist", seed: int = 0, name: str 
 def logistic_regression(dataset: str = "mnist", seed: int = 0, n_train: int = 0) -> Score:
     """Multinomial logistic regression (scikit-learn, L2, C = 1) on raw pixels, same split.
 
-    ``n_train`` > 0 fits on the first ``n_train`` training digits only (fast mode)."""
+    It fits on the networks' fit digits (the training split less its validation digits, see
+    :func:`annlab.cnn.defaults.digit_data`); ``n_train`` > 0 fits on the first ``n_train`` of them only
+    (fast mode)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
 
-    d = digit_split(dataset, seed=seed)
-    X, y = (d.X_train[:n_train], d.y_train[:n_train]) if n_train else (d.X_train, d.y_train)
+    from annlab.cnn.defaults import digit_data
+
+    d, fit = digit_split(dataset, seed=seed), digit_data(dataset, seed)
+    X, y = (fit["X"][:n_train], fit["y"][:n_train]) if n_train else (fit["X"], fit["y"])
     clf = LogisticRegression(max_iter=300, random_state=seed).fit(X, y)
     acc = float(clf.score(d.X_test, d.y_test))
     loss = float(log_loss(d.y_test, clf.predict_proba(d.X_test), labels=list(range(10))))
@@ -144,9 +148,10 @@ class Race:
 
     Attributes
     ----------
-    curves : long table, one row per (optimizer, epoch): ``loss``, ``test_loss``, ``test_acc``,
-        ``seconds`` (training time so far)
-    table : one row per optimizer: learning rate, final test loss and accuracy, training seconds
+    curves : long table, one row per (optimizer, epoch): ``loss``, ``val_loss``, ``val_acc`` (validation
+        digits carved from the training split), ``seconds`` (training time so far)
+    table : one row per optimizer: learning rate, final validation accuracy, then the test loss and
+        accuracy scored once after training (with the accuracy's standard error), training seconds
     """
 
     curves: pd.DataFrame
@@ -175,16 +180,19 @@ def optimizer_race(
             rows.append(
                 {
                     "optimizer": name,
-                    **{k: h[k] for k in ("epoch", "loss", "test_loss", "test_acc", "seconds") if k in h},
+                    **{k: h[k] for k in ("epoch", "loss", "val_loss", "val_acc", "seconds") if k in h},
                 }
             )
         last = result.history[-1] if result.history else {}
+        test_acc, n_test = result.extra.get("test_acc", float("nan")), result.extra.get("n_test", 0)
         table.append(
             {
                 "optimizer": name,
                 "learning rate": spec.cfg.learning_rate,
-                "test loss": last.get("test_loss", float("nan")),
-                "test accuracy": last.get("test_acc", float("nan")),
+                "validation accuracy": last.get("val_acc", float("nan")),
+                "test loss (once, after training)": result.extra.get("test_loss", float("nan")),
+                "test accuracy (once, after training)": test_acc,
+                "± (standard error)": binomial_se(test_acc, n_test),
                 "seconds": last.get("seconds", float("nan")),
                 "diverged": bool(result.diverged),
             }

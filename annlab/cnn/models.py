@@ -266,12 +266,24 @@ def make_optimizer(cfg: FitConfig, params) -> torch.optim.Optimizer:
     return getattr(torch.optim, cls)(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay, **kw)
 
 
+def has_momentum(opt: torch.optim.Optimizer) -> bool:
+    """Whether ``opt`` keeps a momentum term the one-cycle schedule can cycle: Adam-like betas, or a
+    momentum above zero (SGD and RMSprop without momentum keep theirs at 0; Adadelta has none)."""
+    return "betas" in opt.defaults or float(opt.defaults.get("momentum", 0.0) or 0.0) > 0.0
+
+
 def make_scheduler(cfg: FitConfig, opt: torch.optim.Optimizer, steps: int):
-    """The per-step learning-rate schedule of ``cfg`` (None for a constant rate)."""
+    """The per-step learning-rate schedule of ``cfg`` (None for a constant rate).
+
+    The one-cycle schedule cycles the momentum (or Adam's beta1) against the learning rate only for an
+    optimizer that has one (:func:`has_momentum`): Adadelta and plain SGD get the learning-rate cycle
+    alone, so every optimizer of :data:`OPTIMIZERS` trains under every schedule of :data:`SCHEDULES`."""
     if cfg.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     if cfg.schedule == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.learning_rate, total_steps=steps)
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=cfg.learning_rate, total_steps=steps, cycle_momentum=has_momentum(opt)
+        )
     return None
 
 
@@ -344,21 +356,21 @@ def train_classifier(
     ----------
     cfg : CNNConfig or DenseConfig
     data : dict with ``X`` (n, side*side) float in [0, 1] and ``y`` (n,) int labels to train on, and
-        optionally ``X_val``/``y_val`` (recorded as ``val_loss``/``val_acc``, e.g. a split carved from
-        the training digits) and ``X_test``/``y_test`` (recorded as ``test_loss``/``test_acc``: shown,
-        never used to choose anything)
+        optionally ``X_val``/``y_val`` (digits carved from the training split: scored after every epoch,
+        ``val_loss``/``val_acc``) and ``X_test``/``y_test`` (held-out digits: scored once, after
+        training, ``extra["test_loss"]``/``extra["test_acc"]``; never seen during training)
     device, seed, callback : see :mod:`annlab.training`
 
     Returns
     -------
-    TrainResult with history rows ``{"epoch", "loss", "acc", "val_*"?, "test_*"?, "seconds"}``
+    TrainResult with history rows ``{"epoch", "loss", "acc", "val_loss"?, "val_acc"?, "seconds"}``
     (``seconds``: training time so far, evaluations excluded) and ``extra = {"train_seconds",
-    "n_params"}``.
+    "n_params", "n_val", "test_loss"?, "test_acc"?, "n_test"?}``.
     """
     X, y = _tensors(data["X"], data["y"], cfg.side, device)
     if cfg.n_train:
         X, y = X[: cfg.n_train], y[: cfg.n_train]
-    evals = {p: (data[f"X_{p}"], data[f"y_{p}"]) for p in ("val", "test") if data.get(f"X_{p}") is not None}
+    evals = {p: (data[f"X_{p}"], data[f"y_{p}"]) for p in ("val",) if data.get(f"X_{p}") is not None}
     model = initial_model(cfg, seed).to(device)  # the same weights for every optimizer
     opt = make_optimizer(cfg, model.parameters())
     gen, aug = generator(seed + 1), generator(seed + 2)  # batch order, shifts
@@ -398,6 +410,8 @@ def train_classifier(
         if diverged:
             break
     model.eval()
-    return TrainResult(
-        model, history, cfg, extra={"train_seconds": spent, "n_params": n_params(model)}, diverged=diverged
-    )
+    extra = {"train_seconds": spent, "n_params": n_params(model), "n_val": len(evals.get("val", ((),))[0])}
+    if data.get("X_test") is not None:  # the test digits: scored once, after training
+        scores = evaluate(model, data["X_test"], data["y_test"])
+        extra.update(test_loss=scores["loss"], test_acc=scores["acc"], n_test=len(data["y_test"]))
+    return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
