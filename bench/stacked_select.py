@@ -107,8 +107,8 @@ def classifier(stack: d.Stack, clf: dict, kind: str, data: tuple, start) -> tupl
         **{**aug, **clf, "lr": lr},
     )
     t = time.perf_counter()
-    r = pt.train_classifier(cfg, pt.ClassifierData(*data, start))
-    return r.extra["test_acc"], time.perf_counter() - t, r.model  # "test_acc" = the validation digits here
+    r = pt.train_classifier(cfg, pt.ClassifierData(*data, start=start))  # no test digits: none scored
+    return r.history[-1]["val_acc"], time.perf_counter() - t, r.model
 
 
 def run(name: str, n_labels: int, fold_seed: int, scratch: bool, label_seed: int = 0) -> dict:

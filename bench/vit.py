@@ -6,9 +6,11 @@ Run: ``OMP_NUM_THREADS=2 .venv/bin/python bench/vit.py``. ``BENCH_THREADS`` sets
 (default 2), ``BENCH_GRID_EPOCHS`` the epochs per grid configuration (default 5; 0 skips the grid).
 Progress lines go to stderr; the LAST line of stdout is one JSON object with the keys
 ``attention_max_diff``, ``vit_params``, ``vit_acc``, ``vit_train_s``, ``vit_train_acc``, ``cnn_acc``,
-``grid`` (list of {config, params, seconds, acc}), plus ``dense_acc``, ``cnn_train_s``,
+``grid`` (list of {config, params, seconds, acc, val_acc}), plus ``dense_acc``, ``cnn_train_s``,
 ``dense_train_s``, ``vit_acc_se``, ``vit_cpu_s`` (CPU seconds of the ViT's training), ``threads`` and
-``goals``.
+``goals``. ``vit_val_loss`` / ``vit_val_acc`` are the last epoch's on the ``n_val`` validation digits
+carved from the training split (``val_from: "train"``); every ``acc`` is on the test digits, scored once
+after training.
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def main() -> dict:
     log(f"attention: largest difference to scaled_dot_product_attention {diff:.2e}")
 
     vit, vit_s, vit_cpu = timed(D.vit_spec())
-    curve = [round(r["test_acc"], 3) for r in vit.history]
-    log(f"ViT {vit.config.label}: {vit_s} s ({vit_cpu} CPU s), test accuracy per epoch {curve}")
+    curve = [round(r["val_acc"], 3) for r in vit.history]
+    log(f"ViT {vit.config.label}: {vit_s} s ({vit_cpu} CPU s), validation accuracy per epoch {curve}")
     dense, dense_s, _ = timed(D.dense_spec())
     log(f"dense: {dense_s} s")
     cnn, cnn_s, _ = timed(D.cnn_spec())
@@ -94,6 +96,7 @@ def main() -> dict:
                 "params": int(r["parameters"]),
                 "seconds": round(float(r["seconds"]), 1),
                 "acc": round(float(r["test accuracy"]), 4),
+                "val_acc": round(float(r["validation accuracy"]), 4),
                 "train_acc": round(float(r["train accuracy"]), 4),
                 "epochs": grid_epochs,
             }
@@ -108,6 +111,10 @@ def main() -> dict:
         "vit_train_s": vit_s,
         "vit_cpu_s": vit_cpu,
         "vit_train_acc": round(float(vit.history[-1]["train_acc"]), 4),
+        "vit_val_loss": round(float(vit.history[-1]["val_loss"]), 4),
+        "vit_val_acc": round(float(vit.history[-1]["val_acc"]), 4),
+        "n_val": int(vit.extra["n_val"]),
+        "val_from": "train",
         "cnn_acc": round(float(table.loc["CNN (Convolutions page default)", "test accuracy"]), 4),
         "cnn_train_s": cnn_s,
         "dense_acc": round(float(table.loc["dense network", "test accuracy"]), 4),

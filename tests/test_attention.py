@@ -12,6 +12,7 @@ from annlab.attention import defaults as D
 from annlab.attention import experiments as ex
 from annlab.attention import selfattention as sa
 from annlab.attention import vit as vm
+from annlab.data import mnist
 
 TOL = 1e-5
 
@@ -159,7 +160,7 @@ def test_lr_schedule_warms_up_then_decays():
 
 def _tiny_data(n=300):
     d = D.digit_data(0)
-    return d[0][:n], d[1][:n], d[2][:200], d[3][:200]
+    return d[0][:n], d[1][:n], d[2][:200], d[3][:200], d[4][:200], d[5][:200]
 
 
 def test_tiny_seeded_training_lowers_the_loss_and_is_repeatable():
@@ -171,15 +172,45 @@ def test_tiny_seeded_training_lowers_the_loss_and_is_repeatable():
     losses = [row["loss"] for row in a.history]
     assert losses[-1] < losses[0] and all(np.isfinite(losses))
     assert [r["loss"] for r in b.history] == losses  # same seed, same run
-    assert a.history[-1]["test_acc"] > 0.2  # above chance (0.1) after 4 short epochs on 300 digits
-    assert {"epoch", "loss", "val_loss", "train_acc", "test_acc", "seconds"} <= set(a.history[0])
+    assert a.history[-1]["val_acc"] > 0.2  # above chance (0.1) after 4 short epochs on 300 digits
+    assert {"epoch", "loss", "val_loss", "train_acc", "val_acc", "seconds"} <= set(a.history[0])
+    assert not any(k.startswith("test") for row in a.history for k in row)  # test: once, after training
+    assert a.extra["test_acc"] > 0.2 and a.extra["n_test"] == 200 and a.extra["n_val"] == 200
     assert np.array_equal(data[0], X_before)
+
+
+@pytest.mark.parametrize("train", ["vit", "dense"])
+def test_spy_nan_test_digits_leave_training_and_validation_finite(train):
+    """Every test input set to NaN: the per-epoch curves stay finite, only the test score is NaN."""
+    data = list(_tiny_data(200))
+    data[4] = np.full_like(data[4], np.nan)
+    if train == "vit":
+        res = vm.train_vit(vm.ViTConfig(dim=16, depth=1, heads=2, mlp_dim=16, num_epochs=2, warmup=0), data)
+    else:
+        res = vm.train_dense(vm.DenseConfig(hidden=(32,), num_epochs=2, warmup=0), data)
+    assert not res.diverged and len(res.history) == 2
+    assert all(np.isfinite(v) for row in res.history for v in row.values())
+    assert np.isnan(res.extra["test_loss"])
+
+
+def test_validation_digits_are_carved_from_the_training_split():
+    from annlab.cnn.defaults import digit_data as cnn_data
+
+    X_fit, _, X_val, _, X_test, _ = D.digit_data(0)
+    train = mnist(seed=0).X_train
+    assert len(X_fit) + len(X_val) == len(train) and len(X_val) == round(D.VAL_SHARE * len(train))
+    rows = {r.tobytes() for r in train}
+    assert all(r.tobytes() in rows for r in X_val)
+    assert not {r.tobytes() for r in X_val} & {r.tobytes() for r in X_fit}
+    assert np.array_equal(X_test, mnist(seed=0).X_test)
+    assert np.array_equal(cnn_data("mnist", 0)["X_val"], X_val)  # the CNN beside it: the same split
+    assert D.vit_spec().curves == ("loss", "val_loss", "train_acc", "val_acc")
 
 
 def test_dense_baseline_trains():
     cfg = vm.DenseConfig(hidden=(64,), num_epochs=5, warmup=0, lr=3e-3)
     res = vm.train_dense(cfg, _tiny_data(), seed=0)
-    assert res.history[-1]["loss"] < res.history[0]["loss"] and res.history[-1]["test_acc"] > 0.4
+    assert res.history[-1]["loss"] < res.history[0]["loss"] and res.history[-1]["val_acc"] > 0.4
 
 
 def test_inside_a_model_and_inference_leaves_it_unchanged():

@@ -67,6 +67,9 @@ def test_train_tab_compares_with_the_cnn_and_a_dense_network():
     table = at.dataframe[-1].value
     assert list(table["network"]) == ["ViT (this page)", "CNN (Convolutions page default)", "dense network"]
     assert table["test accuracy"].between(0, 1).all() and (table["± std. error"] > 0).all()
+    assert any(
+        "3,600 MNIST-5k training digits" in c.value and "400 validation" in c.value for c in at.caption
+    )
     parts = at.dataframe[0].value
     assert (
         parts.set_index("part").parameters["total"]
@@ -102,6 +105,7 @@ def test_report_grid_as_a_plain_function(monkeypatch):
     df = ex.report_grid(1, callback=lambda step, info: steps.append(info["fraction"]))
     assert list(df["config"]) == ["dim 16, depth 1, heads 2, mlp 16", "dim 32, depth 1, heads 4, mlp 32"]
     assert df["parameters"].is_monotonic_increasing and df["test accuracy"].between(0, 1).all()
+    assert df["validation accuracy"].between(0, 1).all() and (df["validation ± std. error"] > 0).all()
     assert steps[-1] == pytest.approx(1.0) and steps == sorted(steps)
 
 

@@ -107,7 +107,8 @@ def test_configs_reject_bad_values():
 
 def test_default_stack_is_784_512_256_128():
     assert d.STACK.sizes == (784, 512, 256, 128)
-    assert d.LABELS.default in d.LABEL_COUNTS and 4000 in d.LABEL_COUNTS and 100 in d.LABEL_COUNTS
+    assert d.LABELS.default in d.LABEL_COUNTS and 100 in d.LABEL_COUNTS
+    assert max(d.LABEL_COUNTS) == len(d.fit_val().y_fit)  # the largest count: every fit digit
 
 
 def test_each_layer_key_includes_the_layer_below():
@@ -118,25 +119,29 @@ def test_each_layer_key_includes_the_layer_below():
     assert all(a.key != b.key for a, b in zip(specs, changed, strict=True))  # layer 1 changed: all retrain
     wider = d.layer_specs(dataclasses.replace(d.STACK, first_units=256))
     assert all(a.key != b.key for a, b in zip(specs, wider, strict=True))
-    fewer_labels = d.layer_specs(dataclasses.replace(d.STACK, n_labels=4000))
+    fewer_labels = d.layer_specs(dataclasses.replace(d.STACK, n_labels=3600))
     assert [s.key for s in specs] == [s.key for s in fewer_labels]  # labels never retrain the stack
     three = d.classifier_specs(d.STACK)
     assert three.frozen.cfg.below == specs[-1].key
     assert three.finetune.cfg.below == three.frozen.key
     assert three.scratch.cfg.below == ""
-    other = d.classifier_specs(dataclasses.replace(d.STACK, n_labels=4000))
+    other = d.classifier_specs(dataclasses.replace(d.STACK, n_labels=3600))
     assert {s.key for _, s in three.items()}.isdisjoint({s.key for _, s in other.items()})
 
 
 def test_each_layer_trains_on_the_codes_of_the_layer_below():
     specs = d.layer_specs(SMALL)
     first = specs[0].run()
-    x_train, x_held = specs[0].data_fn()
+    x_train, x_val, x_test = specs[0].data_fn()
     split, _ = d.data()
-    assert x_train.shape == (len(split.X_train), 784) and x_held.shape == (len(split.X_test), 784)
-    codes, held = specs[1].data_fn()
-    assert codes.shape == (len(split.X_train), SMALL.sizes[1]) and held.shape[1] == SMALL.sizes[1]
-    assert np.allclose(codes, pt.encode(first.model, split.X_train))
+    fv = d.fit_val()
+    assert x_train.shape == (len(fv.X_fit), 784) and x_val.shape == (len(fv.X_val), 784)
+    assert np.array_equal(x_test, split.X_test)
+    assert len(fv.X_fit) + len(fv.X_val) == len(split.X_train) and len(fv.X_val) == 400
+    codes, val, test = specs[1].data_fn()
+    assert codes.shape == (len(fv.X_fit), SMALL.sizes[1]) and val.shape[1] == test.shape[1] == SMALL.sizes[1]
+    assert np.allclose(codes, pt.encode(first.model, fv.X_fit))
+    assert first.extra["n_val"] == 400 and first.extra["n_test"] == len(split.X_test)
     assert codes.min() >= 0  # ReLU codes
     second = specs[1].run()
     top = d.stack_codes([first, second], split.X_test[:7])
@@ -157,6 +162,22 @@ def test_layer_training_lowers_the_loss_and_leaves_the_input_alone():
     assert np.array_equal(X, copy)
     again = pt.train_layer(cfg, (X, X[:100]), seed=0)
     assert torch.equal(r.model.encoder.weight, again.model.encoder.weight)  # same seed, same weights
+
+
+def test_spy_nan_test_digits_leave_layers_and_classifiers_finite(tmp_path, monkeypatch):
+    """Every test input set to NaN: each layer's, the frozen softmax's, the fine-tuned stack's and the
+    scratch network's curves stay finite; only their test scores are NaN."""
+    monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
+    split, _ = d.data()
+    poisoned = dataclasses.replace(split, X_test=np.full_like(split.X_test, np.nan))
+    monkeypatch.setattr(d, "mnist", lambda: poisoned)
+    tiny = dataclasses.replace(SMALL, n_layers=2, first_units=16)
+    layers = [s.run() for s in d.layer_specs(tiny)]
+    results = [s.run() for _, s in d.classifier_specs(tiny).items()]
+    for r in layers + results:
+        assert not r.diverged and r.history
+        assert all(math.isfinite(v) for row in r.history for v in row.values())
+    assert all(math.isnan(r.extra["test_loss"]) for r in layers + results)
 
 
 def test_labelled_subset_is_stratified_and_seeded():
@@ -189,7 +210,10 @@ def _small_classifiers():
         layers.append(pt.train_layer(cfg, (codes, codes[:50]), seed=k))
         codes = pt.encode(layers[-1].model, codes)
     start = [r.model.state_dict() for r in layers]
-    data = pt.ClassifierData(X[:100], y[:100], X[200:], y[200:], start)
+    split, _ = d.data()
+    data = pt.ClassifierData(
+        X[:100], y[:100], X[200:], y[200:], split.X_test[:200], split.y_test[:200], start
+    )
     return layers, data
 
 
@@ -226,7 +250,9 @@ def test_classifier_history_and_accuracy():
     _, data = _small_classifiers()
     cfg = pt.ClassifierConfig("scratch", (784, 32, 16), 100, num_epochs=20, lr=1e-2, shift=1.0, dropout=0.1)
     r = pt.train_classifier(cfg, data, seed=0)
-    assert set(r.history[0]) >= {"epoch", "loss", "acc", "test_acc", "seconds"}
+    assert set(r.history[0]) >= {"epoch", "loss", "acc", "val_acc", "seconds"}
+    assert not any(k.startswith("test") for row in r.history for k in row)  # test: once, after training
+    assert r.history[-1]["val_acc"] == pytest.approx(pt.accuracy(r.model, data.X_val, data.y_val))
     assert r.extra["test_acc"] == pytest.approx(pt.accuracy(r.model, data.X_test, data.y_test))
     assert r.history[-1]["acc"] > 0.5  # learns its 100 labelled digits
     manual = (r.model(torch.tensor(data.X_test)).argmax(1).numpy() == data.y_test).mean()
@@ -257,6 +283,15 @@ def test_compare_reconstruct_and_filters_on_a_small_stack():
     assert np.array_equal(rec.grid[:5], split.X_test[3:8])
     assert rec.grid.min() >= 0 and rec.grid.max() <= 1
     assert ex.first_filters(layers[0], 10).shape == (10, 784)
+    base = ex.layer_baselines(layers)
+    assert list(base.table["layer"]) == [1, 2] and list(base.table["input -> code"]) == [
+        "784 -> 32",
+        "32 -> 16",
+    ]
+    assert base.table["PCA MSE"].gt(0).all() and base.table["autoencoder MSE"].gt(0).all()
+    assert [(k, u) for k, u, _, _ in base.stack] == [(1, 32), (2, 16)]
+    assert base.stack[-1][2] == pytest.approx(rec.errors[-1], rel=1e-5)  # the grid's error, beside PCA
+    assert isinstance(base.sentence(), str) and "PCA" in base.sentence()
     assert not ex.report_table().empty
 
 

@@ -90,7 +90,7 @@ def train_tab():
     cnn, dense = ui.train(D.cnn_spec(lab.seed)), ui.train(D.dense_spec(lab.seed))
     table = ui.call(ex.comparison, result, cnn, dense, lab.seed)
     st.dataframe(table.style.format(ex.TABLE_FORMAT), hide_index=True, width="stretch")
-    st.caption(ex.COMPARISON_NOTE)
+    st.caption(ex.comparison_note(lab.seed))
 
 
 def inside_tab():

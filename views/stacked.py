@@ -26,6 +26,7 @@ with right.popover("Stack and training", icon=":material/tune:", width="stretch"
     st.caption("Changing the stack retrains it (layer by layer); the model store keeps every stage.")
     stack = d.Stack(**ui.controls(d.STACK_CONTROLS), n_labels=n_labels)
 split, _ = d.data()
+fv = d.fit_val()
 if split.warning:
     st.warning(split.warning)
 
@@ -46,7 +47,8 @@ with table_col:
 
 st.markdown(
     f"**1. Pretraining** the stack **{stack.name}**: each layer an autoencoder on the codes of the layer "
-    f"below, on all {len(split.X_train):,} training images and no labels"
+    f"below, on all {len(fv.y_fit):,} fit images and no labels (the learning curves' validation loss is "
+    f"on {len(fv.y_val):,} digits carved from the training split)"
     + (f" (denoising: {stack.corruption:.0%} of each input zeroed)." if stack.corruption else ".")
 )
 for col, spec, result in zip(st.columns(len(layer_specs)), layer_specs, layers, strict=True):
@@ -57,7 +59,9 @@ st.markdown(
     + (f", every digit shifted at random by up to {stack.shift:g} pixels" if stack.shift else "")
     + (f", bent by elastic distortions of up to about {stack.warp:g} pixels" if stack.warp else "")
     + ": a softmax on the frozen top codes (*before* fine-tuning), the whole stack fine-tuned from there "
-    "(*after*), and the same network from random weights (*no pretraining*)."
+    "(*after*), and the same network from random weights (*no pretraining*). Their curves: accuracy on "
+    f"the labelled digits and on the {len(fv.y_val):,} validation digits; the test digits above are "
+    "scored once, after training."
 )
 for col, (_, spec), result in zip(st.columns(3), specs.items(), results, strict=True):
     with col:
@@ -101,10 +105,18 @@ if layer_tab.open:
                 "layer 1, 2, ... (encode up, decode back down)"
             )
             ui.image_grid(rec.grid, ncols=rec.n)
+            base = ui.call(ex.layer_baselines, layers)
             st.caption(
-                "Mean squared error per pixel on all test digits: "
-                + ", ".join(f"from layer {k} {e:.4f}" for k, e in enumerate(rec.errors, start=1))
+                "Mean squared error per pixel on all test digits (scored once, after training), beside "
+                "PCA of the pixels with as many components: "
+                + ", ".join(f"from layer {k} ({u} units) {e:.4f} (PCA {p:.4f})" for k, u, e, p in base.stack)
             )
+        st.markdown(
+            "**Each layer against PCA of its own input**, with as many components as the layer has units "
+            "(PCA fitted on the fit digits' input to that layer; errors on the test digits)"
+        )
+        st.dataframe(base.table.style.format(precision=4), hide_index=True, width="stretch")
+        st.caption(base.sentence())
 
 if why_tab.open:
     with why_tab:

@@ -18,13 +18,14 @@ from dataclasses import dataclass, replace
 
 from annlab.attention.vit import DenseConfig, ViTConfig, build, build_dense, train_dense, train_vit
 from annlab.controls import Control
-from annlab.data import mnist
+from annlab.data import mnist, split
 from annlab.settings import quick
 from annlab.training import TrainSpec
 
 TABS = ("Self-attention, step by step", "Train a ViT", "Inside the ViT", "The report's architectures")
 FAST = dict(num_epochs=1, warmup=0)  # fast mode (tests, quick demos)
-DATA_KEY = "mnist5k"
+VAL_SHARE = 0.1  # of the training digits: the validation digits of the per-epoch curves (400 of 4,000)
+DATA_KEY = "mnist5k-val10"  # fit / validation / test: models trained on the old train / test split retrain
 
 # --- self-attention, step by step ------------------------------------------------------------------
 
@@ -199,13 +200,23 @@ def grid_configs(epochs: int) -> list[ViTConfig]:
 
 
 def digit_data(seed: int = 0):
-    """(X_train, y_train, X_test, y_test) of MNIST-5k (4,000 / 1,000 digits, seeded split)."""
+    """(X_fit, y_fit, X_val, y_val, X_test, y_test) of MNIST-5k: the validation digits are carved
+    (stratified, seeded, :data:`VAL_SHARE`) from the 4,000 training digits, the 1,000 test digits are
+    the held-out split (scored once, after training)."""
     d = mnist(seed=seed)
-    return d.X_train, d.y_train, d.X_test, d.y_test
+    X_fit, X_val, y_fit, y_val = split(d.X_train, d.y_train, test_size=VAL_SHARE, seed=seed)
+    return X_fit, y_fit, X_val, y_val, d.X_test, d.y_test
+
+
+def held_out_digits(seed: int = 0):
+    """(X_test, y_test): the held-out MNIST-5k test digits."""
+    d = mnist(seed=seed)
+    return d.X_test, d.y_test
 
 
 def vit_spec(cfg: ViTConfig = DEFAULT_VIT, seed: int = 0) -> TrainSpec:
-    """A ViT trained on the MNIST-5k training digits, test accuracy recorded per epoch."""
+    """A ViT trained on the MNIST-5k fit digits, validation accuracy recorded per epoch, the test digits
+    scored once after training."""
     return TrainSpec(
         quick(cfg, **FAST),
         train_vit,
@@ -214,7 +225,7 @@ def vit_spec(cfg: ViTConfig = DEFAULT_VIT, seed: int = 0) -> TrainSpec:
         data_key=DATA_KEY,
         seed=seed,
         label=cfg.label,
-        curves=("loss", "val_loss", "train_acc", "test_acc"),
+        curves=("loss", "val_loss", "train_acc", "val_acc"),
     )
 
 
@@ -228,7 +239,7 @@ def dense_spec(seed: int = 0) -> TrainSpec:
         data_key=DATA_KEY,
         seed=seed,
         label=DEFAULT_DENSE.label,
-        curves=("loss", "val_loss", "train_acc", "test_acc"),
+        curves=("loss", "val_loss", "train_acc", "val_acc"),
     )
 
 

@@ -15,7 +15,7 @@ import torch
 
 from annlab.attention import selfattention as sa
 from annlab.attention import vit as vm
-from annlab.attention.defaults import DIGIT_PATCH, SOURCES, ToySetup, digit_data, vit_spec
+from annlab.attention.defaults import DIGIT_PATCH, SOURCES, ToySetup, digit_data, held_out_digits, vit_spec
 from annlab.data import mnist
 from annlab.training import TrainResult
 
@@ -29,8 +29,8 @@ LOOK_FOR = (
     "(1) Each softmax row sums to 1: a token's output is a weighted mean of all values. (2) Switch the "
     "scaling off and raise d_k: the scores spread out and every row puts nearly all its weight on one "
     "token. (3) NumPy, torch and PyTorch's own attention agree to about 1e-15 (float64 rounding). (4) A "
-    "ViT on 4,000 digits: watch the gap between train and test accuracy, and where the CLS token looks "
-    "in each head."
+    "ViT on the MNIST-5k training digits: watch the gap between training and validation accuracy, and "
+    "where the CLS token looks in each head."
 )
 QKV_TEXT = """**What Q, K and V are.** A token's **query** (a row of Q, d_k numbers) says what it is looking
 for; its **key** (d_k numbers) says what it offers to be found by; its **value** (d_v numbers) is what
@@ -42,15 +42,18 @@ picks one token per row and its gradients vanish."""
 TABLE_FORMAT = {  # how the page writes the comparison and grid tables
     "test accuracy": "{:.3f}",
     "train accuracy": "{:.3f}",
+    "validation accuracy": "{:.3f}",
+    "validation ± std. error": "{:.3f}",
     "± std. error": "{:.3f}",
     "training seconds": "{:.0f}",
     "seconds": "{:.0f}",
 }
 COMPARISON_NOTE = (
-    "All three were trained on the same 4,000 MNIST-5k digits and scored on the same 1,000 held-out test "
-    "digits; the standard error is sqrt(p (1 - p) / 1000). Training seconds are as measured when each "
-    "model was trained (on whichever machine trained it), evaluation after each epoch included for the "
-    "ViT and the dense network."
+    "All three learnt from the same {n_fit:,} MNIST-5k training digits, were watched per epoch on the same "
+    "{n_val:,} validation digits carved from the training split, and are scored here once, after training, "
+    "on the same {n_test:,} held-out test digits; the standard error is sqrt(p (1 - p) / {n_test}). "
+    "Training seconds are as measured when each model was trained (on whichever machine trained it), "
+    "evaluation after each epoch included for the ViT and the dense network."
 )
 GRID_TEXT = """The report (001, section 3.3) varied **dim, depth, heads and mlp_dim** of a ViT with 7 x 7
 patches and got 0.983 test accuracy for its base (dim 64, depth 6, heads 8, mlp_dim 128) after 20
@@ -216,13 +219,22 @@ def parameter_table(cfg: vm.ViTConfig) -> pd.DataFrame:
 
 
 def accuracy_table(result: TrainResult) -> pd.DataFrame:
-    """Train and test accuracy per epoch, long format (``epoch``, ``set``, ``accuracy``)."""
+    """Training and validation accuracy per epoch, long format (``epoch``, ``set``, ``accuracy``); the
+    validation digits are carved from the training split (the test digits are scored once, elsewhere)."""
     df = pd.DataFrame(result.history)
     long = df.melt(
-        id_vars="epoch", value_vars=["train_acc", "test_acc"], var_name="set", value_name="accuracy"
+        id_vars="epoch", value_vars=["train_acc", "val_acc"], var_name="set", value_name="accuracy"
     )
-    long["set"] = long["set"].map({"train_acc": "train digits", "test_acc": "held-out test digits"})
+    long["set"] = long["set"].map(
+        {"train_acc": "training digits", "val_acc": "validation digits (from the training split)"}
+    )
     return long
+
+
+def comparison_note(seed: int = 0) -> str:
+    """:data:`COMPARISON_NOTE` with the page's digit counts."""
+    X_fit, _, X_val, _, X_test, _ = digit_data(seed)
+    return COMPARISON_NOTE.format(n_fit=len(X_fit), n_val=len(X_val), n_test=len(X_test))
 
 
 def binomial_se(acc: float, n: int) -> float:
@@ -238,8 +250,9 @@ def _seconds(result: TrainResult) -> float:
 
 def comparison(vit: TrainResult, cnn: TrainResult | None, dense: TrainResult, seed: int = 0) -> pd.DataFrame:
     """Test accuracy (with its binomial standard error), parameters and training seconds of the ViT, the
-    Convolutions page's default CNN and the dense baseline, all on the same held-out test digits."""
-    _, _, X_test, y_test = digit_data(seed)
+    Convolutions page's default CNN and the dense baseline, all on the same held-out test digits (scored
+    here, once, after training)."""
+    X_test, y_test = held_out_digits(seed)
     rows = []
     for name, res in (
         ("ViT (this page)", vit),
@@ -392,7 +405,8 @@ def report_grid(epochs: int, *, device: str = "cpu", seed: int = 0, callback=Non
     """Train (or load from the model store) the report's configurations, ``epochs`` epochs each.
 
     Returns one row per configuration: ``config``, ``parameters``, ``seconds`` (training), ``train
-    accuracy``, ``test accuracy`` (held-out digits) and its standard error.
+    accuracy``, ``validation accuracy`` (digits carved from the training split), ``test accuracy``
+    (held-out digits, scored once after training) and its standard error.
     """
     from annlab.attention.defaults import grid_configs
 
@@ -408,14 +422,18 @@ def report_grid(epochs: int, *, device: str = "cpu", seed: int = 0, callback=Non
 
         res = vit_spec(cfg, seed).run(device, callback=step)
         last = res.history[-1]
+        X_test, y_test = held_out_digits(seed)
+        test_acc = float((vm.predict_proba(res.model, X_test).argmax(1) == y_test).mean())
         rows.append(
             {
                 "config": name,
                 "parameters": sum(p.numel() for p in res.model.parameters()),
                 "seconds": _seconds(res),
                 "train accuracy": last["train_acc"],
-                "test accuracy": last["test_acc"],
-                "± std. error": binomial_se(last["test_acc"], len(digit_data(seed)[3])),
+                "validation accuracy": last["val_acc"],
+                "validation ± std. error": binomial_se(last["val_acc"], res.extra.get("n_val", 0) or 1),
+                "test accuracy": test_acc,
+                "± std. error": binomial_se(test_acc, len(y_test)),
             }
         )
         if callback is not None:
@@ -425,6 +443,6 @@ def report_grid(epochs: int, *, device: str = "cpu", seed: int = 0, callback=Non
 
 def test_digit(index: int, seed: int = 0) -> tuple[np.ndarray, int]:
     """Held-out test digit number ``index`` (28, 28) and its label."""
-    _, _, X_test, y_test = digit_data(seed)
+    X_test, y_test = held_out_digits(seed)
     i = int(index) % len(X_test)
     return np.asarray(X_test[i], np.float32).reshape(28, 28), int(y_test[i])

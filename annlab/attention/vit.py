@@ -280,22 +280,27 @@ def fit(
     train_eval: int = 1000,
 ) -> TrainResult:
     """The training loop shared by the ViT and the dense baseline: AdamW, warm-up + cosine schedule,
-    shift augmentation, label smoothing; train and test accuracy after every epoch.
+    shift augmentation, label smoothing; training and validation accuracy after every epoch, the test
+    digits scored once, after training.
 
     Parameters
     ----------
     model : an initialised model mapping (B, 784) -> (B, 10)
     cfg : a config with num_epochs, batch_size, lr, weight_decay, warmup, shift, label_smoothing
-    data : (X_train (n, 784), y_train (n,), X_test (m, 784), y_test (m,))
-    train_eval : the first this-many training digits are scored each epoch (un-augmented, eval mode)
+    data : (X_fit (n, 784), y_fit (n,), X_val (v, 784), y_val (v,), X_test (m, 784), y_test (m,)): the
+        model learns from the fit digits; the validation digits (carved from the training split, see
+        :func:`annlab.attention.defaults.digit_data`) are scored after every epoch; the test digits
+        once, after the last epoch
+    train_eval : the first this-many fit digits are scored each epoch (un-augmented, eval mode)
 
     Returns
     -------
-    TrainResult, history rows ``{"epoch", "loss", "val_loss", "train_acc", "test_acc", "lr", "seconds"}``
-    (``loss`` is the mean training loss of the epoch, with augmentation and smoothing; ``val_loss`` the
-    test cross-entropy), ``extra = {"train_seconds"}``.
+    TrainResult, history rows ``{"epoch", "loss", "val_loss", "train_acc", "val_acc", "lr", "seconds"}``
+    (``loss`` is the mean training loss of the epoch, with augmentation and smoothing; ``val_loss`` and
+    ``val_acc`` the validation cross-entropy and accuracy), ``extra = {"train_seconds", "n_val",
+    "test_loss", "test_acc", "n_test"}``.
     """
-    X_train, y_train, X_test, y_test = data
+    X_train, y_train, X_val, y_val, X_test, y_test = data
     gen = generator(seed + 1)
     model.to(device)
     Xtr = torch.as_tensor(np.array(X_train, np.float32)).to(device)
@@ -322,13 +327,13 @@ def fit(
             sched.step()
             loss_sum += float(loss.detach()) * len(idx)
         tr = evaluate(model, X_train[:train_eval], y_train[:train_eval])
-        te = evaluate(model, X_test, y_test)
+        va = evaluate(model, X_val, y_val)
         row = {
             "epoch": epoch,
             "loss": loss_sum / n,
-            "val_loss": te["loss"],
+            "val_loss": va["loss"],
             "train_acc": tr["acc"],
-            "test_acc": te["acc"],
+            "val_acc": va["acc"],
             "lr": opt.param_groups[0]["lr"],
             "seconds": time.perf_counter() - start,
         }
@@ -339,15 +344,22 @@ def fit(
         if diverged:
             break
     model.eval()
-    return TrainResult(
-        model, history, cfg, extra={"train_seconds": time.perf_counter() - start}, diverged=diverged
-    )
+    seconds = time.perf_counter() - start
+    te = evaluate(model, X_test, y_test)  # the test digits: once, after training
+    extra = {
+        "train_seconds": seconds,
+        "n_val": len(X_val),
+        "test_loss": te["loss"],
+        "test_acc": te["acc"],
+        "n_test": len(X_test),
+    }
+    return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
 
 
 def train_vit(
     cfg: ViTConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
 ) -> TrainResult:
-    """Train a :class:`ViT` on ``data = (X_train, y_train, X_test, y_test)`` (see :func:`fit`)."""
+    """Train a :class:`ViT` on ``data = (X_fit, y_fit, X_val, y_val, X_test, y_test)`` (see :func:`fit`)."""
     model = seeded_init(build(cfg), generator(seed))
     return fit(model, cfg, data, device=device, seed=seed, callback=callback)
 
@@ -397,6 +409,6 @@ def build_dense(cfg: DenseConfig) -> nn.Module:
 def train_dense(
     cfg: DenseConfig, data, *, device: str = "cpu", seed: int = 0, callback: Callback | None = None
 ) -> TrainResult:
-    """Train the dense baseline on ``data = (X_train, y_train, X_test, y_test)`` (see :func:`fit`)."""
+    """Train the dense baseline on ``data = (X_fit, y_fit, X_val, y_val, X_test, y_test)`` (:func:`fit`)."""
     model = seeded_init(build_dense(cfg), generator(seed))
     return fit(model, cfg, data, device=device, seed=seed, callback=callback)

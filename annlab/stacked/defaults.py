@@ -31,6 +31,7 @@ epochs at lr 1e-3 with dropout 0.2 (0.960).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,7 @@ import numpy as np
 
 from annlab.controls import Control
 from annlab.data import DigitSplit, mnist
+from annlab.data import split as split_digits
 from annlab.settings import cache_dir, quick
 from annlab.stacked import pretrain as pt
 from annlab.training import TrainSpec
@@ -91,7 +93,8 @@ class Stack:
 
 
 STACK = Stack()
-LABEL_COUNTS = (50, 100, 500, 1000, 4000)  # the counts the page offers (4,000 = every training digit)
+VAL_SHARE = 0.1  # of the training digits: validation (every per-epoch curve), stratified, split seed 0
+LABEL_COUNTS = (50, 100, 500, 1000, 3600)  # the counts the page offers (3,600 = every MNIST-5k fit digit)
 LAYER_BATCH, LAYER_LR = 64, 1e-3  # pretraining (Adam)
 CLF = {"batch_size": 128, "lr": 3e-3, "weight_decay": 1e-4, "dropout": 0.3}  # the three classifiers
 FROZEN_LR = 1e-2  # only the softmax layer learns on fixed codes: a larger step is safe
@@ -113,8 +116,9 @@ LABELS = Control(
     STACK.n_labels,
     {
         "options": list(LABEL_COUNTS),
-        "help": "How many of the 4,000 training digits come with their label (the same number of each "
-        "digit, drawn with the sidebar's seed). Pretraining always sees all 4,000 images, without labels.",
+        "help": "How many of the 3,600 fit digits (the 4,000 training digits less 400 kept for validation) "
+        "come with their label (the same number of each digit, drawn with the sidebar's seed). Pretraining "
+        "always sees all 3,600 images, without labels.",
     },
 )  # the page's main control
 STACK_CONTROLS = {  # Stack field -> its widget in the settings
@@ -189,9 +193,37 @@ TRAINED_NAMES = {  # what ui.train says it trains
 
 
 def data() -> tuple[DigitSplit, str]:
-    """The digits (MNIST-5k unless ``ANNLAB_MNIST_DIR`` is set) and the store's name for them."""
+    """The digits (MNIST-5k unless ``ANNLAB_MNIST_DIR`` is set) and the store's name for them (the fit /
+    validation carve of :func:`fit_val` included: models trained before it retrain)."""
     split = mnist()
-    return split, split.source
+    return split, f"{split.source}, val {VAL_SHARE:g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class FitVal:
+    """The training digits split in two: the fit digits every stage learns from, the validation digits
+    every per-epoch curve is drawn on (images (n, 784) float32, labels (n,) int64)."""
+
+    X_fit: np.ndarray
+    y_fit: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+
+
+def fit_val() -> FitVal:
+    """The fit / validation split of :func:`data`'s training digits (:data:`VAL_SHARE`, stratified,
+    split seed 0; the test digits are scored once, after training)."""
+    split, key = data()
+    return _fit_val(key)
+
+
+@functools.lru_cache(maxsize=2)
+def _fit_val(key: str) -> FitVal:
+    train = mnist()
+    X_fit, X_val, y_fit, y_val = split_digits(train.X_train, train.y_train, test_size=VAL_SHARE, seed=0)
+    for a in (X_fit, X_val, y_fit, y_val):
+        a.flags.writeable = False
+    return FitVal(X_fit, y_fit, X_val, y_val)
 
 
 def stack_codes(layers: list, X: np.ndarray) -> np.ndarray:
@@ -202,9 +234,10 @@ def stack_codes(layers: list, X: np.ndarray) -> np.ndarray:
 
 
 def _layer_data(below: tuple[TrainSpec, ...]):
-    split, _ = data()
+    """(fit codes, validation codes, test codes): the input of the layer above ``below``."""
+    (split, _), fv = data(), fit_val()
     layers = [s.run("cpu") for s in below]
-    return stack_codes(layers, split.X_train), stack_codes(layers, split.X_test)
+    return tuple(stack_codes(layers, X) for X in (fv.X_fit, fv.X_val, split.X_test))
 
 
 def _epochs(cfg, epochs: int | None):
@@ -248,15 +281,17 @@ def layer_specs(stack: Stack = STACK, seed: int = 0, epochs: int | None = None) 
 
 
 def _classifier_data(kind: str, n_labels: int, seed: int, start: tuple[TrainSpec, ...]) -> pt.ClassifierData:
-    split, _ = data()
-    idx = pt.labelled_subset(split.y_train, n_labels, seed)
+    (split, _), fv = data(), fit_val()
+    idx = pt.labelled_subset(fv.y_fit, n_labels, seed)
     if kind == "frozen":
         begin = [s.run("cpu").model.state_dict() for s in start]
     elif kind == "finetune":
         begin = start[0].run("cpu").model.state_dict()
     else:
         begin = None
-    return pt.ClassifierData(split.X_train[idx], split.y_train[idx], split.X_test, split.y_test, begin)
+    return pt.ClassifierData(
+        fv.X_fit[idx], fv.y_fit[idx], fv.X_val, fv.y_val, split.X_test, split.y_test, start=begin
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,7 +338,7 @@ def classifier_specs(
             data_key=data_key,
             seed=seed,
             label=f"{TRAINED_NAMES[kind]} ({n:,} labels)",
-            curves=("test_acc", "acc"),
+            curves=("acc", "val_acc"),
         )
 
     frozen = spec("frozen", layers[-1].key, tuple(layers))
@@ -353,7 +388,7 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
     for spec in layer_specs(STACK, 0, epochs):
         r = spec.run(device)
         how = "cached" if r.from_cache else "trained"
-        report(f"{spec.label}: {how}, held-out reconstruction loss {r.history[-1]['val_loss']:.2f}")
+        report(f"{spec.label}: {how}, validation reconstruction loss {r.history[-1]['val_loss']:.2f}")
     for n, specs in sweep_specs(STACK, 0, epochs).items():
         for kind, spec in specs.items():
             r = spec.run(device)

@@ -98,7 +98,7 @@ class LabelSweep:
 
     Attributes
     ----------
-    table : rows of every :class:`Comparison` table stacked (``n_labels`` from 50 to 4,000)
+    table : rows of every :class:`Comparison` table stacked (``n_labels`` from 50 to 3,600)
     gains : ``n_labels`` -> fine-tuned minus scratch accuracy
     """
 
@@ -226,7 +226,7 @@ def subset_gains(
     table["gain"] = table["after"] - table["scratch"]
     gains = table["gain"].to_numpy()
     se = float(gains.std(ddof=1) / math.sqrt(len(gains))) if len(gains) > 1 else float("nan")
-    every = stack.n_labels >= len(d.data()[0].y_train)
+    every = stack.n_labels >= len(d.fit_val().y_fit)
     return SubsetGains(table, stack.n_labels, float(gains.mean()), se, every)
 
 
@@ -277,6 +277,75 @@ def reconstructions(layers: list[TrainResult], first: int = 0, n: int = d.N_SHOW
         rows.append(reconstruct(layers, shown, depth))
         errors.append(float(np.mean((reconstruct(layers, X, depth) - X) ** 2)))
     return Reconstructions(np.concatenate(rows), tuple(errors), n)
+
+
+@dataclass(frozen=True)
+class LayerBaselines:
+    """Each layer's reconstruction of its own input beside PCA with as many components.
+
+    Attributes
+    ----------
+    table : one row per layer: ``layer``, ``input -> code`` (sizes), ``autoencoder MSE`` (mean squared
+        error per input value of the clean test input rebuilt through the layer), ``PCA MSE`` (PCA with
+        ``code`` components fitted on the layer's input for the fit digits, the same test input),
+        ``validation loss`` (the layer's last-epoch loss on the validation digits, as trained)
+    stack : per depth k, pixels rebuilt from the codes of layer k (the reconstruction grid's errors)
+        beside PCA of the pixels with as many components as layer k has units: (depth, units, AE, PCA)
+    """
+
+    table: pd.DataFrame
+    stack: tuple[tuple[int, int, float, float], ...]
+
+    def sentence(self) -> str:
+        """Where the autoencoders beat PCA of the same size, in words that follow the numbers."""
+        rows = self.table.to_dict("records")
+        lost = [r["layer"] for r in rows if r["autoencoder MSE"] > r["PCA MSE"]]
+        if not lost:
+            return "Every layer rebuilds its test input better than PCA with as many components."
+        which = ", ".join(str(k) for k in lost)
+        return (
+            f"Layer{'s' if len(lost) > 1 else ''} {which} rebuild{'' if len(lost) > 1 else 's'} its test "
+            "input worse than PCA with as many components: a wide ReLU code trained to denoise for a few "
+            "epochs is not the best linear-size summary; its use is the classifier on top."
+        )
+
+
+def _pca_mse(fit: np.ndarray, test: np.ndarray, k: int) -> float:
+    """Mean squared error per value of ``test`` rebuilt by PCA with ``k`` components fitted on ``fit``."""
+    from sklearn.decomposition import PCA
+
+    k = min(k, *fit.shape)
+    pca = PCA(n_components=k, svd_solver="full").fit(fit)
+    return float(np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2))
+
+
+@torch.no_grad()
+def layer_baselines(layers: list[TrainResult]) -> LayerBaselines:
+    """Every layer's test reconstruction MSE (of its own input) beside PCA of that input with as many
+    components as the layer has units; and the pixels rebuilt from each depth beside PCA of the pixels."""
+    split, _ = d.data()
+    fit, test = np.asarray(d.fit_val().X_fit, np.float32), np.asarray(split.X_test, np.float32)
+    rows, pix_fit, pix_test = [], fit, test
+    for k, r in enumerate(layers, start=1):
+        cfg = r.config
+        rebuilt = r.model(torch.tensor(test)).numpy()
+        rows.append(
+            {
+                "layer": k,
+                "input -> code": f"{cfg.n_in} -> {cfg.n_hidden}",
+                "autoencoder MSE": float(np.mean((rebuilt - test) ** 2)),
+                "PCA MSE": _pca_mse(fit, test, cfg.n_hidden),
+                "validation loss": float(r.history[-1]["val_loss"]) if r.history else float("nan"),
+            }
+        )
+        fit, test = pt.encode(r.model, fit), pt.encode(r.model, test)
+    deep = []
+    for depth, r in enumerate(layers, start=1):
+        units = r.config.n_hidden
+        ae = float(np.mean((reconstruct(layers, pix_test, depth) - pix_test) ** 2))
+        pca = rows[0]["PCA MSE"] if depth == 1 else _pca_mse(pix_fit, pix_test, units)  # depth 1: layer 1
+        deep.append((depth, units, ae, pca))
+    return LayerBaselines(pd.DataFrame(rows), tuple(deep))
 
 
 def report_table() -> pd.DataFrame:

@@ -86,7 +86,7 @@ def build_layer(cfg: LayerConfig) -> LayerAE:
 
 def train_layer(
     cfg: LayerConfig,
-    data: tuple[np.ndarray, np.ndarray],
+    data: tuple[np.ndarray, ...],
     *,
     device: str = "cpu",
     seed: int = 0,
@@ -97,16 +97,19 @@ def train_layer(
     Parameters
     ----------
     cfg : the layer
-    data : (train codes (N, n_in), held-out codes (M, n_in)) float32: the layer's input, i.e. the
-        pixels for layer 1 and the codes of the layer below otherwise
+    data : (fit codes (N, n_in), validation codes (V, n_in)[, test codes (M, n_in)]) float32: the
+        layer's input, i.e. the pixels for layer 1 and the codes of the layer below otherwise. The
+        validation digits are carved from the training split and scored after every epoch; the test
+        digits, when given, are scored once, after training
     device, seed, callback : as every training function (``callback(epoch, metrics)``)
 
     Returns
     -------
     TrainResult with history keys ``epoch``, ``loss`` (training reconstruction loss of the corrupted
-    input), ``val_loss`` (held-out digits, clean input), ``seconds``.
+    input), ``val_loss`` (validation digits, clean input), ``seconds``; ``extra["test_loss"]`` (the same
+    loss on the test digits, after training) when test codes are given.
     """
-    x_train, x_held = (_tensor(a, device) for a in data)
+    x_train, x_held = (_tensor(a, device) for a in data[:2])
     if x_train.shape[1] != cfg.n_in:
         raise ValueError(
             f"Layer {cfg.layer} expects {cfg.n_in} inputs, got codes of size {x_train.shape[1]}."
@@ -138,7 +141,12 @@ def train_layer(
         diverged = divergence(row["loss"], epoch, cfg.lr)
         if diverged:
             break
-    return TrainResult(model.eval(), history, cfg, diverged=diverged)
+    extra = {"n_val": len(x_held)}
+    if len(data) > 2:  # the test digits: once, after training
+        with torch.no_grad():
+            x_test = _tensor(data[2], device)
+            extra |= {"test_loss": model.loss(x_test, x_test).item(), "n_test": len(x_test)}
+    return TrainResult(model.eval(), history, cfg, extra=extra, diverged=diverged)
 
 
 @torch.no_grad()
@@ -229,15 +237,18 @@ class ClassifierData:
     Attributes
     ----------
     X, y : labelled training digits (n_labels, 784) float32 and (n_labels,) int64
-    X_test, y_test : held-out test digits, for the per-epoch test accuracy curve (never for choices)
+    X_val, y_val : validation digits carved from the training split: the per-epoch accuracy curve
+    X_test, y_test : held-out test digits, scored once after training (None: not scored)
     start : the weights it starts from: a list of pretrained :class:`LayerAE` state dicts (bottom
         first) for "frozen", a :class:`StackNet` state dict for "finetune", None for "scratch"
     """
 
     X: np.ndarray
     y: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
     start: list | dict | None = None
 
 
@@ -290,13 +301,14 @@ def train_classifier(
     -------
     TrainResult with history keys ``epoch``, ``loss`` (training cross-entropy), ``acc`` (training
     accuracy on clean digits: every labelled digit, or an evenly spaced :data:`N_TRAIN_ACC` of them when
-    there are more), ``test_acc`` (held-out test digits: a curve to look at, not to choose by),
-    ``seconds``; ``extra["test_acc"]`` is the final test accuracy.
+    there are more), ``val_acc`` (validation digits carved from the training split), ``seconds``;
+    ``extra["test_acc"]`` and ``extra["test_loss"]`` (cross-entropy) score the test digits once, after
+    training (when they are given).
     """
     X, y = _tensor(data.X, device), torch.tensor(np.asarray(data.y), device=device)
     every = max(1, -(-len(X) // N_TRAIN_ACC))  # ceil: at most N_TRAIN_ACC digits for the "acc" curve
     X_acc, y_acc = X[::every], y[::every]
-    X_test, y_test = _tensor(data.X_test, device), torch.tensor(np.asarray(data.y_test), device=device)
+    X_val, y_val = _tensor(data.X_val, device), torch.tensor(np.asarray(data.y_val), device=device)
     model = start_model(cfg, data, seed).to(device)
     if cfg.kind == "frozen":
         model.encoders.requires_grad_(False)
@@ -327,7 +339,7 @@ def train_classifier(
             "epoch": epoch,
             "loss": total / n,
             "acc": accuracy(model, X_acc, y_acc),
-            "test_acc": accuracy(model, X_test, y_test),
+            "val_acc": accuracy(model, X_val, y_val),
             "seconds": time.perf_counter() - start,
         }
         history.append(row)
@@ -337,5 +349,10 @@ def train_classifier(
         if diverged:
             break
     model.requires_grad_(True).eval()
-    extra = {"test_acc": history[-1]["test_acc"] if history else float("nan")}
+    extra = {"n_val": len(X_val)}
+    if data.X_test is not None:  # the test digits: once, after training
+        X_test, y_test = _tensor(data.X_test, device), torch.tensor(np.asarray(data.y_test), device=device)
+        with torch.no_grad():
+            test_loss = F.cross_entropy(model(X_test), y_test).item()
+        extra |= {"test_acc": accuracy(model, X_test, y_test), "test_loss": test_loss, "n_test": len(X_test)}
     return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
