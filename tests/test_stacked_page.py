@@ -34,6 +34,8 @@ def test_labels_retrain_only_the_classifiers(empty_store):
     assert stored("LayerConfig") == defaults.STACK.n_layers and stored("ClassifierConfig") == 3
     assert at.select_slider(key="sae_labels").value == defaults.LABELS.default
     assert "100 labelled digits" in " ".join(m.value for m in at.markdown)
+    assert "3,600 fit images" in " ".join(m.value for m in at.markdown)
+    assert "400 validation digits" in " ".join(m.value for m in at.markdown)
     before = fingerprint(at)
     at.select_slider(key="sae_labels").set_value(500).run()
     assert not errors(at), errors(at)
@@ -61,7 +63,7 @@ def test_sweep_runs_on_a_button_and_draws_the_label_curve(empty_store):
     assert not errors(at), errors(at)
     assert stored("ClassifierConfig") == 3 * len(defaults.LABEL_COUNTS)
     assert sweep_charts(at) == 1
-    assert "4000" in table_text(at) or "4,000" in table_text(at)
+    assert "3600" in table_text(at) or "3,600" in table_text(at)
     again = open_sae({"sae_layers": "1", "sae_units": "64"})  # now stored: shown without a button
     assert sweep_charts(again) == 1 and "sae_sweep_button" not in [b.key for b in again.button]
 
@@ -69,7 +71,11 @@ def test_sweep_runs_on_a_button_and_draws_the_label_curve(empty_store):
 def test_layer_tab_shows_filters_and_reconstructions():
     at = open_sae({"sae_tab": "Layer by layer"})
     assert len(at.get("image")) == 2
-    assert any("from layer 3" in c.value for c in at.caption)
+    assert any("from layer 3" in c.value and "(PCA 0." in c.value for c in at.caption)
+    table = next(df.value for df in at.dataframe if "PCA MSE" in df.value.columns)
+    assert list(table["input -> code"]) == ["784 -> 512", "512 -> 256", "256 -> 128"]
+    assert (table["PCA MSE"] > 0).all() and (table["autoencoder MSE"] > 0).all()
+    assert any("PCA with as many components" in c.value for c in at.caption)
 
 
 def test_why_tab_quotes_the_report_and_cites_the_papers():

@@ -3,7 +3,9 @@
 Stages, each one model in the store (trained once, then loaded):
 
 1. layer 1, 2, ... K: each an autoencoder on the codes of the layer below (pretraining sees every
-   training image, never a label); the config of layer k carries the store key of layer k-1;
+   fit image, never a label: the training digits less :data:`VAL_SHARE` carved off for validation,
+   on which every per-epoch curve is drawn; the test digits are scored once, after training); the
+   config of layer k carries the store key of layer k-1;
 2. per number of labelled digits: the softmax on the frozen top codes (carries layer K's key), the
    fine-tuned stack (carries the frozen softmax's key: it starts from those weights), and the same
    network from random weights.
