@@ -15,7 +15,7 @@ ui.page(
     look_for="Each layer's reconstruction loss falling on its own curve; first-layer filters that look like "
     "pieces of strokes; reconstructions that get blurrier the deeper the code they come from; the softmax on "
     "frozen codes already far above chance; fine-tuning adding more; and how the gap to the network trained "
-    "from random weights changes from 50 labels to 4,000 (measured, with its noise, not assumed).",
+    "from random weights changes from 50 labels to 3,600 (measured, with its noise, not assumed).",
 )
 lab = ui.current()
 
@@ -143,7 +143,7 @@ if why_tab.open:
                 )
             else:
                 note = (
-                    f"{3 * d.N_SUBSETS} classifiers with {n_labels:,} labels each; minutes for 4,000 labels"
+                    f"{3 * d.N_SUBSETS} classifiers with {n_labels:,} labels each; minutes for 3,600 labels"
                 )
                 args = (ex.subset_gains, stack, lab.seed, lab.device)
                 label = f"Measure the gain on {d.N_SUBSETS} labelled subsets"
