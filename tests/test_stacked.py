@@ -455,6 +455,21 @@ def test_warp_field_is_bicubic_interpolation_of_the_control_points():
     assert torch.allclose(mine.view(3, 2, 28, 28), ref, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("ae", "says"),
+    [
+        ([1.0, 1.0, 1.0], "Every layer rebuilds its test input better than PCA"),
+        ([3.0, 1.0, 3.0], "Layers 1, 3 rebuild their test input worse than PCA"),
+        ([3.0, 1.0, 1.0], "Layer 1 rebuilds its test input worse than PCA"),
+    ],
+)
+def test_layer_baseline_sentence_follows_the_numbers(ae, says):
+    import pandas as pd
+
+    table = pd.DataFrame({"layer": [1, 2, 3], "autoencoder MSE": ae, "PCA MSE": [2.0, 2.0, 2.0]})
+    assert says in ex.LayerBaselines(table, ()).sentence()
+
+
 def test_subset_summary_says_when_every_digit_is_labelled():
     import pandas as pd
 

@@ -303,10 +303,18 @@ class LayerBaselines:
         if not lost:
             return "Every layer rebuilds its test input better than PCA with as many components."
         which = ", ".join(str(k) for k in lost)
+        kept = [r["layer"] for r in rows if r["layer"] not in lost]
+        many = len(kept) > 1
+        beat = (
+            f" Layer{'s' if many else ''} {', '.join(map(str, kept))} beat{'' if many else 's'} it."
+            if kept
+            else ""
+        )
         return (
-            f"Layer{'s' if len(lost) > 1 else ''} {which} rebuild{'' if len(lost) > 1 else 's'} its test "
-            "input worse than PCA with as many components: a wide ReLU code trained to denoise for a few "
-            "epochs is not the best linear-size summary; its use is the classifier on top."
+            f"Layer{'s' if len(lost) > 1 else ''} {which} rebuild{'' if len(lost) > 1 else 's'} "
+            f"{'their' if len(lost) > 1 else 'its'} test input worse than PCA with as many components (PCA "
+            "is the best linear reconstruction of that size; a non-linear code can beat it, but did not "
+            f"here).{beat}"
         )
 
 
