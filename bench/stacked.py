@@ -96,10 +96,10 @@ def measure(counts: tuple[int, ...]) -> dict:
     layers = [s.run("cpu") for s in layer_specs]
     base = ex.layer_baselines(layers)
     res["layer_val_loss"] = [round(float(r.history[-1]["val_loss"]), 4) for r in layers]
-    res["layer_mse"] = [round(float(v), 5) for v in base.table["autoencoder MSE"]]
-    res["layer_pca_mse"] = [round(float(v), 5) for v in base.table["PCA MSE"]]
-    res["depth_mse"] = [round(ae, 5) for _, _, ae, _ in base.stack]
-    res["depth_pca_mse"] = [round(pca, 5) for _, _, _, pca in base.stack]
+    res["layer_mse"] = [float(f"{v:.3g}") for v in base.table["autoencoder MSE"]]
+    res["layer_pca_mse"] = [float(f"{v:.3g}") for v in base.table["PCA MSE"]]
+    res["depth_mse"] = [float(f"{ae:.3g}") for _, _, ae, _ in base.stack]
+    res["depth_pca_mse"] = [float(f"{pca:.3g}") for _, _, _, pca in base.stack]
     every = max(d.LABEL_COUNTS)
     if every in counts:
         res[f"goal_acc_after_{every}"] = res["acc_after"][every] >= GOAL_ACC_ALL
