@@ -199,18 +199,29 @@ def decoder_map(result: TrainResult, dataset: str, seed: int = 0, n: int = 15) -
 @dataclass(frozen=True)
 class Reconstructions:
     """``images`` (2n, D): n test digits, then their reconstructions; ``mse``: mean squared error per
-    pixel over all test digits."""
+    pixel over all test digits; ``pca_mse``: the same for PCA with as many components as the code
+    (fitted on the fit digits), the linear baseline; ``rank``: numerical rank of the test codes."""
 
     images: np.ndarray
     mse: float
+    pca_mse: float
+    latent_dim: int
+    rank: int
 
 
 def reconstructions(result: TrainResult, dataset: str, seed: int = 0, n: int = 12) -> Reconstructions:
-    """The first ``n`` test digits and their reconstructions, and the test error."""
-    X = digit_split(dataset, seed=seed).X_test
-    show = X[:n]
+    """The first ``n`` test digits and their reconstructions, the test error and PCA's beside it."""
+    s = splits(dataset, seed)
+    show = s.X_test[:n]
     images = np.vstack([show, ae.reconstruct(result.model, show)])
-    return Reconstructions(images, float(ae.per_image_error(result.model, X).mean()))
+    d = result.config.latent_dim
+    return Reconstructions(
+        images,
+        float(ae.per_image_error(result.model, s.X_test).mean()),
+        codes.pca_reconstruction_mse(s.X_fit, s.X_test, d, seed=seed),
+        d,
+        codes.numerical_rank(ae.encode(result.model, s.X_test)),
+    )
 
 
 @dataclass(frozen=True)
@@ -253,7 +264,9 @@ def latent_sweep(
     and reconstructions; the last validation loss comes from training.
 
     ``callback(step, info)`` gets ``info["fraction"]`` (0..1) and ``info["text"]`` after every epoch.
-    Returns one row per spec: ``latent size``, ``validation loss``, ``test MSE per pixel``,
+    Returns one row per spec: ``latent size``, ``validation loss`` (what a size may be chosen on), and
+    the test scores (scored once, after training; not for choosing): ``test MSE per pixel``, ``PCA test
+    MSE per pixel`` (as many components as the code), ``code rank`` (numerical rank of the test codes),
     ``classifier accuracy on codes``, ``labels kept by reconstructions``.
     """
     s = splits(dataset, seed)
@@ -272,6 +285,10 @@ def latent_sweep(
                 "latent size": spec.cfg.latent_dim,
                 "validation loss": float(r.history[-1].get("val_loss", np.nan)),
                 "test MSE per pixel": float(ae.per_image_error(r.model, s.X_test).mean()),
+                "PCA test MSE per pixel": codes.pca_reconstruction_mse(
+                    s.X_fit, s.X_test, spec.cfg.latent_dim, seed=seed
+                ),
+                "code rank": codes.numerical_rank(Z_test),
                 "classifier accuracy on codes": codes.code_classifier_accuracy(
                     Z_fit, s.y_fit, Z_test, s.y_test, seed=seed
                 ),
@@ -283,27 +300,74 @@ def latent_sweep(
 
 @dataclass(frozen=True)
 class VAEReport:
-    """A VAE on the test digits: ``elbo`` = -(reconstruction + KL) per image (beta = 1, whatever beta
-    it was trained with; nats for the bce loss), its two terms, and ``kl_per_dim`` (latent_dim,)."""
+    """A VAE on the test digits, per digit (beta = 1, whatever beta it was trained with).
+
+    ``elbo`` = -(``recon`` + ``kl``) with the training loss on grey-level pixels: for bce a binary
+    cross-entropy, not a log-likelihood (grey pixels are not Bernoulli outcomes); ``pixel_bce``: the
+    independent-pixel Bernoulli model (fitted on the fit digits) in the same BCE units (bce only, else
+    NaN). ``bin_elbo``: the ELBO on the test digits binarised at 0.5, decoder read as Bernoulli: a
+    lower bound on log p(x) in nats; ``bin_pixel_nll``: the independent-pixel model's exact NLL on them
+    (fitted on binarised fit digits). ``kl_per_dim`` (latent_dim,)."""
 
     elbo: float
     recon: float
     kl: float
     kl_per_dim: np.ndarray
     beta: float
+    pixel_bce: float
+    bin_elbo: float
+    bin_pixel_nll: float
 
 
 def vae_report(result: TrainResult, dataset: str, seed: int = 0) -> VAEReport:
-    """Test ELBO and the KL of each latent dimension (near 0: collapsed, the decoder ignores it)."""
-    X = digit_split(dataset, seed=seed).X_test
+    """Test ELBO, its independent-pixel baseline in the same units, and the KL of each latent dimension
+    (near 0: collapsed, the decoder ignores it)."""
+    s = splits(dataset, seed)
+    X = s.X_test
     terms = ae.evaluate(result.model, X, seed=seed)
+    bce = result.config.loss == "bce"
+    pixel_bce = codes.independent_pixel_nll(s.X_fit, X) if bce else float("nan")
+    Xb = codes.binarise(X)
     return VAEReport(
         -(terms["recon"] + terms["reg"]),
         terms["recon"],
         terms["reg"],
         ae.kl_per_dim(result.model, X),
         result.config.beta,
+        pixel_bce,
+        ae.bernoulli_elbo(result.model, Xb, seed=seed)["elbo"],
+        codes.independent_pixel_nll(codes.binarise(s.X_fit), Xb),
     )
+
+
+def ae_table(
+    specs: dict[str, TrainSpec],
+    dataset: str,
+    seed: int = 0,
+    device: str = "cpu",
+    callback: Callable[[int, dict], None] | None = None,
+) -> pd.DataFrame:
+    """Seed 002's comparison: train (or load) each autoencoder of ``specs`` (name -> spec) and give its
+    test MSE per pixel with PCA of the same size beside it, and its training seconds as the store
+    recorded them (the last history row's ``seconds``: wall time of the run that trained it, on
+    whatever machine and load that was)."""
+    s = splits(dataset, seed)
+    rows = []
+    for i, (name, spec) in enumerate(specs.items()):
+        r = spec.run(device)
+        d = spec.cfg.latent_dim
+        rows.append(
+            {
+                "model": name,
+                "latent size": d,
+                "epochs": len(r.history),
+                "test MSE per pixel": float(ae.per_image_error(r.model, s.X_test).mean()),
+                "PCA test MSE per pixel": codes.pca_reconstruction_mse(s.X_fit, s.X_test, d, seed=seed),
+                "training seconds": float(r.history[-1]["seconds"]) if r.history else float("nan"),
+            }
+        )
+        _progress(callback, i, len(specs), f"{spec.label} ready")
+    return pd.DataFrame(rows)
 
 
 # --- sampling ------------------------------------------------------------------------------------
@@ -338,6 +402,7 @@ def sampling(
     model_name: str,
     gan_name: str,
     n: int = N_SAMPLES,
+    averaged: bool = True,
 ) -> Sampling:
     """Decode ``n`` codes from a Gaussian mixture fitted to the train codes, from N(0, I) for a model with
     a prior, and from the GAN (left out when None or diverged), and let the random forest judge each set."""
@@ -353,7 +418,7 @@ def sampling(
         out[f"{model_name.split(' (')[0]}: codes drawn from N(0, I)"] = ae.decode(m, prior)
     if gan is not None and not gan.diverged:
         out[f"{gan_name}: z drawn from N(0, I)"] = gan_mod.generate(
-            gan.model, gan_mod.sample_z(gan.config, n, seed)
+            gan.model, gan_mod.sample_z(gan.config, n, seed), averaged
         )
     sets = []
     for title, imgs in out.items():
@@ -366,20 +431,25 @@ def sampling(
 GAN_SAMPLES, GAN_SAMPLE_SEED = 1000, 1  # the GAN's samples the benchmarks judge (codes of seed 1)
 
 
-def gan_verdict(gan: TrainResult, dataset: str = "mnist", n: int = GAN_SAMPLES) -> dict:
+def gan_verdict(
+    gan: TrainResult, dataset: str = "mnist", n: int = GAN_SAMPLES, averaged: bool = True
+) -> dict:
     """The judge's verdict (:func:`annlab.judge.judge`) on ``n`` samples of the trained GAN, from the
-    prior codes of seed :data:`GAN_SAMPLE_SEED` (the same codes for every GAN of one latent size)."""
+    prior codes of seed :data:`GAN_SAMPLE_SEED` (the same codes for every GAN of one latent size), drawn
+    by the weight average (``averaged``, when kept) or the live generator."""
     z = gan_mod.sample_z(gan.config, n, seed=GAN_SAMPLE_SEED)
-    return judge(gan_mod.generate(gan.model, z), dataset)
+    return judge(gan_mod.generate(gan.model, z, averaged), dataset)
 
 
-def gan_slide(gan: TrainResult, seed_a: int, seed_b: int, t: float, steps: int = STEPS) -> np.ndarray:
+def gan_slide(
+    gan: TrainResult, seed_a: int, seed_b: int, t: float, steps: int = STEPS, averaged: bool = True
+) -> np.ndarray:
     """Images on the spherical path between prior draws ``seed_a`` and ``seed_b``: (steps + 1, D), the
-    last one at position ``t``."""
+    last one at position ``t`` (weight average or live generator, as ``averaged``)."""
     za = gan_mod.sample_z(gan.config, 1, int(seed_a))[0]
     zb = gan_mod.sample_z(gan.config, 1, int(seed_b))[0]
     path = np.vstack([codes.interpolate(za, zb, steps, "spherical"), codes.slerp(za, zb, t)[None]])
-    return gan_mod.generate(gan.model, path)
+    return gan_mod.generate(gan.model, path, averaged)
 
 
 @dataclass(frozen=True)
@@ -395,10 +465,13 @@ class GANEpochs:
     recognised: np.ndarray
 
 
-def gan_epochs(gan: TrainResult, dataset: str, seed: int, epochs, n: int = 10) -> GANEpochs:
-    """Samples of the fixed codes after the chosen ``epochs`` and the judge's class histogram per epoch
-    (one class taking over, epoch after epoch, is mode collapse)."""
-    snaps = gan_mod.snapshots(gan)
+def gan_epochs(
+    gan: TrainResult, dataset: str, seed: int, epochs, n: int = 10, averaged: bool = True
+) -> GANEpochs:
+    """Samples of the fixed codes after the chosen ``epochs`` (weight average or live generator, as
+    ``averaged``) and the judge's class histogram per epoch (one class taking over, epoch after epoch,
+    is mode collapse)."""
+    snaps = gan_mod.snapshots(gan, averaged)
     kept = sorted({int(e) for e in epochs if 1 <= int(e) <= len(snaps)})
     verdicts = [judge(s, dataset, seed=seed) for s in snaps]
     hist = np.array([v["histogram"] for v in verdicts]).reshape(len(snaps), 10)
@@ -492,9 +565,15 @@ def cluster_table(reports: list[codes.ClusterReport]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class MoonsView:
-    """Test points ``X`` (n, 2) with moons ``y``, their 1-D codes ``Z`` (n, 1), the decoder's ``curve``
-    (300, 2), the test encode-decode error, decoded samples of a GMM on the AE's codes and of N(0, I)
-    through the MMD-AE (300, 2 each), and the MMD-AE's 2-D codes of the test points ``Z_mmd`` (n, 2)."""
+    """What the two-moons models make of fresh test points.
+
+    ``X`` (n, 2) with moons ``y``, the 1-D codes ``Z`` (n, 1), the decoder's ``curve`` (300, 2), the test
+    encode-decode error ``rec_err`` and PCA's with one component ``pca_err`` (squared distance per
+    point, PCA fitted on the training points), decoded samples of a GMM on the AE's codes and of
+    N(0, I) through the MMD-AE (300, 2 each), the MMD-AE's 2-D codes ``Z_mmd`` (n, 2), its
+    reconstructions ``mmd_rec`` (n, 2) and their error ``mmd_err``, and ``mmd_prior``: the MMD^2
+    between N(0, I) and the test codes of the MMD-AE and of a plain AE with a 2-D code (same kernel as
+    the MMD-AE's penalty; NaN when no plain 2-D AE is given)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -505,11 +584,20 @@ class MoonsView:
     prior: np.ndarray
     Z_mmd: np.ndarray
     n_components: int = 4
+    pca_err: float = float("nan")
+    mmd_rec: np.ndarray | None = None
+    mmd_err: float = float("nan")
+    mmd_prior: dict | None = None
 
 
 def moons_test(noise: float, seed: int = 0, n: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Fresh test points of two moons (a seed no model trains or validates on)."""
     return two_moons(n, noise=noise, seed=seed + 2000)
+
+
+def _sq_err(X_hat: np.ndarray, X: np.ndarray) -> float:
+    """Mean squared distance per point: (n, 2), (n, 2) -> float."""
+    return float(((X_hat - X) ** 2).sum(1).mean())
 
 
 def moons_view(
@@ -519,6 +607,7 @@ def moons_view(
     test_noise: float,
     seed: int = 0,
     n_components: int = 4,
+    plain2_result: TrainResult | None = None,
 ) -> MoonsView:
     """What the two-moons models make of 500 fresh test points with noise ``test_noise``.
 
@@ -526,13 +615,38 @@ def moons_view(
     the decoder's curve (the encoder need not find the nearest point of the curve)."""
     am = ae_result.model
     X, y = moons_test(test_noise, seed)
+    X_fit = two_moons(MOONS_N, noise=train_noise, seed=seed)[0]
     Z = ae.encode(am, X)
-    rec_err = float(((ae.decode(am, Z) - X) ** 2).sum(1).mean())
-    Z_fit = ae.encode(am, two_moons(MOONS_N, noise=train_noise, seed=seed)[0])
+    rec_err = _sq_err(ae.decode(am, Z), X)
+    pca_err = 2 * codes.pca_reconstruction_mse(X_fit, X, 1, seed=seed, clip=False)
+    Z_fit = ae.encode(am, X_fit)
     gmm = ae.decode(am, codes.gmm_sample(Z_fit, n_components, 300, seed=seed))
     mm = mmd_result.model
     prior = ae.decode(mm, codes.prior_sample(mm.cfg.latent_dim, 300, seed))
-    return MoonsView(X, y, Z, codes.moons_curve(am, Z), rec_err, gmm, prior, ae.encode(mm, X), n_components)
+    Z_mmd = ae.encode(mm, X)
+    mmd_rec = ae.decode(mm, Z_mmd)
+    kern = dict(kernel=mm.cfg.kernel, bandwidth=mm.cfg.bandwidth, seed=seed)
+    mmd_prior = {
+        "MMD autoencoder": codes.mmd_to_prior(Z_mmd, **kern),
+        "plain autoencoder (2-D code)": codes.mmd_to_prior(ae.encode(plain2_result.model, X), **kern)
+        if plain2_result is not None
+        else float("nan"),
+    }
+    return MoonsView(
+        X,
+        y,
+        Z,
+        codes.moons_curve(am, Z),
+        rec_err,
+        gmm,
+        prior,
+        Z_mmd,
+        n_components,
+        pca_err,
+        mmd_rec,
+        _sq_err(mmd_rec, X),
+        mmd_prior,
+    )
 
 
 def _moons_error(cfg: ae.AEConfig, X_train, X_test, seed: int) -> float:
@@ -592,6 +706,45 @@ def moons_net_grid(
         cfg = moons_config("ae", hidden=(h,) * k, num_epochs=steps, lr=lr, batch_size=n)
         rows.append({"hidden units": h, "layers": k, "test MSE": _moons_error(cfg, X_train, X_test, seed)})
         _progress(callback, i, len(runs), f"{h} units x {k} layers")
+    return pd.DataFrame(rows)
+
+
+def digits8_grid(
+    seed: int = 0,
+    *,
+    sizes,
+    steps,
+    lrs,
+    latent_dim: int = 2,
+    hidden: int = 65,
+    callback: Callable[[int, dict], None] | None = None,
+) -> pd.DataFrame:
+    """Seed 003's grid on the 8x8 digits: training size x full-batch Adam steps x learning rate for an
+    AE with one hidden layer of ``hidden`` units each side and a ``latent_dim``-D code (MSE loss). Each
+    run is scored on the validation digits carved from the train split (so the grid may choose); the
+    test digits are not touched. Rows: settings, ``validation MSE`` (per pixel) and PCA's with as many
+    components as the code beside it."""
+    s = splits("digits8", seed)
+    pca = codes.pca_reconstruction_mse(s.X_fit, s.X_val, latent_dim, seed=seed)
+    runs = [(n, e, lr) for n in sizes for e in steps for lr in lrs]
+    rows = []
+    for i, (n, e, lr) in enumerate(runs):
+        n = min(int(n), len(s.X_fit))
+        cfg = ae.AEConfig(
+            input_dim=64,
+            latent_dim=latent_dim,
+            hidden=(hidden,),
+            loss="mse",
+            num_epochs=e,
+            batch_size=n,
+            lr=lr,
+        )
+        r = ae.train_autoencoder(cfg, s.X_fit[:n], seed=seed)
+        val = float(ae.per_image_error(r.model, s.X_val).mean())
+        rows.append(
+            {"training size": n, "steps": e, "lr": lr, "validation MSE": val, "PCA validation MSE": pca}
+        )
+        _progress(callback, i, len(runs), f"8x8 digits: {n} digits, {e} steps, lr {lr:g}")
     return pd.DataFrame(rows)
 
 
