@@ -90,7 +90,6 @@ def reconstruction_tab():
         with st.expander(D.SWEEP_TEST):  # folded away from what chooses
             row(charts.sweep(sweep))
             st.dataframe(sweep.drop(columns="validation loss"), hide_index=True)
-    st.subheader("Seed 002: dense against convolutional, 2-D against 32-D")
     args = (ex.ae_table, D.seed002_specs(dataset, loss, lab.seed), dataset, lab.seed, lab.device)
     table = ui.on_demand(D.SEED002_BUTTON, *args, key="lat_s002", progress=True, note=D.SEED002_NOTE)
     if table is not None:
@@ -140,9 +139,8 @@ def moons_tab():
     st.markdown(D.MOONS_LEAD)
     m = ui.controls(D.MOON_TABLE, 5)
     specs = D.moons_specs(m["train_noise"], lab.seed, beta=m["beta"], bandwidth=m["bandwidth"])
-    ae_r, mmd_r, ae2_r = (ui.train(specs[kind]) for kind in ("ae", "mmd", "ae2"))
-    args = (ae_r, mmd_r, m["train_noise"], m["test_noise"], lab.seed, m["n_gmm"], ae2_r)
-    moons = ui.call(ex.moons_view, *args)
+    a, mm, a2 = (ui.train(specs[kind]) for kind in ("ae", "mmd", "ae2"))  # a2: a plain AE, 2-D code
+    moons = ui.call(ex.moons_view, a, mm, m["train_noise"], m["test_noise"], lab.seed, m["n_gmm"], a2)
     row([build(moons) for build in (charts.moons, charts.code_histogram, charts.mmd_codes)], [1.4, 1, 1])
     st.metric(D.MOONS_ERROR, f"{moons.rec_err:.3f}")
     st.markdown(D.moons_caption(moons))
@@ -154,10 +152,7 @@ def moons_tab():
         st.dataframe(study.repeats.style.format(precision=4), hide_index=True)
         ui.image_grid(study.digits8.images, 10, caption=D.DIGITS8_CAPTION, width=520)
         st.dataframe(study.digits8.table.style.format(precision=3), hide_index=True)
-    args = (D.DIGITS8_GRID_BUTTON, ex.digits8_grid, lab.seed)
-    grid8 = ui.on_demand(*args, key="lat_d8_grid", note=D.DIGITS8_GRID_NOTE, progress=True, **D.DIGITS8_GRID)
-    if grid8 is not None:
-        row(charts.digits8_grid(grid8))
+        row(charts.digits8_grid(study.digits8_grid))  # seed 003's grid, on validation digits
 
 
 def denoising_tab():

@@ -321,6 +321,8 @@ def pca_reconstruction_mse(
     from sklearn.decomposition import PCA
 
     X_fit, X = np.asarray(X_fit, np.float64), np.asarray(X, np.float64)
+    if not np.isfinite(X).all():  # PCA refuses NaN; an image with a missing pixel has no error
+        return float("nan")
     n = max(1, min(int(n_components), X_fit.shape[1], len(X_fit)))
     pca = PCA(n, random_state=seed).fit(X_fit)
     rec = pca.inverse_transform(pca.transform(X))
@@ -330,8 +332,10 @@ def pca_reconstruction_mse(
 
 
 def binarise(X: np.ndarray) -> np.ndarray:
-    """Pixels in [0, 1] -> 0/1 at threshold 0.5 (float32): Bernoulli outcomes, so likelihoods are proper."""
-    return (np.asarray(X) > 0.5).astype(np.float32)
+    """Pixels in [0, 1] -> 0/1 at threshold 0.5 (float32): Bernoulli outcomes, so likelihoods are proper.
+    NaN stays NaN (a missing pixel is not a dark one)."""
+    X = np.asarray(X, np.float32)
+    return np.where(np.isnan(X), np.nan, X > 0.5).astype(np.float32)
 
 
 def independent_pixel_nll(X_fit: np.ndarray, X: np.ndarray, alpha: float = 1.0) -> float:

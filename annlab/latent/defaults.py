@@ -69,7 +69,10 @@ TSNE_NOTE = (
 )
 SWEEP_NOTE = "trains the model above at every latent size, once"
 STUDY_BUTTON = "Run seed 003's studies"
-STUDY_NOTE = "two grids and repeated training on two moons, then 8x8 digits through bottlenecks 2, 4, 8"
+STUDY_NOTE = (
+    "two grids and repeated training on two moons, 8x8 digits through bottlenecks 2, 4, 8, then seed "
+    "003's grid of 80 small 8x8 autoencoders scored on validation digits carved from the train split"
+)
 DIGITS8_CAPTION = "8x8 test digits (top), then their reconstructions through bottlenecks 2, 4 and 8"
 MOONS_ERROR = "Test encode-decode error (an upper bound on the squared distance to the line)"
 LOSS_HELP = "bce: binary cross-entropy (pixels as probabilities); mse: squared error; l1: absolute error."
@@ -130,13 +133,12 @@ MOONS_BANDWIDTHS = (0.25, 0.5, 1.0, 2.0)
 MOONS_GRID = dict(sizes=(250, 500, 1000), steps=(50, 150, 300), lrs=(0.003, 0.002, 0.001, 0.0005))
 MOONS_NET_GRID = dict(hidden=(10, 20, 50), layers=(1, 2, 3, 4))
 MOONS_REPEATS = 5
-STUDY = dict(grid=MOONS_GRID, net_grid=MOONS_NET_GRID, repeats=MOONS_REPEATS)
+STUDY = dict(grid=MOONS_GRID, net_grid=MOONS_NET_GRID, repeats=MOONS_REPEATS)  # + DIGITS8_GRID below
 DIGITS8_BOTTLENECKS = (2, 4, 8)  # seed 003's sizes; 4 is its pick
 DIGITS8_GRID = dict(  # seed 003's grid on the 8x8 digits (2-D code, 65 hidden units), full-batch Adam
     sizes=(300, 500, 800, 1000), steps=(50, 100, 300, 500, 1000), lrs=(0.003, 0.002, 0.001, 0.0005)
 )
-DIGITS8_GRID_BUTTON = "Run seed 003's grid on the 8x8 digits"
-DIGITS8_GRID_NOTE = "80 small autoencoders, scored on validation digits carved from the train split"
+STUDY["grid8"] = DIGITS8_GRID
 SEED002 = {  # seed 002's four models: (model, latent size)
     "dense AE, 2-D": ("Autoencoder (dense)", 2),
     "convolutional AE, 2-D": ("Autoencoder (convolutional)", 2),

@@ -252,6 +252,12 @@ def reconstruction_agreement(model: ae.AutoEncoder, dataset: str, seed: int = 0)
     return float(np.mean(clf.predict(judge_features(X)) == clf.predict(judge_features(recon))))
 
 
+def _scored(Z: np.ndarray, score: Callable[..., float], *args, **kwargs) -> float:
+    """``score(*args, **kwargs)``, or NaN when the codes ``Z`` it scores are not finite (sklearn refuses
+    NaN inputs: a spy test's test digits)."""
+    return score(*args, **kwargs) if np.isfinite(Z).all() else float("nan")
+
+
 def latent_sweep(
     specs: list[TrainSpec],
     dataset: str,
@@ -289,10 +295,12 @@ def latent_sweep(
                     s.X_fit, s.X_test, spec.cfg.latent_dim, seed=seed
                 ),
                 "code rank": codes.numerical_rank(Z_test),
-                "classifier accuracy on codes": codes.code_classifier_accuracy(
-                    Z_fit, s.y_fit, Z_test, s.y_test, seed=seed
+                "classifier accuracy on codes": _scored(
+                    Z_test, codes.code_classifier_accuracy, Z_fit, s.y_fit, Z_test, s.y_test, seed=seed
                 ),
-                "labels kept by reconstructions": reconstruction_agreement(r.model, dataset, seed),
+                "labels kept by reconstructions": _scored(
+                    Z_test, reconstruction_agreement, r.model, dataset, seed
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -821,6 +829,7 @@ class MoonsStudy:
     net_grid: pd.DataFrame
     repeats: pd.DataFrame
     digits8: Bottlenecks
+    digits8_grid: pd.DataFrame | None = None
 
 
 def moons_study(
@@ -832,12 +841,16 @@ def moons_study(
     grid: dict,
     net_grid: dict,
     repeats: int = 5,
+    grid8: dict | None = None,
     callback: Callable[[int, dict], None] | None = None,
 ) -> MoonsStudy:
-    """All of seed 003's studies at two-moons training noise ``noise``, with one progress bar (0..1)."""
+    """All of seed 003's studies at two-moons training noise ``noise``, with one progress bar (0..1);
+    ``grid8``: the settings of :func:`digits8_grid` (seed 003's grid on the 8x8 digits), or None."""
     n1 = len(grid["sizes"]) * len(grid["steps"]) * len(grid["lrs"])
     n2 = len(net_grid["hidden"]) * len(net_grid["layers"])
-    total = n1 + n2 + repeats + len(digits8_specs)
+    n3 = len(digits8_specs)
+    n4 = 0 if grid8 is None else int(np.prod([len(v) for v in grid8.values()]))
+    total = n1 + n2 + repeats + n3 + n4
 
     def part(offset, size):
         def cb(step, info):
@@ -850,9 +863,8 @@ def moons_study(
         moons_grid(noise, seed, **grid, callback=part(0, n1)),
         moons_net_grid(noise, seed, **net_grid, callback=part(n1, n2)),
         moons_repeats(noise, seed, repeats=repeats, callback=part(n1 + n2, repeats)),
-        digits8_bottlenecks(
-            list(digits8_specs), seed, device, callback=part(n1 + n2 + repeats, len(digits8_specs))
-        ),
+        digits8_bottlenecks(list(digits8_specs), seed, device, callback=part(n1 + n2 + repeats, n3)),
+        None if grid8 is None else digits8_grid(seed, **grid8, callback=part(n1 + n2 + repeats + n3, n4)),
     )
 
 
