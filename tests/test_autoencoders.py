@@ -322,9 +322,10 @@ def test_gan_controls_reach_training_and_snapshots_are_kept():
 
 
 def test_widths_never_narrower_than_the_code_and_unchanged_for_narrow_codes():
-    assert ae.widths((512, 128), 2) == (512, 128)  # narrow codes keep their architecture (store keys)
-    assert ae.widths((512, 128), 256) == (512, 256)
-    assert ae.widths((128,), 600) == (600,)
+    assert ae.widths((512, 128), 2) == ae.widths((512, 128), 64) == (512, 128)  # keys kept up to 64
+    assert ae.widths((512, 128), 128) == (512, 256)  # twice the code: room for units that die
+    assert ae.widths((512, 128), 256) == (512, 512)
+    assert ae.widths((128,), 600) == (1200,)
 
 
 @pytest.mark.parametrize("arch", ae.ARCHS)
