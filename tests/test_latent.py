@@ -591,8 +591,13 @@ def test_moons_study_runs_the_grids_and_separates_the_variance(tmp_path, monkeyp
         callback=lambda s, i: seen.append(i["fraction"]),
     )  # fmt: skip
     assert len(study.digits8_grid) == 1 and len(charts.digits8_grid(study.digits8_grid)) == 3
-    assert len(study.grid) == 4 and set(study.grid.columns) == {"training size", "steps", "lr", "test MSE"}
-    assert len(study.net_grid) == 2 and (study.net_grid["test MSE"] > 0).all()
+    assert len(study.grid) == 4 and set(study.grid.columns) == {
+        "training size",
+        "steps",
+        "lr",
+        "validation MSE",
+    }
+    assert len(study.net_grid) == 2 and (study.net_grid["validation MSE"] > 0).all()
     assert study.repeats["source"].tolist() == ["same data, new weights", "new data, same weights"]
     assert (study.repeats["std"] > 0).all() and (study.repeats["runs"] == 2).all()
     assert study.digits8.images.shape == (30, 64) and study.digits8.table["bottleneck"].tolist() == [2, 4]
@@ -900,6 +905,10 @@ def test_spy_moons_models_train_without_the_test_points(monkeypatch):
     assert all(_finite(r.history) and "val_loss" in r.history[-1] for r in rs.values())
     view = ex.moons_view(rs["ae"], rs["mmd"], 0.1, 0.1, 0, 2, rs["ae2"])
     assert np.isnan(view.rec_err) and np.isnan(view.mmd_err)
+    grid = ex.moons_grid(0.1, sizes=(50,), steps=(3,), lrs=(0.01,))  # a grid chooses: validation points
+    net = ex.moons_net_grid(0.1, hidden=(4,), layers=(1,), n=50, steps=3)
+    rep = ex.moons_repeats(0.1, repeats=1, n=50, steps=3)
+    assert np.isfinite([*grid["validation MSE"], *net["validation MSE"], *rep["mean validation MSE"]]).all()
 
 
 def test_reconstructions_put_pca_of_the_same_size_beside_the_autoencoder(tiny_ae):

@@ -168,19 +168,28 @@ def digits8_grid(df: pd.DataFrame) -> list[alt.Chart]:
 
 
 def moons_grid(df: pd.DataFrame) -> list[alt.Chart]:
-    """Seed 003's view of the first grid: the best test MSE for each value of one setting (minimum over
+    """Seed 003's view of the first grid: the best validation MSE for each value of one setting (minimum over
     the others)."""
     out = []
     for col in ("training size", "steps", "lr"):
-        best = df.groupby(col, as_index=False)["test MSE"].min()
-        out.append(lines(best, x=col, y="test MSE", title=f"Best test MSE by {col}").mark_line(point=True))
+        best = df.groupby(col, as_index=False)["validation MSE"].min()
+        out.append(
+            lines(best, x=col, y="validation MSE", title=f"Best validation MSE by {col}").mark_line(
+                point=True
+            )
+        )
     return out
 
 
 def moons_net_grid(df: pd.DataFrame) -> alt.LayerChart:
-    """Test MSE over hidden units x layers."""
+    """Validation MSE over hidden units x layers."""
     return heatmap(
-        df, x="hidden units", y="layers", value="test MSE", title="Test MSE by network size", reverse=True
+        df,
+        x="hidden units",
+        y="layers",
+        value="validation MSE",
+        title="Validation MSE by network size",
+        reverse=True,
     )
 
 

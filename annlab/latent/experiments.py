@@ -657,9 +657,15 @@ def moons_view(
     )
 
 
-def _moons_error(cfg: ae.AEConfig, X_train, X_test, seed: int) -> float:
+def moons_val(noise: float, seed: int = 0, n: int = MOONS_N) -> np.ndarray:
+    """The validation points of two moons (those :func:`annlab.latent.defaults.moons_data` monitors
+    training on): what seed 003's grids are scored on."""
+    return two_moons(n, noise=noise, seed=seed + 1000)[0]
+
+
+def _moons_error(cfg: ae.AEConfig, X_train, X_eval, seed: int) -> float:
     r = ae.train_autoencoder(cfg, X_train, seed=seed)
-    return float(((ae.reconstruct(r.model, X_test) - X_test) ** 2).mean())
+    return float(((ae.reconstruct(r.model, X_eval) - X_eval) ** 2).mean())
 
 
 def _progress(callback, i: int, total: int, text: str) -> None:
@@ -671,11 +677,12 @@ def moons_grid(
     noise: float, seed: int = 0, *, sizes, steps, lrs, callback: Callable[[int, dict], None] | None = None
 ) -> pd.DataFrame:
     """Seed 003's first grid: training size x full-batch Adam steps x learning rate, 1-unit AE; one row
-    per run with the MSE on fresh test points (mean over coordinates, as torch's MSELoss)."""
+    per run with the MSE on the validation points (:func:`moons_val`; mean over coordinates, as torch's
+    MSELoss). A grid chooses, so it is scored on validation points, never on the test points."""
     from annlab.latent.defaults import moons_config
 
     X_pool = two_moons(max(sizes), noise=noise, seed=seed)[0]
-    X_test = moons_test(noise, seed, 1000)[0]
+    X_val = moons_val(noise, seed)
     runs = [(n, e, lr) for n in sizes for e in steps for lr in lrs]
     rows = []
     for i, (n, e, lr) in enumerate(runs):
@@ -685,7 +692,7 @@ def moons_grid(
                 "training size": n,
                 "steps": e,
                 "lr": lr,
-                "test MSE": _moons_error(cfg, X_pool[:n], X_test, seed),
+                "validation MSE": _moons_error(cfg, X_pool[:n], X_val, seed),
             }
         )
         _progress(callback, i, len(runs), f"{n} points, {e} steps, lr {lr:g}")
@@ -707,12 +714,14 @@ def moons_net_grid(
     from annlab.latent.defaults import moons_config
 
     X_train = two_moons(n, noise=noise, seed=seed)[0]
-    X_test = moons_test(noise, seed, 1000)[0]
+    X_val = moons_val(noise, seed)
     runs = [(h, k) for h in hidden for k in layers]
     rows = []
     for i, (h, k) in enumerate(runs):
         cfg = moons_config("ae", hidden=(h,) * k, num_epochs=steps, lr=lr, batch_size=n)
-        rows.append({"hidden units": h, "layers": k, "test MSE": _moons_error(cfg, X_train, X_test, seed)})
+        rows.append(
+            {"hidden units": h, "layers": k, "validation MSE": _moons_error(cfg, X_train, X_val, seed)}
+        )
         _progress(callback, i, len(runs), f"{h} units x {k} layers")
     return pd.DataFrame(rows)
 
@@ -768,21 +777,21 @@ def moons_repeats(
 ) -> pd.DataFrame:
     """The two sources of variance, separated: the same training points with new initial weights, and
     new training points with the same initial weights. Rows: source, mean and standard deviation of the
-    test MSE over ``repeats`` runs, and the runs' errors."""
+    validation MSE over ``repeats`` runs, and the runs' errors."""
     from annlab.latent.defaults import moons_config
 
     cfg = moons_config("ae", num_epochs=steps, lr=lr, batch_size=n)
-    X_test = moons_test(noise, seed, 1000)[0]
+    X_val = moons_val(noise, seed)
     X_same = two_moons(n, noise=noise, seed=seed)[0]
     errs: dict[str, list[float]] = {"same data, new weights": [], "new data, same weights": []}
     for r in range(repeats):
-        errs["same data, new weights"].append(_moons_error(cfg, X_same, X_test, seed + 1 + r))
+        errs["same data, new weights"].append(_moons_error(cfg, X_same, X_val, seed + 1 + r))
         X_new = two_moons(n, noise=noise, seed=seed + 5000 + r)[0]
-        errs["new data, same weights"].append(_moons_error(cfg, X_new, X_test, seed))
+        errs["new data, same weights"].append(_moons_error(cfg, X_new, X_val, seed))
         _progress(callback, r, repeats, f"repeat {r + 1} of {repeats}")
     return pd.DataFrame(
         [
-            {"source": k, "mean test MSE": np.mean(v), "std": np.std(v), "runs": len(v)}
+            {"source": k, "mean validation MSE": np.mean(v), "std": np.std(v), "runs": len(v)}
             for k, v in errs.items()
         ]
     )
