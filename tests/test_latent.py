@@ -944,3 +944,19 @@ def test_moons_view_has_pca_mmd_reconstructions_and_the_distance_to_the_prior():
     assert set(view.mmd_prior) == {"MMD autoencoder", "plain autoencoder (2-D code)"}
     assert f"{view.pca_err:.3f}" in D.moons_caption(view)
     assert "reconstructions" in str(charts.mmd_reconstructions(view).to_dict())
+
+
+def test_gan_epochs_switch_between_the_average_and_the_live_generator():
+    from dataclasses import replace as dc_replace
+
+    kw = dict(input_dim=64, latent_dim=4, hidden=(16, 16), num_epochs=2, batch_size=32, ema=0.9)
+    gcfg = gan_mod.GANConfig(**kw)
+    gan = gan_mod.train_gan(gcfg, digit_split(DATA).X_train[:200], seed=0)
+    avg = ex.gan_epochs(gan, DATA, 0, (1, 2))
+    live = ex.gan_epochs(gan, DATA, 0, (1, 2), averaged=False)
+    assert avg.source == "weight average" and live.source == "live generator"
+    assert avg.images.shape == live.images.shape and not np.allclose(avg.images, live.images)
+    assert "drawn by the live generator" in D.gan_epochs_caption(live)
+    old = dc_replace(gan, extra={k: v for k, v in gan.extra.items() if k != "snapshots_live"})
+    stale = ex.gan_epochs(old, DATA, 0, (1, 2), averaged=False)  # stored before both were kept
+    assert "kept no live images" in stale.source and np.allclose(stale.images, avg.images)

@@ -178,7 +178,7 @@ def gan_tab():
     row(charts.gan_curves(gan.history))
     snap = ui.control(D.snapshot_control(len(gan.history), "lat_gan_snap"))
     ep = ui.call(ex.gan_epochs, gan, dataset, lab.seed, tuple(snap), averaged=bool(settings["ema"]))
-    ui.image_grid(ep.images, ep.n, caption=D.gan_epochs_caption(ep.epochs, ep.recognised), width=560)
+    ui.image_grid(ep.images, ep.n, caption=D.gan_epochs_caption(ep), width=560)
     ui.chart(charts.gan_histograms, ep)
 
 

@@ -373,12 +373,14 @@ def moons_caption(view) -> str:
 SWEEP_TEST = "Test scores: scored once after training, not for choosing a size"
 
 
-def gan_epochs_caption(epochs, recognised) -> str:
-    """Caption of the GAN's samples at chosen epochs."""
+def gan_epochs_caption(ep) -> str:
+    """Caption of the GAN's samples at chosen epochs (a :class:`~annlab.latent.experiments.GANEpochs`),
+    and which generator drew them."""
+    epochs, recognised, source = ep.epochs, ep.recognised, ep.source
     last = (
         f"; after the last epoch the judge recognises {recognised[-1]:.0%} of them" if len(recognised) else ""
     )
-    return f"100 fixed codes, the first 10 after epochs {list(epochs)} (rows){last}."
+    return f"100 fixed codes, the first 10 after epochs {list(epochs)} (rows), drawn by the {source}{last}."
 
 
 def preset_caption(preset: dict) -> str:

@@ -471,6 +471,7 @@ class GANEpochs:
     n: int
     histograms: np.ndarray
     recognised: np.ndarray
+    source: str = "weight average"  # which generator drew them: "weight average" or "live generator"
 
 
 def gan_epochs(
@@ -479,13 +480,17 @@ def gan_epochs(
     """Samples of the fixed codes after the chosen ``epochs`` (weight average or live generator, as
     ``averaged``) and the judge's class histogram per epoch (one class taking over, epoch after epoch,
     is mode collapse)."""
+    live = not averaged and gan_mod.has_average(gan)
     snaps = gan_mod.snapshots(gan, averaged)
+    source = "live generator" if live or not gan_mod.has_average(gan) else "weight average"
+    if live and len(snaps) == 0:  # stored before both were kept: only the average's images exist
+        snaps, source = gan_mod.snapshots(gan), "weight average (this stored GAN kept no live images)"
     kept = sorted({int(e) for e in epochs if 1 <= int(e) <= len(snaps)})
     verdicts = [judge(s, dataset, seed=seed) for s in snaps]
     hist = np.array([v["histogram"] for v in verdicts]).reshape(len(snaps), 10)
     rec = np.array([v["recognised"] for v in verdicts], float)
     images = np.vstack([snaps[e - 1][:n] for e in kept]) if kept else np.zeros((0, gan.config.input_dim))
-    return GANEpochs(images, kept, n, hist, rec)
+    return GANEpochs(images, kept, n, hist, rec, source)
 
 
 # --- clustering & classifying --------------------------------------------------------------------
