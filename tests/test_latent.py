@@ -601,6 +601,7 @@ def test_moons_study_runs_the_grids_and_separates_the_variance(tmp_path, monkeyp
     assert study.repeats["source"].tolist() == ["same data, new weights", "new data, same weights"]
     assert (study.repeats["std"] > 0).all() and (study.repeats["runs"] == 2).all()
     assert study.digits8.images.shape == (30, 64) and study.digits8.table["bottleneck"].tolist() == [2, 4]
+    assert (study.digits8.table["PCA test MSE per pixel"] > 0).all()  # the linear baseline beside each
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
     assert len(charts.moons_grid(study.grid)) == 3
 

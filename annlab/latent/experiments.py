@@ -805,7 +805,8 @@ def moons_repeats(
 @dataclass(frozen=True)
 class Bottlenecks:
     """``images`` ((1 + k) * 10, 64): ten test digits, then their reconstructions by each model; per
-    bottleneck its test MSE per pixel and the forest's label agreement (originals vs reconstructions)."""
+    bottleneck its test MSE per pixel, PCA's with as many components beside it, and the forest's label
+    agreement (originals vs reconstructions)."""
 
     images: np.ndarray
     table: pd.DataFrame
@@ -818,7 +819,8 @@ def digits8_bottlenecks(
     callback: Callable[[int, dict], None] | None = None,
 ) -> Bottlenecks:
     """Seed 003's 8x8 digits through bottlenecks 2, 4, 8: reconstructions side by side and scores."""
-    X = digit_split("digits8", seed=seed).X_test
+    s = splits("digits8", seed)
+    X = s.X_test
     rows, images = [], [X[:10]]
     for i, spec in enumerate(specs):
         r = spec.run(device)
@@ -827,6 +829,9 @@ def digits8_bottlenecks(
             {
                 "bottleneck": spec.cfg.latent_dim,
                 "test MSE per pixel": float(ae.per_image_error(r.model, X).mean()),
+                "PCA test MSE per pixel": codes.pca_reconstruction_mse(
+                    s.X_fit, X, spec.cfg.latent_dim, seed=seed
+                ),
                 "labels kept by reconstructions": reconstruction_agreement(r.model, "digits8", seed),
             }
         )
