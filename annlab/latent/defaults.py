@@ -366,7 +366,8 @@ def moons_caption(view) -> str:
         f"Test error (mean squared distance per point): 1-unit AE **{view.rec_err:.3f}**, PCA with one "
         f"component **{view.pca_err:.3f}**; MMD-AE (2-D code) **{view.mmd_err:.3f}**. MMD² between the "
         f"test codes and N(0, I): MMD-AE **{m:.4f}**, plain AE with a 2-D code **{p:.4f}** (the MMD-AE's "
-        f"kernel): its codes are {closer} the prior."
+        f"kernel; an unbiased estimate, so it can dip just below 0 when the codes match): its codes are "
+        f"{closer} the prior."
     )
 
 
