@@ -916,7 +916,7 @@ def test_reconstructions_put_pca_of_the_same_size_beside_the_autoencoder(tiny_ae
     rec = ex.reconstructions(tiny_ae, DATA)
     s = ex.splits(DATA, 0)
     assert rec.pca_mse == pytest.approx(codes.pca_reconstruction_mse(s.X_fit, s.X_test, 2))
-    assert rec.latent_dim == 2 and 1 <= rec.rank <= 2
+    assert rec.latent_dim == rec.pca_components == 2 and 1 <= rec.rank <= 2
     assert f"{rec.pca_mse:.4f}" in D.recon_caption(rec) and "PCA with 2 components" in D.recon_caption(rec)
 
 

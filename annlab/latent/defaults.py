@@ -351,7 +351,7 @@ def recon_caption(rec) -> str:
         else "PCA beats the autoencoder here (too few epochs or a saturated code)"
     )
     return (
-        f"Test MSE per pixel: autoencoder **{rec.mse:.4f}**, PCA with {rec.latent_dim} components "
+        f"Test MSE per pixel: autoencoder **{rec.mse:.4f}**, PCA with {rec.pca_components} components "
         f"**{rec.pca_mse:.4f}** (fitted on the fit digits): {verdict}. The test codes span "
         f"{rec.rank} of {rec.latent_dim} dimensions (numerical rank)."
     )

@@ -207,6 +207,7 @@ class Reconstructions:
     pca_mse: float
     latent_dim: int
     rank: int
+    pca_components: int = 0  # min(latent_dim, pixels): PCA cannot have more components than pixels
 
 
 def reconstructions(result: TrainResult, dataset: str, seed: int = 0, n: int = 12) -> Reconstructions:
@@ -221,6 +222,7 @@ def reconstructions(result: TrainResult, dataset: str, seed: int = 0, n: int = 1
         codes.pca_reconstruction_mse(s.X_fit, s.X_test, d, seed=seed),
         d,
         codes.numerical_rank(ae.encode(result.model, s.X_test)),
+        min(d, s.X_fit.shape[1]),
     )
 
 
