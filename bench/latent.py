@@ -17,7 +17,16 @@ lines go to stderr; the LAST line of stdout is one JSON object with the keys ``a
 ``recon_label_agreement`` (latent size -> share), ``real_recognised_frac`` (the judge on real test
 digits), ``equal_budget`` (dense and conv AE: epochs, batch size, seconds, test MSE),
 ``first_tab_train_s`` (every model the first tab trains on its defaults), ``gan_train_s``,
-``torch_threads``, ``goals``.
+``torch_threads``, ``goals``; and since issue 33 (``--only deep`` runs only these): ``code_rank``
+(latent size -> numerical rank of the dense AE's test codes, 2 ... 256), ``ae_recon_mse`` and
+``pca_recon_mse`` (latent size -> test MSE per pixel of that AE and of PCA with as many components),
+``ae_table`` (seed 002's four models: dense and convolutional AE at 2 and 32 dimensions, ``test_mse``,
+``pca_mse``, ``train_s`` as the trainer recorded it, ``cpu_s``), ``vae_elbo`` and
+``independent_pixel_nll`` (the page's default VAE and the independent-pixel Bernoulli model on the test
+digits binarised at 0.5, nats per digit; ``vae_elbo`` is the ELBO, so the VAE wins when -vae_elbo <
+independent_pixel_nll), ``grey_bce`` (the same two in BCE units on grey-level pixels: not likelihoods),
+``mmd_prior`` (two moons at the page's defaults: MMD^2 between N(0, I) and the 500 test points' 2-D codes
+of the MMD-AE, ``mmd_ae``, and of a plain AE with a 2-D code, ``plain_ae``), ``deep_config``.
 All scores are on the held-out MNIST-5k test digits (1,000), except the GAN's (its samples are
 judged); models fit on 3,600 train digits and are monitored on 400 validation digits carved from the
 train split.
@@ -111,9 +120,84 @@ def gan_part(results: dict, train_s: dict) -> dict:
     }
 
 
+def deep_part(results: dict, train_s: dict) -> dict:
+    """Issue 33: ranks of wide codes, every reconstruction MSE beside PCA, seed 002's table, the VAE
+    beside the independent-pixel model, the MMD-AE's codes beside a plain AE's (page defaults)."""
+    s = splits("mnist", 0)
+    rank, ae_mse, pca_mse, table = {}, {}, {}, {}
+    dense_results = {}
+    for size in ae.LATENT_SIZES[1:]:  # 2 ... 256
+        spec = D.ae_spec(D.model_config("Autoencoder (dense)", "mnist", size), "mnist")
+        r, secs = timed(spec)
+        dense_results[size] = (r, secs, spec)
+        Z = ae.encode(r.model, s.X_test)
+        rank[str(size)] = lat.numerical_rank(Z)
+        ae_mse[str(size)] = round(float(ae.per_image_error(r.model, s.X_test).mean()), 5)
+        pca_mse[str(size)] = round(lat.pca_reconstruction_mse(s.X_fit, s.X_test, size), 5)
+        log(f"dense AE {size}-D {spec.cfg.hidden}: rank {rank[str(size)]}, MSE {ae_mse[str(size)]} "
+            f"(PCA {pca_mse[str(size)]}) in {secs} s")  # fmt: skip
+    for name, spec in D.seed002_specs("mnist").items():
+        d = spec.cfg.latent_dim
+        if spec.cfg.arch == "dense" and d in dense_results and dense_results[d][2].key == spec.key:
+            r, secs, _ = dense_results[d]
+        else:
+            r, secs = timed(spec)
+        table[name] = {
+            "latent": d,
+            "epochs": len(r.history),
+            "test_mse": round(float(ae.per_image_error(r.model, s.X_test).mean()), 5),
+            "pca_mse": round(lat.pca_reconstruction_mse(s.X_fit, s.X_test, d), 5),
+            "train_s": round(float(r.history[-1]["seconds"]), 1),
+            "cpu_s": CPU_S.get(spec.key),
+        }
+        log(f"{name}: {table[name]}")
+    if "main" not in results:
+        results["main"], train_s["main"] = timed(D.main_spec())
+    vae = ex.vae_report(results["main"], "mnist", 0)
+    moons = D.moons_specs(D.MOONS_TRAIN_NOISE, 0)
+    mr = {kind: timed(spec)[0] for kind, spec in moons.items()}
+    noise = (D.MOONS_TRAIN_NOISE, D.MOONS_TEST_NOISE)
+    view = ex.moons_view(mr["ae"], mr["mmd"], *noise, 0, D.MOONS_GMM, mr["ae2"])
+    mmd = {
+        "mmd_ae": round(view.mmd_prior["MMD autoencoder"], 5),
+        "plain_ae": round(view.mmd_prior["plain autoencoder (2-D code)"], 5),
+    }
+    log(f"VAE {vae}; moons MMD to N(0, I) {mmd}; moons error AE {view.rec_err:.4f} PCA {view.pca_err:.4f}")
+    cfg = results["main"].config
+    return {
+        "code_rank": rank,
+        "ae_recon_mse": ae_mse,
+        "pca_recon_mse": pca_mse,
+        "ae_table": table,
+        "vae_elbo": round(vae.bin_elbo, 2),
+        "independent_pixel_nll": round(vae.bin_pixel_nll, 2),
+        "grey_bce": {"vae_neg_elbo": round(-vae.elbo, 2), "independent_pixel": round(vae.pixel_bce, 2)},
+        "mmd_prior": mmd,
+        "moons_recon": {
+            "ae_1d": round(view.rec_err, 4),
+            "pca_1": round(view.pca_err, 4),
+            "mmd_ae_2d": round(view.mmd_err, 4),
+        },  # fmt: skip
+        "deep_config": {
+            "epochs": D.EPOCHS["mnist"],
+            "batch_size": D.BATCH,
+            "loss": D.DEFAULT_LOSS,
+            "vae": f"{cfg.arch} {cfg.kind}, {cfg.latent_dim}-D, hidden {cfg.hidden}, {cfg.num_epochs} epochs",
+            "data": "MNIST-5k: fit 3,600, validation 400 (unused here), test 1,000 (split seed 0)",
+        },
+    }
+
+
 def goals(out: dict) -> dict:
     """The issue's goals, for the parts that were run."""
     g = {}
+    if "code_rank" in out:
+        g["code_rank_256>=200"] = out["code_rank"]["256"] >= 200
+        g["ae_beats_pca_up_to_64"] = {
+            k: out["ae_recon_mse"][k] < out["pca_recon_mse"][k] for k in out["ae_recon_mse"] if int(k) <= 64
+        }
+        g["vae_beats_independent_pixels"] = -out["vae_elbo"] < out["independent_pixel_nll"]
+        g["mmd_ae<plain_ae"] = out["mmd_prior"]["mmd_ae"] < out["mmd_prior"]["plain_ae"]
     if "equal_budget" in out:
         epochs = [out["equal_budget"][arch]["epochs"] for arch in ("dense", "convolutional")]
         g["equal_epochs"] = epochs[0] == epochs[1]
@@ -133,6 +217,8 @@ def main(only: str | None = None) -> dict:
         out = first_tab_part(results, train_s)
     elif only == "gan":
         out = gan_part(results, train_s)
+    elif only == "deep":
+        out = deep_part(results, train_s)
     else:
         out = full(results, train_s)
     return {**out, "torch_threads": threads, "goals": goals(out)}
@@ -218,10 +304,11 @@ def full(results: dict, train_s: dict) -> dict:
         "equal_budget": equal,
         **first_tab,
         **gan,
+        **deep_part(results, train_s),
     }
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("first_tab", "gan"), help="run one part of the benchmark")
+    parser.add_argument("--only", choices=("first_tab", "gan", "deep"), help="run one part of the benchmark")
     print(json.dumps(main(parser.parse_args().only)))

@@ -316,3 +316,97 @@ def test_gan_controls_reach_training_and_snapshots_are_kept():
                    dict(g_loss="saturating"), dict(batch_size=8)):  # fmt: skip
         r2 = gan_mod.train_gan(gan_mod.GANConfig(**{**base, **change}), X, seed=0)
         assert not np.allclose(gan_mod.generate(r1.model, z), gan_mod.generate(r2.model, z)), change
+
+
+# --- wide codes and the baselines beside the losses (issue 33) --------------------------------------
+
+
+def test_widths_never_narrower_than_the_code_and_unchanged_for_narrow_codes():
+    assert ae.widths((512, 128), 2) == ae.widths((512, 128), 64) == (512, 128)  # keys kept up to 64
+    assert ae.widths((512, 128), 128) == (512, 256)  # twice the code: room for units that die
+    assert ae.widths((512, 128), 256) == (512, 512)
+    assert ae.widths((128,), 600) == (1200,)
+
+
+@pytest.mark.parametrize("arch", ae.ARCHS)
+def test_a_wide_code_has_full_rank_when_no_layer_is_narrower(arch):
+    from annlab.latent import codes
+
+    X = torch.rand(400, 784, generator=generator(1)).numpy()
+    d = 160
+    wide = ae.build(ae.AEConfig(arch=arch, latent_dim=d, hidden=ae.widths((512, 128), d)))
+    narrow = ae.build(ae.AEConfig(arch=arch, latent_dim=d, hidden=(512, 128) if arch == "dense" else (128,)))
+    # a few ReLU units of a random start are dead on every input; the 128-unit layer is a hard ceiling
+    assert codes.numerical_rank(ae.encode(wide, X)) > 128 >= codes.numerical_rank(ae.encode(narrow, X))
+
+
+def test_numerical_rank_counts_directions():
+    from annlab.latent import codes
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(300, 3)) @ rng.normal(size=(3, 8))  # rank 3 in 8 dimensions
+    assert codes.numerical_rank(Z) == 3
+    assert codes.numerical_rank(Z + 1e-9 * rng.normal(size=Z.shape)) == 3  # rounding is not a direction
+    assert codes.numerical_rank(np.full((5, 2), np.nan)) == 0
+
+
+def test_pca_reconstruction_mse_matches_the_eigenvalues():
+    from annlab.latent import codes
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 4)) * np.array([3.0, 2.0, 1.0, 0.5])
+    # keeping two components leaves the two smallest variances: (1 + 0.25) / 4 per coordinate
+    assert codes.pca_reconstruction_mse(X, X, 2, clip=False) == pytest.approx(1.25 / 4, rel=0.05)
+    assert codes.pca_reconstruction_mse(X, X, 4, clip=False) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_independent_pixel_nll_by_hand():
+    from annlab.latent import codes
+
+    X_fit = np.array([[1, 0], [1, 1], [0, 0], [1, 0]], float)  # p = (4/6, 2/6) with Laplace smoothing
+    x = np.array([[1, 0]], float)
+    expected = -(np.log(4 / 6) + np.log(1 - 2 / 6))
+    assert codes.independent_pixel_nll(X_fit, x) == pytest.approx(expected)
+    assert codes.binarise(np.array([[0.2, 0.7]])).tolist() == [[0.0, 1.0]]
+
+
+def test_bernoulli_elbo_is_bce_plus_kl_and_a_bound_below_the_pixel_model_after_training():
+    from annlab.latent import codes
+
+    X = codes.binarise(load_digits8()[0][:300])
+    cfg = ae.AEConfig(kind="vae", input_dim=64, latent_dim=4, hidden=(64,), num_epochs=1)
+    model = ae.build(cfg)
+    out = ae.bernoulli_elbo(model, X, seed=0)
+    assert out["elbo"] == pytest.approx(-(out["recon"] + out["kl"]))
+    with torch.no_grad():  # the KL term equals the closed form on the codes
+        mu, logvar = model.encode(torch.as_tensor(X))
+        assert out["kl"] == pytest.approx(float(ae.kl_normal(mu, logvar).mean()), rel=1e-4)
+    trained = ae.train_autoencoder(replace_cfg(cfg, num_epochs=60), X, seed=0).model
+    assert -ae.bernoulli_elbo(trained, X)["elbo"] < codes.independent_pixel_nll(X, X)
+
+
+def replace_cfg(cfg, **kw):
+    from dataclasses import replace
+
+    return replace(cfg, **kw)
+
+
+def test_mmd_to_prior_is_small_for_prior_draws_and_large_for_shifted_codes():
+    from annlab.latent import codes
+
+    near = codes.mmd_to_prior(codes.prior_sample(2, 500, seed=5), seed=0)
+    far = codes.mmd_to_prior(codes.prior_sample(2, 500, seed=5) + 3.0, seed=0)
+    assert abs(near) < 0.01 < far
+
+
+def test_gan_keeps_both_generators_and_samples_from_either(tmp_path):
+    X = load_digits8()[0][:96]
+    cfg = gan_mod.GANConfig(input_dim=64, latent_dim=4, hidden=(16, 16), num_epochs=2, batch_size=16, ema=0.9)
+    r = gan_mod.train_gan(cfg, X, seed=0)
+    z = gan_mod.sample_z(cfg, 5, seed=3)
+    avg, live = gan_mod.generate(r.model, z), gan_mod.generate(r.model, z, averaged=False)
+    assert not np.allclose(avg, live)
+    with torch.no_grad():
+        assert np.allclose(live, r.model.fake(torch.as_tensor(z)).numpy())
+    assert gan_mod.snapshots(r).shape == gan_mod.snapshots(r, averaged=False).shape
+    assert not np.allclose(gan_mod.snapshots(r), gan_mod.snapshots(r, averaged=False))

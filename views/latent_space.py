@@ -70,12 +70,14 @@ def reconstruction_tab():
     rec = ui.call(ex.reconstructions, result, dataset, lab.seed)
     ui.image_grid(rec.images, 12, caption="Test digits (top) and reconstructions (bottom)", width=1050)
     st.metric("Mean squared error per pixel on test digits", f"{rec.mse:.4f}")
+    st.markdown(D.recon_caption(rec))
     groups = [("loss", "val_loss"), *([("recon", "val_recon"), ("reg", "val_reg")] if is_vae else [])]
     st.caption(D.CURVES_NOTE)
     row([charts.curves(result.history, group) for group in groups])
     if is_vae:
         vae = ui.call(ex.vae_report, result, dataset, lab.seed)
         st.metric("Test ELBO per digit (beta = 1)", f"{vae.elbo:.1f}", help=D.elbo_help(vae, loss))
+        st.markdown(D.elbo_caption(vae, loss))
         ui.chart(charts.kl_per_dim, vae)
     snap = tuple(ui.control(D.snapshot_control(budget["num_epochs"])))
     er = ui.call(ex.epoch_reconstructions, result, dataset, lab.seed, snap)
@@ -84,8 +86,15 @@ def reconstruction_tab():
     args = (ex.latent_sweep, D.sweep_specs(spec, dataset, lab.seed), dataset, lab.seed, lab.device)
     sweep = ui.on_demand(D.SWEEP_BUTTON, *args, key="lat_sweep", progress=True, note=D.SWEEP_NOTE)
     if sweep is not None:
-        row(charts.sweep(sweep))
-        st.dataframe(sweep, hide_index=True)
+        ui.show_chart(charts.sweep_validation(sweep))
+        with st.expander(D.SWEEP_TEST):  # folded away from what chooses
+            row(charts.sweep(sweep))
+            st.dataframe(sweep.drop(columns="validation loss"), hide_index=True)
+    args = (ex.ae_table, D.seed002_specs(dataset, loss, lab.seed), dataset, lab.seed, lab.device)
+    table = ui.on_demand(D.SEED002_BUTTON, *args, key="lat_s002", progress=True, note=D.SEED002_NOTE)
+    if table is not None:
+        st.caption(D.SEED002_CAPTION)
+        st.dataframe(table.style.format(precision=4), hide_index=True)
 
 
 def sampling_tab():
@@ -130,10 +139,12 @@ def moons_tab():
     st.markdown(D.MOONS_LEAD)
     m = ui.controls(D.MOON_TABLE, 5)
     specs = D.moons_specs(m["train_noise"], lab.seed, beta=m["beta"], bandwidth=m["bandwidth"])
-    ae_r, mmd_r = (ui.train(specs[kind]) for kind in ("ae", "mmd"))
-    moons = ui.call(ex.moons_view, ae_r, mmd_r, m["train_noise"], m["test_noise"], lab.seed, m["n_gmm"])
+    a, mm, a2 = (ui.train(specs[kind]) for kind in ("ae", "mmd", "ae2"))  # a2: a plain AE, 2-D code
+    moons = ui.call(ex.moons_view, a, mm, m["train_noise"], m["test_noise"], lab.seed, m["n_gmm"], a2)
     row([build(moons) for build in (charts.moons, charts.code_histogram, charts.mmd_codes)], [1.4, 1, 1])
     st.metric(D.MOONS_ERROR, f"{moons.rec_err:.3f}")
+    st.markdown(D.moons_caption(moons))
+    ui.show_chart(charts.mmd_reconstructions(moons))
     args = (D.STUDY_BUTTON, ex.moons_study, m["train_noise"], lab.seed, D.digits8_specs(lab.seed), lab.device)
     study = ui.on_demand(*args, key="lat_moon_grid", note=D.STUDY_NOTE, progress=True, **D.STUDY)
     if study is not None:
@@ -141,6 +152,7 @@ def moons_tab():
         st.dataframe(study.repeats.style.format(precision=4), hide_index=True)
         ui.image_grid(study.digits8.images, 10, caption=D.DIGITS8_CAPTION, width=520)
         st.dataframe(study.digits8.table.style.format(precision=3), hide_index=True)
+        row(charts.digits8_grid(study.digits8_grid))  # seed 003's grid, on validation digits
 
 
 def denoising_tab():
@@ -162,11 +174,11 @@ def gan_tab():
     settings = {**ui.controls({k: c for k, c in D.GAN_TABLE.items() if k not in preset}, 3), **preset}
     if preset:
         st.caption(D.preset_caption(preset))
-    gan = ui.train(D.gan_spec(gan_name, dataset, lab.seed, **settings))
+    gan = ui.train(D.gan_spec(gan_name, dataset, lab.seed, **settings))  # "ema" only picks the sampler
     row(charts.gan_curves(gan.history))
     snap = ui.control(D.snapshot_control(len(gan.history), "lat_gan_snap"))
-    ep = ui.call(ex.gan_epochs, gan, dataset, lab.seed, tuple(snap))
-    ui.image_grid(ep.images, ep.n, caption=D.gan_epochs_caption(ep.epochs, ep.recognised), width=560)
+    ep = ui.call(ex.gan_epochs, gan, dataset, lab.seed, tuple(snap), averaged=bool(settings["ema"]))
+    ui.image_grid(ep.images, ep.n, caption=D.gan_epochs_caption(ep), width=560)
     ui.chart(charts.gan_histograms, ep)
 
 

@@ -56,18 +56,36 @@ def point_row(slide) -> pd.DataFrame:
     return pd.DataFrame({"x": [x], "y": [y], "t": [f"t = {slide.t:.2f}"]})
 
 
+def _log2_x() -> alt.X:
+    return alt.X("latent size", type="quantitative", scale=alt.Scale(type="log", base=2), title="latent size")
+
+
+def sweep_validation(df: pd.DataFrame) -> alt.Chart:
+    """The last validation loss against latent size: what a size may be chosen on."""
+    chart = lines(df, x="latent size", y="validation loss", title="Validation loss (last epoch)")
+    return chart.mark_line(point=True).encode(x=_log2_x())
+
+
 def sweep(df: pd.DataFrame) -> list[alt.Chart]:
-    """Against latent size: test error, the SVM's accuracy on frozen codes, and the share of test digits
-    the forest labels the same on originals and reconstructions (three charts, log-scaled sizes)."""
-    x = alt.X("latent size", type="quantitative", scale=alt.Scale(type="log", base=2), title="latent size")
+    """Test scores against latent size (scored once, after training): the autoencoder's test error with
+    PCA of the same size beside it, the SVM's accuracy on frozen codes, and the share of test digits the
+    forest labels the same on originals and reconstructions (three charts, log-scaled sizes)."""
 
-    def one(y, title, y_title):
-        return lines(df, x="latent size", y=y, title=title, y_title=y_title).mark_line(point=True).encode(x=x)
+    def one(data, y, title, y_title, color=None):
+        chart = lines(data, x="latent size", y=y, color=color, title=title, y_title=y_title)
+        return chart.mark_line(point=True).encode(x=_log2_x())
 
+    err = df.melt(
+        id_vars="latent size",
+        value_vars=["test MSE per pixel", "PCA test MSE per pixel"],
+        var_name="model",
+        value_name="MSE",
+    ).replace({"model": {"test MSE per pixel": "autoencoder", "PCA test MSE per pixel": "PCA (same size)"}})
     return [
-        one("test MSE per pixel", "Reconstruction error", "test MSE per pixel"),
-        one("classifier accuracy on codes", "SVM on frozen codes", "test accuracy"),
+        one(err, "MSE", "Test reconstruction error", "test MSE per pixel", "model"),
+        one(df, "classifier accuracy on codes", "SVM on frozen codes", "test accuracy"),
         one(
+            df,
             "labels kept by reconstructions",
             "Forest: same label after reconstruction",
             "share of test digits",
@@ -138,20 +156,40 @@ def cluster_scatter(clu: Clustering) -> list[alt.Chart]:
     return [by_cluster, by_label]
 
 
+def digits8_grid(df: pd.DataFrame) -> list[alt.Chart]:
+    """Seed 003's view of its 8x8 grid, on validation digits: the best validation MSE for each value of
+    one setting (minimum over the others)."""
+    out = []
+    for col in ("training size", "steps", "lr"):
+        best = df.groupby(col, as_index=False)["validation MSE"].min()
+        title = f"Best validation MSE by {col}"
+        out.append(lines(best, x=col, y="validation MSE", title=title).mark_line(point=True))
+    return out
+
+
 def moons_grid(df: pd.DataFrame) -> list[alt.Chart]:
-    """Seed 003's view of the first grid: the best test MSE for each value of one setting (minimum over
+    """Seed 003's view of the first grid: the best validation MSE for each value of one setting (minimum over
     the others)."""
     out = []
     for col in ("training size", "steps", "lr"):
-        best = df.groupby(col, as_index=False)["test MSE"].min()
-        out.append(lines(best, x=col, y="test MSE", title=f"Best test MSE by {col}").mark_line(point=True))
+        best = df.groupby(col, as_index=False)["validation MSE"].min()
+        out.append(
+            lines(best, x=col, y="validation MSE", title=f"Best validation MSE by {col}").mark_line(
+                point=True
+            )
+        )
     return out
 
 
 def moons_net_grid(df: pd.DataFrame) -> alt.LayerChart:
-    """Test MSE over hidden units x layers."""
+    """Validation MSE over hidden units x layers."""
     return heatmap(
-        df, x="hidden units", y="layers", value="test MSE", title="Test MSE by network size", reverse=True
+        df,
+        x="hidden units",
+        y="layers",
+        value="validation MSE",
+        title="Validation MSE by network size",
+        reverse=True,
     )
 
 
@@ -222,6 +260,22 @@ def moons(view: MoonsView, *, height: int = 400) -> alt.LayerChart:
     curve = pd.DataFrame({"x": view.curve[:, 0], "y": view.curve[:, 1], "i": np.arange(len(view.curve))})
     line = alt.Chart(curve).mark_line(color="black").encode(x="x", y="y", order="i")
     return (base + line).properties(title="Data, the reconstruction line (black) and samples", height=height)
+
+
+def mmd_reconstructions(view: MoonsView, *, height: int = 320) -> alt.Chart:
+    """The test points and the MMD-AE's reconstructions of them in the data plane (seed 003)."""
+    rec = view.mmd_rec if view.mmd_rec is not None else np.zeros((0, 2))
+    df = pd.concat(
+        [
+            pd.DataFrame({"x": view.X[:, 0], "y": view.X[:, 1], "points": "test points"}),
+            pd.DataFrame({"x": rec[:, 0], "y": rec[:, 1], "points": "MMD-AE reconstructions"}),
+        ]
+    )
+    return (
+        alt.Chart(df, title="MMD-AE: test points and their reconstructions", height=height)
+        .mark_circle(opacity=0.55)
+        .encode(x=alt.X("x", title="x1"), y=alt.Y("y", title="x2"), color=alt.Color("points", title=None))
+    )
 
 
 def code_histogram(view: MoonsView, *, height: int = 400) -> alt.Chart:

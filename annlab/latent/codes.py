@@ -295,3 +295,64 @@ def moons_curve(model: ae.AutoEncoder, Z: np.ndarray, n: int = 300) -> np.ndarra
     lo, hi = float(np.min(Z)), float(np.max(Z))
     pad = 0.1 * (hi - lo + 1e-6)
     return ae.decode(model, np.linspace(lo - pad, hi + pad, n)[:, None])
+
+
+# --- baselines beside the autoencoders' numbers -----------------------------------------------------
+
+
+def numerical_rank(Z: np.ndarray, rtol: float = 1e-4) -> int:
+    """Numerical rank of codes ``Z`` (n, d) after centring: the number of singular values above ``rtol``
+    times the largest (float32 codes: 1e-4 sits well above rounding, about 1e-7 times n). A code that
+    a narrow layer squeezes into fewer dimensions shows a rank below d. 0 for codes that are not finite."""
+    Z = np.asarray(Z, np.float64)
+    if Z.size == 0 or not np.isfinite(Z).all():  # no rank for codes with NaN (a spy test's test digits)
+        return 0
+    s = np.linalg.svd(Z - Z.mean(0), compute_uv=False)
+    return int(np.sum(s > rtol * s.max())) if s.max() > 0 else 0
+
+
+def pca_reconstruction_mse(
+    X_fit: np.ndarray, X: np.ndarray, n_components: int, *, seed: int = 0, clip: bool = True
+) -> float:
+    """PCA with ``n_components`` fitted on ``X_fit`` (m, D): mean squared error per coordinate (pixel)
+    of its reconstructions of ``X`` (n, D), clipped to the range [min, max] of ``X_fit`` when ``clip``
+    (images: a sigmoid decoder cannot leave [0, 1] either). The linear baseline of an autoencoder with
+    a code of that size."""
+    from sklearn.decomposition import PCA
+
+    X_fit, X = np.asarray(X_fit, np.float64), np.asarray(X, np.float64)
+    if not np.isfinite(X).all():  # PCA refuses NaN; an image with a missing pixel has no error
+        return float("nan")
+    n = max(1, min(int(n_components), X_fit.shape[1], len(X_fit)))
+    pca = PCA(n, random_state=seed).fit(X_fit)
+    rec = pca.inverse_transform(pca.transform(X))
+    if clip:
+        rec = np.clip(rec, X_fit.min(), X_fit.max())
+    return float(((rec - X) ** 2).mean())
+
+
+def binarise(X: np.ndarray) -> np.ndarray:
+    """Pixels in [0, 1] -> 0/1 at threshold 0.5 (float32): Bernoulli outcomes, so likelihoods are proper.
+    NaN stays NaN (a missing pixel is not a dark one)."""
+    X = np.asarray(X, np.float32)
+    return np.where(np.isnan(X), np.nan, X > 0.5).astype(np.float32)
+
+
+def independent_pixel_nll(X_fit: np.ndarray, X: np.ndarray, alpha: float = 1.0) -> float:
+    """Negative log-likelihood per image (nats) of ``X`` (n, D) under independent Bernoulli pixels with
+    probabilities fitted on ``X_fit`` (m, D) (Laplace smoothing ``alpha``: no pixel gets probability 0
+    or 1). On 0/1 images this is an exact NLL; on grey pixels it is a binary cross-entropy in the same
+    units as a VAE's BCE reconstruction term (not a likelihood)."""
+    X_fit, X = np.asarray(X_fit, np.float64), np.asarray(X, np.float64)
+    p = (X_fit.sum(0) + alpha) / (len(X_fit) + 2 * alpha)  # (D,)
+    return float(-(X * np.log(p) + (1 - X) * np.log1p(-p)).sum(1).mean())
+
+
+def mmd_to_prior(Z: np.ndarray, *, kernel: str = "rbf", bandwidth: float = 1.0, seed: int = 0) -> float:
+    """Unbiased MMD^2 between codes ``Z`` (n, d) and as many N(0, I) draws (seeded), with the kernel
+    of :func:`annlab.latent.autoencoders.mmd`: 0 when the codes follow the prior."""
+    import torch
+
+    Z = torch.as_tensor(np.asarray(Z, np.float32))
+    prior = torch.as_tensor(prior_sample(Z.shape[1], len(Z), seed))
+    return float(ae.mmd(Z, prior, kernel, bandwidth))

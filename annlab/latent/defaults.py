@@ -69,7 +69,10 @@ TSNE_NOTE = (
 )
 SWEEP_NOTE = "trains the model above at every latent size, once"
 STUDY_BUTTON = "Run seed 003's studies"
-STUDY_NOTE = "two grids and repeated training on two moons, then 8x8 digits through bottlenecks 2, 4, 8"
+STUDY_NOTE = (
+    "two grids and repeated training on two moons, 8x8 digits through bottlenecks 2, 4, 8, then seed "
+    "003's grid of 80 small 8x8 autoencoders scored on validation digits carved from the train split"
+)
 DIGITS8_CAPTION = "8x8 test digits (top), then their reconstructions through bottlenecks 2, 4 and 8"
 MOONS_ERROR = "Test encode-decode error (an upper bound on the squared distance to the line)"
 LOSS_HELP = "bce: binary cross-entropy (pixels as probabilities); mse: squared error; l1: absolute error."
@@ -130,14 +133,37 @@ MOONS_BANDWIDTHS = (0.25, 0.5, 1.0, 2.0)
 MOONS_GRID = dict(sizes=(250, 500, 1000), steps=(50, 150, 300), lrs=(0.003, 0.002, 0.001, 0.0005))
 MOONS_NET_GRID = dict(hidden=(10, 20, 50), layers=(1, 2, 3, 4))
 MOONS_REPEATS = 5
-STUDY = dict(grid=MOONS_GRID, net_grid=MOONS_NET_GRID, repeats=MOONS_REPEATS)
+STUDY = dict(grid=MOONS_GRID, net_grid=MOONS_NET_GRID, repeats=MOONS_REPEATS)  # + DIGITS8_GRID below
 DIGITS8_BOTTLENECKS = (2, 4, 8)  # seed 003's sizes; 4 is its pick
+DIGITS8_GRID = dict(  # seed 003's grid on the 8x8 digits (2-D code, 65 hidden units), full-batch Adam
+    sizes=(300, 500, 800, 1000), steps=(50, 100, 300, 500, 1000), lrs=(0.003, 0.002, 0.001, 0.0005)
+)
+STUDY["grid8"] = DIGITS8_GRID
+SEED002 = {  # seed 002's four models: (model, latent size)
+    "dense AE, 2-D": ("Autoencoder (dense)", 2),
+    "convolutional AE, 2-D": ("Autoencoder (convolutional)", 2),
+    "dense AE, 32-D": ("Autoencoder (dense)", 32),
+    "convolutional AE, 32-D": ("Autoencoder (convolutional)", 32),
+}
+SEED002_BUTTON = "Train seed 002's four autoencoders"
+SEED002_NOTE = "dense and convolutional at 2 and 32 dimensions, the page's budget; the conv ones are slow"
+SEED002_CAPTION = (
+    "Test MSE per pixel with PCA of the same size beside it; training seconds as recorded when the "
+    "model was trained (wall time on that machine and its load at the time: compare ratios, not seconds)."
+)
 DENOISE_LATENTS = (2, 16, 32, 256)  # seed 004 compares 2, 16, 256
 
 # The page's controls: URL key (shared links carry it), label, default, range
 DATA = Control("selectbox", "Data", "lat_data", DEFAULT_DATA, {"options": list(DATASETS)})
 MODEL = Control("selectbox", "Model", "lat_model", DEFAULT_MODEL, {"options": list(MODELS)})
-LATENT = Control("selectbox", "Latent size", "lat_dim", DEFAULT_LATENT, {"options": list(ae.LATENT_SIZES)})
+LATENT_HELP = "600 (seed 001 §4.3's VAE) is offered for every model; the sweep below stops at 256."
+LATENT = Control(
+    "selectbox",
+    "Latent size",
+    "lat_dim",
+    DEFAULT_LATENT,
+    {"options": list(ae.VAE_LATENT_SIZES), "help": LATENT_HELP},
+)
 LOSS = Control(
     "selectbox",
     "Reconstruction loss",
@@ -291,18 +317,71 @@ def grid_caption(prior: bool) -> str:
 
 def elbo_help(vae, loss: str) -> str:
     """What the test ELBO (a :class:`~annlab.latent.experiments.VAEReport`) is made of, in words."""
-    unit = "nats" if loss == "bce" else f"{loss} units, so not a log-likelihood bound"
+    unit = (
+        "nats of binary cross-entropy on grey-level pixels: a cross-entropy, not a log-likelihood bound, "
+        "since grey pixels are not Bernoulli outcomes"
+        if loss == "bce"
+        else f"{loss} units, so not a log-likelihood bound"
+    )
+    terms = f"-(reconstruction {vae.recon:.1f} + KL {vae.kl:.2f})"
+    return f"{terms} per test digit, in {unit}; KL near 0: collapse."
+
+
+def elbo_caption(vae, loss: str) -> str:
+    """The VAE's test ELBO beside the independent-pixel Bernoulli model, in the same units."""
+    grey = (
+        f"On grey-level pixels (BCE units, not a likelihood): VAE -ELBO **{-vae.elbo:.1f}**, independent "
+        f"pixels **{vae.pixel_bce:.1f}** per test digit. "
+        if loss == "bce"
+        else ""
+    )
+    better = "beats" if -vae.bin_elbo < vae.bin_pixel_nll else "does not beat"
     return (
-        f"-(reconstruction {vae.recon:.1f} + KL {vae.kl:.2f}) per test digit, in {unit}; KL near 0: collapse."
+        f"{grey}On the test digits binarised at 0.5 (a proper likelihood, nats per digit): the VAE's "
+        f"bound -ELBO **{-vae.bin_elbo:.1f}**, the independent-pixel Bernoulli model's exact NLL "
+        f"**{vae.bin_pixel_nll:.1f}** (fitted on the binarised fit digits): the VAE {better} it."
     )
 
 
-def gan_epochs_caption(epochs, recognised) -> str:
-    """Caption of the GAN's samples at chosen epochs."""
+def recon_caption(rec) -> str:
+    """The test MSE beside PCA of the same size, and the codes' rank."""
+    verdict = (
+        "the autoencoder beats PCA here"
+        if rec.mse < rec.pca_mse
+        else "PCA beats the autoencoder here (too few epochs or a saturated code)"
+    )
+    return (
+        f"Test MSE per pixel: autoencoder **{rec.mse:.4f}**, PCA with {rec.pca_components} components "
+        f"**{rec.pca_mse:.4f}** (fitted on the fit digits): {verdict}. The test codes span "
+        f"{rec.rank} of {rec.latent_dim} dimensions (numerical rank)."
+    )
+
+
+def moons_caption(view) -> str:
+    """The two-moons errors beside PCA with one component, and the codes' distance to N(0, I)."""
+    mmd = view.mmd_prior or {}
+    m, p = mmd.get("MMD autoencoder", float("nan")), mmd.get("plain autoencoder (2-D code)", float("nan"))
+    closer = "closer to" if m < p else "not closer to"
+    return (
+        f"Test error (mean squared distance per point): 1-unit AE **{view.rec_err:.3f}**, PCA with one "
+        f"component **{view.pca_err:.3f}**; MMD-AE (2-D code) **{view.mmd_err:.3f}**. MMD² between the "
+        f"test codes and N(0, I): MMD-AE **{m:.4f}**, plain AE with a 2-D code **{p:.4f}** (the MMD-AE's "
+        f"kernel; an unbiased estimate, so it can dip just below 0 when the codes match): its codes are "
+        f"{closer} the prior."
+    )
+
+
+SWEEP_TEST = "Test scores: scored once after training, not for choosing a size"
+
+
+def gan_epochs_caption(ep) -> str:
+    """Caption of the GAN's samples at chosen epochs (a :class:`~annlab.latent.experiments.GANEpochs`),
+    and which generator drew them."""
+    epochs, recognised, source = ep.epochs, ep.recognised, ep.source
     last = (
         f"; after the last epoch the judge recognises {recognised[-1]:.0%} of them" if len(recognised) else ""
     )
-    return f"100 fixed codes, the first 10 after epochs {list(epochs)} (rows){last}."
+    return f"100 fixed codes, the first 10 after epochs {list(epochs)} (rows), drawn by the {source}{last}."
 
 
 def preset_caption(preset: dict) -> str:
@@ -349,7 +428,7 @@ def model_config(
     if model not in MODELS:
         raise ValueError(f"Unknown model {model!r}; choose one of {list(MODELS)}.")
     dim = 784 if dataset == "mnist" else 64
-    hidden = (512, 128) if dataset == "mnist" else (128, 64)
+    hidden = ae.widths(base_hidden(MODELS[model]["arch"], dataset), latent_dim)  # never narrower than z
     kw = dict(
         MODELS[model],
         input_dim=dim,
@@ -359,23 +438,24 @@ def model_config(
         num_epochs=EPOCHS[dataset],
         batch_size=BATCH,
     )
-    if kw["arch"] == "conv":
-        kw.update(hidden=(128,))
     kw.update(overrides)
     return ae.AEConfig(**kw)
+
+
+DENOISE_MODEL = "Autoencoder (dense)"  # bench/denoiser_select.py's choice (denoiser_selection.json)
 
 
 def denoise_config(
     kind: str = DENOISE_KIND, dataset: str = "mnist", latent_dim: int = DN_DIM.default
 ) -> ae.AEConfig:
-    """The denoising autoencoder of the page: dense, 32-D codes by default, trained on blur (sigma 1.5
-    pixels) or Gaussian noise (std 0.5). Dense beat a convolutional one here: after 20 epochs the forest
-    recognised 80 % of its outputs against 70 % for a conv AE after 20 epochs (500 blurred test digits)."""
+    """The denoising autoencoder of the page: :data:`DENOISE_MODEL`, 32-D codes by default, trained on
+    blur (sigma 1.5 pixels) or Gaussian noise (std 0.5). The architecture was chosen by
+    ``bench/denoiser_select.py`` on validation digits carved from the train split (blurred, denoised,
+    MSE against the clean digits; training seeds 10 and 11), never on the test digits it is scored on:
+    table and choice in ``denoiser_selection.json``."""
     if kind not in DENOISE_LEVEL:
         raise ValueError(f"Unknown corruption {kind!r}; choose 'blur' or 'noise'.")
-    return model_config(
-        "Autoencoder (dense)", dataset, latent_dim, corrupt=kind, corrupt_level=DENOISE_LEVEL[kind]
-    )
+    return model_config(DENOISE_MODEL, dataset, latent_dim, corrupt=kind, corrupt_level=DENOISE_LEVEL[kind])
 
 
 def gan_config(arch: str = "dense", dataset: str = "mnist", **overrides) -> gan_mod.GANConfig:
@@ -460,11 +540,29 @@ def main_spec(
     return ae_spec(model_config(model, dataset, latent_dim, loss, **kw), dataset, seed)
 
 
+def base_hidden(arch: str, dataset: str) -> tuple[int, ...]:
+    """The hidden widths of a model before they are widened for a wide code (:func:`ae.widths`)."""
+    if arch == "conv":
+        return (128,)
+    return (512, 128) if dataset == "mnist" else (128, 64)
+
+
 def sweep_specs(main: TrainSpec, dataset: str, seed: int = 0) -> list[TrainSpec]:
-    """The main model at every latent size of :data:`~annlab.latent.autoencoders.LATENT_SIZES`."""
+    """The main model at every latent size of :data:`~annlab.latent.autoencoders.LATENT_SIZES`, its
+    hidden layers widened for each code as :func:`model_config` widens them."""
+    base = base_hidden(main.cfg.arch, dataset)
     return [
-        ae_spec(replace(main.cfg, latent_dim=d), dataset, seed, f"latent size {d}") for d in ae.LATENT_SIZES
+        ae_spec(replace(main.cfg, latent_dim=d, hidden=ae.widths(base, d)), dataset, seed, f"latent size {d}")
+        for d in ae.LATENT_SIZES
     ]
+
+
+def seed002_specs(dataset: str = "mnist", loss: str = DEFAULT_LOSS, seed: int = 0) -> dict[str, TrainSpec]:
+    """Seed 002's four autoencoders (dense and convolutional, 2-D and 32-D codes) at the page's budget."""
+    return {
+        name: ae_spec(model_config(model, dataset, d, loss), dataset, seed)
+        for name, (model, d) in SEED002.items()
+    }
 
 
 def cluster_spec(dataset: str = "mnist", seed: int = 0) -> TrainSpec:
@@ -480,7 +578,12 @@ def denoise_spec(
 
 
 def gan_spec(gan: str = DEFAULT_GAN, dataset: str = "mnist", seed: int = 0, **settings) -> TrainSpec:
-    """A GAN of :data:`GANS` trained on the train digits of ``dataset`` (``settings``: the GAN tab's)."""
+    """A GAN of :data:`GANS` trained on the train digits of ``dataset`` (``settings``: the GAN tab's).
+
+    The "ema" setting is a sampling switch, not a training setting: every GAN of the page keeps the
+    weight average (decay :data:`GAN_EMA`) beside its live generator, so toggling which one draws the
+    samples loads the same stored model instead of retraining it."""
+    settings = {k: v for k, v in settings.items() if k != "ema"}
     cfg = gan_config(GANS[gan], dataset, **settings)
     return TrainSpec(
         quick(cfg, num_epochs=FAST_EPOCHS),
@@ -494,6 +597,9 @@ def gan_spec(gan: str = DEFAULT_GAN, dataset: str = "mnist", seed: int = 0, **se
     )
 
 
+MOONS_LABELS = {"ae": "the two-moons AE", "mmd": "the two-moons MMD", "ae2": "the two-moons AE (2-D code)"}
+
+
 def moons_data(noise: float, seed: int = 0, n: int = MOONS_N):
     """Train and validation points of two moons at ``noise`` (two seeds; the test points use a third)."""
     return two_moons(n, noise=noise, seed=seed)[0], two_moons(n, noise=noise, seed=seed + 1000)[0]
@@ -502,10 +608,11 @@ def moons_data(noise: float, seed: int = 0, n: int = MOONS_N):
 def moons_specs(
     noise: float = MOONS_TRAIN_NOISE, seed: int = 0, beta: float | None = None, bandwidth: float | None = None
 ) -> dict[str, TrainSpec]:
-    """The two-moons models: a 1-unit AE, and an MMD-AE with a 2-D code pushed to N(0, I) (RBF kernel,
-    weight ``beta``, ``bandwidth``), at training noise ``noise``."""
+    """The two-moons models: a 1-unit AE, an MMD-AE with a 2-D code pushed to N(0, I) (RBF kernel,
+    weight ``beta``, ``bandwidth``), and a plain AE with a 2-D code (``ae2``, the MMD-AE's reference: how
+    far from N(0, I) codes are without the penalty), at training noise ``noise``."""
     mmd = {k: v for k, v in dict(beta=beta, bandwidth=bandwidth).items() if v is not None}
-    cfgs = {"ae": moons_config("ae"), "mmd": moons_config("mmd", **mmd)}
+    cfgs = {"ae": moons_config("ae"), "mmd": moons_config("mmd", **mmd), "ae2": moons_config("ae", 2)}
     return {
         kind: TrainSpec(
             quick(cfg, num_epochs=FAST_EPOCHS),
@@ -514,7 +621,7 @@ def moons_specs(
             lambda: moons_data(noise, seed),
             data_key=f"moons-noise{noise:g}",
             seed=seed,
-            label=f"the two-moons {kind.upper()}",
+            label=MOONS_LABELS[kind],
             curves=("loss", "val_loss"),
         )
         for kind, cfg in cfgs.items()
@@ -557,6 +664,7 @@ def default_specs(seed: int = 0) -> dict[str, TrainSpec]:
         "cluster": cluster_spec(dataset, seed),
         "moons_ae": moons["ae"],
         "moons_mmd": moons["mmd"],
+        "moons_ae2": moons["ae2"],
         "denoise": denoise_spec(DENOISE_KIND, dataset, seed),
         **({"cnn_judge": cnn} if (cnn := cnn_judge_spec(dataset, seed)) is not None else {}),
     }

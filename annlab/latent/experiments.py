@@ -199,18 +199,31 @@ def decoder_map(result: TrainResult, dataset: str, seed: int = 0, n: int = 15) -
 @dataclass(frozen=True)
 class Reconstructions:
     """``images`` (2n, D): n test digits, then their reconstructions; ``mse``: mean squared error per
-    pixel over all test digits."""
+    pixel over all test digits; ``pca_mse``: the same for PCA with as many components as the code
+    (fitted on the fit digits), the linear baseline; ``rank``: numerical rank of the test codes."""
 
     images: np.ndarray
     mse: float
+    pca_mse: float
+    latent_dim: int
+    rank: int
+    pca_components: int = 0  # min(latent_dim, pixels): PCA cannot have more components than pixels
 
 
 def reconstructions(result: TrainResult, dataset: str, seed: int = 0, n: int = 12) -> Reconstructions:
-    """The first ``n`` test digits and their reconstructions, and the test error."""
-    X = digit_split(dataset, seed=seed).X_test
-    show = X[:n]
+    """The first ``n`` test digits and their reconstructions, the test error and PCA's beside it."""
+    s = splits(dataset, seed)
+    show = s.X_test[:n]
     images = np.vstack([show, ae.reconstruct(result.model, show)])
-    return Reconstructions(images, float(ae.per_image_error(result.model, X).mean()))
+    d = result.config.latent_dim
+    return Reconstructions(
+        images,
+        float(ae.per_image_error(result.model, s.X_test).mean()),
+        codes.pca_reconstruction_mse(s.X_fit, s.X_test, d, seed=seed),
+        d,
+        codes.numerical_rank(ae.encode(result.model, s.X_test)),
+        min(d, s.X_fit.shape[1]),
+    )
 
 
 @dataclass(frozen=True)
@@ -241,6 +254,12 @@ def reconstruction_agreement(model: ae.AutoEncoder, dataset: str, seed: int = 0)
     return float(np.mean(clf.predict(judge_features(X)) == clf.predict(judge_features(recon))))
 
 
+def _scored(Z: np.ndarray, score: Callable[..., float], *args, **kwargs) -> float:
+    """``score(*args, **kwargs)``, or NaN when the codes ``Z`` it scores are not finite (sklearn refuses
+    NaN inputs: a spy test's test digits)."""
+    return score(*args, **kwargs) if np.isfinite(Z).all() else float("nan")
+
+
 def latent_sweep(
     specs: list[TrainSpec],
     dataset: str,
@@ -253,7 +272,9 @@ def latent_sweep(
     and reconstructions; the last validation loss comes from training.
 
     ``callback(step, info)`` gets ``info["fraction"]`` (0..1) and ``info["text"]`` after every epoch.
-    Returns one row per spec: ``latent size``, ``validation loss``, ``test MSE per pixel``,
+    Returns one row per spec: ``latent size``, ``validation loss`` (what a size may be chosen on), and
+    the test scores (scored once, after training; not for choosing): ``test MSE per pixel``, ``PCA test
+    MSE per pixel`` (as many components as the code), ``code rank`` (numerical rank of the test codes),
     ``classifier accuracy on codes``, ``labels kept by reconstructions``.
     """
     s = splits(dataset, seed)
@@ -272,10 +293,16 @@ def latent_sweep(
                 "latent size": spec.cfg.latent_dim,
                 "validation loss": float(r.history[-1].get("val_loss", np.nan)),
                 "test MSE per pixel": float(ae.per_image_error(r.model, s.X_test).mean()),
-                "classifier accuracy on codes": codes.code_classifier_accuracy(
-                    Z_fit, s.y_fit, Z_test, s.y_test, seed=seed
+                "PCA test MSE per pixel": codes.pca_reconstruction_mse(
+                    s.X_fit, s.X_test, spec.cfg.latent_dim, seed=seed
                 ),
-                "labels kept by reconstructions": reconstruction_agreement(r.model, dataset, seed),
+                "code rank": codes.numerical_rank(Z_test),
+                "classifier accuracy on codes": _scored(
+                    Z_test, codes.code_classifier_accuracy, Z_fit, s.y_fit, Z_test, s.y_test, seed=seed
+                ),
+                "labels kept by reconstructions": _scored(
+                    Z_test, reconstruction_agreement, r.model, dataset, seed
+                ),
             }
         )
     return pd.DataFrame(rows)
@@ -283,27 +310,74 @@ def latent_sweep(
 
 @dataclass(frozen=True)
 class VAEReport:
-    """A VAE on the test digits: ``elbo`` = -(reconstruction + KL) per image (beta = 1, whatever beta
-    it was trained with; nats for the bce loss), its two terms, and ``kl_per_dim`` (latent_dim,)."""
+    """A VAE on the test digits, per digit (beta = 1, whatever beta it was trained with).
+
+    ``elbo`` = -(``recon`` + ``kl``) with the training loss on grey-level pixels: for bce a binary
+    cross-entropy, not a log-likelihood (grey pixels are not Bernoulli outcomes); ``pixel_bce``: the
+    independent-pixel Bernoulli model (fitted on the fit digits) in the same BCE units (bce only, else
+    NaN). ``bin_elbo``: the ELBO on the test digits binarised at 0.5, decoder read as Bernoulli: a
+    lower bound on log p(x) in nats; ``bin_pixel_nll``: the independent-pixel model's exact NLL on them
+    (fitted on binarised fit digits). ``kl_per_dim`` (latent_dim,)."""
 
     elbo: float
     recon: float
     kl: float
     kl_per_dim: np.ndarray
     beta: float
+    pixel_bce: float
+    bin_elbo: float
+    bin_pixel_nll: float
 
 
 def vae_report(result: TrainResult, dataset: str, seed: int = 0) -> VAEReport:
-    """Test ELBO and the KL of each latent dimension (near 0: collapsed, the decoder ignores it)."""
-    X = digit_split(dataset, seed=seed).X_test
+    """Test ELBO, its independent-pixel baseline in the same units, and the KL of each latent dimension
+    (near 0: collapsed, the decoder ignores it)."""
+    s = splits(dataset, seed)
+    X = s.X_test
     terms = ae.evaluate(result.model, X, seed=seed)
+    bce = result.config.loss == "bce"
+    pixel_bce = codes.independent_pixel_nll(s.X_fit, X) if bce else float("nan")
+    Xb = codes.binarise(X)
     return VAEReport(
         -(terms["recon"] + terms["reg"]),
         terms["recon"],
         terms["reg"],
         ae.kl_per_dim(result.model, X),
         result.config.beta,
+        pixel_bce,
+        ae.bernoulli_elbo(result.model, Xb, seed=seed)["elbo"],
+        codes.independent_pixel_nll(codes.binarise(s.X_fit), Xb),
     )
+
+
+def ae_table(
+    specs: dict[str, TrainSpec],
+    dataset: str,
+    seed: int = 0,
+    device: str = "cpu",
+    callback: Callable[[int, dict], None] | None = None,
+) -> pd.DataFrame:
+    """Seed 002's comparison: train (or load) each autoencoder of ``specs`` (name -> spec) and give its
+    test MSE per pixel with PCA of the same size beside it, and its training seconds as the store
+    recorded them (the last history row's ``seconds``: wall time of the run that trained it, on
+    whatever machine and load that was)."""
+    s = splits(dataset, seed)
+    rows = []
+    for i, (name, spec) in enumerate(specs.items()):
+        r = spec.run(device)
+        d = spec.cfg.latent_dim
+        rows.append(
+            {
+                "model": name,
+                "latent size": d,
+                "epochs": len(r.history),
+                "test MSE per pixel": float(ae.per_image_error(r.model, s.X_test).mean()),
+                "PCA test MSE per pixel": codes.pca_reconstruction_mse(s.X_fit, s.X_test, d, seed=seed),
+                "training seconds": float(r.history[-1]["seconds"]) if r.history else float("nan"),
+            }
+        )
+        _progress(callback, i, len(specs), f"{spec.label} ready")
+    return pd.DataFrame(rows)
 
 
 # --- sampling ------------------------------------------------------------------------------------
@@ -338,6 +412,7 @@ def sampling(
     model_name: str,
     gan_name: str,
     n: int = N_SAMPLES,
+    averaged: bool = True,
 ) -> Sampling:
     """Decode ``n`` codes from a Gaussian mixture fitted to the train codes, from N(0, I) for a model with
     a prior, and from the GAN (left out when None or diverged), and let the random forest judge each set."""
@@ -353,7 +428,7 @@ def sampling(
         out[f"{model_name.split(' (')[0]}: codes drawn from N(0, I)"] = ae.decode(m, prior)
     if gan is not None and not gan.diverged:
         out[f"{gan_name}: z drawn from N(0, I)"] = gan_mod.generate(
-            gan.model, gan_mod.sample_z(gan.config, n, seed)
+            gan.model, gan_mod.sample_z(gan.config, n, seed), averaged
         )
     sets = []
     for title, imgs in out.items():
@@ -366,20 +441,25 @@ def sampling(
 GAN_SAMPLES, GAN_SAMPLE_SEED = 1000, 1  # the GAN's samples the benchmarks judge (codes of seed 1)
 
 
-def gan_verdict(gan: TrainResult, dataset: str = "mnist", n: int = GAN_SAMPLES) -> dict:
+def gan_verdict(
+    gan: TrainResult, dataset: str = "mnist", n: int = GAN_SAMPLES, averaged: bool = True
+) -> dict:
     """The judge's verdict (:func:`annlab.judge.judge`) on ``n`` samples of the trained GAN, from the
-    prior codes of seed :data:`GAN_SAMPLE_SEED` (the same codes for every GAN of one latent size)."""
+    prior codes of seed :data:`GAN_SAMPLE_SEED` (the same codes for every GAN of one latent size), drawn
+    by the weight average (``averaged``, when kept) or the live generator."""
     z = gan_mod.sample_z(gan.config, n, seed=GAN_SAMPLE_SEED)
-    return judge(gan_mod.generate(gan.model, z), dataset)
+    return judge(gan_mod.generate(gan.model, z, averaged), dataset)
 
 
-def gan_slide(gan: TrainResult, seed_a: int, seed_b: int, t: float, steps: int = STEPS) -> np.ndarray:
+def gan_slide(
+    gan: TrainResult, seed_a: int, seed_b: int, t: float, steps: int = STEPS, averaged: bool = True
+) -> np.ndarray:
     """Images on the spherical path between prior draws ``seed_a`` and ``seed_b``: (steps + 1, D), the
-    last one at position ``t``."""
+    last one at position ``t`` (weight average or live generator, as ``averaged``)."""
     za = gan_mod.sample_z(gan.config, 1, int(seed_a))[0]
     zb = gan_mod.sample_z(gan.config, 1, int(seed_b))[0]
     path = np.vstack([codes.interpolate(za, zb, steps, "spherical"), codes.slerp(za, zb, t)[None]])
-    return gan_mod.generate(gan.model, path)
+    return gan_mod.generate(gan.model, path, averaged)
 
 
 @dataclass(frozen=True)
@@ -393,18 +473,26 @@ class GANEpochs:
     n: int
     histograms: np.ndarray
     recognised: np.ndarray
+    source: str = "weight average"  # which generator drew them: "weight average" or "live generator"
 
 
-def gan_epochs(gan: TrainResult, dataset: str, seed: int, epochs, n: int = 10) -> GANEpochs:
-    """Samples of the fixed codes after the chosen ``epochs`` and the judge's class histogram per epoch
-    (one class taking over, epoch after epoch, is mode collapse)."""
-    snaps = gan_mod.snapshots(gan)
+def gan_epochs(
+    gan: TrainResult, dataset: str, seed: int, epochs, n: int = 10, averaged: bool = True
+) -> GANEpochs:
+    """Samples of the fixed codes after the chosen ``epochs`` (weight average or live generator, as
+    ``averaged``) and the judge's class histogram per epoch (one class taking over, epoch after epoch,
+    is mode collapse)."""
+    live = not averaged and gan_mod.has_average(gan)
+    snaps = gan_mod.snapshots(gan, averaged)
+    source = "live generator" if live or not gan_mod.has_average(gan) else "weight average"
+    if live and len(snaps) == 0:  # stored before both were kept: only the average's images exist
+        snaps, source = gan_mod.snapshots(gan), "weight average (this stored GAN kept no live images)"
     kept = sorted({int(e) for e in epochs if 1 <= int(e) <= len(snaps)})
     verdicts = [judge(s, dataset, seed=seed) for s in snaps]
     hist = np.array([v["histogram"] for v in verdicts]).reshape(len(snaps), 10)
     rec = np.array([v["recognised"] for v in verdicts], float)
     images = np.vstack([snaps[e - 1][:n] for e in kept]) if kept else np.zeros((0, gan.config.input_dim))
-    return GANEpochs(images, kept, n, hist, rec)
+    return GANEpochs(images, kept, n, hist, rec, source)
 
 
 # --- clustering & classifying --------------------------------------------------------------------
@@ -492,9 +580,15 @@ def cluster_table(reports: list[codes.ClusterReport]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class MoonsView:
-    """Test points ``X`` (n, 2) with moons ``y``, their 1-D codes ``Z`` (n, 1), the decoder's ``curve``
-    (300, 2), the test encode-decode error, decoded samples of a GMM on the AE's codes and of N(0, I)
-    through the MMD-AE (300, 2 each), and the MMD-AE's 2-D codes of the test points ``Z_mmd`` (n, 2)."""
+    """What the two-moons models make of fresh test points.
+
+    ``X`` (n, 2) with moons ``y``, the 1-D codes ``Z`` (n, 1), the decoder's ``curve`` (300, 2), the test
+    encode-decode error ``rec_err`` and PCA's with one component ``pca_err`` (squared distance per
+    point, PCA fitted on the training points), decoded samples of a GMM on the AE's codes and of
+    N(0, I) through the MMD-AE (300, 2 each), the MMD-AE's 2-D codes ``Z_mmd`` (n, 2), its
+    reconstructions ``mmd_rec`` (n, 2) and their error ``mmd_err``, and ``mmd_prior``: the MMD^2
+    between N(0, I) and the test codes of the MMD-AE and of a plain AE with a 2-D code (same kernel as
+    the MMD-AE's penalty; NaN when no plain 2-D AE is given)."""
 
     X: np.ndarray
     y: np.ndarray
@@ -505,11 +599,20 @@ class MoonsView:
     prior: np.ndarray
     Z_mmd: np.ndarray
     n_components: int = 4
+    pca_err: float = float("nan")
+    mmd_rec: np.ndarray | None = None
+    mmd_err: float = float("nan")
+    mmd_prior: dict | None = None
 
 
 def moons_test(noise: float, seed: int = 0, n: int = 500) -> tuple[np.ndarray, np.ndarray]:
     """Fresh test points of two moons (a seed no model trains or validates on)."""
     return two_moons(n, noise=noise, seed=seed + 2000)
+
+
+def _sq_err(X_hat: np.ndarray, X: np.ndarray) -> float:
+    """Mean squared distance per point: (n, 2), (n, 2) -> float."""
+    return float(((X_hat - X) ** 2).sum(1).mean())
 
 
 def moons_view(
@@ -519,6 +622,7 @@ def moons_view(
     test_noise: float,
     seed: int = 0,
     n_components: int = 4,
+    plain2_result: TrainResult | None = None,
 ) -> MoonsView:
     """What the two-moons models make of 500 fresh test points with noise ``test_noise``.
 
@@ -526,18 +630,49 @@ def moons_view(
     the decoder's curve (the encoder need not find the nearest point of the curve)."""
     am = ae_result.model
     X, y = moons_test(test_noise, seed)
+    X_fit = two_moons(MOONS_N, noise=train_noise, seed=seed)[0]
     Z = ae.encode(am, X)
-    rec_err = float(((ae.decode(am, Z) - X) ** 2).sum(1).mean())
-    Z_fit = ae.encode(am, two_moons(MOONS_N, noise=train_noise, seed=seed)[0])
+    rec_err = _sq_err(ae.decode(am, Z), X)
+    pca_err = 2 * codes.pca_reconstruction_mse(X_fit, X, 1, seed=seed, clip=False)
+    Z_fit = ae.encode(am, X_fit)
     gmm = ae.decode(am, codes.gmm_sample(Z_fit, n_components, 300, seed=seed))
     mm = mmd_result.model
     prior = ae.decode(mm, codes.prior_sample(mm.cfg.latent_dim, 300, seed))
-    return MoonsView(X, y, Z, codes.moons_curve(am, Z), rec_err, gmm, prior, ae.encode(mm, X), n_components)
+    Z_mmd = ae.encode(mm, X)
+    mmd_rec = ae.decode(mm, Z_mmd)
+    kern = dict(kernel=mm.cfg.kernel, bandwidth=mm.cfg.bandwidth, seed=seed)
+    mmd_prior = {
+        "MMD autoencoder": codes.mmd_to_prior(Z_mmd, **kern),
+        "plain autoencoder (2-D code)": codes.mmd_to_prior(ae.encode(plain2_result.model, X), **kern)
+        if plain2_result is not None
+        else float("nan"),
+    }
+    return MoonsView(
+        X,
+        y,
+        Z,
+        codes.moons_curve(am, Z),
+        rec_err,
+        gmm,
+        prior,
+        Z_mmd,
+        n_components,
+        pca_err,
+        mmd_rec,
+        _sq_err(mmd_rec, X),
+        mmd_prior,
+    )
 
 
-def _moons_error(cfg: ae.AEConfig, X_train, X_test, seed: int) -> float:
+def moons_val(noise: float, seed: int = 0, n: int = MOONS_N) -> np.ndarray:
+    """The validation points of two moons (those :func:`annlab.latent.defaults.moons_data` monitors
+    training on): what seed 003's grids are scored on."""
+    return two_moons(n, noise=noise, seed=seed + 1000)[0]
+
+
+def _moons_error(cfg: ae.AEConfig, X_train, X_eval, seed: int) -> float:
     r = ae.train_autoencoder(cfg, X_train, seed=seed)
-    return float(((ae.reconstruct(r.model, X_test) - X_test) ** 2).mean())
+    return float(((ae.reconstruct(r.model, X_eval) - X_eval) ** 2).mean())
 
 
 def _progress(callback, i: int, total: int, text: str) -> None:
@@ -549,11 +684,12 @@ def moons_grid(
     noise: float, seed: int = 0, *, sizes, steps, lrs, callback: Callable[[int, dict], None] | None = None
 ) -> pd.DataFrame:
     """Seed 003's first grid: training size x full-batch Adam steps x learning rate, 1-unit AE; one row
-    per run with the MSE on fresh test points (mean over coordinates, as torch's MSELoss)."""
+    per run with the MSE on the validation points (:func:`moons_val`; mean over coordinates, as torch's
+    MSELoss). A grid chooses, so it is scored on validation points, never on the test points."""
     from annlab.latent.defaults import moons_config
 
     X_pool = two_moons(max(sizes), noise=noise, seed=seed)[0]
-    X_test = moons_test(noise, seed, 1000)[0]
+    X_val = moons_val(noise, seed)
     runs = [(n, e, lr) for n in sizes for e in steps for lr in lrs]
     rows = []
     for i, (n, e, lr) in enumerate(runs):
@@ -563,7 +699,7 @@ def moons_grid(
                 "training size": n,
                 "steps": e,
                 "lr": lr,
-                "test MSE": _moons_error(cfg, X_pool[:n], X_test, seed),
+                "validation MSE": _moons_error(cfg, X_pool[:n], X_val, seed),
             }
         )
         _progress(callback, i, len(runs), f"{n} points, {e} steps, lr {lr:g}")
@@ -585,13 +721,54 @@ def moons_net_grid(
     from annlab.latent.defaults import moons_config
 
     X_train = two_moons(n, noise=noise, seed=seed)[0]
-    X_test = moons_test(noise, seed, 1000)[0]
+    X_val = moons_val(noise, seed)
     runs = [(h, k) for h in hidden for k in layers]
     rows = []
     for i, (h, k) in enumerate(runs):
         cfg = moons_config("ae", hidden=(h,) * k, num_epochs=steps, lr=lr, batch_size=n)
-        rows.append({"hidden units": h, "layers": k, "test MSE": _moons_error(cfg, X_train, X_test, seed)})
+        rows.append(
+            {"hidden units": h, "layers": k, "validation MSE": _moons_error(cfg, X_train, X_val, seed)}
+        )
         _progress(callback, i, len(runs), f"{h} units x {k} layers")
+    return pd.DataFrame(rows)
+
+
+def digits8_grid(
+    seed: int = 0,
+    *,
+    sizes,
+    steps,
+    lrs,
+    latent_dim: int = 2,
+    hidden: int = 65,
+    callback: Callable[[int, dict], None] | None = None,
+) -> pd.DataFrame:
+    """Seed 003's grid on the 8x8 digits: training size x full-batch Adam steps x learning rate for an
+    AE with one hidden layer of ``hidden`` units each side and a ``latent_dim``-D code (MSE loss). Each
+    run is scored on the validation digits carved from the train split (so the grid may choose); the
+    test digits are not touched. Rows: settings, ``validation MSE`` (per pixel) and PCA's with as many
+    components as the code beside it."""
+    s = splits("digits8", seed)
+    pca = codes.pca_reconstruction_mse(s.X_fit, s.X_val, latent_dim, seed=seed)
+    runs = [(n, e, lr) for n in sizes for e in steps for lr in lrs]
+    rows = []
+    for i, (n, e, lr) in enumerate(runs):
+        n = min(int(n), len(s.X_fit))
+        cfg = ae.AEConfig(
+            input_dim=64,
+            latent_dim=latent_dim,
+            hidden=(hidden,),
+            loss="mse",
+            num_epochs=e,
+            batch_size=n,
+            lr=lr,
+        )
+        r = ae.train_autoencoder(cfg, s.X_fit[:n], seed=seed)
+        val = float(ae.per_image_error(r.model, s.X_val).mean())
+        rows.append(
+            {"training size": n, "steps": e, "lr": lr, "validation MSE": val, "PCA validation MSE": pca}
+        )
+        _progress(callback, i, len(runs), f"8x8 digits: {n} digits, {e} steps, lr {lr:g}")
     return pd.DataFrame(rows)
 
 
@@ -607,21 +784,21 @@ def moons_repeats(
 ) -> pd.DataFrame:
     """The two sources of variance, separated: the same training points with new initial weights, and
     new training points with the same initial weights. Rows: source, mean and standard deviation of the
-    test MSE over ``repeats`` runs, and the runs' errors."""
+    validation MSE over ``repeats`` runs, and the runs' errors."""
     from annlab.latent.defaults import moons_config
 
     cfg = moons_config("ae", num_epochs=steps, lr=lr, batch_size=n)
-    X_test = moons_test(noise, seed, 1000)[0]
+    X_val = moons_val(noise, seed)
     X_same = two_moons(n, noise=noise, seed=seed)[0]
     errs: dict[str, list[float]] = {"same data, new weights": [], "new data, same weights": []}
     for r in range(repeats):
-        errs["same data, new weights"].append(_moons_error(cfg, X_same, X_test, seed + 1 + r))
+        errs["same data, new weights"].append(_moons_error(cfg, X_same, X_val, seed + 1 + r))
         X_new = two_moons(n, noise=noise, seed=seed + 5000 + r)[0]
-        errs["new data, same weights"].append(_moons_error(cfg, X_new, X_test, seed))
+        errs["new data, same weights"].append(_moons_error(cfg, X_new, X_val, seed))
         _progress(callback, r, repeats, f"repeat {r + 1} of {repeats}")
     return pd.DataFrame(
         [
-            {"source": k, "mean test MSE": np.mean(v), "std": np.std(v), "runs": len(v)}
+            {"source": k, "mean validation MSE": np.mean(v), "std": np.std(v), "runs": len(v)}
             for k, v in errs.items()
         ]
     )
@@ -630,7 +807,8 @@ def moons_repeats(
 @dataclass(frozen=True)
 class Bottlenecks:
     """``images`` ((1 + k) * 10, 64): ten test digits, then their reconstructions by each model; per
-    bottleneck its test MSE per pixel and the forest's label agreement (originals vs reconstructions)."""
+    bottleneck its test MSE per pixel, PCA's with as many components beside it, and the forest's label
+    agreement (originals vs reconstructions)."""
 
     images: np.ndarray
     table: pd.DataFrame
@@ -643,7 +821,8 @@ def digits8_bottlenecks(
     callback: Callable[[int, dict], None] | None = None,
 ) -> Bottlenecks:
     """Seed 003's 8x8 digits through bottlenecks 2, 4, 8: reconstructions side by side and scores."""
-    X = digit_split("digits8", seed=seed).X_test
+    s = splits("digits8", seed)
+    X = s.X_test
     rows, images = [], [X[:10]]
     for i, spec in enumerate(specs):
         r = spec.run(device)
@@ -652,6 +831,9 @@ def digits8_bottlenecks(
             {
                 "bottleneck": spec.cfg.latent_dim,
                 "test MSE per pixel": float(ae.per_image_error(r.model, X).mean()),
+                "PCA test MSE per pixel": codes.pca_reconstruction_mse(
+                    s.X_fit, X, spec.cfg.latent_dim, seed=seed
+                ),
                 "labels kept by reconstructions": reconstruction_agreement(r.model, "digits8", seed),
             }
         )
@@ -668,6 +850,7 @@ class MoonsStudy:
     net_grid: pd.DataFrame
     repeats: pd.DataFrame
     digits8: Bottlenecks
+    digits8_grid: pd.DataFrame | None = None
 
 
 def moons_study(
@@ -679,12 +862,16 @@ def moons_study(
     grid: dict,
     net_grid: dict,
     repeats: int = 5,
+    grid8: dict | None = None,
     callback: Callable[[int, dict], None] | None = None,
 ) -> MoonsStudy:
-    """All of seed 003's studies at two-moons training noise ``noise``, with one progress bar (0..1)."""
+    """All of seed 003's studies at two-moons training noise ``noise``, with one progress bar (0..1);
+    ``grid8``: the settings of :func:`digits8_grid` (seed 003's grid on the 8x8 digits), or None."""
     n1 = len(grid["sizes"]) * len(grid["steps"]) * len(grid["lrs"])
     n2 = len(net_grid["hidden"]) * len(net_grid["layers"])
-    total = n1 + n2 + repeats + len(digits8_specs)
+    n3 = len(digits8_specs)
+    n4 = 0 if grid8 is None else int(np.prod([len(v) for v in grid8.values()]))
+    total = n1 + n2 + repeats + n3 + n4
 
     def part(offset, size):
         def cb(step, info):
@@ -697,9 +884,8 @@ def moons_study(
         moons_grid(noise, seed, **grid, callback=part(0, n1)),
         moons_net_grid(noise, seed, **net_grid, callback=part(n1, n2)),
         moons_repeats(noise, seed, repeats=repeats, callback=part(n1 + n2, repeats)),
-        digits8_bottlenecks(
-            list(digits8_specs), seed, device, callback=part(n1 + n2 + repeats, len(digits8_specs))
-        ),
+        digits8_bottlenecks(list(digits8_specs), seed, device, callback=part(n1 + n2 + repeats, n3)),
+        None if grid8 is None else digits8_grid(seed, **grid8, callback=part(n1 + n2 + repeats + n3, n4)),
     )
 
 

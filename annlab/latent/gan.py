@@ -215,10 +215,10 @@ class GAN(nn.Module):
         """The live (trained) generator: z (B, latent) -> images (B, input_dim) in [0, 1]."""
         return (self.generator(z) + 1.0) / 2.0
 
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
+    def generate(self, z: torch.Tensor, averaged: bool = True) -> torch.Tensor:
         """Samples: z (B, latent) -> images (B, input_dim) in [0, 1], from the weight average when the
-        config keeps one, else from the live generator."""
-        if self.generator_ema is None:
+        config keeps one and ``averaged``, else from the live generator (one training keeps both)."""
+        if self.generator_ema is None or not averaged:
             return self.fake(z)
         return (self.generator_ema(z) + 1.0) / 2.0
 
@@ -354,6 +354,7 @@ def train_gan(
     fixed = torch.as_tensor(snapshot_z(cfg)).to(device)
     history: list[dict] = []
     snaps: list[torch.Tensor] = []
+    live_snaps: list[torch.Tensor] = []  # the live generator's, when samples come from the average
     diverged = None
     start = time.perf_counter()
     n, g_steps = len(X), 0
@@ -378,6 +379,9 @@ def train_gan(
             model.eval()
             with torch.no_grad():
                 snaps.append((model.generate(fixed).clamp(0, 1) * 255).round().to(torch.uint8).cpu())
+                if model.generator_ema is not None:
+                    live = model.generate(fixed, averaged=False).clamp(0, 1)
+                    live_snaps.append((live * 255).round().to(torch.uint8).cpu())
         diverged = divergence(row["d_loss"] + row["g_loss"], epoch, max(cfg.lr_d, cfg.lr_g))
         if callback is not None:
             callback(epoch, row)
@@ -388,6 +392,8 @@ def train_gan(
     extra = {"train_seconds": time.perf_counter() - start}
     if snaps:
         extra["snapshots"] = torch.stack(snaps)
+    if live_snaps:
+        extra["snapshots_live"] = torch.stack(live_snaps)
     return TrainResult(model, history, cfg, extra=extra, diverged=diverged)
 
 
@@ -396,9 +402,16 @@ def snapshot_z(cfg: GANConfig) -> np.ndarray:
     return sample_z(cfg, cfg.snapshots, SNAPSHOT_SEED)
 
 
-def snapshots(result: TrainResult) -> np.ndarray:
-    """The kept images of the fixed codes: (epochs, n, input_dim) float32 in [0, 1] (empty if none)."""
-    snaps = result.extra.get("snapshots")
+def has_average(result: TrainResult) -> bool:
+    """Whether the trained GAN keeps a weight average beside its live generator (both can sample)."""
+    return getattr(result.model, "generator_ema", None) is not None
+
+
+def snapshots(result: TrainResult, averaged: bool = True) -> np.ndarray:
+    """The kept images of the fixed codes: (epochs, n, input_dim) float32 in [0, 1] (empty if none),
+    from the weight average (``averaged``, when kept) or from the live generator."""
+    live = not averaged and has_average(result)
+    snaps = result.extra.get("snapshots_live" if live else "snapshots")
     if snaps is None:
         return np.zeros((0, 0, result.config.input_dim), np.float32)
     return torch.as_tensor(snaps).numpy().astype(np.float32) / 255.0
@@ -411,8 +424,9 @@ def sample_z(cfg: GANConfig, n: int, seed: int = 0) -> np.ndarray:
 
 
 @torch.no_grad()
-def generate(model: GAN, Z) -> np.ndarray:
-    """Images of codes ``Z`` (n, latent_dim) -> ndarray (n, input_dim) in [0, 1], float32."""
+def generate(model: GAN, Z, averaged: bool = True) -> np.ndarray:
+    """Images of codes ``Z`` (n, latent_dim) -> ndarray (n, input_dim) in [0, 1], float32, from the
+    weight average (``averaged``, when the model keeps one) or the live generator."""
     dev = next(model.parameters()).device
     Z = torch.as_tensor(np.asarray(Z, np.float32).reshape(-1, model.cfg.latent_dim)).to(dev)
-    return model.generate(Z).cpu().numpy()
+    return model.generate(Z, averaged).cpu().numpy()
