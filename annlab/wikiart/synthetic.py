@@ -68,7 +68,7 @@ TWINS = {  # styles painted alike on purpose, both ways
 # The difficulty ladder of the rule above: (mix, noise) per level, easiest first. Level 0 is the set
 # as it was before the rule (mix 0.45, grain 0.04).
 LEVELS = ((0.45, 0.04), (0.6, 0.06), (0.75, 0.08), (0.9, 0.10))
-LEVEL = 0  # the level the rule chose (bench/wikiart_select.py; annlab/wikiart/selection.json)
+LEVEL = 1  # the level the rule chose (bench/wikiart_select.py; annlab/wikiart/selection.json)
 CALIBRATION_SEED = 1000  # the painting seed of the set the level is chosen on (never the page's)
 MIX, NOISE = LEVELS[LEVEL]  # a paired style's picture is blended with up to MIX of a twin's picture
 
