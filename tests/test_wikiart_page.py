@@ -42,7 +42,7 @@ def test_prior_correction_and_a_remedy_change_the_classifier():
     before = _metric(at, "Balanced accuracy")
     assert _metric(at, "Baseline").endswith("%")
     assert _metric(at, "Recall of the 3 rarest styles").endswith("%")
-    assert any("3 rarest styles' mean recall" in c.value and "95 % interval" in c.value for c in at.caption)
+    assert any("3 smallest styles' mean recall" in c.value and "95 % interval" in c.value for c in at.caption)
     chosen = [m.value for m in at.markdown if m.value.startswith("**Prior correction, α = ")]
     assert len(chosen) == 1 and "scored once on the test split" in chosen[0]
 

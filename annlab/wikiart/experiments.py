@@ -476,10 +476,10 @@ def scores_sentence(s: Scores, remedy: str, best_epoch, history) -> str:
     lo, hi = s.minority_ci
     acc = f" (accuracy {_pct_ci(*s.acc_ci)})" if s.n_test < 200 else ""
     return (
-        f"On {s.n_test:,} test pictures{acc}. Balanced accuracy: the mean recall of the styles. The 3 rarest "
-        f"styles' mean recall: **{s.minority_recall:.1%}** ({_pct_ci(lo, hi)}, over their {s.minority_n} "
-        f"test pictures). Remedies: **{remedy}**. Epoch {best_epoch} of {len(history)} kept (best on "
-        "validation, or the last with patience 0)."
+        f"On {s.n_test:,} test pictures{acc}. Balanced accuracy: the mean recall of the styles. The "
+        f"3 smallest styles' mean recall: **{s.minority_recall:.1%}** ({_pct_ci(lo, hi)}, over their "
+        f"{s.minority_n} test pictures). Remedies: **{remedy}**. Epoch {best_epoch} of {len(history)} "
+        "kept (best on validation, or the last with patience 0)."
     )
 
 
