@@ -10,7 +10,8 @@ an hour on a busy 2-core machine); ``--seeds N`` overrides ``BENCH_SEEDS``. The 
 of the 3 smallest styles) as dicts remedy -> mean over the seeds; ``remedy_spread`` remedy -> standard
 deviation of the balanced accuracy over the seeds; ``focal_alpha_effect``, the difference of the focal
 loss on one batch of the untrained network between alpha strength 0 and 1 (it must be > 0: alpha is no
-longer divided away); ``ae_ari``, ``ae_nmi``, ``silhouette`` of k-means on the autoencoder's codes;
+longer divided away); ``ae_ari``, ``ae_nmi``, ``silhouette`` of k-means on the autoencoder's codes and
+``kmeans_baselines`` (k-means on the test pictures' raw pixels and on 32 PCA components: ``ari``, ``nmi``);
 ``train_s`` (default CNN training, remedy "none", first seed); ``load_s_cold`` (paint + cache) and
 ``load_s_warm`` (from the disk cache).
 
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> dict:
         ae_cfg = dataclasses.replace(ae_cfg, num_epochs=min(ae_cfg.num_epochs, args.epochs))
     ae = train_ae(ae_cfg, art, seed=seed)
     print(f"autoencoder: {time.perf_counter() - t0:.1f} s, last epoch {ae.history[-1]}", flush=True)
+    base = experiments.clustering_baselines(art.X_train, art.X_test, art.y_test, art.n_classes, seed)
+    kmeans = {row.method: {"ari": round(row.ARI, 4), "nmi": round(row.NMI, 4)} for row in base.itertuples()}
     untreated = {
         "acc": out["acc"]["none"],
         "balanced_acc": out["balanced_acc"]["none"],
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> dict:
             "ae_ari": round(ae.history[-1]["ari"], 4),
             "ae_nmi": round(ae.history[-1]["nmi"], 4),
             "silhouette": round(ae.extra.get("silhouette", float("nan")), 4),
+            "kmeans_baselines": kmeans,
             "train_s": round(train_s, 2),
             "load_s_cold": round(load_cold, 3),
             "load_s_warm": round(load_warm, 4),
