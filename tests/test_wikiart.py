@@ -624,6 +624,18 @@ def test_compare_remedies_fills_the_table(small_art, monkeypatch, tmp_path):
     fractions = [s["fraction"] for s in steps]
     assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] == pytest.approx(1.0)
     assert set(runs.recalls) == set(REMEDIES)
+    assert len(runs.rare3["none"]) == 2 and len(runs.rare3["augment"]) == 1
+    for name, cis in runs.recall_ci.items():  # every per-style recall has its 95 % interval
+        assert all(lo <= r <= hi for r, (lo, hi) in zip(runs.recalls[name], cis, strict=True))
+    effects = experiments.remedy_effects(runs)
+    assert list(effects["remedy"]) == [r for r in REMEDIES if r != "none"] and (effects["ci95"] >= 0).all()
+
+
+def test_seed_mean_interval():
+    lo, hi = experiments.seed_mean_ci([0.5], 100)  # one seed: the binomial interval alone
+    assert (lo, hi) == (pytest.approx(0.5 - 1.959964 * 0.05), pytest.approx(0.5 + 1.959964 * 0.05))
+    lo2, hi2 = experiments.seed_mean_ci([0.4, 0.6], 100)  # two seeds that disagree: wider
+    assert lo2 < lo and hi2 > hi and lo2 >= 0.0
 
 
 def test_pick_picture_explains_a_bad_file(small_art):

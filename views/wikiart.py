@@ -144,7 +144,9 @@ if t_runs.open:
                 st.markdown(experiments.effects_sentence(effects, runs))
                 ui.show_chart(charts.remedy_effects(effects))
             ui.show_chart(charts.remedy_errorbars(runs.table))
-            ui.show_chart(charts.recall_by_style(runs.recalls, classes, imb.train_counts))
+            ui.show_chart(
+                charts.recall_by_style(runs.recalls, classes, imb.train_counts, intervals=runs.recall_ci)
+            )
 
 if t_up.open:
     with t_up:

@@ -137,6 +137,7 @@ class RemedyRuns:
     recalls: dict[str, tuple[float, ...]]
     rare3: dict[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
     rare3_se: dict[str, tuple[float, ...]] = dataclasses.field(default_factory=dict)
+    recall_ci: dict[str, tuple[tuple[float, float], ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def compare_remedies(
     """
     runs = {name: (group,) if isinstance(group, TrainSpec) else tuple(group) for name, group in specs.items()}
     total = sum(len(group) for group in runs.values()) or 1
-    rows, recalls, rare3, rare3_se, last, done = [], {}, {}, {}, None, 0
+    rows, recalls, rare3, rare3_se, cis, last, done = [], {}, {}, {}, {}, None, 0
     for name, group in runs.items():
         scores, epochs, diverged = [], [], False
         for spec in group:
@@ -263,6 +264,10 @@ def compare_remedies(
         if not scores:
             continue
         recalls[name] = tuple(float(v) for v in np.mean([sc.recall for sc in scores], axis=0))
+        per_style = np.array([sum(row) for row in scores[0].confusion])
+        cis[name] = tuple(
+            seed_mean_ci([sc.recall[i] for sc in scores], per_style[i]) for i in range(len(per_style))
+        )
         rare3[name] = tuple(sc.minority_recall for sc in scores)
         rare3_se[name] = tuple(sc.minority_se for sc in scores)
         values = {col: [getattr(sc, attr) for sc in scores] for col, attr in SCORE_COLUMNS.items()}
@@ -278,7 +283,7 @@ def compare_remedies(
     for col, value in zip(SCORE_COLUMNS, majority, strict=True):
         row[col], row[f"± {col}"] = value, 0.0
     rows.append(row | {"epochs": 0.0, "diverged": False})
-    return RemedyRuns(pd.DataFrame(rows), recalls, rare3, rare3_se)
+    return RemedyRuns(pd.DataFrame(rows), recalls, rare3, rare3_se, cis)
 
 
 SCORE_COLUMNS = {  # run-table column -> Scores attribute
@@ -341,6 +346,17 @@ def code_map(
     perplexity = float(min(30, max(2, (len(z) - 1) // 3)))
     xy = TSNE(2, perplexity=perplexity, init="pca", max_iter=max_iter, random_state=seed).fit_transform(z)
     return CodeMap(xy, clusters[index], index)
+
+
+def seed_mean_ci(values, n: int) -> tuple[float, float]:
+    """95 % interval of the mean over seeds of a recall measured on the same ``n`` test pictures by
+    each seed: the seed spread (Student t) and the pictures' binomial error in quadrature, clipped to
+    [0, 1] (see :func:`effect_ci`)."""
+    v = np.asarray(values, np.float64)
+    seed_part = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
+    binom = Z95 * np.sqrt(np.mean(v * (1 - v)) / max(int(n), 1))
+    half = float(np.sqrt(seed_part**2 + binom**2))
+    return max(0.0, float(v.mean()) - half), min(1.0, float(v.mean()) + half)
 
 
 def effect_ci(treated, untreated, se_treated=(), se_untreated=()) -> tuple[float, float]:
