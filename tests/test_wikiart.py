@@ -8,6 +8,7 @@ import io
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -298,8 +299,43 @@ def test_paired_styles_are_blended_with_their_twin():
     mixed = synthetic.paint("Pointillism", 4, 16, seed=0)
     assert not np.array_equal(own, mixed)  # a share of an impressionist picture is laid over it
     np.testing.assert_array_equal(
-        synthetic.paint("Op Art", 4, 16, seed=0, mix=0.0), synthetic.paint("Op Art", 4, 16, seed=0)
+        synthetic.paint("Orphism", 4, 16, seed=0, mix=0.0), synthetic.paint("Orphism", 4, 16, seed=0)
     )
+    # the rule: each of the three rarest styles has a larger look-alike
+    counts = synthetic.class_counts()
+    for i in np.argsort(counts, kind="stable")[:3]:
+        twin = synthetic.TWINS[synthetic.STYLES[i]]
+        assert counts[synthetic.STYLES.index(twin)] > counts[i]
+
+
+def test_the_test_split_measures_the_rare_styles_to_within_five_points():
+    Xtr, ytr, Xte, yte, classes = synthetic.synthetic_arrays(16, seed=0)
+    train, test = np.bincount(ytr), np.bincount(yte)
+    np.testing.assert_array_equal(test, synthetic.TEST_PER_TRAIN * train)  # stratified, 4 per training
+    rare = np.argsort(train, kind="stable")[:3]
+    assert experiments.mean_recall_se([0.5, 0.5, 0.5], test[rare]) <= 0.05  # the worst case recall
+
+
+def test_difficulty_level_and_cnn_defaults_are_the_recorded_selection():
+    import json
+    from pathlib import Path
+
+    record = json.loads((Path(synthetic.__file__).with_name("selection.json")).read_text())
+    assert synthetic.LEVEL == record["difficulty"]["level"]
+    assert (synthetic.MIX, synthetic.NOISE) == synthetic.LEVELS[synthetic.LEVEL]
+    assert record["difficulty"]["table"][-1]["level"] == record["difficulty"]["level"]
+    assert record["difficulty"]["rule_met"] == record["difficulty"]["table"][-1]["meets_rule"]
+    cnn = CNNConfig()
+    assert [list(cnn.channels), cnn.lr] == [
+        record["cnn"]["chosen"]["channels"],
+        record["cnn"]["chosen"]["lr"],
+    ]
+    best = max(record["cnn"]["table"], key=lambda r: r["val_balanced_acc"])
+    assert [best["channels"], best["lr"]] == [
+        record["cnn"]["chosen"]["channels"],
+        record["cnn"]["chosen"]["lr"],
+    ]
+    assert record["alpha_chosen_on"] == "validation"
 
 
 def test_painted_styles_are_imbalanced_seeded_and_distinct():
@@ -588,6 +624,18 @@ def test_compare_remedies_fills_the_table(small_art, monkeypatch, tmp_path):
     fractions = [s["fraction"] for s in steps]
     assert fractions == sorted(fractions) and 0 < fractions[0] and fractions[-1] == pytest.approx(1.0)
     assert set(runs.recalls) == set(REMEDIES)
+    assert len(runs.rare3["none"]) == 2 and len(runs.rare3["augment"]) == 1
+    for name, cis in runs.recall_ci.items():  # every per-style recall has its 95 % interval
+        assert all(lo <= r <= hi for r, (lo, hi) in zip(runs.recalls[name], cis, strict=True))
+    effects = experiments.remedy_effects(runs)
+    assert list(effects["remedy"]) == [r for r in REMEDIES if r != "none"] and (effects["ci95"] >= 0).all()
+
+
+def test_seed_mean_interval():
+    lo, hi = experiments.seed_mean_ci([0.5], 100)  # one seed: the binomial interval alone
+    assert (lo, hi) == (pytest.approx(0.5 - 1.959964 * 0.05), pytest.approx(0.5 + 1.959964 * 0.05))
+    lo2, hi2 = experiments.seed_mean_ci([0.4, 0.6], 100)  # two seeds that disagree: wider
+    assert lo2 < lo and hi2 > hi and lo2 >= 0.0
 
 
 def test_pick_picture_explains_a_bad_file(small_art):
@@ -630,14 +678,23 @@ def test_defaults_are_small_in_fast_mode_and_keyed_by_data(small_art):
     assert defaults.cnn(small_art, momentum=0.5).momentum == cfg.momentum  # Adam: momentum ignored
     assert defaults.cnn(small_art, optimizer="sgd", momentum=0.5).momentum == 0.5
     assert min(defaults.LEARNING_RATES) == 0.00006
-    assert {f: c.default for f, c in defaults.ae_controls().items()} == {"num_epochs": 2}  # fast mode
+    assert {f: c.default for f, c in defaults.ae_controls().items()} == {"num_epochs": 2, "training": "adam"}
+    # patience 0: no early stopping, so the score it would watch is ignored (the view disables it)
+    assert defaults.cnn(small_art, patience=0, early_stop="val_loss").early_stop == cfg.early_stop
+    assert defaults.cnn(small_art, patience=3, early_stop="val_loss").early_stop == "val_loss"
+    assert "patience 0" in defaults.EARLY_STOP_CONTROL.kw["help"]
+    # the report's autoencoder training: plain SGD at lr 6e-5 with an L2 penalty of 0.001
+    sgd = defaults.ae(small_art, training="sgd_report")
+    assert (sgd.optimizer, sgd.lr, sgd.weight_decay) == ("sgd", 6e-5, 1e-3)
+    assert defaults.ae(small_art).optimizer == "adam"
 
 
 def test_controls_start_at_the_full_size_network_without_fast_mode(small_art, monkeypatch):
     monkeypatch.setenv("ANNLAB_FAST", "0")
     cfg, ae_cfg = defaults.cnn(small_art), defaults.ae(small_art)
     assert defaults.network_controls()["num_epochs"].default == cfg.num_epochs == 30
-    assert {f: c.default for f, c in defaults.ae_controls().items()} == {"num_epochs": ae_cfg.num_epochs}
+    epochs = {f: c.default for f, c in defaults.ae_controls().items()}["num_epochs"]
+    assert epochs == ae_cfg.num_epochs
 
 
 @pytest.mark.parametrize("folder", [False, True])
@@ -673,3 +730,98 @@ def test_charts_put_the_largest_style_first():
     assert set(by_cluster.data["cluster"]) == {"cluster 0", "cluster 1"}
     history = [{"epoch": 1, "ari": 0.1, "nmi": 0.2}, {"epoch": 2, "ari": 0.3, "nmi": 0.4}]
     assert sorted(charts.clustering_scores(history).data["curve"].unique()) == ["ARI", "NMI"]
+
+
+# --------------------------------------------------------------------------- intervals, alpha, baselines
+def test_wilson_interval_matches_known_values():
+    lo, hi = experiments.wilson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = experiments.wilson(5, 10)
+    assert (lo, hi) == (pytest.approx(0.2366, abs=1e-4), pytest.approx(0.7634, abs=1e-4))
+    assert experiments.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_rare_recall_standard_error_and_scores_intervals():
+    r, n = [0.2, 0.5, 0.9], [64, 92, 132]
+    expected = np.sqrt(0.2 * 0.8 / 64 + 0.25 / 92 + 0.09 / 132) / 3
+    assert experiments.mean_recall_se(r, n) == pytest.approx(expected)
+    y_true = np.array([0] * 50 + [1] * 10 + [2] * 5)
+    y_pred = np.array([0] * 50 + [0] * 5 + [1] * 5 + [2, 0, 0, 0, 0])
+    m = metrics(y_true, y_pred, 3, np.array([0] * 20 + [1] * 5 + [2] * 2))
+    sc = experiments.Scores.from_metrics(m, [2, 1, 0])
+    assert sc.n_test == 65 and sc.minority_n == 65
+    assert sc.minority_recall == pytest.approx((1 + 0.5 + 0.2) / 3)
+    lo, hi = sc.minority_ci
+    assert lo < sc.minority_recall < hi and hi - lo == pytest.approx(2 * 1.959964 * sc.minority_se)
+    assert sc.recall_ci(2) == experiments.wilson(1, 5)
+    assert sc.acc_ci == experiments.wilson(56, 65)
+
+
+def test_effect_interval_combines_seed_spread_and_test_sampling():
+    d, half = experiments.effect_ci([0.3], [0.2], [0.03], [0.04])
+    assert d == pytest.approx(0.1) and half == pytest.approx(1.959964 * 0.05)
+    d, half = experiments.effect_ci([0.3, 0.4, 0.5], [0.2, 0.2, 0.2])  # no sampling error given
+    from scipy import stats
+
+    assert d == pytest.approx(0.2) and half == pytest.approx(stats.t.ppf(0.975, 2) * 0.1 / np.sqrt(3))
+    runs = experiments.RemedyRuns(
+        pd.DataFrame(),
+        {},
+        {"none": (0.2, 0.3), "oversample": (0.5, 0.6)},
+        {"none": (0, 0), "oversample": (0, 0)},
+    )
+    effects = experiments.remedy_effects(runs)
+    assert list(effects["remedy"]) == ["oversample"] and effects["effect"][0] == pytest.approx(0.3)
+    assert effects["ci95"][0] == pytest.approx(0.0, abs=1e-12)  # the same gain on both seeds
+    assert "Raised beyond its 95 % interval by: oversample" in experiments.effects_sentence(effects, runs)
+
+
+def test_alpha_is_chosen_on_validation_and_never_reads_the_test():
+    rng = np.random.default_rng(0)
+    y_train = np.repeat(np.arange(3), [80, 15, 5])
+    y_val = np.repeat(np.arange(3), [20, 10, 10])
+    # a network biased to the large style: the rare styles need a prior correction
+    logits = np.eye(3)[y_val] * 1.0 + np.array([2.0, 0.5, 0.0]) + rng.normal(0, 0.5, (40, 3))
+    val_probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    test_probs, y_test = val_probs[:30], y_val[:30]
+    choice = experiments.choose_alpha(val_probs, y_val, test_probs, y_test, y_train)
+    assert choice.alpha > 0 and choice.n_val == 40
+    assert (
+        choice.table["val balanced accuracy"].max()
+        == choice.table.set_index("alpha").loc[choice.alpha].iloc[0]
+    )
+    spied = experiments.choose_alpha(val_probs, y_val, np.full_like(test_probs, np.nan), y_test, y_train)
+    assert spied.alpha == choice.alpha  # the test's probabilities do not move the choice
+    assert choice.test == experiments.prior_corrected(test_probs, y_test, y_train, choice.alpha)
+
+
+def test_validation_probabilities_are_the_training_runs_own_validation_part(small_art):
+    from annlab.wikiart.train import _val_split
+
+    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(4, 8), num_epochs=1)
+    result = train_cnn(cfg, small_art, seed=4)
+    probs, y_val = experiments.validation_probabilities(result, small_art.X_train, small_art.y_train, 4)
+    _, idx = _val_split(small_art.y_train, cfg.val_fraction, 4)
+    np.testing.assert_array_equal(y_val, small_art.y_train[idx])
+    assert probs.shape == (len(idx), small_art.n_classes)
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_patience_zero_trains_every_epoch_and_keeps_the_last(small_art):
+    cfg = CNNConfig(side=16, n_classes=small_art.n_classes, channels=(4, 8), num_epochs=3, patience=0)
+    result = train_cnn(cfg, small_art, seed=0)
+    assert len(result.history) == 3 and result.extra["best_epoch"] == 3
+
+
+def test_autoencoder_trains_with_the_reports_sgd_and_kmeans_baselines(small_art):
+    cfg = ArtAEConfig(side=16, channels=(4, 4, 8), latent_dim=4, num_epochs=1, optimizer="sgd", lr=6e-5)
+    result = train_ae(dataclasses.replace(cfg, weight_decay=1e-3), small_art, seed=0)
+    assert np.isfinite(result.history[-1]["loss"])
+    with pytest.raises(ValueError, match="optimizer"):
+        ArtAEConfig(optimizer="rmsprop")
+    base = experiments.clustering_baselines(small_art.X_train, small_art.X_test, small_art.y_test, 5, 0)
+    assert list(base["method"]) == ["k-means on raw pixels", "k-means on PCA (32 components)"]
+    assert base["ARI"].between(-1, 1).all() and base["NMI"].between(0, 1).all()
+    assert base["NMI"].max() > 0.05  # the painted styles differ in colour: pixels find some of them
+    table = experiments.clustering_table({"ari": 0.1, "nmi": 0.2}, base)
+    assert table["method"][0] == "k-means on the autoencoder's codes" and len(table) == 3

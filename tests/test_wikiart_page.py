@@ -41,16 +41,27 @@ def test_prior_correction_and_a_remedy_change_the_classifier():
     assert at.slider(key="art_prior").value == defaults.PRIOR.default
     before = _metric(at, "Balanced accuracy")
     assert _metric(at, "Baseline").endswith("%")
+    assert _metric(at, "Recall of the 3 rarest styles").endswith("%")
+    assert any("3 smallest styles' mean recall" in c.value and "95 % interval" in c.value for c in at.caption)
+    chosen = [m.value for m in at.markdown if m.value.startswith("**Prior correction, α = ")]
+    assert len(chosen) == 1 and "scored once on the test split" in chosen[0]
 
+    def explored():
+        return next(c.value for c in at.caption if c.value.startswith("Exploring on the test split"))
+
+    assert "α = 0.00" in explored()
     at.slider(key="art_prior").set_value(1.0).run()
     assert not errors(at), errors(at)
-    corrected = _metric(at, "Balanced accuracy")
-    assert corrected != before  # no retraining: the same probabilities, re-weighed
+    assert "α = 1.00" in explored()  # no retraining: the same probabilities, re-weighed
+    assert _metric(at, "Balanced accuracy") == before  # the headline stays the plain network's
+    assert [m.value for m in at.markdown if m.value.startswith("**Prior correction")] == chosen  # not slid
+    headline = ("Test accuracy", "Balanced accuracy", "Recall of the 3 rarest styles")
+    plain = [_metric(at, label) for label in headline]
 
     at.toggle(key="art_oversample").set_value(True).run()
     assert not errors(at), errors(at)
     assert any("Remedies: **oversample**" in c.value for c in at.caption)
-    assert _metric(at, "Balanced accuracy") != corrected  # another network
+    assert [_metric(at, label) for label in headline] != plain  # another network
 
 
 def test_lazy_tabs_train_only_when_opened(tmp_path, monkeypatch):
@@ -74,6 +85,30 @@ def test_lazy_tabs_train_only_when_opened(tmp_path, monkeypatch):
     assert not errors(at), errors(at)
     assert len(_stored("ArtAEConfig")) == 1
     assert 0 <= float(_metric(at, "NMI (last epoch)")) <= 1
+    methods = list(at.dataframe[0].value["method"])
+    assert methods[0] == "k-means on the autoencoder's codes" and "k-means on raw pixels" in methods
+    at.selectbox(key="art_ae_opt").set_value("sgd_report").run()  # the report's SGD, lr 6e-5, L2
+    assert not errors(at), errors(at)
+    assert len(_stored("ArtAEConfig")) == 2
+
+
+def test_early_stopping_score_is_disabled_without_early_stopping():
+    at = open_page(VIEW)
+    assert not at.selectbox(key="art_stop").disabled
+    at.slider(key="art_patience").set_value(0).run()
+    assert not errors(at), errors(at)
+    assert at.selectbox(key="art_stop").disabled
+    assert "patience 0" in at.selectbox(key="art_stop").help
+
+
+def test_remedy_effects_come_with_their_interval(tmp_path, monkeypatch):
+    _fresh_store(tmp_path, monkeypatch)
+    at = open_page(VIEW, {"art_tab": "Imbalance remedies", "art_seeds": "2"})
+    at.button(key="art_runs_button").click().run()
+    assert not errors(at), errors(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Without a remedy the 3 rarest styles' recall is" in text
+    assert "95 % interval" in text
 
 
 def test_a_broken_upload_gets_a_sentence():

@@ -72,18 +72,27 @@ def confusion(matrix, classes, *, normalise: bool = True, height: int = 420) -> 
 
 
 def recall_by_style(
-    recalls: dict[str, list[float]], classes, counts, *, horizontal: bool = False, height: int = 360
-) -> alt.Chart:
+    recalls: dict[str, list[float]],
+    classes,
+    counts,
+    *,
+    intervals: dict[str, list[tuple[float, float]]] | None = None,
+    horizontal: bool = False,
+    height: int = 360,
+) -> alt.Chart | alt.LayerChart:
     """Per-style test recall, one bar per run, styles ordered largest to smallest.
 
-    ``horizontal`` puts the styles on the y axis (no slanted labels: a compact first-screen figure).
+    ``intervals`` (run -> one (low, high) per style) draws each recall's 95 % interval as a black
+    rule. ``horizontal`` puts the styles on the y axis (no slanted labels: a compact first-screen
+    figure).
     """
     order = [classes[i] for i in np.argsort(-np.asarray(counts), kind="stable")]
-    rows = [
-        {"style": c, "run": run, "recall": float(r)}
-        for run, rs in recalls.items()
-        for c, r in zip(classes, rs, strict=True)
-    ]
+    rows = []
+    for run, rs in recalls.items():
+        lhs = (intervals or {}).get(run) or [(float(r), float(r)) for r in rs]
+        for c, r, (lo, hi) in zip(classes, rs, lhs, strict=True):
+            rows.append({"style": c, "run": run, "recall": float(r), "low": float(lo), "high": float(hi)})
+    df = pd.DataFrame(rows)
     style_axis = alt.Axis(labelAngle=0 if horizontal else -40, labelOverlap=False, labelLimit=240)
     style = (alt.Y if horizontal else alt.X)("style:N", sort=order, title=None, axis=style_axis)
     recall = (alt.X if horizontal else alt.Y)(
@@ -91,17 +100,49 @@ def recall_by_style(
     )
     offset = (alt.YOffset if horizontal else alt.XOffset)("run:N", sort=list(recalls))
     title = "Recall per style (largest style " + ("on top)" if horizontal else "first)")
-    return (
-        alt.Chart(pd.DataFrame(rows), title=title, height=height)
+    if intervals:
+        title += ", black line: 95 % interval"
+    tips = ["style", "run", alt.Tooltip("recall:Q", format=".2f")]
+    if intervals:
+        tips += [alt.Tooltip("low:Q", format=".2f"), alt.Tooltip("high:Q", format=".2f")]
+    bars = (
+        alt.Chart(df, title=title, height=height)
         .mark_bar()
-        .encode(
-            style,
-            recall,
-            offset,
-            color=alt.Color("run:N", title="run", sort=list(recalls)),
-            tooltip=["style", "run", alt.Tooltip("recall:Q", format=".2f")],
-        )
+        .encode(style, recall, offset, tooltip=tips, color=alt.Color("run:N", sort=list(recalls)))
     )
+    if not intervals:
+        return bars
+    lo, hi = ("low:Q", "high:Q")
+    ends = {"x": lo, "x2": hi} if horizontal else {"y": lo, "y2": hi}
+    rules = alt.Chart(df).mark_rule(color="black", strokeWidth=2).encode(style, offset, **ends)
+    return bars + rules
+
+
+def remedy_effects(effects: pd.DataFrame, *, height: int = 300) -> alt.LayerChart:
+    """Each remedy's effect on the rare-3 recall (points) with its 95 % interval (rules) and zero.
+
+    ``effects`` is :func:`annlab.wikiart.experiments.remedy_effects` (remedy, effect, low, high)."""
+    df = effects.assign(
+        effect_pts=effects["effect"] * 100, low_pts=effects["low"] * 100, high_pts=effects["high"] * 100
+    )
+    base = alt.Chart(
+        df, title="Effect of each remedy on the 3 rarest styles' recall (points), with its 95 % interval"
+    )
+    y = alt.Y("remedy:N", sort=list(df["remedy"]), title=None, axis=alt.Axis(labelLimit=240))
+    x_title = "change of the rare-3 recall against no remedy (percentage points)"
+    rules = base.mark_rule(strokeWidth=3).encode(x=alt.X("low_pts:Q", title=x_title), x2="high_pts:Q", y=y)
+    points = base.mark_point(filled=True, size=90, color="black").encode(
+        x="effect_pts:Q",
+        y=y,
+        tooltip=[
+            "remedy",
+            alt.Tooltip("effect_pts:Q", format="+.1f", title="effect (points)"),
+            alt.Tooltip("low_pts:Q", format="+.1f", title="95 % low"),
+            alt.Tooltip("high_pts:Q", format="+.1f", title="95 % high"),
+        ],
+    )
+    zero = alt.Chart(pd.DataFrame({"x": [0.0]})).mark_rule(color="gray", strokeDash=[4, 4]).encode(x="x:Q")
+    return (rules + points + zero).properties(height=height)
 
 
 def top_k(probs, classes, k: int = 5, *, height: int = 240) -> alt.Chart:

@@ -412,7 +412,7 @@ def load_folder(
 @functools.lru_cache(maxsize=4)
 def synthetic_set(side: int = 32, seed: int = 0) -> ArtSet:
     """The built-in painted set (cached in process and on disk)."""
-    key = f"synthetic-v2-s{side}-seed{seed}"
+    key = f"synthetic-v3-L{synthetic.LEVEL}-s{side}-seed{seed}"
     path = _cache_path(key)
     if (payload := _load_cache(path)) is not None:
         return _from_payload(payload)

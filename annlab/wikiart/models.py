@@ -153,14 +153,18 @@ class ArtAEConfig:
     side : image side (divisible by 8)
     latent_dim : size of the code (the bottleneck)
     channels : channels of the three stride-2 conv layers of the encoder
-    lr, num_epochs, batch_size : Adam training
+    optimizer : "adam" or "sgd" (plain SGD, no momentum: the report's choice)
+    lr, num_epochs, batch_size : training
+    weight_decay : L2 penalty
     n_clusters : k of the k-means run on the codes after each epoch (0: number of styles)
     """
 
     side: int = 32
     latent_dim: int = 32
     channels: tuple[int, int, int] = (16, 32, 64)
+    optimizer: str = "adam"
     lr: float = 2e-3
+    weight_decay: float = 0.0
     num_epochs: int = 20
     batch_size: int = 64
     n_clusters: int = 0
@@ -172,6 +176,8 @@ class ArtAEConfig:
             raise ValueError("channels must be three positive numbers.")
         if not 2 <= self.latent_dim <= 1024:
             raise ValueError("latent_dim must be between 2 and 1024.")
+        if self.optimizer not in OPTIMIZERS or self.weight_decay < 0:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, weight_decay >= 0.")
         if not 0 < self.lr <= 1 or self.num_epochs < 1 or self.batch_size < 1 or self.n_clusters < 0:
             raise ValueError("Check lr in (0, 1], num_epochs >= 1, batch_size >= 1, n_clusters >= 0.")
 

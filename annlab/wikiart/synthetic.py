@@ -1,14 +1,38 @@
 """A built-in stand-in for WikiArt: ten procedurally painted styles, seeded, with WikiArt's imbalance.
 
-Every style is painted with vectorised numpy (a batch of canvases at once), so the whole set is made
-in well under a second at 32 x 32. The training split is imbalanced like WikiArt (the largest style
-has 25 times as many pictures as the smallest), and the test split is stratified: it keeps the training
-split's style mix (:data:`TEST_FRACTION` of each style's count, rounded), so accuracy weighs the large
-styles as the training data do and balanced accuracy shows what that hides. Three pairs are alike on
-purpose (pointillist dots and impressionist strokes, colour fields and minimalist canvases, cubist
-facets and Mondrian grids), and every picture of a paired style is blended with a picture of its twin
-(up to :data:`MIX` of the twin), so the pairs overlap: a network that leans on the large style of a
-pair loses the rare one's pictures.
+Every style is painted with vectorised numpy (a batch of canvases at once). The training split is
+imbalanced (the largest style has :data:`RATIO` = 25 times as many pictures as the smallest, a
+geometric series in between), and the test split is stratified: it keeps the training split's style
+mix, :data:`TEST_PER_TRAIN` test pictures per training picture of each style. Synthetic pictures are
+free, so the test split is larger than the training split: the rarest style still has 64 test
+pictures, enough to measure its recall to a few points, while accuracy still weighs each style as
+often as it occurs. Styles are painted in pairs that look alike on purpose (:data:`TWINS`), and every
+picture of a paired style is blended with a picture of its twin (a share drawn uniformly up to the
+level's ``mix``), so the pairs overlap: a network that leans on the large style of a pair loses the
+rare one's pictures.
+
+How hard the set is: the rule, written down before any result of it was seen
+---------------------------------------------------------------------------
+Seed report 000 trained on real WikiArt, where the style CNN reached 5.8-8.4 % accuracy and treating
+the imbalance was the assignment; it reports no imbalance ratio and no balanced accuracy, so there
+is no figure of it to match. The rule therefore takes its target from the phenomenon the lesson
+needs (issue 34): accuracy that hides rare styles the network does not find.
+
+1. The ratio stays 25 : 1 (as before this rule; not a tuning knob).
+2. Each of the three rarest styles overlaps a larger style it resembles: Pointillism with
+   Impressionism and Minimalism with Colour Field (as before), and Action painting, until now the only
+   rare style without a twin, with Op Art (both high-contrast marks on a plain ground). Cubism and
+   Neoplasticism stay paired.
+3. Difficulty climbs a fixed ladder, :data:`LEVELS`: blending share ``mix`` and canvas grain ``noise``
+   rise together. The level used is the first (easiest) one at which the untreated network with the
+   page's CNN defaults as they stood (Adam, lr 3e-3, channels 16-32-64, patience 6), trained with
+   seeds 0, 1, 2 on a *calibration* set painted with its own seed (:data:`CALIBRATION_SEED`, never
+   the page's pictures), has on that set's own stratified held-out pictures, mean over the 3 seeds,
+   (a) the three rarest styles' mean recall at most 40 % and (b) accuracy at least 10 points above
+   balanced accuracy. No remedy is trained while the level is chosen; the page's test pictures are
+   not looked at. If no level meets both, the hardest level is used and this is said.
+   ``bench/wikiart_select.py`` runs the ladder, prints its table and records the level in
+   ``annlab/wikiart/selection.json``; a test checks :data:`LEVEL` equals it.
 """
 
 from __future__ import annotations
@@ -30,7 +54,7 @@ STYLES = (
     "Action painting",
 )
 LARGEST, RATIO = 400, 25.0
-TEST_FRACTION = 0.25  # test pictures per style: this share of its training count, rounded (stratified)
+TEST_PER_TRAIN = 4  # test pictures per style: this many per training picture of the style (stratified)
 TWINS = {  # styles painted alike on purpose, both ways
     "Impressionism": "Pointillism",
     "Pointillism": "Impressionism",
@@ -38,8 +62,15 @@ TWINS = {  # styles painted alike on purpose, both ways
     "Minimalism": "Color Field",
     "Cubism": "Neoplasticism",
     "Neoplasticism": "Cubism",
+    "Op Art": "Action painting",
+    "Action painting": "Op Art",
 }
-MIX = 0.45  # a paired style's picture is blended with up to this share of a picture of its twin
+# The difficulty ladder of the rule above: (mix, noise) per level, easiest first. Level 0 is the set
+# as it was before the rule (mix 0.45, grain 0.04).
+LEVELS = ((0.45, 0.04), (0.6, 0.06), (0.75, 0.08), (0.9, 0.10))
+LEVEL = 1  # the level the rule chose (bench/wikiart_select.py; annlab/wikiart/selection.json)
+CALIBRATION_SEED = 1000  # the painting seed of the set the level is chosen on (never the page's)
+MIX, NOISE = LEVELS[LEVEL]  # a paired style's picture is blended with up to MIX of a twin's picture
 
 
 def class_counts(n_styles: int = len(STYLES), largest: int = LARGEST, ratio: float = RATIO) -> np.ndarray:
@@ -266,7 +297,7 @@ PAINTERS = {
 
 
 def paint(
-    style: str, n: int, side: int = 32, *, seed: int = 0, noise: float = 0.04, mix: float = MIX
+    style: str, n: int, side: int = 32, *, seed: int = 0, noise: float = NOISE, mix: float = MIX
 ) -> np.ndarray:
     """Paint ``n`` pictures in one style.
 
@@ -303,9 +334,18 @@ def paint(
 
 
 def synthetic_arrays(
-    side: int = 32, *, seed: int = 0, largest: int = LARGEST, ratio: float = RATIO, mix: float = MIX
+    side: int = 32,
+    *,
+    seed: int = 0,
+    largest: int = LARGEST,
+    ratio: float = RATIO,
+    mix: float | None = None,
+    noise: float | None = None,
+    level: int | None = None,
 ):
-    """Paint the whole built-in set (``mix``: how far paired styles are blended, see :func:`paint`).
+    """Paint the whole built-in set at difficulty ``level`` (default :data:`LEVEL`); ``mix`` and
+    ``noise`` override the level's (how far paired styles are blended and the canvas grain, see
+    :func:`paint`).
 
     Returns
     -------
@@ -315,11 +355,14 @@ def synthetic_arrays(
     y_test : ndarray (n_test,) int64
     classes : list of str, the style names (index = label)
     """
+    lv_mix, lv_noise = LEVELS[LEVEL if level is None else level]
+    mix = lv_mix if mix is None else mix
+    noise = lv_noise if noise is None else noise
     counts = class_counts(len(STYLES), largest, ratio)
     xs_tr, ys_tr, xs_te, ys_te = [], [], [], []
     for label, (style, n_tr) in enumerate(zip(STYLES, counts, strict=True)):
-        n_te = max(1, int(round(TEST_FRACTION * n_tr)))  # stratified: the training mix
-        imgs = paint(style, int(n_tr) + n_te, side, seed=seed, mix=mix)
+        n_te = max(1, int(round(TEST_PER_TRAIN * n_tr)))  # stratified: the training mix
+        imgs = paint(style, int(n_tr) + n_te, side, seed=seed, mix=mix, noise=noise)
         xs_tr.append(imgs[:n_tr])
         xs_te.append(imgs[n_tr:])
         ys_tr.append(np.full(n_tr, label, np.int64))

@@ -175,8 +175,9 @@ def train_cnn(
 
     Returns
     -------
-    TrainResult with the weights of the best validation epoch; ``extra["test"]`` holds
-    :func:`metrics` on the test split, ``extra["best_epoch"]`` the epoch kept.
+    TrainResult with the weights of the best validation epoch (the last epoch when ``cfg.patience`` is
+    0: no early stopping); ``extra["test"]`` holds :func:`metrics` on the test split,
+    ``extra["best_epoch"]`` the epoch kept.
     """
     if cfg.side != data.side or cfg.n_classes != data.n_classes:
         raise ValueError(
@@ -258,12 +259,12 @@ def train_cnn(
         if callback:
             callback(epoch, row)
         score = -val_loss if cfg.early_stop == "val_loss" else val_bal + 1e-6 * -val_loss  # ties: lower loss
-        if score > best:
+        if score > best or not cfg.patience:  # patience 0: no early stopping, the last epoch is kept
             best, best_epoch, stale = score, epoch, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
-            if cfg.patience and stale >= cfg.patience:
+            if stale >= cfg.patience:
                 break
     model.load_state_dict(best_state)
     model.eval()
@@ -303,7 +304,10 @@ def train_ae(
     X = to_tensor(data.X_train, device)
     k = cfg.n_clusters or data.n_classes
     model = _init(ConvAE(cfg), gen).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.optimizer == "sgd":  # the report's: plain SGD with an L2 penalty
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     history, diverged, labels, codes = [], None, None, None
     start_time = time.perf_counter()
     for epoch in range(1, cfg.num_epochs + 1):
