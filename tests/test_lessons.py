@@ -30,9 +30,72 @@ def test_every_report_section_has_a_lesson():
         assert sources.count(report) >= 1, report
 
 
-def test_at_least_half_the_scenes_have_a_phenomenon_test():
+def test_seventy_scenes_are_checked_and_the_others_say_why():
     scenes = [s for lesson in LESSONS.values() for s in lesson.scenes]
-    assert sum(1 for s in scenes if s.checks) * 2 >= len(scenes)
+    assert sum(1 for s in scenes if s.checks) >= 70
+    assert all(s.checks or s.why for s in scenes)
+
+
+CHECKS = [
+    (lesson.name, k, i, check)
+    for lesson in LESSONS.values()
+    for k, scene in enumerate(lesson.scenes, 1)
+    for i, check in enumerate(scene.checks, 1)
+]
+
+
+def _page(check: L.Check) -> str:
+    """A page text the check holds on, written from its own patterns: its number in range (and on the
+    right side of the number it compares with), between lines of other text."""
+    if check.min is not None and check.max is not None:
+        values = [(check.min + check.max) / 2]
+    elif check.max is not None:
+        values = [check.max / 2 if check.max > 0 else check.max - 1]
+    elif check.min is not None:
+        values = [check.min * 1.5 if check.min > 0 else check.min + 1]
+    else:
+        values = [0.3, 5.0] if check.below else [0.6 + check.by, 10.0 + check.by]
+    pairs = []
+    for value in values + ([0.3, 5.0] if check.below else [0.6 + check.by, 10.0 + check.by]):
+        if check.above:
+            pairs.append((value, (value - check.by) / 2))
+        elif check.below:
+            pairs.append((value, value + check.by + max(abs(value), 0.3)))
+        else:
+            pairs.append((value, None))
+    forms = [(p, q) for p in range(5) for q in range(5)]  # decimals of the number and of the reference
+    for value, ref in [(round(v, 6), None if r is None else round(r, 6)) for v, r in pairs]:
+        for places, ref_places in forms:  # the first written form the patterns read back, in range
+            number = f"{value:.{places}f}"
+            if float(number) != value or (ref is not None and float(f"{ref:.{ref_places}f}") != ref):
+                continue  # written rounded: not the number meant
+            text = "other text\n" + L.example(check.find, number if check.numeric else None) + "\n"
+            if ref is not None:
+                text += L.example(check.above or check.below, f"{ref:.{ref_places}f}") + "\nmore\n"
+            if check.judge(text) is None:
+                return text
+    raise AssertionError(f"no example page on which {check.find!r} holds: {check.judge(text)}")
+
+
+@pytest.mark.parametrize("item", CHECKS, ids=[f"{n}-{k}-{i}" for n, k, i, _ in CHECKS])
+def test_every_shipped_check_can_fail(item):
+    """The mutation test: each check holds on a page written from its patterns, and fails with its
+    number moved just outside its range, past the number it compares with, or with the pattern gone."""
+    name, k, i, check = item
+    text = _page(check)
+    assert check.judge(text) is None
+    assert UL.vacuous(check, text) == [], f"{name} scene {k} check {i}: {UL.vacuous(check, text)}"
+    assert check.judge("") is not None
+
+
+def test_the_mutation_test_catches_a_vacuous_check():
+    text = "Test accuracy: 85.5%\nBaseline: 30.9%"
+    assert UL.vacuous(L.Check(r"accuracy: (\d+\.\d)%", "w", max=100), text) == []  # 100.1 fails
+    digits_only = L.Check(r"accuracy: (\d+\.\d)%", "w", min=0)  # a number this pattern reads is never < 0
+    assert UL.vacuous(digits_only, text) == ["its number cannot be written down past 0"]
+    compare = L.Check(r"Test accuracy: (\d+\.\d)%", "w", above=r"Baseline: (\d+\.\d)%", by=10)
+    assert compare.judge(text) is None and UL.vacuous(compare, text) == []
+    assert "not above 30.9 by 10" in compare.judge("Test accuracy: 35.0%\nBaseline: 30.9%")
 
 
 def write(tmp_path, text, name="bad"):
@@ -47,7 +110,10 @@ page = "Hopfield"
 title = "t"
 question = "q?"
 look_for = "l"
+checks = []
+why = 'w'
 """
+BARE = GOOD_SCENE.replace("checks = []\nwhy = 'w'\n", "")
 
 
 @pytest.mark.parametrize(
@@ -66,10 +132,44 @@ look_for = "l"
         ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "predict = { choices = ['only one'] }\n", "2 to 8"),
         ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "predict = { low = 3, high = 1 }\n", "low < high"),
         (
-            "title = 'x'\nsource = 's'\n" + GOOD_SCENE + "checks = [{ find = '(', why = 'w' }]\n",
+            "title = 'x'\nsource = 's'\n" + BARE + "checks = [{ find = '(', why = 'w' }]\n",
             "regular expression",
         ),
-        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE + "checks = [{ find = 'a' }]\n", "'why' is missing"),
+        ("title = 'x'\nsource = 's'\n" + BARE + "checks = [{ find = 'a' }]\n", "'why' is missing"),
+        (
+            "title = 'x'\nsource = 's'\n" + GOOD_SCENE.replace("checks = []\nwhy = 'w'\n", ""),
+            "'checks' is missing",
+        ),
+        ("title = 'x'\nsource = 's'\n" + GOOD_SCENE.replace("why = 'w'\n", ""), "'why' is missing"),
+        (
+            "title = 'x'\nsource = 's'\n"
+            + GOOD_SCENE.replace("checks = []", "checks = [{ find = 'a', why = 'b' }]"),
+            "'why' is for a scene with checks",
+        ),
+        (
+            "title = 'x'\nsource = 's'\n"
+            + GOOD_SCENE
+            + "predict = { choices = ['a', 'b'], correct = 'c' }\n",
+            "not one of",
+        ),
+        (
+            "title = 'x'\nsource = 's'\n" + GOOD_SCENE + "predict = { low = 0, high = 1, check = 2 }\n",
+            "names no check",
+        ),
+        (
+            "title = 'x'\nsource = 's'\n"
+            + GOOD_SCENE.replace(
+                "checks = []\nwhy = 'w'\n", "checks = [{ find = 'a', why = 'b', max = 1 }]\n"
+            ),
+            "needs a group",
+        ),
+        (
+            "title = 'x'\nsource = 's'\n"
+            + GOOD_SCENE.replace(
+                "checks = []\nwhy = 'w'\n", "checks = [{ find = '(1)', why = 'b', by = 1 }]\n"
+            ),
+            "'by' is the margin",
+        ),
     ],
 )
 def test_a_bad_file_gets_a_clear_message(tmp_path, text, message):
@@ -83,7 +183,10 @@ def test_a_bad_file_gets_a_clear_message(tmp_path, text, message):
 def test_a_scene_waiting_for_its_page_is_pending_not_an_error(tmp_path, monkeypatch):
     topic = Topic("Soon", "Soon", "Applications", ":material/star:", "l", "views/soon.py", "m:f", "soon_x")
     monkeypatch.setitem(L.TOPIC_BY_PATH, "Soon", topic)
-    scene = GOOD_SCENE + '\n[[scenes]]\npage = "Soon"\ntitle = "t"\nquestion = "q"\nlook_for = "l"\n'
+    scene = (
+        GOOD_SCENE
+        + '\n[[scenes]]\npage = "Soon"\ntitle = "t"\nquestion = "q"\nlook_for = "l"\nchecks = []\nwhy = "w"\n'
+    )
     with pytest.raises(L.LessonError, match="waits for its page"):
         L.load(write(tmp_path, "title = 'x'\nsource = 's'\n" + scene))
     lesson = L.load(write(tmp_path, "title = 'x'\nsource = 's'\n" + scene + "waiting = true\n"))

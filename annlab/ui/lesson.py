@@ -292,10 +292,21 @@ def _page_file(url_path: str) -> str:
 # Headless: a scene opened without a browser (tests, ``warm --lesson``, the benchmark)
 
 
-def open_scene(lesson: L.Lesson, k: int, *, timeout: float = 600, reveal: bool = True, device: str = "auto"):
+def open_scene(
+    lesson: L.Lesson,
+    k: int,
+    *,
+    timeout: float = 600,
+    reveal: bool = True,
+    device: str = "auto",
+    press: bool = True,
+):
     """Run ``app.py`` in Streamlit's AppTest at scene ``k`` of ``lesson``, revealed; returns the AppTest.
 
-    Training happens in this thread (set ``ANNLAB_TRAIN_WORKERS=0`` before the first training).
+    With ``press``, the buttons the scene names in ``press`` are pressed (by label) after the first
+    run, as a presenter would before reading the result. Training happens in this thread (set
+    ``ANNLAB_TRAIN_WORKERS=0`` before the first training). Raises :class:`LookupError` when a button
+    to press is not on the page, and AppTest's ``RuntimeError`` when a run exceeds ``timeout``.
     """
     from streamlit.testing.v1 import AppTest
 
@@ -304,14 +315,111 @@ def open_scene(lesson: L.Lesson, k: int, *, timeout: float = 600, reveal: bool =
         at.query_params[key] = value
     if device != "auto":
         at.query_params["device"] = device
-    if reveal and lesson.ready[k - 1].predict is not None:
+    scene = lesson.ready[k - 1]
+    if reveal and scene.predict is not None:
         at.session_state[_REVEALED] = {(lesson.name, k)}
     at.run()
+    if press and not at.exception:
+        for label in scene.press:
+            buttons = [b for b in at.button if _plain(b.label) == _plain(label)]
+            if not buttons:
+                raise LookupError(f"no button {label!r} on the page of {lesson.name} scene {k}")
+            buttons[0].click().run()
     return at
 
 
+def _plain(label: str) -> str:
+    return label.replace("*", "").strip().lower()
+
+
+def judge_scene(scene: L.Scene, text: str, *, real: bool) -> list[str]:
+    """What went wrong with the scene's checks on ``text`` (fast checks only unless ``real``)."""
+    problems = []
+    for i, check in enumerate(scene.checks, 1):
+        if check.fast or real:
+            problem = check.judge(text)
+            if problem:
+                problems.append(f"checks[{i}]: {problem}")
+    return problems
+
+
+def vacuous(check: L.Check, text: str) -> list[str]:
+    """How ``check`` fails to fail on ``text`` (the mutation test): with its number moved just past
+    each bound (and past the number it compares with), and with its pattern removed. Empty: it can
+    fail every way it claims."""
+    out = []
+    match, _ = check.read(text)
+    if match is None:
+        return [f"'{check.find}' does not match, so it cannot be mutated"]
+    absent = text[: match.start()] + text[match.end() :]
+    while (again := check.read(absent)[0]) is not None:  # every occurrence goes
+        absent = absent[: again.start()] + absent[again.end() :]
+    if check.judge(absent) is None:
+        out.append("holds with its pattern absent")
+    for direction, bound in check.outside(text):
+        mutated = check.mutate(text, direction, bound)
+        if mutated is None:
+            out.append(f"its number cannot be written {direction} past {bound:g}")
+        elif check.judge(mutated) is None:
+            out.append(f"holds with its number moved {direction} past {bound:g}")
+    return out
+
+
+def check_file(path: str, *, real: bool = False, device: str = "cpu", report=print) -> int:
+    """``python -m annlab lesson check FILE [--real]``: validate a lesson file, open every scene and
+    run its checks. Exit code 0 (all hold), 1 (a check failed or a scene did not open), 2 (the file
+    is malformed: one line naming file, scene and key)."""
+    import os
+    import time
+    from pathlib import Path
+
+    try:
+        lesson = L.load(path)
+    except L.LessonError as err:
+        report(f"error: {err}")
+        return 2
+    if not Path(path).resolve().parent == L.LESSON_DIR.resolve():
+        report(f"note: {Path(path).name} is not in lessons/: it opens here, not from the home page")
+    if not real:
+        os.environ["ANNLAB_FAST"] = "1"
+    os.environ["ANNLAB_TRAIN_WORKERS"] = "0"
+    name = Path(path).name
+    failed = 0
+    for scene in lesson.pending:
+        report(f"{name}, '{scene.title}': pending: {scene.pending}")
+    for k, scene in enumerate(lesson.ready, 1):
+        start = time.perf_counter()
+        where = f"{name}, scene {k} '{scene.title}'"
+        try:
+            at = open_scene(lesson, k, device=device)
+        except Exception as err:  # noqa: BLE001 - a scene that cannot open is reported, the rest run
+            failed += 1
+            report(f"{where}: did not open ({type(err).__name__}: {str(err)[:200]})")
+            continue
+        if at.exception:
+            failed += 1
+            report(f"{where}: the page raised {str(at.exception[0].value)[:200]}")
+            continue
+        problems = judge_scene(scene, page_text(at), real=real)
+        failed += bool(problems)
+        seconds = time.perf_counter() - start
+        if problems:
+            for problem in problems:
+                report(f"{where}, {problem}")
+        else:
+            n = sum(1 for c in scene.checks if c.fast or real)
+            state = f"{n} check(s) hold" if n else f"no check ({scene.why or 'real mode only'})"
+            report(f"{where}: {state} ({seconds:.1f} s)")
+    report(f"{name}: {'all checks hold' if not failed else f'{failed} scene(s) failed'}")
+    return 1 if failed else 0
+
+
 def page_text(at) -> str:
-    """Everything an AppTest run shows as text: headings, markdown, captions, alerts, metrics, tables."""
+    """Everything an AppTest run shows as text: headings, markdown, captions, alerts, metrics, tables,
+    and each chart's title with its data (charts of at most :data:`CHART_ROWS` rows), as the lesson
+    checks read it."""
+    import pandas as pd
+
     parts = []
     for kind in (
         "title",
@@ -327,17 +435,65 @@ def page_text(at) -> str:
         parts += [str(e.value) for e in getattr(at, kind) if not str(e.value).startswith("<style>")]
     for m in at.metric:
         parts.append(f"{m.label}: {m.value}")
-    for df in at.dataframe:
-        try:
-            parts.append(df.value.to_string())
-        except Exception:  # noqa: BLE001 - a styled frame without to_string
-            parts.append(str(df.value))
-    for t in at.table:
-        parts.append(str(t.value))
-    for h in at.html:
-        if (frame := read_table(h.proto.body)) is not None:
-            parts.append(str(frame))
+    with pd.option_context("display.max_columns", None, "display.width", 100_000, "display.max_colwidth", 80):
+        for df in at.dataframe:
+            value = df.value
+            frame = getattr(value, "data", value)  # a Styler holds its frame in .data
+            parts.append(frame.to_string() if isinstance(frame, pd.DataFrame) else str(frame))
+        for t in at.table:
+            parts.append(str(t.value))
+        for h in at.html:
+            if (frame := read_table(h.proto.body)) is not None:
+                parts.append(str(frame))
+        parts += chart_texts(at)
     return "\n".join(parts)
+
+
+CHART_ROWS = 60
+
+
+def chart_texts(at) -> list[str]:
+    """Each Vega-Lite chart of the run as text: "Chart: TITLE" and its small data sets as tables."""
+    import json
+
+    import pyarrow as pa
+
+    out = []
+    stack = [at._tree]
+    while stack:
+        node = stack.pop()
+        children = getattr(node, "children", None)
+        if isinstance(children, dict):
+            stack.extend(children[k] for k in sorted(children, reverse=True))
+        if getattr(node, "type", None) != "vega_lite_chart":
+            continue
+        proto = node.proto
+        try:
+            spec = json.loads(proto.spec)
+        except ValueError:
+            continue
+        titles = [_title(spec)] + [_title(layer) for layer in spec.get("layer", []) + spec.get("vconcat", [])]
+        out.append("Chart: " + " · ".join(t for t in titles if t))
+        for data in [*proto.datasets, proto]:
+            raw = data.data.data if hasattr(data, "data") and hasattr(data.data, "data") else b""
+            if not raw:
+                continue
+            try:
+                frame = pa.ipc.open_stream(raw).read_all().to_pandas()
+            except Exception:  # noqa: BLE001 - a chart's data the text view cannot read
+                continue
+            if len(frame) <= CHART_ROWS:
+                out.append(frame.to_string(index=False))
+    return out
+
+
+def _title(spec: dict) -> str:
+    title = spec.get("title") if isinstance(spec, dict) else None
+    if isinstance(title, dict):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(map(str, title))
+    return str(title) if title else ""
 
 
 def widget_keys(at) -> set[str]:
