@@ -56,6 +56,7 @@ def _page(check: L.Check) -> str:
     else:
         values = [0.3, 5.0] if check.below else [0.6 + check.by, 10.0 + check.by]
     pairs = []
+    values += [b for b in (check.min, check.max) if b is not None]  # a bound itself is in range
     for value in values + ([0.3, 5.0] if check.below else [0.6 + check.by, 10.0 + check.by]):
         if check.above:
             pairs.append((value, (value - check.by) / 2))
@@ -270,7 +271,7 @@ def test_a_class_poll_from_presenter_to_students_and_back():
     student.run()
     assert lesson.ready[k - 1].question[:30] in _text(student)
     choice = lesson.ready[k - 1].predict.choices[0]
-    student.radio(key=f"vote_value_{k}").set_value(choice)
+    student.radio(key=f"vote_value_{k}_1").set_value(choice)
     student.button[0].click().run()
     assert "vote is in" in _text(student)
     for _ in range(2):
@@ -313,3 +314,73 @@ def test_the_home_page_lists_every_lesson_with_a_link_to_its_first_scene():
     links = [str(link.proto) for link in at.get("page_link")]
     for lesson in LESSONS.values():
         assert any(f"lesson={lesson.name}&scene=1" in link for link in links), lesson.name
+
+
+def test_lesson_check_cli_names_file_scene_and_key_and_exits_2_on_a_malformed_file(tmp_path, capsys):
+    from annlab.__main__ import main
+
+    bad = write(tmp_path, "title = 'x'\nsource = 's'\n" + GOOD_SCENE + "settings = { hop_rule = 'magic' }\n")
+    assert main(["lesson", "check", str(bad)]) == 2
+    out = capsys.readouterr().out
+    assert "bad.toml, scene 1" in out and "hop_rule" in out and "not among the options" in out
+    broken = write(tmp_path, "title = 'x'\n[[scenes]\n", name="broken")
+    assert main(["lesson", "check", str(broken)]) == 2
+    assert "broken.toml: not valid TOML" in capsys.readouterr().out
+    checkless = write(tmp_path, "title = 'x'\nsource = 's'\n" + BARE, name="checkless")
+    assert main(["lesson", "check", str(checkless)]) == 2
+    assert "checkless.toml, scene 1: 'checks' is missing" in capsys.readouterr().out
+
+
+def test_lesson_check_cli_runs_the_checks_and_names_the_failing_one(tmp_path, capsys, monkeypatch):
+    from annlab.__main__ import main
+
+    monkeypatch.delenv("ANNLAB_LESSON_FILE", raising=False)
+
+    scene = (
+        '[[scenes]]\npage = "Hopfield"\ntitle = "Two neurons"\nquestion = "q?"\nlook_for = "l"\n'
+        'settings = { hop_tab = "Small networks", hop_preset = "2 neurons: [1,1], [-1,-1], [1,-1]", '
+        'hop_rule = "newhop", hop_starts = "random inputs" }\n'
+    )
+    holds = (
+        "checks = [{ find = 'Stable corners of the cube\\** \\((\\d+) of 4\\)', min = 4, why = 'four' }]\n"
+    )
+    fails = "checks = [{ find = 'Stable corners of the cube\\** \\((\\d+) of 4\\)', max = 2, why = 'two' }]\n"
+    good = write(tmp_path, "title = 'x'\nsource = 's'\n" + scene + holds, name="good")
+    assert main(["lesson", "check", str(good)]) == 0
+    assert "good.toml, scene 1 'Two neurons': 1 check(s) hold" in capsys.readouterr().out
+    wrong = write(tmp_path, "title = 'x'\nsource = 's'\n" + scene + fails, name="wrong")
+    assert main(["lesson", "check", str(wrong)]) == 1
+    out = capsys.readouterr().out
+    assert "wrong.toml, scene 1 'Two neurons', checks[1]: 4 is outside [None, 2.0] (two)" in out
+
+
+def test_a_student_alone_answers_and_the_reveal_says_right_or_wrong_and_why():
+    lesson = LESSONS["hopfield"]
+    k = next(i for i, s in enumerate(lesson.ready, 1) if s.predict and s.predict.correct)
+    scene = lesson.ready[k - 1]
+    wrong = next(c for c in scene.predict.choices if c != scene.predict.correct)
+    for choice, verdict in ((scene.predict.correct, "Right."), (wrong, "Not quite")):
+        at = UL.open_scene(lesson, k, reveal=False)
+        at.radio(key="lesson_mine_value").set_value(choice)
+        at.button[[b.label for b in at.button].index("Check my prediction")].click().run()
+        assert not at.exception, at.exception
+        text = _text(at)
+        assert f"Your prediction: **{choice}**. {verdict}" in text, text[:2000]
+        assert scene.look_for[:40] in text and "What the page shows" in text
+        if verdict != "Right.":
+            assert f"the answer is **{scene.predict.correct}**" in text
+        for check in scene.checks:  # each pinned number, as the page showed it
+            value = check.read(text)[1]
+            assert value is not None and f"{check.why}: **{value:g}**" in text
+
+
+def test_a_number_prediction_at_home_is_judged_against_the_number_on_the_page():
+    lesson = LESSONS["hopfield"]
+    k = next(i for i, s in enumerate(lesson.ready, 1) if s.predict and s.predict.check)
+    scene = lesson.ready[k - 1]
+    at = UL.open_scene(lesson, k)
+    truth = scene.checks[scene.predict.check - 1].read(_text(at))[1]
+    at = UL.open_scene(lesson, k, reveal=False)
+    at.number_input(key="lesson_mine_value").set_value(truth)
+    at.button[[b.label for b in at.button].index("Check my prediction")].click().run()
+    assert "Right." in _text(at), _text(at)[:1500]

@@ -475,8 +475,13 @@ def _message_text(msg) -> list[str]:
     if kind == "metric":
         return [f"{element.metric.label}: {element.metric.body}"]
     if kind in ("dataframe", "table"):
-        frame = _arrow_frame(getattr(element, kind).data)
+        proto = getattr(element, kind)
+        raw = proto.arrow_data.data if proto.HasField("arrow_data") else getattr(proto, "data", b"")
+        frame = _arrow_frame(raw)
         return [] if frame is None else [_frame_text(frame)]
+    if kind == "html":
+        frame = read_table(element.html.body)
+        return [] if frame is None else [str(frame)]
     if kind == "vega_lite_chart":
         chart = element.vega_lite_chart
         spec = json.loads(chart.spec) if chart.spec else {}
@@ -621,8 +626,9 @@ def check_file(path: str, *, real: bool = False, device: str = "cpu", report=pri
     except L.LessonError as err:
         report(f"error: {err}")
         return 2
-    if not Path(path).resolve().parent == L.LESSON_DIR.resolve():
+    if Path(path).resolve().parent != L.LESSON_DIR.resolve():
         report(f"note: {Path(path).name} is not in lessons/: it opens here, not from the home page")
+        os.environ["ANNLAB_LESSON_FILE"] = str(Path(path).resolve())
     if not real:
         os.environ["ANNLAB_FAST"] = "1"
     os.environ["ANNLAB_TRAIN_WORKERS"] = "0"
@@ -755,8 +761,9 @@ def widget_keys(at) -> set[str]:
 
 
 def warm_lessons(names: list[str], device: str, report) -> int:
-    """``python -m annlab warm --lesson NAME``: open every scene of the lessons headless, so everything
-    they show is trained into the model store (a class then runs on cache hits). Returns an exit code."""
+    """``python -m annlab warm --lesson NAME`` (or ``all``): open every scene of the lessons headless and
+    press the buttons a scene names, so everything they show is trained into the model store (a class
+    then runs on cache hits). A scene that fails is reported and the rest go on. Returns an exit code."""
     import os
     import time
 
@@ -774,10 +781,14 @@ def warm_lessons(names: list[str], device: str, report) -> int:
             report(f"[{name}] skipped (pending): {scene.pending}")
         for k, scene in enumerate(lesson.ready, 1):
             start = time.perf_counter()
-            at = open_scene(lesson, k, device=device)
-            errors = [str(e.value)[:300] for e in at.exception]
+            try:  # the scene's buttons (``press``) are pressed too: what they compute is stored
+                at = open_scene(lesson, k, device=device)
+                errors = [str(e.value)[:300] for e in at.exception]
+            except Exception as err:  # noqa: BLE001 - one scene that fails does not stop the warm-up
+                errors = [f"{type(err).__name__}: {str(err)[:300]}"]
             failed += bool(errors)
-            state = f"error: {errors[0]}" if errors else "ready"
+            pressed = f", pressed {', '.join(scene.press)}" if scene.press and not errors else ""
+            state = f"error: {errors[0]}" if errors else f"ready{pressed}"
             report(
                 f"[{name}] scene {k}/{len(lesson.ready)} {scene.title}: {state} "
                 f"({time.perf_counter() - start:.1f} s)"
