@@ -384,3 +384,12 @@ def test_a_number_prediction_at_home_is_judged_against_the_number_on_the_page():
     at.number_input(key="lesson_mine_value").set_value(truth)
     at.button[[b.label for b in at.button].index("Check my prediction")].click().run()
     assert "Right." in _text(at), _text(at)[:1500]
+
+
+def test_the_worked_example_in_the_docs_is_a_valid_lesson(tmp_path):
+    import re
+
+    text = (L.REPO_ROOT / "docs" / "lessons.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    lesson = L.load(write(tmp_path, block, name="example"))
+    assert len(lesson.scenes) == 3 and lesson.scenes[0].predict.correct and lesson.scenes[2].why
