@@ -105,7 +105,10 @@ def lesson_bar(current, pages: dict) -> bool:
             show = presenter_poll(lesson, k, scene) or show
         if show:
             st.caption(f"**Look for:** {scene.look_for}")
-            if scene.predict is not None or scene.checks:
+            mine = (lesson.name, k) in st.session_state.get(_MINE, {})
+            numbered = scene.predict is not None and bool(scene.predict.check)
+            polled = numbered and st.session_state.get(_ROOM) is not None
+            if mine or polled:  # only then: recording costs a little on every rerun
                 _Recorder.start()  # the page's text, for the verdict and the pinned numbers
                 st.session_state[_SLOT] = st.container()
     return show
