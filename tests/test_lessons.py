@@ -361,7 +361,7 @@ def test_a_student_alone_answers_and_the_reveal_says_right_or_wrong_and_why():
     wrong = next(c for c in scene.predict.choices if c != scene.predict.correct)
     for choice, verdict in ((scene.predict.correct, "Right."), (wrong, "Not quite")):
         at = UL.open_scene(lesson, k, reveal=False)
-        at.radio(key="lesson_mine_value").set_value(choice)
+        at.radio(key=f"lesson_mine_{lesson.name}_{k}").set_value(choice)
         at.button[[b.label for b in at.button].index("Check my prediction")].click().run()
         assert not at.exception, at.exception
         text = _text(at)
@@ -381,7 +381,7 @@ def test_a_number_prediction_at_home_is_judged_against_the_number_on_the_page():
     at = UL.open_scene(lesson, k)
     truth = scene.checks[scene.predict.check - 1].read(_text(at))[1]
     at = UL.open_scene(lesson, k, reveal=False)
-    at.number_input(key="lesson_mine_value").set_value(truth)
+    at.number_input(key=f"lesson_mine_{lesson.name}_{k}").set_value(truth)
     at.button[[b.label for b in at.button].index("Check my prediction")].click().run()
     assert "Right." in _text(at), _text(at)[:1500]
 

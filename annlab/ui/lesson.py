@@ -202,15 +202,14 @@ def presenter_poll(lesson: L.Lesson, k: int, scene: L.Scene) -> bool:
 def home_answer(lesson: L.Lesson, k: int, scene: L.Scene) -> None:
     """A student alone: their own prediction, then the reveal says whether it was right and why."""
     p = scene.predict
+    key = f"lesson_mine_{lesson.name}_{k}"  # one per scene: a choice never meets another scene's options
     with st.form(key=f"lesson_home_{lesson.name}_{k}", border=False):
         if p.kind == "choice":
-            value = st.radio("Alone? Your prediction", p.choices, index=None, key="lesson_mine_value")
+            value = st.radio("Alone? Your prediction", p.choices, index=None, key=key)
         else:
             unit = f" {p.unit}" if p.unit else ""
             label = f"Alone? Your prediction ({p.low:g} to {p.high:g}{unit})"
-            value = st.number_input(
-                label, min_value=p.low, max_value=p.high, value=None, key="lesson_mine_value"
-            )
+            value = st.number_input(label, min_value=p.low, max_value=p.high, value=None, key=key)
         sent = st.form_submit_button("Check my prediction", icon=":material/task_alt:")
     if sent:
         if value is None:
