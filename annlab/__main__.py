@@ -1,6 +1,7 @@
 """Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE] [--lesson NAME]``, and
 ``python -m annlab wikiart train --epochs N --device D [--remedy NAME]`` (see :mod:`annlab.wikiart.cli`),
-and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`).
+and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`), and
+``python -m annlab lesson check lessons/FILE.toml [--real]`` (validate a lesson file and run its checks).
 
 ``warm`` trains what every page needs on its defaults into the model store (each topic's
 ``defaults.warm``, listed in :mod:`annlab.topics`), so the first class opens every page instantly;
@@ -38,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         "--lesson",
         action="append",
         default=None,
-        help="warm what this lesson's scenes use (repeatable; a file stem in lessons/)",
+        help="warm what this lesson's scenes use (repeatable; a file stem in lessons/, or 'all')",
     )
+    lesson = sub.add_parser("lesson", help="lesson files: validate one and run its checks")
+    lesson_sub = lesson.add_subparsers(dest="lesson_command", required=True)
+    lesson_check = lesson_sub.add_parser("check", help="validate a lesson file and run its checks")
+    lesson_check.add_argument("file", help="the lesson file (lessons/NAME.toml)")
+    lesson_check.add_argument("--real", action="store_true", help="the real configurations (slow)")
+    lesson_check.add_argument("--device", default="cpu", help="device to train on (default cpu)")
     from annlab.wikiart import cli as wikiart_cli
 
     wikiart_cli.add_parser(sub)  # python -m annlab wikiart train --epochs N --device D [--remedy ...]
@@ -52,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "wikiart":
         return wikiart_cli.main(args)
+    if args.command == "lesson":
+        from annlab.ui.lesson import check_file  # validates, then opens every scene headless
+
+        out = lambda t: print(t, flush=True)  # noqa: E731
+        return check_file(args.file, real=args.real, device=args.device, report=out)
 
     from annlab.device import resolve_device
 
@@ -66,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.lesson:
         from annlab.ui.lesson import warm_lessons  # opens every scene headless: trains what it shows
 
+        if "all" in args.lesson:
+            from annlab import lessons
+
+            args.lesson = [path.stem for path in lessons.files()]
         return warm_lessons(args.lesson, device, lambda text: print(text, flush=True))
     from annlab import jobs
 

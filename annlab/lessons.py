@@ -36,6 +36,7 @@ import ast
 import dataclasses
 import functools
 import math
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -67,6 +68,22 @@ class Prediction:
     high: float = 1.0
     unit: str = ""
     answer: str = ""  # shown with the figure on reveal
+    correct: str = ""  # the right choice (a choice prediction), for the reveal and peer instruction
+    check: int = 0  # a number prediction: which of the scene's checks (1-based) reads the answer
+
+    def right(self, value, truth: float | None = None) -> bool | None:
+        """Whether ``value`` is the right prediction (None when the file does not say what is right):
+        the ``correct`` choice, or a number in the same histogram bin as ``truth``, the number the
+        scene's ``check`` reads on the page."""
+        if self.kind == "choice":
+            return (value == self.correct) if self.correct else None
+        if truth is None or value is None:
+            return None
+        return self.bin_of(float(value)) == self.bin_of(truth)
+
+    def bin_of(self, value: float, n: int = 10) -> int:
+        """The index of the histogram bin that ``value`` falls in (clamped to the ends)."""
+        return min(max(int((value - self.low) / (self.high - self.low) * n), 0), n - 1)
 
     def bins(self, n: int = 10) -> list[tuple[float, float]]:
         """``n`` equal bins over [low, high] (the histogram of number predictions)."""
@@ -77,29 +94,170 @@ class Prediction:
 @dataclasses.dataclass(frozen=True)
 class Check:
     """A phenomenon readable from the page's text: ``find`` (a regular expression; its first group, if
-    any, is the number) must match, and the number must lie in [``min``, ``max``]."""
+    any, is the number) must match, and the number must lie in [``min``, ``max``]; with ``above`` (or
+    ``below``), another regular expression, the number must also be larger (smaller) than the number
+    that one reads on the same page (the CNN against its baseline, the denoised digits against the
+    blurred ones)."""
 
     find: str
     why: str
     min: float | None = None
     max: float | None = None
     fast: bool = True  # False: holds only with the real configurations (bench/lessons.py)
+    above: str | None = None
+    below: str | None = None
+    by: float = 0.0  # the margin of the comparison: above the other number by at least this much
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the check reads a number (a range or a comparison), not only a pattern's presence."""
+        return self.min is not None or self.max is not None or bool(self.above or self.below)
+
+    def read(self, text: str) -> tuple[re.Match | None, float | None]:
+        """The match of ``find`` on ``text`` and its number (None where there is none)."""
+        match = re.search(self.find, text, flags=re.IGNORECASE | re.MULTILINE)
+        if match is None:
+            return None, None
+        return match, _number_of(match)
+
+    def reference(self, text: str) -> float | None:
+        """The number that ``above`` / ``below`` reads on ``text`` (None when absent or no comparison)."""
+        pattern = self.above or self.below
+        if not pattern:
+            return None
+        match = re.search(pattern, text, flags=re.IGNORECASE | re.MULTILINE)
+        return None if match is None else _number_of(match)
 
     def judge(self, text: str) -> str | None:
         """None when the check holds on ``text``, else what went wrong, in words."""
-        match = re.search(self.find, text, flags=re.IGNORECASE | re.MULTILINE)
+        match, value = self.read(text)
         if match is None:
             return f"'{self.find}' not found on the page ({self.why})"
-        if self.min is None and self.max is None:
+        if not self.numeric:
             return None
-        raw = (match.group(1) if match.groups() else match.group(0)).replace(",", "")
-        try:
-            value = float(raw.rstrip("%"))
-        except ValueError:
-            return f"'{self.find}' matched {raw!r}, not a number"
+        if value is None:
+            return f"'{self.find}' matched {match.group(0)!r}, not a number"
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             return f"{value:g} is outside [{self.min}, {self.max}] ({self.why})"
+        if self.above or self.below:
+            ref = self.reference(text)
+            if ref is None:
+                return f"'{self.above or self.below}' (the comparison) not found on the page ({self.why})"
+            margin = f" by {self.by:g}" if self.by else ""
+            if self.above and not value > ref + self.by:
+                return f"{value:g} is not above {ref:g}{margin} ({self.why})"
+            if self.below and not value < ref - self.by:
+                return f"{value:g} is not below {ref:g}{margin} ({self.why})"
         return None
+
+    def outside(self, text: str) -> list[tuple[str, float]]:
+        """Where the number must not go on ``text``, as (direction, bound) pairs for :meth:`mutate`:
+        below ``min``, above ``max``, and past the comparison's number (the mutation test)."""
+        out = []
+        if self.min is not None:
+            out.append(("down", self.min))
+        if self.max is not None:
+            out.append(("up", self.max))
+        ref = self.reference(text)
+        if ref is not None:
+            out.append(("down", ref + self.by) if self.above else ("up", ref - self.by))
+        return out
+
+    def mutate(self, text: str, direction: str, bound: float) -> str | None:
+        """``text`` with the number ``find`` reads moved just past ``bound`` (``direction`` "up" or
+        "down"), written in the form the pattern accepts; None when no such form matches ``find``
+        (the number cannot leave the range that way: that side of the check is vacuous)."""
+        match, _ = self.read(text)
+        if match is None:
+            return None
+        group = 1 if match.groups() else 0
+        start, end = match.span(group)
+        for candidate in _just_past(bound, direction):
+            changed = text[:start] + candidate + text[end:]
+            again = re.search(self.find, changed, flags=re.IGNORECASE | re.MULTILINE)
+            if again is not None and again.span(group)[0] == start and _number_of(again) is not None:
+                value = _number_of(again)
+                if (direction == "up" and value > bound) or (direction == "down" and value < bound):
+                    return changed
+        return None
+
+
+def _number_of(match: re.Match) -> float | None:
+    raw = (match.group(1) if match.groups() else match.group(0)) or ""
+    raw = raw.replace(",", "").replace("\u2212", "-").strip().rstrip("%")
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _just_past(bound: float, direction: str) -> list[str]:
+    """Numbers just above (``up``) or below (``down``) ``bound``, in a few written forms."""
+    sign = 1 if direction == "up" else -1
+    out = []
+    for places in range(4, -1, -1):  # the closest first: 0.0301 before 0.031 before 0.1
+        step = 10.0**-places
+        if sign > 0:
+            value = (math.floor(bound / step + 1e-9) + 1) * step
+        else:
+            value = (math.ceil(bound / step - 1e-9) - 1) * step
+        out.append(f"{value:.{places}f}")
+        if places == 0 and abs(value) >= 1000:
+            out.append(f"{value:,.0f}")
+    return out
+
+
+def example(pattern: str, number: str | None = None) -> str:
+    """A short text that ``pattern`` matches (its first group written as ``number`` where given): the
+    page text a check is tested on when no page is at hand."""
+    from re import _parser  # the standard library's own regex parser
+
+    def emit(items, groups) -> str:
+        out = []
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                out.append(chr(arg))
+            elif name == "NOT_LITERAL":
+                out.append("a" if chr(arg) != "a" else "b")
+            elif name == "ANY":
+                out.append("x")
+            elif name == "IN":
+                out.append(_char_in(arg))
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                low, _, body = arg
+                out.append("".join(emit(body, groups) for _ in range(max(low, 0))))
+            elif name == "SUBPATTERN":
+                gid, _, _, body = arg
+                text = emit(body, groups)
+                if gid == 1 and number is not None:
+                    text = number
+                out.append(text)
+            elif name == "BRANCH":
+                out.append(emit(arg[1][0], groups))
+            elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+                continue
+            elif name == "ATOMIC_GROUP":
+                out.append(emit(arg, groups))
+            else:
+                raise ValueError(f"cannot write an example for {name} in {pattern!r}")
+        return "".join(out)
+
+    return emit(_parser.parse(pattern), {})
+
+
+def _char_in(items) -> str:
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(arg[0])
+        if name == "CATEGORY":
+            return {"CATEGORY_DIGIT": "1", "CATEGORY_SPACE": " ", "CATEGORY_WORD": "a"}.get(str(arg), "a")
+        if name == "NEGATE":
+            return "a"
+    return "a"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +271,8 @@ class Scene:
     settings: dict = dataclasses.field(default_factory=dict, hash=False)
     predict: Prediction | None = None
     checks: tuple[Check, ...] = ()
+    why: str = ""  # with ``checks = []``: why the scene states no outcome a check could pin
+    press: tuple[str, ...] = ()  # buttons (their labels) the scene needs pressed to show its result
     waiting: bool = False  # its page (or some of its keys) is being built
     pending: str = ""  # why the scene cannot open yet (set by validation)
 
@@ -320,10 +480,11 @@ def _prediction(raw: Any, where: str) -> Prediction | None:
         return None
     if not isinstance(raw, dict):
         raise LessonError(f"{where}: 'predict' must be a table (choices = [...] or low/high).")
-    unknown = set(raw) - {"choices", "low", "high", "unit", "answer"}
+    unknown = set(raw) - {"choices", "low", "high", "unit", "answer", "correct", "check"}
     if unknown:
         raise LessonError(f"{where}: unknown field(s) {sorted(unknown)} in 'predict'.")
     answer = _text(raw, "answer", where, required=False)
+    correct = _text(raw, "correct", where, required=False, limit=120)
     if "choices" in raw:
         choices = raw["choices"]
         if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
@@ -332,11 +493,22 @@ def _prediction(raw: Any, where: str) -> Prediction | None:
             raise LessonError(f"{where}: 'predict.choices' needs 2 to {MAX_CHOICES} different choices.")
         if any(len(c) > 120 for c in choices):
             raise LessonError(f"{where}: a choice is longer than 120 characters.")
-        return Prediction("choice", tuple(c.strip() for c in choices), answer=answer)
+        choices = [c.strip() for c in choices]
+        if correct and correct not in choices:
+            raise LessonError(f"{where}: 'predict.correct' = {correct!r} is not one of the choices.")
+        if "check" in raw:
+            raise LessonError(f"{where}: 'predict.check' is for a number prediction; give 'correct'.")
+        return Prediction("choice", tuple(choices), answer=answer, correct=correct)
     low, high = _number(raw, "low", where), _number(raw, "high", where)
     if low is None or high is None or not low < high:
         raise LessonError(f"{where}: a number prediction needs low < high (or give 'choices').")
-    return Prediction("number", (), low, high, _text(raw, "unit", where, required=False), answer)
+    if correct:
+        raise LessonError(f"{where}: 'predict.correct' is for choices; a number's answer is read by 'check'.")
+    check = raw.get("check", 0)
+    if isinstance(check, bool) or not isinstance(check, int) or check < 0:
+        raise LessonError(f"{where}: 'predict.check' must be the number of one of the scene's checks.")
+    unit = _text(raw, "unit", where, required=False)
+    return Prediction("number", (), low, high, unit, answer, check=check)
 
 
 def _checks(raw: Any, where: str) -> tuple[Check, ...]:
@@ -349,27 +521,56 @@ def _checks(raw: Any, where: str) -> tuple[Check, ...]:
         w = f"{where}, check {i}"
         if not isinstance(item, dict):
             raise LessonError(f"{w}: must be a table with 'find' and 'why'.")
-        unknown = set(item) - {"find", "why", "min", "max", "fast"}
+        unknown = set(item) - {"find", "why", "min", "max", "fast", "above", "below", "by"}
         if unknown:
             raise LessonError(f"{w}: unknown field(s) {sorted(unknown)}.")
         find = _text(item, "find", w)
-        try:
-            re.compile(find)
-        except re.error as err:
-            raise LessonError(f"{w}: 'find' is not a valid regular expression ({err}).") from None
+        compare = {k: _text(item, k, w) for k in ("above", "below") if k in item}
+        if len(compare) > 1:
+            raise LessonError(f"{w}: give 'above' or 'below', not both.")
+        for key, pattern in {"find": find, **compare}.items():
+            try:
+                compiled = re.compile(pattern)
+            except re.error as err:
+                raise LessonError(f"{w}: '{key}' is not a valid regular expression ({err}).") from None
+            if key != "find" and compiled.groups < 1:
+                raise LessonError(f"{w}: '{key}' needs a group, (...), around the number it reads.")
+        low, high = _number(item, "min", w), _number(item, "max", w)
+        if low is not None and high is not None and low > high:
+            raise LessonError(f"{w}: 'min' is larger than 'max'.")
+        if (low is not None or high is not None or compare) and re.compile(find).groups < 1:
+            raise LessonError(f"{w}: 'find' needs a group, (...), around the number that min/max judge.")
         fast = item.get("fast", True)
         if not isinstance(fast, bool):
             raise LessonError(f"{w}: 'fast' must be true or false.")
-        out.append(Check(find, _text(item, "why", w), _number(item, "min", w), _number(item, "max", w), fast))
+        by = _number(item, "by", w)
+        if by is not None and not compare:
+            raise LessonError(f"{w}: 'by' is the margin of a comparison: give 'above' or 'below' too.")
+        why = _text(item, "why", w)
+        out.append(Check(find, why, low, high, fast, compare.get("above"), compare.get("below"), by or 0.0))
     return tuple(out)
 
 
 def _scene(raw: Any, where: str) -> Scene:
     if not isinstance(raw, dict):
         raise LessonError(f"{where}: a scene must be a table ([[scenes]]).")
-    unknown = set(raw) - {"page", "title", "question", "look_for", "settings", "predict", "checks", "waiting"}
+    fields = {"page", "title", "question", "look_for", "settings", "predict", "checks", "why", "press"}
+    unknown = set(raw) - fields - {"waiting"}
     if unknown:
         raise LessonError(f"{where}: unknown field(s) {sorted(unknown)}.")
+    if "checks" not in raw:
+        raise LessonError(
+            f"{where}: 'checks' is missing: pin what the scene states, or write checks = [] and a 'why' "
+            "saying that the scene only sets up a view."
+        )
+    why = _text(raw, "why", where, required=False)
+    if raw.get("checks") == [] and not why:
+        raise LessonError(f"{where}: 'why' is missing: a scene with checks = [] says why nothing is pinned.")
+    if raw.get("checks") and why:
+        raise LessonError(f"{where}: 'why' is for a scene with checks = []; each check has its own 'why'.")
+    press = raw.get("press", [])
+    if not isinstance(press, list) or not all(isinstance(b, str) and b.strip() for b in press):
+        raise LessonError(f"{where}: 'press' must be a list of button labels.")
     page = _text(raw, "page", where)
     if page not in TOPIC_BY_PATH:
         raise LessonError(f"{where}: page {page!r} is not a page of the lab; pages: {sorted(TOPIC_BY_PATH)}.")
@@ -387,8 +588,14 @@ def _scene(raw: Any, where: str) -> Scene:
         settings=dict(settings),
         predict=_prediction(raw.get("predict"), where),
         checks=_checks(raw.get("checks"), where),
+        why=why,
+        press=tuple(b.strip() for b in press),
         waiting=waiting,
     )
+    if scene.predict is not None and scene.predict.check:
+        k = scene.predict.check
+        if k > len(scene.checks) or not scene.checks[k - 1].numeric:
+            raise LessonError(f"{where}: 'predict.check' = {k} names no check here that reads a number.")
     problem = _settings_problem(scene, where)
     if problem and not waiting:
         raise LessonError(problem)
@@ -480,6 +687,9 @@ def get(name: str) -> Lesson | None:
     if not isinstance(name, str) or not NAME.match(name):
         return None
     path = LESSON_DIR / f"{name}.toml"
+    extra = os.environ.get("ANNLAB_LESSON_FILE")  # ``lesson check`` of a file outside lessons/
+    if extra and Path(extra).stem == name and Path(extra).exists():
+        path = Path(extra)
     if not path.exists():
         return None
     try:

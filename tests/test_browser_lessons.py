@@ -3,11 +3,16 @@
 The presenter steps through the Hopfield lesson with the keyboard (Page Down / Page Up, what a
 clicker sends), opens a class poll on a prediction scene, three students join with the room code from
 their own browser contexts and vote, the presenter's live histogram shows three votes, and the reveal
-shows the figure. Screenshots go to ``test-artifacts/``.
+shows the figure. Then peer instruction: two students vote, discuss, vote again; the presenter sees both
+rounds side by side, the share that moved to the answer, and downloads the counts as CSV. Screenshots go
+to ``test-artifacts/``.
 """
 
 import re
+import socket
+from pathlib import Path
 
+import browser as browser_helpers
 import pytest
 from browser import ARTIFACTS, VIEWPORT, chromium_browser, exception_text, prime, settle, streamlit_server
 
@@ -21,10 +26,29 @@ VOTE_SCENE = next(
 )
 
 
+def _port_in_lesson_range() -> int:
+    """A free port among 8600-8609 (the range this suite's servers use), else any free port."""
+    for port in range(8600, 8610):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return _any_free_port()
+
+
+_any_free_port = browser_helpers.free_port
+
+
 @pytest.fixture(scope="module")
 def server():
-    with streamlit_server(log_name="streamlit-lessons.log") as url:
-        yield url
+    browser_helpers.free_port = _port_in_lesson_range
+    try:
+        with streamlit_server(log_name="streamlit-lessons.log") as url:
+            yield url
+    finally:
+        browser_helpers.free_port = _any_free_port
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +147,70 @@ def test_presenter_steps_students_vote_reveal_shows_the_figure(server, browser):
     assert len(students) == 3
     for ctx in (late_ctx, presenter_ctx):
         ctx.close()
+
+
+PEER_SCENE = next(k for k, s in enumerate(LESSON.ready, 1) if s.predict and s.predict.correct)
+
+
+def test_peer_instruction_a_presenter_and_two_students_vote_twice(server, browser):
+    """Mazur's peer instruction: vote, discuss, vote again. The presenter sees both histograms side by
+    side, after the reveal the share that moved to the answer, and downloads the counts as CSV."""
+    import csv
+    import io
+
+    scene = LESSON.ready[PEER_SCENE - 1]
+    right = scene.predict.correct
+    wrong = next(c for c in scene.predict.choices if c != right)
+    presenter_ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    presenter = presenter_ctx.new_page()
+    presenter.goto(f"{server}/Hopfield?lesson={LESSON.name}&scene={PEER_SCENE}", timeout=60_000)
+    settle(presenter)
+    presenter.get_by_role("button", name="Open a class poll").click()
+    settle(presenter)
+    code = presenter.locator("[data-testid='room-code']").first.inner_text().strip()
+
+    students = []
+    for first in (wrong, right):  # one student wrong, one right; their pages stay open between votes
+        ctx = browser.new_context(viewport=VIEWPORT)
+        page = ctx.new_page()
+        page.goto(f"{server}/?room={code}", timeout=180_000, wait_until="domcontentloaded")
+        settle(page)
+        _wait_for_text(page, re.escape(scene.question[:30]))
+        page.get_by_text(first, exact=True).first.click()
+        page.get_by_role("button", name="Vote").click()
+        _wait_for_text(page, "vote is in")
+        students.append((ctx, page))
+    _wait_for_text(presenter, r"\b2 votes\b", timeout_s=30)
+
+    presenter.get_by_role("button", name="Discuss in pairs, then vote again").click()
+    settle(presenter)
+    for (_, page), second in zip(students, (right, right), strict=True):  # the wrong one is convinced
+        _wait_for_text(page, "Second vote", timeout_s=30)
+        page.get_by_text(second, exact=True).first.click()
+        page.get_by_role("button", name="Vote").click()
+        _wait_for_text(page, "vote is in")
+        page.screenshot(path=str(ARTIFACTS / "lesson-peer-student-second-vote.png"))
+    text = _wait_for_text(presenter, r"2 votes · After discussion", timeout_s=30)
+    assert "2 votes · First vote" in text, text[:1500]
+    assert "moved to the answer" not in text, "the share that moved gives the answer away: after the reveal"
+    presenter.screenshot(path=str(ARTIFACTS / "lesson-peer-presenter-two-rounds.png"))
+
+    presenter.get_by_role("button", name="Reveal the answer").click()
+    settle(presenter)
+    text = _wait_for_text(presenter, "moved to the answer", timeout_s=30)
+    assert "Right answers: **" not in text  # rendered, not raw markdown
+    assert "1 of 2 in the first vote" in text and "2 of 2 after discussion" in text, text[:2000]
+    assert "Of the 1 who were wrong and voted again, 1 moved to the answer (100%)" in text, text[:2000]
+    presenter.screenshot(path=str(ARTIFACTS / "lesson-peer-presenter-revealed.png"), full_page=True)
+    assert exception_text(presenter) is None, exception_text(presenter)
+
+    with presenter.expect_download() as download:
+        presenter.get_by_role("button", name="Download the room's counts (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    counts = {(r["round"], r["answer"]): int(r["votes"]) for r in rows if r["scene"] == str(PEER_SCENE)}
+    assert counts[("1", wrong)] == 1 and counts[("1", right)] == 1
+    assert counts[("2", right)] == 2 and counts[("2", wrong)] == 0
+    assert set(rows[0]) == {"room", "lesson", "scene", "round", "answer", "votes"}
+    for ctx, _ in students:
+        ctx.close()
+    presenter_ctx.close()

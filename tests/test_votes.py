@@ -151,7 +151,7 @@ def test_votes_hold_no_personal_data(db):
     votes.cast(room.code, votes.new_voter(), 1, "better", path=db)
     with sqlite3.connect(db) as con:
         columns = {row[1] for row in con.execute("PRAGMA table_info(votes)")}
-    assert columns == {"code", "scene", "voter", "value", "at"}
+    assert columns == {"code", "scene", "round", "voter", "value", "at"}
 
 
 @settings(max_examples=40, deadline=None)
@@ -171,3 +171,73 @@ def test_any_value_is_either_a_choice_or_refused(tmp_path_factory, value):
 def test_expiry_is_in_the_future_for_a_fresh_room(db):
     room, _ = votes.open_room("l", 1, CHOICES, path=db)
     assert room.expires > time.time() + 3600
+
+
+CORRECT = Prediction("choice", ("better", "the same", "worse"), correct="better")
+
+
+def test_peer_instruction_a_second_vote_after_discussion(db):
+    room, host = votes.open_room("hopfield", 5, CORRECT, path=db)
+    a, b, c = (votes.new_voter() for _ in range(3))
+    for voter, value in ((a, "worse"), (b, "the same"), (c, "better")):
+        votes.cast(room.code, voter, 5, value, path=db)
+    with pytest.raises(votes.VoteError, match="already voted"):
+        votes.cast(room.code, a, 5, "better", path=db)
+    assert votes.second_round(room.code, host, path=db).round == 2
+    with pytest.raises(votes.VoteError, match="opens once"):
+        votes.second_round(room.code, host, path=db)
+    for voter, value in ((a, "better"), (b, "the same"), (c, "better")):
+        votes.cast(room.code, voter, 5, value, path=db)
+    with pytest.raises(votes.VoteError, match="already voted on this question in this round"):
+        votes.cast(room.code, a, 5, "worse", path=db)
+    assert votes.tally(room.code, 5, round=1, path=db) == (["better", "the same", "worse"], [1, 1, 1])
+    assert votes.tally(room.code, 5, path=db) == (["better", "the same", "worse"], [2, 1, 0])
+    moved = votes.shift(room.code, 5, lambda v: CORRECT.right(v), path=db)
+    assert (moved.n1, moved.n2, moved.right1, moved.right2) == (3, 3, 1, 2)
+    assert (moved.wrong_then_right, moved.wrong_both, moved.moved) == (1, 2, 0.5)
+    votes.reveal(room.code, host, path=db)
+    with pytest.raises(votes.VoteError, match="already shown"):
+        votes.cast(room.code, votes.new_voter(), 5, "better", path=db)
+    # the next scene starts again at round 1
+    assert votes.move(room.code, host, 6, NUMBER, path=db).round == 1
+
+
+def test_no_second_vote_on_a_revealed_question_or_by_a_stranger(db):
+    room, host = votes.open_room("l", 1, CHOICES, path=db)
+    with pytest.raises(votes.VoteError):
+        votes.second_round(room.code, votes.new_voter(), path=db)
+    votes.reveal(room.code, host, path=db)
+    with pytest.raises(votes.VoteError, match="opens once"):
+        votes.second_round(room.code, host, path=db)
+
+
+def test_the_room_counts_download_as_csv_without_voter_tokens(db):
+    import csv
+    import io
+
+    room, host = votes.open_room("hopfield", 4, NUMBER, path=db)
+    voters = [votes.new_voter() for _ in range(3)]
+    for voter, value in zip(voters, (0.5, 3, 9.5), strict=True):
+        votes.cast(room.code, voter, 4, value, path=db)
+    votes.second_round(room.code, host, path=db)
+    for voter in voters[:2]:
+        votes.cast(room.code, voter, 4, 3.2, path=db)
+    votes.move(room.code, host, 5, CHOICES, path=db)
+    votes.cast(room.code, voters[0], 5, "worse", path=db)
+    text = votes.counts_csv(room.code, "hopfield", {4: NUMBER, 5: CHOICES}, path=db)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert set(rows[0]) == {"room", "lesson", "scene", "round", "answer", "votes"}
+    assert len(rows) == 10 + 10 + 3  # scene 4: two rounds of ten bins; scene 5: one round of 3 choices
+    by = {(r["scene"], r["round"], r["answer"]): int(r["votes"]) for r in rows}
+    assert by[("4", "1", "0-1")] == 1 and by[("4", "1", "3-4")] == 1 and by[("4", "1", "9-10")] == 1
+    assert by[("4", "2", "3-4")] == 2 and sum(v for (s, r, _), v in by.items() if (s, r) == ("4", "2")) == 2
+    assert by[("5", "1", "worse")] == 1 and by[("5", "1", "better")] == 0
+    assert not any(voter in text for voter in voters), "no voter token leaves the database"
+
+
+def test_an_older_database_is_replaced_not_misread(db):
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE votes (code TEXT, scene INTEGER, voter TEXT, value TEXT, at REAL)")
+    room, _ = votes.open_room("l", 1, CHOICES, path=db)
+    votes.cast(room.code, votes.new_voter(), 1, "better", path=db)
+    assert votes.tally(room.code, 1, path=db)[1] == [1, 0, 0]

@@ -15,7 +15,8 @@ ui.page(
     "pseudo-inverse keeps them apart. (2) In the small networks, the stored targets are attractors, but so "
     "are states nobody stored (*spurious* states, often the mirror image of a target); a start exactly on "
     "an axis may sit still on a ridge (an *unstable equilibrium*), and synchronous updates can flip back "
-    "and forth forever. (3) In the capacity plot, Hebb's recall falls off a cliff as the load grows; "
+    "and forth forever. (3) In the capacity plot, Hebb's exact recall falls as the load grows, "
+    "gradually at these sizes rather than off a sharp cliff; "
     "the textbook 0.138 N is its large-N limit with about 1.5 % wrong bits allowed.",
 )
 TABS = ("Digits under noise", "Small networks", "Draw a digit", "Capacity")
