@@ -31,6 +31,8 @@ from annlab.training import Callback, TrainResult, divergence, generator
 
 MODELS = ("mlp", "lstm")
 OPTIMIZERS = ("adam", "lbfgs")
+HEADS = ("linear", "bounded")
+MARGIN = 0.1  # a bounded head reaches 10 % beyond the fitted range (5 % below its minimum, 5 % above its max)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,10 @@ class TSConfig:
     n_models : int, an ensemble of ``n_models`` networks from different random starts, each trained on
         its own loss (same windows, batches and noise); the forecast averages their predictions at every
         step, so in closed loop they feed on the average. 1 = a single network
+    head : "linear" (the output layer's value, unbounded) or "bounded": ``mid + half * (1 + MARGIN) *
+        tanh(z)``, a scaled tanh over the range of the points fitted (``mid``, ``half``: the centre and
+        half-width of that range), so a closed loop can never leave the range the laser showed in
+        training (it cannot dive below zero intensity or run off to infinity)
     """
 
     model: str = "mlp"
@@ -87,10 +93,13 @@ class TSConfig:
     lr_end: float | None = None
     grad_clip: float | None = None
     n_models: int = 1
+    head: str = "linear"
 
     def __post_init__(self):
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: choose one of {MODELS}.")
+        if self.head not in HEADS:
+            raise ValueError(f"Unknown output head {self.head!r}: choose one of {HEADS}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}: choose one of {OPTIMIZERS}.")
         if self.batch_size is not None and (self.batch_size < 1 or self.optimizer == "lbfgs"):
@@ -132,28 +141,45 @@ class TSConfig:
             )
 
 
-class MLP(nn.Module):
-    """``lag`` inputs -> ``hidden`` tanh units -> 1 output."""
+class Bound(nn.Module):
+    """``z -> mid + half * (1 + MARGIN) * tanh(z)``: squashes an output into the fitted range (widened by
+    :data:`MARGIN`). ``lo`` and ``hi`` are buffers (saved with the weights), set by :func:`set_range`."""
 
-    def __init__(self, lag: int, hidden: int):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("lo", torch.tensor(-1.0))
+        self.register_buffer("hi", torch.tensor(1.0))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B,) -> (B,)
+        mid, half = (self.hi + self.lo) / 2, (self.hi - self.lo) / 2
+        return mid + half * (1 + MARGIN) * torch.tanh(z)
+
+
+class MLP(nn.Module):
+    """``lag`` inputs -> ``hidden`` tanh units -> 1 output (optionally squashed by :class:`Bound`)."""
+
+    def __init__(self, lag: int, hidden: int, bounded: bool = False):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(lag, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.bound = Bound() if bounded else nn.Identity()
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
-        return self.net(X).squeeze(-1)
+        return self.bound(self.net(X).squeeze(-1))
 
 
 class LSTMNet(nn.Module):
-    """An LSTM reads the ``lag`` values in order; a linear layer maps its last state to the next value."""
+    """An LSTM reads the ``lag`` values in order; a linear layer maps its last state to the next value
+    (optionally squashed by :class:`Bound`)."""
 
-    def __init__(self, hidden: int, num_layers: int):
+    def __init__(self, hidden: int, num_layers: int, bounded: bool = False):
         super().__init__()
         self.lstm = nn.LSTM(1, hidden, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden, 1)
+        self.bound = Bound() if bounded else nn.Identity()
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
         out, _ = self.lstm(X.unsqueeze(-1))  # (B, lag, hidden)
-        return self.head(out[:, -1]).squeeze(-1)
+        return self.bound(self.head(out[:, -1]).squeeze(-1))
 
 
 class Ensemble(nn.Module):
@@ -168,7 +194,20 @@ class Ensemble(nn.Module):
 
 
 def _one(cfg: TSConfig) -> nn.Module:
-    return MLP(cfg.lag, cfg.n_hidden) if cfg.model == "mlp" else LSTMNet(cfg.n_hidden, cfg.num_layers)
+    bounded = cfg.head == "bounded"
+    if cfg.model == "mlp":
+        return MLP(cfg.lag, cfg.n_hidden, bounded)
+    return LSTMNet(cfg.n_hidden, cfg.num_layers, bounded)
+
+
+@torch.no_grad()
+def set_range(model: nn.Module, series: np.ndarray) -> None:
+    """Set every :class:`Bound` of ``model`` to the range of ``series`` (the points it fits)."""
+    lo, hi = float(np.min(series)), float(np.max(series))
+    for module in model.modules():
+        if isinstance(module, Bound):
+            module.lo.fill_(lo)
+            module.hi.fill_(hi)
 
 
 def build(cfg: TSConfig) -> nn.Module:
@@ -252,6 +291,7 @@ def train_ts(
     gen = generator(seed, "cpu")
     model = build(cfg)
     _init(model, gen)
+    set_range(model, fit)  # a bounded head spans the points fitted (never the validation stretch)
     model.to(device).train()
     noise_gen = generator(seed + 1, device)
     if cfg.optimizer == "lbfgs":
