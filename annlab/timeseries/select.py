@@ -2,19 +2,19 @@
 
 Rolling-origin closed-loop validation (written down before any of its results were seen):
 
-1. **Stretches.** For each origin ``o`` in :data:`ORIGINS` (550, 700, 900) a candidate is fitted on
+1. **Stretches.** For each origin ``o`` in :data:`ORIGINS` (450, 550, 650) a candidate is fitted on
    points 1..o and forecasts points o+1..o+100 in closed loop (fed its own predictions, as the page's
    main score). Points 551-650 hold the training series' deepest collapse (to 1 near point 610, about
-   60 steps in, as the test stretch's collapse near point 1,065); 701-800 the slow build-up after it;
-   901-1,000 the last pulses before the test. Each forecast is scored by its NMSE (MSE over the
-   variance of its own 100 true points: 1 = no better than a flat line at their mean).
+   60 steps in, as the test stretch's collapse near point 1,065); 451-550 the tallest pulses and a dip
+   to 3 near point 505; 651-750 the slow build-up after the collapse. Each forecast is scored by its
+   NMSE (MSE over the variance of its own 100 true points: 1 = no better than a flat line at their mean).
 2. **The rule** (:func:`rank_key`), per model: a *failure* is a (seed, stretch) forecast with NMSE >= 1
    or not finite. The candidate with the fewest failures wins; ties go to the lowest median NMSE over
    every (seed, stretch). This is the goal the page is held to (no seed worse than the mean, a low
    median), measured inside the training part.
-3. **Stages** (to keep the compute small): every candidate is screened with seed 0; the
-   :data:`FINALISTS` (2) best by the same rule are also fitted with seeds 1 and 2, and the rule over seeds
-   0-2 x the 3 stretches picks among them.
+3. **Stages** (to keep the compute small on a shared 2-core machine): every candidate is screened
+   with seed 0; the :data:`FINALISTS` (2) best by the same rule are also fitted with seed 1, and the
+   rule over seeds 0-1 x the 3 stretches picks among them.
 4. The page's lag slider is shared by both models, so the MLP's choice sets the lag and the LSTM's
    candidates are scored at that lag (:func:`at_lag`).
 5. The chosen settings are refitted on all of points 1-1,000 (the page's models) and scored once on
@@ -42,37 +42,33 @@ import numpy as np
 
 from annlab.timeseries.models import TSConfig, forecast_iterated, train_ts
 
-ORIGINS = (550, 700, 900)  # fit points 1..o, forecast o+1..o+HORIZON in closed loop
+ORIGINS = (450, 550, 650)  # fit points 1..o, forecast o+1..o+HORIZON in closed loop
 HORIZON = 100  # as the test stretch (points 1,001-1,100)
-SEEDS = (0, 1, 2)  # seeds of the selection (the test study uses 0-4, the lead's check 5-9)
+SEEDS = (0, 1)  # seeds of the selection (the test study uses 0-4, the lead's check 5-9)
 SCREEN_SEEDS = (0,)  # stage 1: every candidate
 FINALISTS = 2  # stage 2: the best of the screen, fitted with every seed of SEEDS
 RULE = (
-    "rolling origin (fit 1-o, closed-loop forecast of o+1..o+100 for o = 550, 700, 900; seeds 0-2): "
+    "rolling origin (fit 1-o, closed-loop forecast of o+1..o+100 for o = 450, 550, 650; seeds 0-1): "
     "fewest forecasts with NMSE >= 1, then the lowest median NMSE"
 )
 RESULT = Path(__file__).with_name("selection.json")
 
-# The candidates: the MLP's settings around today's choice, and for the LSTM everything that may keep a
-# closed loop sane (issue 34): a bounded output head (a scaled tanh over the range fitted), noise on the
-# inputs (robust to its own errors), closed-loop steps in the loss (it trains on its own predictions,
-# as scheduled sampling does), an ensemble of small LSTMs averaged at every step, beside today's LSTM.
+# The candidates, kept few (the machine is shared; an LSTM fit of 400 epochs is minutes there): today's
+# settings of each model (issue 15's choice) and the same with a bounded output head (a scaled tanh over
+# the range fitted); for the LSTM also noise on the inputs (robust to its own errors). Closed-loop steps
+# in the loss and ensembles were candidates of issue 15's search, not repeated here.
 _LBFGS = dict(optimizer="lbfgs", lr=1.0, num_epochs=100, weight_decay=1e-4)
 _COSINE = dict(optimizer="adam", lr=0.01, lr_end=1e-5, batch_size=128, num_epochs=400, weight_decay=1e-5)
 _BOUNDED = dict(_COSINE, head="bounded")
 CANDIDATES: dict[str, tuple[TSConfig, ...]] = {
     "mlp": (
         TSConfig(model="mlp", lag=30, n_hidden=50, **_LBFGS),
-        TSConfig(model="mlp", lag=40, n_hidden=50, **_LBFGS),
-        TSConfig(model="mlp", lag=20, n_hidden=25, **_LBFGS),
         TSConfig(model="mlp", lag=30, n_hidden=50, head="bounded", **_LBFGS),
     ),
     "lstm": (
         TSConfig(model="lstm", lag=30, n_hidden=20, **_COSINE),
         TSConfig(model="lstm", lag=30, n_hidden=20, **_BOUNDED),
         TSConfig(model="lstm", lag=30, n_hidden=20, input_noise=0.05, **_BOUNDED),
-        TSConfig(model="lstm", lag=30, n_hidden=20, rollout=5, rollout_epochs=40, **_BOUNDED),
-        TSConfig(model="lstm", lag=30, n_hidden=10, n_models=3, **{**_BOUNDED, "num_epochs": 200}),
     ),
 }
 
