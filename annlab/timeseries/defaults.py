@@ -25,9 +25,10 @@ SCHEDULES = {"constant": None, "cosine to 1e-5": 1e-5}  # Adam's learning rate o
 SCHEDULE_OF = {value: name for name, value in SCHEDULES.items()}
 
 # The defaults are the choice of the honest protocol (annlab/timeseries/select.py, run by
-# bench/timeseries_select.py, which writes selection.json): every candidate fitted on points 1-900 and
-# scored by its closed-loop forecast of points 901-1,000 (seeds 0-2); points 1,001-1,100 are read only
-# by the final score. A test checks that these equal the choice saved in selection.json.
+# bench/timeseries_select.py, which writes selection.json): rolling-origin closed-loop validation, every
+# candidate fitted on points 1..o and scored by its closed-loop forecast of o+1..o+100 for several
+# origins o inside points 1-1,000; points 1,001-1,100 are read only by the final score. A test checks
+# that these equal the choice saved in selection.json.
 MLP = TSConfig(model="mlp", lag=30, n_hidden=50, num_epochs=100, lr=1.0, optimizer="lbfgs", weight_decay=1e-4)
 LSTM = TSConfig(
     model="lstm", lag=30, n_hidden=20, num_epochs=400, lr=0.01, lr_end=1e-5, batch_size=128, weight_decay=1e-5
@@ -241,6 +242,21 @@ GRID_CONTROLS = {  # the grid tab's row of settings: grid_config's model, num_ep
         {"min_value": 20, "max_value": 300, "step": 10},
     ),
 }
+
+
+SCHEDULE_DISABLED = (
+    "Disabled under L-BFGS: it has no learning-rate schedule (a line search picks each step's length). "
+    "Choose Adam as the optimizer to anneal the learning rate."
+)
+
+
+def control_state(field: str, chosen: dict) -> dict:
+    """Widget overrides for a model's control whose effect depends on another one drawn before it
+    (``chosen``: field -> value so far): the learning-rate schedule does nothing under L-BFGS, so it is
+    disabled there, its help saying why. ``{}`` when the control works as declared."""
+    if field == "schedule" and OPTIMIZERS.get(chosen.get("optimizer"), chosen.get("optimizer")) == "lbfgs":
+        return {"disabled": True, "help": SCHEDULE_DISABLED}
+    return {}
 
 
 def model_config(
