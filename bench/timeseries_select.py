@@ -9,7 +9,8 @@ The script writes ``annlab/timeseries/selection.json`` (the page shows it; a tes
 ``defaults.py`` holds the chosen settings) and never reads points 1,001-1,100: ``bench/timeseries.py``
 then refits the choice on 1-1,000 and scores it once on 1,001-1,100.
 Prints its table, then ONE JSON object on its last line. ``BENCH_WORKERS`` processes (default 1) of
-one torch thread each share the fits.
+one torch thread each share the fits. ``BENCH_REUSE=1`` reuses the fits the saved ``selection.json``
+already holds (same config, seed and origin: the same numbers) and fits only the rest.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def main() -> dict:
     series = santafe_split().train  # points 1-1,000 only
     start = time.perf_counter()
     selections = {}
+    known = select.known_fits(select.load()) if os.environ.get("BENCH_REUSE") == "1" else {}
     ctx = multiprocessing.get_context("fork")
     pool_or_none = ProcessPoolExecutor(max_workers=workers, mp_context=ctx) if workers > 1 else None
     with pool_or_none or contextlib.nullcontext() as pool:
@@ -60,7 +62,11 @@ def main() -> dict:
             if kind == "lstm":  # the page's lag slider is shared: the MLP's choice sets the LSTM's lag
                 candidates = select.at_lag(candidates, selections["mlp"].best.lag)
             sel = select.select(
-                candidates, series, pool=pool, progress=lambda text, kind=kind: print(kind, text, flush=True)
+                candidates,
+                series,
+                pool=pool,
+                known=known,
+                progress=lambda text, kind=kind: print(kind, text, flush=True),
             )
             selections[kind] = sel
             table(kind, sel)
@@ -73,6 +79,7 @@ def main() -> dict:
         seconds=total,
         torch_threads=1,
         workers=workers,
+        reused_fits=len(known),
     )
     return {
         "rule": select.RULE,

@@ -31,7 +31,7 @@ from annlab.training import Callback, TrainResult, divergence, generator
 
 MODELS = ("mlp", "lstm")
 OPTIMIZERS = ("adam", "lbfgs")
-HEADS = ("linear", "bounded")
+HEADS = ("linear", "bounded", "clipped")
 MARGIN = 0.1  # a bounded head reaches 10 % beyond the fitted range (5 % below its minimum, 5 % above its max)
 
 
@@ -70,9 +70,10 @@ class TSConfig:
     n_models : int, an ensemble of ``n_models`` networks from different random starts, each trained on
         its own loss (same windows, batches and noise); the forecast averages their predictions at every
         step, so in closed loop they feed on the average. 1 = a single network
-    head : "linear" (the output layer's value, unbounded) or "bounded": ``mid + half * (1 + MARGIN) *
+    head : "linear" (the output layer's value, unbounded), "bounded": ``mid + half * (1 + MARGIN) *
         tanh(z)``, a scaled tanh over the range of the points fitted (``mid``, ``half``: the centre and
-        half-width of that range), so a closed loop can never leave the range the laser showed in
+        half-width of that range), or "clipped": the linear value clipped to that same widened range
+        (unchanged inside it). Either way a closed loop can never leave the range the laser showed in
         training (it cannot dive below zero intensity or run off to infinity)
     """
 
@@ -142,26 +143,30 @@ class TSConfig:
 
 
 class Bound(nn.Module):
-    """``z -> mid + half * (1 + MARGIN) * tanh(z)``: squashes an output into the fitted range (widened by
-    :data:`MARGIN`). ``lo`` and ``hi`` are buffers (saved with the weights), set by :func:`set_range`."""
+    """Keeps an output inside the fitted range widened by :data:`MARGIN`: ``mid + half * (1 + MARGIN) *
+    tanh(z)`` (``squash=True``) or ``z`` clipped to ``mid -+ half * (1 + MARGIN)``. ``lo`` and ``hi`` are
+    buffers (saved with the weights), set by :func:`set_range`."""
 
-    def __init__(self):
+    def __init__(self, squash: bool = True):
         super().__init__()
+        self.squash = squash
         self.register_buffer("lo", torch.tensor(-1.0))
         self.register_buffer("hi", torch.tensor(1.0))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B,) -> (B,)
-        mid, half = (self.hi + self.lo) / 2, (self.hi - self.lo) / 2
-        return mid + half * (1 + MARGIN) * torch.tanh(z)
+        mid, half = (self.hi + self.lo) / 2, (self.hi - self.lo) / 2 * (1 + MARGIN)
+        if self.squash:
+            return mid + half * torch.tanh(z)
+        return torch.minimum(torch.maximum(z, mid - half), mid + half)
 
 
 class MLP(nn.Module):
-    """``lag`` inputs -> ``hidden`` tanh units -> 1 output (optionally squashed by :class:`Bound`)."""
+    """``lag`` inputs -> ``hidden`` tanh units -> 1 output (optionally kept in range by :class:`Bound`)."""
 
-    def __init__(self, lag: int, hidden: int, bounded: bool = False):
+    def __init__(self, lag: int, hidden: int, head: str = "linear"):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(lag, hidden), nn.Tanh(), nn.Linear(hidden, 1))
-        self.bound = Bound() if bounded else nn.Identity()
+        self.bound = _bound(head)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
         return self.bound(self.net(X).squeeze(-1))
@@ -169,13 +174,13 @@ class MLP(nn.Module):
 
 class LSTMNet(nn.Module):
     """An LSTM reads the ``lag`` values in order; a linear layer maps its last state to the next value
-    (optionally squashed by :class:`Bound`)."""
+    (optionally kept in range by :class:`Bound`)."""
 
-    def __init__(self, hidden: int, num_layers: int, bounded: bool = False):
+    def __init__(self, hidden: int, num_layers: int, head: str = "linear"):
         super().__init__()
         self.lstm = nn.LSTM(1, hidden, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden, 1)
-        self.bound = Bound() if bounded else nn.Identity()
+        self.bound = _bound(head)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
         out, _ = self.lstm(X.unsqueeze(-1))  # (B, lag, hidden)
@@ -193,11 +198,14 @@ class Ensemble(nn.Module):
         return torch.stack([m(X) for m in self.members]).mean(0)
 
 
+def _bound(head: str) -> nn.Module:
+    return nn.Identity() if head == "linear" else Bound(squash=head == "bounded")
+
+
 def _one(cfg: TSConfig) -> nn.Module:
-    bounded = cfg.head == "bounded"
     if cfg.model == "mlp":
-        return MLP(cfg.lag, cfg.n_hidden, bounded)
-    return LSTMNet(cfg.n_hidden, cfg.num_layers, bounded)
+        return MLP(cfg.lag, cfg.n_hidden, cfg.head)
+    return LSTMNet(cfg.n_hidden, cfg.num_layers, cfg.head)
 
 
 @torch.no_grad()
