@@ -732,6 +732,23 @@ def test_a_stretch_is_scored_by_a_model_fitted_only_on_the_points_before_it(monk
         sel.stretch_nmse(cfg, series, 280, horizon=50)
 
 
+def test_fits_already_made_are_reused_not_refitted(monkeypatch):
+    import annlab.timeseries.select as sel
+
+    calls = []
+    monkeypatch.setattr(sel, "_job", lambda args: calls.append(args[0].n_hidden) or (0.3, 2.0))
+    cands = (TSConfig(n_hidden=2), TSConfig(n_hidden=3))
+    first = sel.select(cands, np.zeros(1000), seeds=(0, 1), finalists=1)
+    assert len(calls) == 2 * 3 + 3  # screen both on 3 origins, then the finalist with seed 1
+    data = {"models": {"mlp": {"rows": first.rows}}}
+    known = sel.known_fits(data)
+    assert len(known) == 9
+    calls.clear()
+    again = sel.select((*cands, TSConfig(n_hidden=4)), np.zeros(1000), seeds=(0, 1), finalists=1, known=known)
+    assert calls == [4, 4, 4]  # only the new candidate is fitted
+    assert again.rows[0]["nmse"] == first.rows[0]["nmse"]
+
+
 def test_the_rule_counts_failures_first_then_the_median():
     from annlab.timeseries.select import rank_key
 
@@ -761,12 +778,13 @@ def test_selection_screens_every_candidate_then_fits_the_finalists_with_every_se
     assert found.rows[2]["failures"] == 1 and found.rows[2]["fit_s"] == pytest.approx(0.5)
 
 
-def test_a_bounded_head_keeps_every_output_inside_the_fitted_range():
+@pytest.mark.parametrize("head", ["bounded", "clipped"])
+def test_a_bounded_head_keeps_every_output_inside_the_fitted_range(head):
     from annlab.timeseries.models import MARGIN, Bound, set_range
 
     series = np.sin(2 * np.pi * np.arange(300) / 25).astype(np.float32) * 2 + 1  # range [-1, 3]
     for kind in ("mlp", "lstm"):
-        cfg = TSConfig(model=kind, lag=10, n_hidden=8, num_epochs=30, lr=0.02, head="bounded", val_size=50)
+        cfg = TSConfig(model=kind, lag=10, n_hidden=8, num_epochs=30, lr=0.02, head=head, val_size=50)
         res = train_ts(cfg, series, seed=0)
         fit = series[:-50]  # the range is the fitted points' only, never the hold-out's
         bounds = [m for m in res.model.modules() if isinstance(m, Bound)]
@@ -783,6 +801,12 @@ def test_a_bounded_head_keeps_every_output_inside_the_fitted_range():
         again = build(cfg)
         again.load_state_dict(res.model.state_dict())
         assert float([m for m in again.modules() if isinstance(m, Bound)][0].hi) == pytest.approx(fit.max())
+    clip = Bound(squash=False)
+    clip.lo.fill_(-1.0)
+    clip.hi.fill_(3.0)
+    z = torch.tensor([-5.0, -1.0, 0.5, 3.0, 9.0])
+    half = 2.0 * (1 + MARGIN)
+    np.testing.assert_allclose(clip(z).numpy(), [1 - half, -1.0, 0.5, 3.0, 1 + half])  # unchanged inside
     linear = build(TSConfig(lag=3, n_hidden=2))
     set_range(linear, series)  # nothing to set on a linear head
     assert not [m for m in linear.modules() if isinstance(m, Bound)]
