@@ -687,9 +687,7 @@ def selection_table(data: dict | None = None) -> pd.DataFrame | None:
                     "model": kind.upper(),
                     "setting": r["setting"],
                     "stage": r.get("stage", ""),
-                    "forecasts with NMSE >= 1": f"{r.get('failures', 0)} of {r.get('n', len(r['val_nmse']))}"
-                    if "failures" in r
-                    else "",
+                    "forecasts with NMSE >= 1": f"{r['failures']} of {r['n']}" if "failures" in r else "",
                     "validation NMSE (median)": r["median"],
                     "mean": r["mean"],
                     "seconds per fit": r.get("fit_s", math.nan),
