@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -67,7 +67,10 @@ def main() -> dict:
     if workers > 1:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            found = list(pool.map(_fit, jobs))
+            futures = {pool.submit(_fit, job): job for job in jobs}
+            for done in as_completed(futures):  # each result as soon as it is in (a long run can be cut)
+                print(f"done: {futures[done][0]} seed {futures[done][1]}: {done.result()}", flush=True)
+            found = [f.result() for f in futures]
     else:
         found = [_fit(job) for job in jobs]
     out: dict = {}
