@@ -662,7 +662,8 @@ def test_early_stopping_keeps_the_best_validated_weights():
 
 
 def test_selection_never_reads_the_test_points(monkeypatch, tmp_path):
-    """The honest protocol's spy: points 1,001-1,100 are NaN, yet the whole selection script runs."""
+    """The honest protocol's spy: points 1,001-1,100 are NaN, yet the whole selection script runs and every
+    fit and validation score is finite (each fit sees points 1..o of a rolling origin, nothing later)."""
     import importlib.util
 
     import annlab.timeseries.data as td
@@ -683,25 +684,166 @@ def test_selection_never_reads_the_test_points(monkeypatch, tmp_path):
     monkeypatch.setattr(sel, "train_ts", spy)
     tiny = {
         "mlp": (TSConfig(lag=10, n_hidden=4, num_epochs=3), TSConfig(lag=20, n_hidden=4, num_epochs=3)),
-        "lstm": (TSConfig(model="lstm", lag=5, n_hidden=3, num_epochs=2),),
+        "lstm": (TSConfig(model="lstm", lag=5, n_hidden=3, num_epochs=2, head="bounded"),),
     }
     monkeypatch.setattr(sel, "CANDIDATES", tiny)
     monkeypatch.setattr(sel, "RESULT", tmp_path / "selection.json")
+    monkeypatch.delenv("BENCH_WORKERS", raising=False)  # one process: the spy sees every fit
     spec = importlib.util.spec_from_file_location("ts_select", "bench/timeseries_select.py")
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     out = script.main()
-    assert seen and all(n == 1000 and v == 100 and not nan for n, v, nan in seen)  # fit 1-900, val 901-1000
+    assert seen and {n for n, _, _ in seen} == set(sel.ORIGINS)  # fits of points 1..o, o = every origin
+    assert all(v == 0 and not nan and n + sel.HORIZON <= 1000 for n, v, nan in seen)
     saved = sel.load(tmp_path / "selection.json")
     for kind in ("mlp", "lstm"):
-        assert all(np.isfinite(r["mean"]) for r in saved["models"][kind]["rows"])
-        assert out[f"{kind}_val_nmse"] == pytest.approx(saved["models"][kind]["val_nmse"], abs=1e-4)
+        rows = saved["models"][kind]["rows"]
+        assert all(np.isfinite(v) for r in rows for per in r["nmse"].values() for v in per.values())
+        final = [r for r in rows if r["stage"] == "final"]
+        assert final and all(r["seeds"] == list(sel.SEEDS) and r["n"] == 6 for r in final)
+        assert out[f"{kind}_val_nmse_median"] == pytest.approx(saved["models"][kind]["val_nmse"], abs=1e-4)
+    assert saved["rule"] == sel.RULE and out["rule"] == sel.RULE
     assert (
         sel.chosen("lstm", tmp_path / "selection.json").lag
         == sel.chosen("mlp", tmp_path / "selection.json").lag
     )
     table = ex.selection_table(saved)
-    assert (table["chosen"] == "yes").sum() == 2 and "seeds 0, 1, 2" in ex.selection_note(saved)
+    assert (table["chosen"] == "yes").sum() == 2
+    note = ex.selection_note(saved)
+    assert "seeds 0, 1" in note and "451-550, 551-650, 651-750" in note
+
+
+def test_a_stretch_is_scored_by_a_model_fitted_only_on_the_points_before_it(monkeypatch):
+    import annlab.timeseries.select as sel
+
+    series = np.sin(2 * np.pi * np.arange(300) / 25)
+    fitted = []
+    real_train = sel.train_ts
+    monkeypatch.setattr(
+        sel, "train_ts", lambda cfg, data, **kw: fitted.append(data.copy()) or real_train(cfg, data, **kw)
+    )
+    cfg = TSConfig(lag=10, n_hidden=6, num_epochs=20, lr=0.02, val_size=30, patience=3)
+    value = sel.stretch_nmse(cfg, series, 200, horizon=50, seed=0)
+    np.testing.assert_array_equal(fitted[0], series[:200])  # points 1..o only (its own hold-out dropped)
+    model = real_train(dataclasses.replace(cfg, val_size=0, patience=None), series[:200], seed=0).model
+    pred = forecast_iterated(model, series[:200], 50, cfg.lag)
+    assert value == pytest.approx(float(np.mean((pred - series[200:250]) ** 2) / np.var(series[200:250])))
+    with pytest.raises(ValueError, match="runs past"):
+        sel.stretch_nmse(cfg, series, 280, horizon=50)
+
+
+def test_fits_already_made_are_reused_not_refitted(monkeypatch):
+    import annlab.timeseries.select as sel
+
+    calls = []
+    monkeypatch.setattr(sel, "_job", lambda args: calls.append(args[0].n_hidden) or (0.3, 2.0))
+    cands = (TSConfig(n_hidden=2), TSConfig(n_hidden=3))
+    first = sel.select(cands, np.zeros(1000), seeds=(0, 1), finalists=1)
+    assert len(calls) == 2 * 3 + 3  # screen both on 3 origins, then the finalist with seed 1
+    data = {"models": {"mlp": {"rows": first.rows}}}
+    known = sel.known_fits(data)
+    assert len(known) == 9
+    calls.clear()
+    again = sel.select((*cands, TSConfig(n_hidden=4)), np.zeros(1000), seeds=(0, 1), finalists=1, known=known)
+    assert calls == [4, 4, 4]  # only the new candidate is fitted
+    assert again.rows[0]["nmse"] == first.rows[0]["nmse"]
+
+
+def test_the_rule_counts_failures_first_then_the_median():
+    from annlab.timeseries.select import rank_key
+
+    assert rank_key([0.1, 0.2, 0.3]) == (0, pytest.approx(0.2))
+    assert rank_key([0.1, 1.0, float("nan")]) == (2, 1.0)  # NMSE >= 1 and NaN both fail (NaN ranks last)
+    assert rank_key([0.01, 0.02, 1.5]) > rank_key([0.5, 0.6, 0.9])  # one failure loses to none
+    assert rank_key([0.3, 0.4]) < rank_key([0.3, 0.5])
+
+
+def test_selection_screens_every_candidate_then_fits_the_finalists_with_every_seed(monkeypatch):
+    import annlab.timeseries.select as sel
+
+    # fake fits: a candidate's NMSE is set by its hidden units; seed 1 makes candidate 3 fail once
+    def fake(args):
+        cfg, _, origin, seed, _, _ = args
+        value = {2: 0.5, 3: 0.2, 4: 0.1, 5: 0.9}[cfg.n_hidden]
+        return (1.2 if cfg.n_hidden == 4 and seed == 1 and origin == 550 else value), 0.5
+
+    monkeypatch.setattr(sel, "_job", fake)
+    cands = tuple(TSConfig(n_hidden=h) for h in (2, 3, 4, 5))
+    found = sel.select(cands, np.zeros(1000), seeds=(0, 1), screen_seeds=(0,), finalists=2)
+    stages = [r["stage"] for r in found.rows]
+    assert stages == ["screen", "final", "final", "screen"]  # the screen's best two (h 4 and 3) go on
+    assert [r["seeds"] for r in found.rows] == [[0], [0, 1], [0, 1], [0]]
+    assert found.best.n_hidden == 3  # h 4 was best on seed 0, but fails once with seed 1
+    assert found.row["failures"] == 0 and found.val_nmse == pytest.approx(0.2)
+    assert found.rows[2]["failures"] == 1 and found.rows[2]["fit_s"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("head", ["bounded", "clipped"])
+def test_a_bounded_head_keeps_every_output_inside_the_fitted_range(head):
+    from annlab.timeseries.models import MARGIN, Bound, set_range
+
+    series = np.sin(2 * np.pi * np.arange(300) / 25).astype(np.float32) * 2 + 1  # range [-1, 3]
+    for kind in ("mlp", "lstm"):
+        cfg = TSConfig(model=kind, lag=10, n_hidden=8, num_epochs=30, lr=0.02, head=head, val_size=50)
+        res = train_ts(cfg, series, seed=0)
+        fit = series[:-50]  # the range is the fitted points' only, never the hold-out's
+        bounds = [m for m in res.model.modules() if isinstance(m, Bound)]
+        assert bounds and all(float(b.lo) == pytest.approx(fit.min()) for b in bounds)
+        assert all(float(b.hi) == pytest.approx(fit.max()) for b in bounds)
+        half = (fit.max() - fit.min()) / 2 * (1 + MARGIN)
+        with torch.no_grad():
+            wild = torch.tensor([[1e6] * 10, [-1e6] * 10, [0.0] * 10])
+            out = res.model(wild).numpy()
+        assert np.all(np.abs(out - (fit.max() + fit.min()) / 2) <= half + 1e-4), kind
+        pred = forecast_iterated(res.model, series, 500, cfg.lag)
+        assert np.isfinite(pred).all() and np.all(np.abs(pred - (fit.max() + fit.min()) / 2) <= half + 1e-4)
+        # the range travels with the weights (the model store saves the state dict)
+        again = build(cfg)
+        again.load_state_dict(res.model.state_dict())
+        assert float([m for m in again.modules() if isinstance(m, Bound)][0].hi) == pytest.approx(fit.max())
+    clip = Bound(squash=False)
+    clip.lo.fill_(-1.0)
+    clip.hi.fill_(3.0)
+    z = torch.tensor([-5.0, -1.0, 0.5, 3.0, 9.0])
+    half = 2.0 * (1 + MARGIN)
+    np.testing.assert_allclose(clip(z).numpy(), [1 - half, -1.0, 0.5, 3.0, 1 + half])  # unchanged inside
+    linear = build(TSConfig(lag=3, n_hidden=2))
+    set_range(linear, series)  # nothing to set on a linear head
+    assert not [m for m in linear.modules() if isinstance(m, Bound)]
+    with pytest.raises(ValueError, match="output head"):
+        TSConfig(head="sigmoid")
+
+
+def test_the_schedule_is_disabled_under_lbfgs_with_its_reason():
+    for table in (d.MLP_CONTROLS, d.LSTM_CONTROLS):
+        fields = list(table)
+        assert fields.index("optimizer") < fields.index("schedule")  # drawn after what it depends on
+    off = d.control_state("schedule", {"optimizer": "L-BFGS"})
+    assert off["disabled"] is True and "L-BFGS" in off["help"] and "Adam" in off["help"]
+    assert d.control_state("schedule", {"optimizer": "Adam"}) == {}
+    assert d.control_state("n_hidden", {"optimizer": "L-BFGS"}) == {}
+    # why: under L-BFGS the schedule changes nothing in the config, under Adam it does
+    lbfgs = {d.model_config("mlp", optimizer="L-BFGS", schedule=name) for name in d.SCHEDULES}
+    adam = {d.model_config("mlp", optimizer="Adam", schedule=name) for name in d.SCHEDULES}
+    assert len(lbfgs) == 1 and len(adam) == len(d.SCHEDULES)
+
+
+def test_the_page_says_which_baselines_each_model_beats_both_ways():
+    sp = santafe_split()
+    cmp = ex.compare({"P": _persistence()}, sp)
+    text = cmp.against_baselines
+    one, closed = text.split("\n")
+    rows = cmp.scores
+    mean_one = rows.loc["baseline: training mean", "one-step NMSE"]
+    last_one = rows.loc["baseline: last value", "one-step NMSE"]
+    assert f"P {rows.loc['P', 'one-step NMSE']:.3f}" in one and f"training mean {mean_one:.3f}" in one
+    assert f"last value {last_one:.3f}" in one and "One step ahead" in one
+    # persistence is the last-value baseline: it does not beat it, either way
+    assert "the P beats the training mean but not the last value" in one
+    assert "Closed loop" in closed and "the P beats neither baseline" in closed  # closed loop: flat, NMSE > 1
+    assert ex._beats(0.1, 1.0, 0.5) == "beats both baselines"
+    assert ex._beats(0.7, 1.0, 0.5) == "beats the training mean but not the last value"
+    assert ex._beats(float("nan"), 1.0, 0.5) == "beats neither baseline"
 
 
 def test_the_defaults_are_the_saved_choice_of_the_protocol():
@@ -716,7 +858,7 @@ def test_the_page_says_which_settings_were_chosen_on_validation():
     from annlab.timeseries import select
 
     note = ex.chosen_note()
-    assert "chosen on validation" in note and "901-1,000" in note and "1,001-1,100" in note
+    assert "chosen on validation" in note and "551-650" in note and "1,001-1,100" in note
     assert select.describe(d.LSTM) in note and select.describe(d.MLP) in note  # the LSTM's settings, in words
     saved = select.load()
     assert f"{saved['models']['lstm']['val_nmse']:.3f}" in note  # with its validation score

@@ -54,6 +54,18 @@ def test_the_lstm_schedule_reaches_the_lstm_only(empty_store):
     assert after[0] == scores[0] and after[1] != scores[1]
 
 
+def test_the_schedule_is_disabled_while_its_model_uses_lbfgs(empty_store):
+    at = _open()
+    assert defaults.MLP.optimizer == "lbfgs"  # the MLP's own default: its schedule does nothing
+    sched = at.selectbox(key="ts_mlp_sched")
+    assert sched.disabled and "L-BFGS" in sched.help
+    assert at.selectbox(key="ts_lstm_sched").disabled == (defaults.LSTM.optimizer == "lbfgs")
+    at.selectbox(key="ts_mlp_opt").set_value("Adam").run()
+    assert not errors(at), errors(at)
+    assert not at.selectbox(key="ts_mlp_sched").disabled  # under Adam it anneals the learning rate
+    assert any(m.value.startswith("**One step ahead**") and "training mean" in m.value for m in at.markdown)
+
+
 def test_seed_tab_trains_nothing_until_asked(empty_store):
     before = _trained()
     at = _open({"ts_tab": "Seeds"})
@@ -113,7 +125,7 @@ def test_defaults_tab_shows_the_protocol_and_the_choice():
     at = _open({"ts_tab": "Defaults"})
     table = at.dataframe[0].value
     assert set(table["model"]) == {"MLP", "LSTM"} and (table["chosen"] == "yes").sum() == 2
-    assert any("901-1,000" in m.value for m in at.markdown)
+    assert any("551-650" in m.value and "rolling-origin" in m.value for m in at.markdown)
 
 
 def test_a_lag_not_trained_keeps_the_old_figure_marked_stale_with_progress(empty_store, monkeypatch):

@@ -13,9 +13,10 @@ from annlab.timeseries import experiments as ex
 from annlab.timeseries.data import santafe_split
 
 HONESTY = (
-    "The default settings were chosen honestly: by closed-loop validation inside points 1-1,000 (fit "
-    "1-900, forecast 901-1,000; the **Defaults** tab shows the candidates). Points 1,001-1,100 are the "
-    "**test**: read only to score the refitted models."
+    "The default settings were chosen honestly: by rolling-origin closed-loop validation inside points "
+    "1-1,000 (fit the points before an origin, forecast the 100 after it, for several origins; the "
+    "**Defaults** tab shows the candidates). Points 1,001-1,100 are the **test**: read only to score the "
+    "refitted models."
 )
 
 ui.page(
@@ -37,10 +38,18 @@ def model_settings() -> dict:
     c1, c2, c3, c4 = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
     lag, val = ui.control(d.LAG, c1), ui.control(d.VALIDATION_CONTROL, c2)
     with c3.popover("MLP", icon=":material/tune:", width="stretch", help=SETTINGS.format("MLP")):
-        mlp = d.model_config("mlp", lag=lag, validation=val, **ui.controls(d.MLP_CONTROLS))
+        mlp = d.model_config("mlp", lag=lag, validation=val, **popover_controls(d.MLP_CONTROLS))
     with c4.popover("LSTM", icon=":material/tune:", width="stretch", help=SETTINGS.format("LSTM")):
-        lstm = d.model_config("lstm", lag=lag, validation=val, **ui.controls(d.LSTM_CONTROLS))
+        lstm = d.model_config("lstm", lag=lag, validation=val, **popover_controls(d.LSTM_CONTROLS))
     return {"MLP": mlp, "LSTM": lstm}
+
+
+def popover_controls(table: dict) -> dict:
+    """A model's controls in order; one that does nothing given those before it is disabled, saying why."""
+    chosen = {}
+    for field, c in table.items():
+        chosen[field] = ui.control(c, **d.control_state(field, chosen))
+    return chosen
 
 
 def draw_forecasts(value, stale: bool) -> None:
@@ -57,6 +66,7 @@ def draw_forecasts(value, stale: bool) -> None:
                 with col:
                     ui.chart(build, *args, cache_key=key, **kw)
         ui.table(cmp.nmse_table, index=True)
+        st.markdown(cmp.against_baselines)
         st.caption(ui.call(ex.chosen_note))
     if stale:
         return

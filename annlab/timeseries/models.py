@@ -31,6 +31,8 @@ from annlab.training import Callback, TrainResult, divergence, generator
 
 MODELS = ("mlp", "lstm")
 OPTIMIZERS = ("adam", "lbfgs")
+HEADS = ("linear", "bounded", "clipped")
+MARGIN = 0.1  # a bounded head reaches 10 % beyond the fitted range (5 % below its minimum, 5 % above its max)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class TSConfig:
     n_models : int, an ensemble of ``n_models`` networks from different random starts, each trained on
         its own loss (same windows, batches and noise); the forecast averages their predictions at every
         step, so in closed loop they feed on the average. 1 = a single network
+    head : "linear" (the output layer's value, unbounded), "bounded": ``mid + half * (1 + MARGIN) *
+        tanh(z)``, a scaled tanh over the range of the points fitted (``mid``, ``half``: the centre and
+        half-width of that range), or "clipped": the linear value clipped to that same widened range
+        (unchanged inside it). Either way a closed loop can never leave the range the laser showed in
+        training (it cannot dive below zero intensity or run off to infinity)
     """
 
     model: str = "mlp"
@@ -87,10 +94,13 @@ class TSConfig:
     lr_end: float | None = None
     grad_clip: float | None = None
     n_models: int = 1
+    head: str = "linear"
 
     def __post_init__(self):
         if self.model not in MODELS:
             raise ValueError(f"Unknown model {self.model!r}: choose one of {MODELS}.")
+        if self.head not in HEADS:
+            raise ValueError(f"Unknown output head {self.head!r}: choose one of {HEADS}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}: choose one of {OPTIMIZERS}.")
         if self.batch_size is not None and (self.batch_size < 1 or self.optimizer == "lbfgs"):
@@ -132,28 +142,49 @@ class TSConfig:
             )
 
 
-class MLP(nn.Module):
-    """``lag`` inputs -> ``hidden`` tanh units -> 1 output."""
+class Bound(nn.Module):
+    """Keeps an output inside the fitted range widened by :data:`MARGIN`: ``mid + half * (1 + MARGIN) *
+    tanh(z)`` (``squash=True``) or ``z`` clipped to ``mid -+ half * (1 + MARGIN)``. ``lo`` and ``hi`` are
+    buffers (saved with the weights), set by :func:`set_range`."""
 
-    def __init__(self, lag: int, hidden: int):
+    def __init__(self, squash: bool = True):
+        super().__init__()
+        self.squash = squash
+        self.register_buffer("lo", torch.tensor(-1.0))
+        self.register_buffer("hi", torch.tensor(1.0))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B,) -> (B,)
+        mid, half = (self.hi + self.lo) / 2, (self.hi - self.lo) / 2 * (1 + MARGIN)
+        if self.squash:
+            return mid + half * torch.tanh(z)
+        return torch.minimum(torch.maximum(z, mid - half), mid + half)
+
+
+class MLP(nn.Module):
+    """``lag`` inputs -> ``hidden`` tanh units -> 1 output (optionally kept in range by :class:`Bound`)."""
+
+    def __init__(self, lag: int, hidden: int, head: str = "linear"):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(lag, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+        self.bound = _bound(head)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
-        return self.net(X).squeeze(-1)
+        return self.bound(self.net(X).squeeze(-1))
 
 
 class LSTMNet(nn.Module):
-    """An LSTM reads the ``lag`` values in order; a linear layer maps its last state to the next value."""
+    """An LSTM reads the ``lag`` values in order; a linear layer maps its last state to the next value
+    (optionally kept in range by :class:`Bound`)."""
 
-    def __init__(self, hidden: int, num_layers: int):
+    def __init__(self, hidden: int, num_layers: int, head: str = "linear"):
         super().__init__()
         self.lstm = nn.LSTM(1, hidden, num_layers=num_layers, batch_first=True)
         self.head = nn.Linear(hidden, 1)
+        self.bound = _bound(head)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:  # (B, lag) -> (B,)
         out, _ = self.lstm(X.unsqueeze(-1))  # (B, lag, hidden)
-        return self.head(out[:, -1]).squeeze(-1)
+        return self.bound(self.head(out[:, -1]).squeeze(-1))
 
 
 class Ensemble(nn.Module):
@@ -167,8 +198,24 @@ class Ensemble(nn.Module):
         return torch.stack([m(X) for m in self.members]).mean(0)
 
 
+def _bound(head: str) -> nn.Module:
+    return nn.Identity() if head == "linear" else Bound(squash=head == "bounded")
+
+
 def _one(cfg: TSConfig) -> nn.Module:
-    return MLP(cfg.lag, cfg.n_hidden) if cfg.model == "mlp" else LSTMNet(cfg.n_hidden, cfg.num_layers)
+    if cfg.model == "mlp":
+        return MLP(cfg.lag, cfg.n_hidden, cfg.head)
+    return LSTMNet(cfg.n_hidden, cfg.num_layers, cfg.head)
+
+
+@torch.no_grad()
+def set_range(model: nn.Module, series: np.ndarray) -> None:
+    """Set every :class:`Bound` of ``model`` to the range of ``series`` (the points it fits)."""
+    lo, hi = float(np.min(series)), float(np.max(series))
+    for module in model.modules():
+        if isinstance(module, Bound):
+            module.lo.fill_(lo)
+            module.hi.fill_(hi)
 
 
 def build(cfg: TSConfig) -> nn.Module:
@@ -252,6 +299,7 @@ def train_ts(
     gen = generator(seed, "cpu")
     model = build(cfg)
     _init(model, gen)
+    set_range(model, fit)  # a bounded head spans the points fitted (never the validation stretch)
     model.to(device).train()
     noise_gen = generator(seed + 1, device)
     if cfg.optimizer == "lbfgs":

@@ -1,26 +1,38 @@
 """The honest protocol that picks the page's default settings, using points 1-1,000 only.
 
-1. Each candidate setting is fitted on points 1-900 (several seeds) and forecasts points 901-1,000 in
-   closed loop (fed its own predictions, as the page's main score); its validation score is the NMSE of
-   that forecast (MSE over the variance of points 901-1,000), averaged over the seeds.
-2. The candidate with the lowest mean validation NMSE is the default (per model). The page's lag
-   slider is shared by both models, so the MLP's choice sets the lag and the LSTM's candidates are
-   scored at that lag (:func:`at_lag`).
-3. The chosen settings are refitted on all of points 1-1,000 (the page's models) and scored once on
+Rolling-origin closed-loop validation (written down before any of its results were seen):
+
+1. **Stretches.** For each origin ``o`` in :data:`ORIGINS` (450, 550, 650) a candidate is fitted on
+   points 1..o and forecasts points o+1..o+100 in closed loop (fed its own predictions, as the page's
+   main score). Points 551-650 hold the training series' deepest collapse (to 1 near point 610, about
+   60 steps in, as the test stretch's collapse near point 1,065); 451-550 the tallest pulses and a dip
+   to 3 near point 505; 651-750 the slow build-up after the collapse. Each forecast is scored by its
+   NMSE (MSE over the variance of its own 100 true points: 1 = no better than a flat line at their mean).
+2. **The rule** (:func:`rank_key`), per model: a *failure* is a (seed, stretch) forecast with NMSE >= 1
+   or not finite. The candidate with the fewest failures wins; ties go to the lowest median NMSE over
+   every (seed, stretch). This is the goal the page is held to (no seed worse than the mean, a low
+   median), measured inside the training part.
+3. **Stages** (to keep the compute small on a shared 2-core machine): every candidate is screened
+   with seed 0; the :data:`FINALISTS` (2) best by the same rule are also fitted with seed 1, and the
+   rule over seeds 0-1 x the 3 stretches picks among them.
+4. The page's lag slider is shared by both models, so the MLP's choice sets the lag and the LSTM's
+   candidates are scored at that lag (:func:`at_lag`).
+5. The chosen settings are refitted on all of points 1-1,000 (the page's models) and scored once on
    points 1,001-1,100 (``bench/timeseries.py``), which no step above reads.
 
 ``bench/timeseries_select.py`` runs it and writes :data:`RESULT` (the validation table and the choice),
 which the page shows as the validation numbers and a test checks against ``defaults.py``.
 
 References: Hyndman & Athanasopoulos, "Forecasting: Principles and Practice", sec. 5.10 (evaluation
-on a rolling forecasting origin); Bergmeir & Benitez (2012), "On the use of cross-validation for time
-series predictor evaluation".
+on a rolling forecasting origin); Tashman (2000), "Out-of-sample tests of forecasting accuracy";
+Bergmeir & Benitez (2012), "On the use of cross-validation for time series predictor evaluation".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,43 +40,39 @@ from pathlib import Path
 
 import numpy as np
 
-from annlab.timeseries.models import TSConfig, train_ts
+from annlab.timeseries.models import TSConfig, forecast_iterated, train_ts
 
-VAL_SIZE = 100  # points 901-1,000 of the training part
-SEEDS = (0, 1, 2)  # seeds of the selection (the test study uses 0-4)
+ORIGINS = (450, 550, 650)  # fit points 1..o, forecast o+1..o+HORIZON in closed loop
+HORIZON = 100  # as the test stretch (points 1,001-1,100)
+SEEDS = (0, 1)  # seeds of the selection (the test study uses 0-4, the lead's check 5-9)
+SCREEN_SEEDS = (0,)  # stage 1: every candidate
+FINALISTS = 2  # stage 2: the best of the screen, fitted with every seed of SEEDS
+RULE = (
+    "rolling origin (fit 1-o, closed-loop forecast of o+1..o+100 for o = 450, 550, 650; seeds 0-1): "
+    "fewest forecasts with NMSE >= 1, then the lowest median NMSE"
+)
 RESULT = Path(__file__).with_name("selection.json")
 
-# The candidates: the two models given the same options (optimizers, budget, closed-loop training).
-# L-BFGS is offered to the LSTM on the page too, but a full-batch L-BFGS LSTM (40 x 20 iterations over
-# 860 windows of 40 steps) did not finish two seeds in 4 minutes here: over the 30 s budget, left out.
-# The LSTM's remedies for closed-loop drift (issue 15), each a candidate scored like the others: a
-# cosine-annealed learning rate (small last steps fit more precisely), larger batches (cheaper epochs,
-# so more of them in the same time), input noise (robust to its own errors), gradient clipping, weight
-# decay, and an ensemble of small LSTMs averaged at every step (its time is the whole ensemble's).
-_LBFGS = dict(optimizer="lbfgs", lr=1.0, num_epochs=100)
-_ADAM = dict(optimizer="adam", lr=0.005, batch_size=64, num_epochs=200)
-_COSINE = dict(optimizer="adam", lr=0.01, lr_end=1e-5, batch_size=128, num_epochs=400)
+# The candidates, kept few (the machine is shared; an LSTM fit of 400 epochs is minutes there): today's
+# settings of each model (issue 15's choice) and the same with a bounded output head (a scaled tanh over
+# the range fitted); for the LSTM also noise on the inputs (robust to its own errors). Round 2 (added
+# after round 1 found no LSTM without a failure, on validation only; the rule unchanged): the LSTM's
+# linear output clipped to the fitted range (a safety net that changes nothing inside it). With input
+# noise, and an ensemble of 3 clipped LSTMs, were candidates too, dropped unscored: the machine was too
+# loaded to fit them (each LSTM process got ~8 % of a core).
+_LBFGS = dict(optimizer="lbfgs", lr=1.0, num_epochs=100, weight_decay=1e-4)
+_COSINE = dict(optimizer="adam", lr=0.01, lr_end=1e-5, batch_size=128, num_epochs=400, weight_decay=1e-5)
+_BOUNDED = dict(_COSINE, head="bounded")
 CANDIDATES: dict[str, tuple[TSConfig, ...]] = {
     "mlp": (
-        TSConfig(model="mlp", lag=40, n_hidden=50, weight_decay=1e-4, **_LBFGS),
-        TSConfig(model="mlp", lag=30, n_hidden=50, weight_decay=1e-4, **_LBFGS),
-        TSConfig(model="mlp", lag=20, n_hidden=25, weight_decay=1e-4, **_LBFGS),
-        TSConfig(model="mlp", lag=40, n_hidden=50, weight_decay=0.0, **_LBFGS),
-        TSConfig(model="mlp", lag=40, n_hidden=50, **_ADAM),
-        TSConfig(model="mlp", lag=40, n_hidden=50, rollout=5, rollout_epochs=50, **_ADAM),
-        TSConfig(model="mlp", lag=40, n_hidden=50, **_COSINE),
+        TSConfig(model="mlp", lag=30, n_hidden=50, **_LBFGS),
+        TSConfig(model="mlp", lag=30, n_hidden=50, head="bounded", **_LBFGS),
     ),
     "lstm": (
-        TSConfig(model="lstm", lag=40, n_hidden=20, **_ADAM),
-        TSConfig(model="lstm", lag=40, n_hidden=32, **_ADAM),
-        TSConfig(model="lstm", lag=40, n_hidden=20, rollout=5, rollout_epochs=40, **_ADAM),
-        TSConfig(model="lstm", lag=40, n_hidden=20, **{**_ADAM, "lr_end": 1e-5}),
-        TSConfig(model="lstm", lag=40, n_hidden=20, **_COSINE),
-        TSConfig(model="lstm", lag=40, n_hidden=20, **{**_COSINE, "batch_size": 256}),
-        TSConfig(model="lstm", lag=40, n_hidden=20, input_noise=0.02, **_COSINE),
-        TSConfig(model="lstm", lag=40, n_hidden=20, grad_clip=1.0, **_COSINE),
-        TSConfig(model="lstm", lag=40, n_hidden=20, weight_decay=1e-5, **_COSINE),
-        TSConfig(model="lstm", lag=40, n_hidden=10, n_models=3, **{**_COSINE, "num_epochs": 200}),
+        TSConfig(model="lstm", lag=30, n_hidden=20, **_COSINE),
+        TSConfig(model="lstm", lag=30, n_hidden=20, **_BOUNDED),
+        TSConfig(model="lstm", lag=30, n_hidden=20, input_noise=0.05, **_BOUNDED),
+        TSConfig(model="lstm", lag=30, n_hidden=20, head="clipped", **_COSINE),
     ),
 }
 
@@ -74,32 +82,108 @@ def at_lag(candidates: Sequence[TSConfig], lag: int) -> tuple[TSConfig, ...]:
     return tuple(dataclasses.replace(c, lag=int(lag)) for c in candidates)
 
 
-def validation_nmse(
+def stretch_nmse(
     cfg: TSConfig,
     series: np.ndarray,
+    origin: int,
     *,
-    seeds: Sequence[int] = SEEDS,
-    val_size: int = VAL_SIZE,
+    seed: int = 0,
+    horizon: int = HORIZON,
     device: str = "cpu",
-) -> list[float]:
-    """Closed-loop validation NMSE of ``cfg`` per seed: fit ``series[:-val_size]``, forecast the rest.
+) -> float:
+    """Fit ``cfg`` on ``series[:origin]`` and score its closed-loop forecast of the next ``horizon`` points.
 
     Parameters
     ----------
-    cfg : TSConfig (its own ``val_size`` and ``patience`` are replaced: ``val_size`` here, no stopping)
+    cfg : TSConfig (its ``val_size`` and ``patience`` are replaced: no hold-out, no stopping)
     series : ndarray of shape (n,), the normalised training part (points 1-1,000: nothing after it)
+    origin : int, the last point fitted (``series[:origin]``); needs ``origin + horizon <= n``
 
     Returns
     -------
-    list of float, one NMSE per seed (NMSE is the same in normalised and original units)
+    float, MSE of the forecast over the variance of the ``horizon`` true points (NaN if training
+    diverged or the forecast is not finite); the same in normalised and original units
     """
-    cfg = dataclasses.replace(cfg, val_size=int(val_size), patience=None)
-    out = []
-    for seed in seeds:
-        result = train_ts(cfg, series, device=device, seed=int(seed))
-        last = result.history[-1] if result.history else {}
-        value = last.get("val_nmse", float("nan"))
-        out.append(float(value) if result.diverged is None else float("nan"))
+    series = np.asarray(series, np.float64).ravel()
+    if origin + horizon > series.size:
+        raise ValueError(f"Origin {origin} + {horizon} points runs past the {series.size} points given.")
+    cfg = dataclasses.replace(cfg, val_size=0, patience=None)
+    result = train_ts(cfg, series[:origin], device=device, seed=int(seed))
+    if result.diverged is not None:
+        return math.nan
+    truth = series[origin : origin + horizon]
+    pred = forecast_iterated(result.model, series[:origin], horizon, cfg.lag)
+    value = float(np.mean((pred - truth) ** 2) / np.var(truth))
+    return value if np.isfinite(value) else math.nan
+
+
+def rank_key(scores: Sequence[float]) -> tuple[int, float]:
+    """The rule: (number of failures, median NMSE), lower is better. A failure is an NMSE >= 1 or NaN."""
+    arr = np.asarray(scores, np.float64)
+    finite = arr[np.isfinite(arr)]
+    failures = int(np.sum(~np.isfinite(arr)) + np.sum(finite >= 1.0))
+    median = float(np.median(np.where(np.isfinite(arr), arr, np.inf))) if arr.size else math.inf
+    return failures, median
+
+
+def _job(args: tuple) -> tuple[float, float]:
+    """One (config, seed, origin) fit for a worker process: its NMSE and seconds."""
+    cfg, series, origin, seed, horizon, device = args
+    import torch
+
+    torch.set_num_threads(1)
+    start = time.perf_counter()
+    value = stretch_nmse(cfg, series, origin, seed=seed, horizon=horizon, device=device)
+    return value, time.perf_counter() - start
+
+
+def validate(
+    candidates: Sequence[TSConfig],
+    series: np.ndarray,
+    *,
+    seeds: Sequence[int],
+    origins: Sequence[int] = ORIGINS,
+    horizon: int = HORIZON,
+    device: str = "cpu",
+    pool=None,
+    known: Mapping[tuple, tuple[float, float]] | None = None,
+) -> list[dict]:
+    """NMSE of every candidate on every (seed, origin): one dict per candidate, ``nmse[seed][origin]``
+    and ``seconds`` (total fitting time). ``pool``: an object with ``map`` (a process pool) or None.
+    ``known``: (config as JSON, seed, origin) -> (NMSE, seconds) of fits already made (same code, same
+    seed: the same numbers), reused instead of fitting again (:func:`known_fits`)."""
+    known = known or {}
+    jobs = [(c, series, int(o), int(s), horizon, device) for c in candidates for s in seeds for o in origins]
+    todo = [j for j in jobs if _fit_key(j[0], j[3], j[2]) not in known]
+    done = dict(zip(map(id, todo), (pool.map if pool is not None else map)(_job, todo), strict=True))
+    results = [done[id(j)] if id(j) in done else known[_fit_key(j[0], j[3], j[2])] for j in jobs]
+    out, k = [], 0
+    for _ in candidates:
+        table, seconds = {}, 0.0
+        for s in seeds:
+            for o in origins:
+                value, took = results[k]
+                table.setdefault(int(s), {})[int(o)] = value
+                seconds += took
+                k += 1
+        out.append({"nmse": table, "seconds": seconds})
+    return out
+
+
+def _fit_key(cfg: TSConfig, seed: int, origin: int) -> tuple:
+    return json.dumps(dataclasses.asdict(cfg), sort_keys=True), int(seed), int(origin)
+
+
+def known_fits(data: dict | None) -> dict[tuple, tuple[float, float]]:
+    """The fits a saved selection (``selection.json``) already made: (config, seed, origin) -> (NMSE,
+    seconds per fit), for :func:`validate` to reuse."""
+    out = {}
+    for part in (data or {}).get("models", {}).values():
+        for r in part["rows"]:
+            cfg = TSConfig(**r["config"])
+            for seed, per in r["nmse"].items():
+                for origin, value in per.items():
+                    out[_fit_key(cfg, int(seed), int(origin))] = (float(value), float(r["fit_s"]))
     return out
 
 
@@ -121,6 +205,8 @@ def describe(cfg: TSConfig) -> str:
         words += f", gradient clipped at {cfg.grad_clip:g}"
     if cfg.rollout > 1:
         words += f", {cfg.rollout} steps fed back (last {cfg.rollout_epochs} epochs)"
+    if cfg.head != "linear":
+        words += f", {cfg.head} output"
     return words
 
 
@@ -130,18 +216,42 @@ class Selection:
 
     Attributes
     ----------
-    rows : one dict per candidate: ``setting`` (words), ``config`` (dict), ``val_nmse`` (per seed),
-        ``mean``, ``median``, ``fit_s`` (seconds per fit of points 1-900)
-    best : the chosen TSConfig (lowest mean validation NMSE)
+    rows : one dict per candidate: ``setting`` (words), ``config`` (dict), ``stage`` ("final" or
+        "screen"), ``seeds``, ``nmse`` (seed -> origin -> NMSE, keys as text), ``failures``, ``median``,
+        ``mean``, ``fit_s`` (seconds per fit)
+    best : the chosen TSConfig (the rule over every seed, among the finalists)
     """
 
     rows: list[dict]
     best: TSConfig
 
     @property
+    def row(self) -> dict:
+        """The chosen candidate's row."""
+        return next(r for r in self.rows if r["config"] == dataclasses.asdict(self.best))
+
+    @property
     def val_nmse(self) -> float:
-        """Mean validation NMSE of the chosen setting."""
-        return next(r["mean"] for r in self.rows if r["config"] == dataclasses.asdict(self.best))
+        """Median validation NMSE of the chosen setting (every seed and stretch)."""
+        return self.row["median"]
+
+
+def _row(cfg: TSConfig, found: dict, stage: str) -> dict:
+    scores = [v for per in found["nmse"].values() for v in per.values()]
+    failures, median = rank_key(scores)
+    finite = [v for v in scores if np.isfinite(v)]
+    return {
+        "setting": describe(cfg),
+        "config": dataclasses.asdict(cfg),
+        "stage": stage,
+        "seeds": sorted(found["nmse"]),
+        "nmse": {str(s): {str(o): v for o, v in per.items()} for s, per in found["nmse"].items()},
+        "failures": failures,
+        "n": len(scores),
+        "median": median,
+        "mean": float(np.mean(finite)) if len(finite) == len(scores) else math.inf,
+        "fit_s": found["seconds"] / max(1, len(scores)),
+    }
 
 
 def select(
@@ -149,38 +259,49 @@ def select(
     series: np.ndarray,
     *,
     seeds: Sequence[int] = SEEDS,
-    val_size: int = VAL_SIZE,
+    screen_seeds: Sequence[int] = SCREEN_SEEDS,
+    finalists: int = FINALISTS,
+    origins: Sequence[int] = ORIGINS,
+    horizon: int = HORIZON,
     device: str = "cpu",
-    progress: Callable[[int, int, str], None] | None = None,
+    pool=None,
+    known: Mapping[tuple, tuple[float, float]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Selection:
-    """Score every candidate by :func:`validation_nmse` and keep the lowest mean (NaN never wins)."""
-    rows = []
-    for i, cfg in enumerate(candidates):
-        start = time.perf_counter()
-        scores = validation_nmse(cfg, series, seeds=seeds, val_size=val_size, device=device)
-        seconds = (time.perf_counter() - start) / max(1, len(seeds))
-        finite = [s for s in scores if np.isfinite(s)]
-        mean = float(np.mean(scores)) if len(finite) == len(scores) else float("inf")
-        rows.append(
-            {
-                "setting": describe(cfg),
-                "config": dataclasses.asdict(cfg),
-                "val_nmse": scores,
-                "mean": mean,
-                "median": float(np.median(finite)) if finite else float("inf"),
-                "fit_s": seconds,
-            }
-        )
+    """The staged rule: screen every candidate on ``screen_seeds``, fit the ``finalists`` best (by
+    :func:`rank_key`) on the other ``seeds`` too, choose by :func:`rank_key` over all ``seeds``."""
+    kw = dict(origins=origins, horizon=horizon, device=device, pool=pool, known=known)
+    screen = validate(candidates, series, seeds=screen_seeds, **kw)
+    rows = [_row(c, f, "screen") for c, f in zip(candidates, screen, strict=True)]
+    if progress is not None:
+        for r in rows:
+            progress(f"screen: {r['setting']}: {r['failures']} of {r['n']} fail, median {r['median']:.3f}")
+    order = sorted(range(len(candidates)), key=lambda i: rank_key(_scores(rows[i])))
+    final = order[: max(1, finalists)]
+    rest = [s for s in seeds if s not in screen_seeds]
+    more = validate([candidates[i] for i in final], series, seeds=rest, **kw) if rest else [{}] * len(final)
+    for i, extra in zip(final, more, strict=True):
+        found = {"nmse": {**screen[i]["nmse"], **extra.get("nmse", {})}}
+        found["seconds"] = screen[i]["seconds"] + extra.get("seconds", 0.0)
+        rows[i] = _row(candidates[i], found, "final")
         if progress is not None:
-            progress(i + 1, len(candidates), rows[-1]["setting"])
-    best = min(range(len(rows)), key=lambda i: rows[i]["mean"])
+            r = rows[i]
+            progress(f"final: {r['setting']}: {r['failures']} of {r['n']} fail, median {r['median']:.3f}")
+    best = min(final, key=lambda i: rank_key(_scores(rows[i])))
     return Selection(rows, candidates[best])
+
+
+def _scores(row: dict) -> list[float]:
+    return [v for per in row["nmse"].values() for v in per.values()]
 
 
 def save(selections: Mapping[str, Selection], path: Path | None = None, **about) -> None:
     """Write the selections (and ``about``: seeds, times) as JSON for the page and the tests."""
     payload = {
-        "protocol": "fit points 1-900, closed-loop forecast of 901-1,000, lowest mean NMSE over the seeds",
+        "protocol": RULE,
+        "rule": RULE,
+        "origins": list(ORIGINS),
+        "horizon": HORIZON,
         **about,
         "models": {
             kind: {"chosen": dataclasses.asdict(sel.best), "val_nmse": sel.val_nmse, "rows": sel.rows}
