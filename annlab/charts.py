@@ -52,10 +52,13 @@ CANVAS = {"embedOptions": {"renderer": "canvas"}}
 def _config(projector: bool) -> alt.Config:
     font, title, stroke, point = (20, 24, 4, 160) if projector else (13, 15, 2, 50)
     return alt.Config(
-        aria=False,  # no per-point ARIA description expressions: a canvas draws none of them anyway
+        # no per-point ARIA description expressions (a canvas draws none of them anyway); the chart as a
+        # whole keeps its accessible name (Vega's container, from the spec's description)
+        mark=alt.MarkConfig(aria=False),
         range=alt.RangeConfig(category=OKABE_ITO),
-        axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True),
+        axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True, aria=False),
         legend=alt.LegendConfig(
+            aria=False,
             labelFontSize=font,
             titleFontSize=font,
             symbolSize=point * 2,

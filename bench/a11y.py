@@ -36,7 +36,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 THREADS = "1"
 # (mode, size): which scans run axe, which measure overflow
-AXE_SCANS = [("light", "laptop"), ("dark", "laptop"), ("projector", "laptop"), ("light", "phone"), ("dark", "phone")]
+AXE_SCANS = [
+    ("light", "laptop"),
+    ("dark", "laptop"),
+    ("projector", "laptop"),
+    ("light", "phone"),
+    ("dark", "phone"),
+]
 OVERFLOW_SCANS = [("light", "laptop"), ("projector", "laptop"), ("light", "phone"), ("projector", "phone")]
 
 
@@ -63,21 +69,32 @@ def open_page(browser, url: str, path: str, mode: str, size: str):
 def scan_page(browser, url: str, name: str, path: str, key: str | None, verbose: bool) -> dict:
     from browser import axe_violations, figure_texts, keyboard_walk, overflow
 
-    out = {"violations": 0, "framework_violations": 0, "overflow_px": 0, "rules": Counter(), "framework": Counter()}
+    out = {
+        "violations": 0,
+        "framework_violations": 0,
+        "overflow_px": 0,
+        "rules": Counter(),
+        "framework": Counter(),
+    }
     for mode, size in dict.fromkeys(AXE_SCANS + OVERFLOW_SCANS):
         ctx, page = open_page(browser, url, path, mode, size)
         try:
             if (mode, size) in OVERFLOW_SCANS:
                 ov = overflow(page)
                 if ov["overflow_px"] > out["overflow_px"]:
-                    out["overflow_px"], out["overflow_at"] = ov["overflow_px"], f"{mode} {size}: {ov['element']}"
+                    out["overflow_px"], out["overflow_at"] = (
+                        ov["overflow_px"],
+                        f"{mode} {size}: {ov['element']}",
+                    )
             if (mode, size) in AXE_SCANS:
                 for v in axe_violations(page):
                     which = "framework" if v["framework"] else "rules"
                     out[which][v["rule"]] += 1
                     out["framework_violations" if v["framework"] else "violations"] += 1
                     if verbose:
-                        print(f"  {name} {mode} {size}: {v['rule']} [{which}] {v['target']} {v['html'][:100]}")
+                        print(
+                            f"  {name} {mode} {size}: {v['rule']} [{which}] {v['target']} {v['html'][:100]}"
+                        )
             if (mode, size) == ("light", "laptop"):
                 figs = figure_texts(page)
                 out["figures"] = len(figs)
@@ -94,7 +111,9 @@ def scan_page(browser, url: str, name: str, path: str, key: str | None, verbose:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--fast", action="store_true", help="small configurations (ANNLAB_FAST=1)")
     parser.add_argument("--store", help="model store to use (default: a fresh temporary one)")
     parser.add_argument("--only", action="append", help="page url path (Home for the home page)")
@@ -111,7 +130,10 @@ def main() -> None:
     result: dict = {"pages": {}}
     details: dict = {}
     t0 = time.time()
-    with streamlit_server(env=env, log_name="a11y-server.log", port=args.port) as url, chromium_browser() as b:
+    with (
+        streamlit_server(env=env, log_name="a11y-server.log", port=args.port) as url,
+        chromium_browser() as b,
+    ):
         prime(url, b)
         for name, path, key in todo:
             r = scan_page(b, url, name, path, key, args.verbose)

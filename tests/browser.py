@@ -238,7 +238,7 @@ _FIGURES = """() => {
       .map(id => { const e = document.getElementById(id); return e ? e.textContent.trim() : ''; }).join(' ');
   for (const c of document.querySelectorAll("[data-testid='stVegaLiteChart']")) {
     if (!c.getClientRects().length) continue;
-    const doc = c.querySelector("[role='graphics-document']") || c.querySelector('[aria-label]');
+    const doc = c.matches('[aria-label], [aria-labelledby]') ? c : c.querySelector('[aria-label]');
     const attr = (a, b) => doc ? (doc.getAttribute(a) || text(doc.getAttribute(b))) : '';
     out.push({kind: 'chart', name: attr('aria-label', 'aria-labelledby'),
               description: attr('aria-description', 'aria-describedby')});
@@ -267,7 +267,8 @@ _ACTIVE = """(key) => {
   for (let e = a, i = 0; e && i < 3; e = e.parentElement, i++) if (vis(e)) { shown = true; break; }
   const tid = a.closest('[data-testid]');
   return {in_main: !!a.closest("[data-testid='stMain']"),
-          in_control: key ? !!a.closest('.st-key-' + key) : false,
+          in_control: !!key && !!a.closest('.st-key-' + key)
+            && !a.closest("[data-testid='stTooltipHoverTarget']"),
           role: a.getAttribute('role') || a.tagName.toLowerCase(),
           testid: tid ? tid.getAttribute('data-testid') : '',
           label: (a.getAttribute('aria-label') || a.innerText || '').trim().slice(0, 60),

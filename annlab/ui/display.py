@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 
 import altair as alt
@@ -11,6 +12,7 @@ import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from annlab.charts import style
+from annlab.describe import FigureText, describe_chart, describe_images
 from annlab.images import tile, upscale
 from annlab.settings import check_charts
 from annlab.ui import snapshot
@@ -30,9 +32,51 @@ def show_chart(chart, **kwargs):
     """
     kwargs.setdefault("width", "stretch")
     styled = style(chart, projector=current().projector)
-    out = st.altair_chart(styled, **kwargs)
+    # st.altair_chart's own conversion, then st.vega_lite_chart: the spec is at hand to describe it
+    spec = stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(styled)))
+    text = _describe(spec)
+    out = st.vega_lite_chart(spec, alt=text.label, **kwargs)
     snapshot.record_chart(out, styled)  # for "Download snapshot"
+    figure_text(text)
     return out
+
+
+def _describe(spec: dict, frames: dict | None = None) -> FigureText:
+    try:
+        return describe_chart(spec, frames)
+    except Exception:  # a text alternative must never break a page; the browser test finds it missing
+        return FigureText(title="", sentence="")
+
+
+_SR_ONLY = "annlab-sr"  # visually hidden, read by screen readers (BASE_CSS in annlab/ui/frame.py)
+
+
+def figure_text(text: FigureText) -> None:
+    """The text alternative of the chart drawn just before: its title and sentence (hidden; the
+    frame's script makes them the chart's accessible name and description) and a "Data as a table"
+    disclosure with the chart's rows (every k-th row of a long dataset)."""
+    if not text.sentence:
+        return
+    title, sentence = escape(text.title), escape(text.sentence)
+    body = ""
+    if text.table is not None and len(text.table):
+        shown = len(text.table)
+        note = f"{text.rows} rows" if shown == text.rows else f"{shown} evenly spaced rows of {text.rows}"
+        frame = text.table.rename(columns=str).rename_axis(index=None, columns=None)
+        html = frame.to_html(index=False, border=0, classes="annlab-datatable", escape=True, float_format=_g)
+        body = (
+            f'<details><summary>Data as a table<span class="{_SR_ONLY}">: {title}</span></summary>'
+            f'<div class="annlab-datawrap" tabindex="0" role="region" aria-label="Data of {title}">'
+            f"<p>{title}: {note}.</p>{html}</div></details>"
+        )
+    st.html(
+        f'<div class="annlab-figtext"><span class="annlab-figtitle" hidden>{title}</span>'
+        f'<span class="annlab-figdesc" hidden>{sentence}</span>{body}</div>'
+    )
+
+
+def _g(v: float) -> str:
+    return f"{v:.4g}"
 
 
 _BUILDERS: dict[str, object] = {}  # chart functions by dotted name (the cache keys on the name)
@@ -52,7 +96,11 @@ def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
     # st.altair_chart's own conversion (Streamlit is pinned at 1.67.0): the "none" theme, the data as
     # Arrow datasets beside the spec; the schema check only in the tests (ANNLAB_CHECK_CHARTS).
     chart = style(_BUILDERS[name](*args, **kwargs), projector=projector)
-    return stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(chart)))
+    spec = stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(chart)))
+    return {**spec, _TEXT: _describe(spec)}  # its text alternative, cached with it
+
+
+_TEXT = "_annlab_text"  # the key of a cached spec's FigureText (taken off before the spec is drawn)
 
 
 def stable_names(spec: dict) -> dict:
@@ -139,14 +187,25 @@ def chart(
       alone: for a mark that moves on a big chart (the latent map's decoded point over 1,000 codes).
     """
     projector = current().projector
-    spec = chart_spec(build, *args, projector=projector, cache_key=cache_key, **kwargs)
+    spec = dict(chart_spec(build, *args, projector=projector, cache_key=cache_key, **kwargs))
+    text = spec.pop(_TEXT, None) or _describe(spec)
     spec = with_params(spec, param_values) if param_values else spec
-    out = st.vega_lite_chart(with_data(spec, data_values) if data_values else spec, width="stretch")
+    if data_values:  # other rows than the cached spec's: describe what is drawn
+        spec = with_data(spec, data_values)
+        text = _describe(spec, {**_frames(spec), **data_values})
+    out = st.vega_lite_chart(spec, width="stretch", alt=text.label or None)
 
     def drawn():  # for snapshots
         return as_drawn(style(build(*args, **kwargs), projector=projector), param_values, data_values)
 
     snapshot.record_chart(out, drawn)
+    figure_text(text)
+
+
+def _frames(spec: dict) -> dict:
+    from annlab.describe import datasets
+
+    return datasets(spec)
 
 
 def table(frame: pd.DataFrame, *, index: bool = False) -> None:
@@ -198,18 +257,27 @@ def read_table(html: str) -> pd.DataFrame | None:
     return pd.DataFrame([r[1:] for r in rows], columns=head[1:], index=[r[0] for r in rows])
 
 
-def show_image(img: np.ndarray, caption: str | None = None, *, width: int = 600, clamp: bool = True) -> None:
+def show_image(
+    img: np.ndarray,
+    caption: str | None = None,
+    *,
+    width: int = 600,
+    clamp: bool = True,
+    alt: str | None = None,
+) -> None:
     """Show a gray (h, w) or RGB (h, w, 3) image in [0, 1] about ``width`` pixels wide, crisp pixels.
 
     The image is upscaled by a whole factor (nearest neighbour, so digits stay sharp), at most to
     ``width`` screen pixels (times 1.5 in projector mode) and never above 420 (630) pixels tall.
+    ``alt``: its alternative text (default: the caption, the image's size and brightness).
     """
     img = np.asarray(img, np.float32)
     zoom = PROJECTOR_ZOOM if current().projector else 1.0
     h, w = img.shape[:2]
     scale = max(1, min(int(width * zoom) // max(w, 1), int(420 * zoom) // max(h, 1)))
     shown = upscale(np.clip(img, 0, 1) if clamp else img, scale)
-    snapshot.record_image(st.image(shown, caption=caption, clamp=clamp), shown, caption)  # for snapshots
+    alt = alt or describe_images(np.clip(img, 0, 1), caption=caption, grid=False)
+    snapshot.record_image(st.image(shown, caption=caption, clamp=clamp, alt=alt), shown, caption)  # snapshots
 
 
 def image_grid(
@@ -221,12 +289,16 @@ def image_grid(
     normalise_each: bool = False,
     pad: int = 1,
     pad_value: float = 0.5,
+    alt: str | None = None,
 ) -> None:
     """Tile images (n, h, w), (n, h*w) for square ones, or (n, h, w, 3) into a grid and show it.
 
     One helper for every grid of digits, filters and samples: ``ncols`` per row, about ``width``
     pixels wide (see :func:`show_image`); ``normalise_each`` min-max scales each image (filters).
+    ``alt``: the grid's alternative text (default: the caption, then the grid's shape and brightness).
     """
-    show_image(
-        tile(images, ncols, pad=pad, pad_value=pad_value, normalise_each=normalise_each), caption, width=width
-    )
+    grid = tile(images, ncols, pad=pad, pad_value=pad_value, normalise_each=normalise_each)
+    if alt is None:
+        kind = "filters, each scaled to its own range" if normalise_each else None
+        alt = describe_images(np.clip(np.asarray(images, np.float32), 0, 1), ncols, caption or kind)
+    show_image(grid, caption, width=width, alt=alt)
