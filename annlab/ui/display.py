@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
-from annlab.charts import style
+from annlab.charts import style, themed
 from annlab.describe import FigureText, describe_chart, describe_images
 from annlab.images import tile, upscale
 from annlab.settings import check_charts
@@ -33,12 +33,20 @@ def show_chart(chart, **kwargs):
     kwargs.setdefault("width", "stretch")
     styled = style(chart, projector=current().projector)
     # st.altair_chart's own conversion, then st.vega_lite_chart: the spec is at hand to describe it
-    spec = stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(styled)))
+    spec = themed(stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(styled))), dark_theme())
     text = _describe(spec)
     out = st.vega_lite_chart(spec, alt=text.label, **kwargs)
     snapshot.record_chart(out, styled)  # for "Download snapshot"
     figure_text(text)
     return out
+
+
+def dark_theme() -> bool:
+    """True when the browser shows Streamlit's dark theme (``st.context.theme``; light when unknown)."""
+    try:
+        return st.context.theme.type == "dark"
+    except Exception:
+        return False
 
 
 def _describe(spec: dict, frames: dict | None = None) -> FigureText:
@@ -92,11 +100,11 @@ class _Unchecked:
         return self.chart.to_dict(validate=check_charts())
 
 
-def _spec(name: str, projector: bool, args: tuple, kwargs: dict) -> dict:
+def _spec(name: str, projector: bool, args: tuple, kwargs: dict, dark: bool = False) -> dict:
     # st.altair_chart's own conversion (Streamlit is pinned at 1.67.0): the "none" theme, the data as
     # Arrow datasets beside the spec; the schema check only in the tests (ANNLAB_CHECK_CHARTS).
     chart = style(_BUILDERS[name](*args, **kwargs), projector=projector)
-    spec = stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(chart)))
+    spec = themed(stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(chart))), dark)
     return {**spec, _TEXT: _describe(spec)}  # its text alternative, cached with it
 
 
@@ -125,10 +133,12 @@ def stable_names(spec: dict) -> dict:
     return out
 
 
-def _keyed_spec(name: str, projector: bool, cache_key: str, kwargs: dict, _args: tuple) -> dict:
+def _keyed_spec(
+    name: str, projector: bool, cache_key: str, kwargs: dict, _args: tuple, dark: bool = False
+) -> dict:
     # _spec cached on ``cache_key`` (its token) instead of the arguments (a leading underscore:
     # st.cache_data does not hash ``_args``).
-    return _spec(name, projector, _args, kwargs)
+    return _spec(name, projector, _args, kwargs, dark)
 
 
 def with_params(spec: dict, values: dict) -> dict:
@@ -157,15 +167,15 @@ def as_drawn(chart, param_values: dict | None, data_values: dict | None):
     return chart
 
 
-def chart_spec(build, *args, projector: bool, cache_key=None, **kwargs) -> dict:
+def chart_spec(build, *args, projector: bool, cache_key=None, dark: bool = False, **kwargs) -> dict:
     """The cached Vega-Lite spec of ``build(*args, **kwargs)`` in the house style (what :func:`chart`
     draws); a background job calls it to prepare a slider position ahead (``ui.ahead``). ``cache_key``
-    as in :func:`chart`."""
+    as in :func:`chart`; ``dark``: coloured for the dark theme (:func:`annlab.charts.themed`)."""
     name = f"{build.__module__}.{build.__qualname__}"
     _BUILDERS[name] = build
     if cache_key is None:
-        return call(_spec, name, projector, args, kwargs)
-    return call(_keyed_spec, name, projector, token(cache_key), kwargs, args)
+        return call(_spec, name, projector, args, kwargs, *((True,) if dark else ()))
+    return call(_keyed_spec, name, projector, token(cache_key), kwargs, args, *((True,) if dark else ()))
 
 
 def chart(
@@ -187,7 +197,8 @@ def chart(
       alone: for a mark that moves on a big chart (the latent map's decoded point over 1,000 codes).
     """
     projector = current().projector
-    spec = dict(chart_spec(build, *args, projector=projector, cache_key=cache_key, **kwargs))
+    spec = chart_spec(build, *args, projector=projector, cache_key=cache_key, dark=dark_theme(), **kwargs)
+    spec = dict(spec)
     text = spec.pop(_TEXT, None) or _describe(spec)
     spec = with_params(spec, param_values) if param_values else spec
     if data_values:  # other rows than the cached spec's: describe what is drawn
