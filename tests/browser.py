@@ -239,9 +239,9 @@ _FIGURES = """() => {
   for (const c of document.querySelectorAll("[data-testid='stVegaLiteChart']")) {
     if (!c.getClientRects().length) continue;
     const doc = c.matches('[aria-label], [aria-labelledby]') ? c : c.querySelector('[aria-label]');
-    const attr = (a, b) => doc ? (doc.getAttribute(a) || text(doc.getAttribute(b))) : '';
-    out.push({kind: 'chart', name: attr('aria-label', 'aria-labelledby'),
-              description: attr('aria-description', 'aria-describedby')});
+    const get = (a) => doc ? (doc.getAttribute(a) || '') : '';
+    out.push({kind: 'chart', name: text(get('aria-labelledby')) || get('aria-label'),
+              description: get('aria-description') || text(get('aria-describedby'))});
   }
   for (const img of document.querySelectorAll("[data-testid='stMain'] img, [data-testid='stSidebar'] img")) {
     if (!img.getClientRects().length) continue;

@@ -48,7 +48,9 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stTabs"] [data-baseweb="tab-highlight"] { display: none; }
 [data-testid="stTabs"] [role="tab"][aria-selected="true"] { box-shadow: inset 0 -3px 0 currentColor; }
 /* a multiselect's chosen options wrap onto more rows instead of scrolling sideways */
-[data-testid="stMultiSelectTagsContainer"] { flex-wrap: wrap !important; overflow: visible !important; height: auto !important; }
+[data-testid="stMultiSelectTagsContainer"] {
+  flex-wrap: wrap !important; overflow: visible !important; height: auto !important;
+}
 /* Streamlit's grey captions fall below 4.5:1 on both themes: the text colour, slightly lighter */
 [data-testid="stCaptionContainer"], [data-testid="stImageCaption"], [data-testid="stCaptionContainer"] * {
   color: inherit !important; opacity: 0.82;
