@@ -51,10 +51,14 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stMultiSelectTagsContainer"] {
   flex-wrap: wrap !important; overflow: visible !important; height: auto !important;
 }
-/* Streamlit's grey captions fall below 4.5:1 on both themes: the text colour, slightly lighter */
-[data-testid="stCaptionContainer"], [data-testid="stImageCaption"], [data-testid="stCaptionContainer"] * {
+/* a chart's toolbar (show data, download, full screen) stays inside a narrow window */
+[data-testid="stElementToolbar"] { max-width: 100%; }
+[data-testid="stElementToolbarButtonContainer"] { flex-wrap: wrap; justify-content: flex-end; }
+/* Streamlit's grey captions fall below 4.5:1: the text colour, slightly lighter */
+[data-testid="stCaptionContainer"], [data-testid="stImageCaption"] {
   color: inherit !important; opacity: 0.82;
 }
+[data-testid="stCaptionContainer"] * { color: inherit !important; }
 @media (prefers-reduced-motion: reduce) {
   *, *::before, *::after {
     animation-duration: 0.01ms !important; animation-iteration-count: 1 !important;
@@ -66,12 +70,13 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 # The text alternative of a chart (``annlab.ui.display.figure_text``, the element after it) becomes the
 # chart's accessible name and description: Vega's container carries role graphics-document; this links
 # it to the hidden title and sentence (aria-labelledby, aria-describedby). Run once per browser tab.
+# No "<" before a letter inside the script: DOMPurify (st.html) drops such a script silently.
 LINK_JS = """<span class="annlab-script" hidden></span><script>
 (() => {
   if (window.__annlabFigures) return;
   window.__annlabFigures = true;
   let n = 0, queued = false;
-  const link = () => {
+  let link = () => {
     queued = false;
     for (const t of document.querySelectorAll('.annlab-figtext')) {
       const box = t.closest('[data-testid="stElementContainer"]');
@@ -88,6 +93,20 @@ LINK_JS = """<span class="annlab-script" hidden></span><script>
       }
     }
   };
+  /* Streamlit's navigation puts its sections (a header, then li links) as divs inside one ul
+     (axe: list, listitem). Each section becomes the list of its links; the outer ul a plain box. */
+  const navLists = () => {
+    for (const ul of document.querySelectorAll('[data-testid="stSidebarNavItems"]:not([role])')) {
+      ul.setAttribute('role', 'none');
+      for (const li of ul.querySelectorAll('li')) {
+        const box = li.parentElement;
+        if (box && box !== ul && !box.getAttribute('role')) box.setAttribute('role', 'list');
+      }
+      for (const li of ul.querySelectorAll(':scope > li')) li.setAttribute('role', 'none');
+    }
+  };
+  const link0 = link;
+  link = () => { link0(); navLists(); };
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(link); } })
     .observe(document.body, {childList: true, subtree: true, characterData: true});
   link();
