@@ -207,10 +207,20 @@ def axe_violations(page) -> list[dict]:
 _OVERFLOW = """() => {
   const W = window.innerWidth;
   let worst = 0, who = null;
+  const memo = new Map();
+  const srOnly = (e) => {  /* visually hidden on purpose (screen-reader text, KaTeX's MathML) */
+    if (!e || e.matches("[data-testid='stMain']")) return false;
+    if (memo.has(e)) return memo.get(e);
+    const s = getComputedStyle(e), r = e.getBoundingClientRect();
+    const hidden = s.clip !== 'auto' || s.clipPath.startsWith('inset(50%')
+      || ((r.width <= 1 || r.height <= 1) && s.overflow === 'hidden') || srOnly(e.parentElement);
+    memo.set(e, hidden);
+    return hidden;
+  };
   for (const el of document.querySelectorAll("[data-testid='stMain'] *")) {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) continue;
-    if (getComputedStyle(el).visibility === 'hidden') continue;
+    if (getComputedStyle(el).visibility === 'hidden' || srOnly(el)) continue;
     const over = Math.max(r.right - W, -r.left);
     if (over > worst + 0.5) {
       worst = over;

@@ -51,6 +51,11 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stMultiSelectTagsContainer"] {
   flex-wrap: wrap !important; overflow: visible !important; height: auto !important;
 }
+/* code and wide formulas wrap or shrink instead of running past a narrow window */
+[data-testid="stCode"] pre, [data-testid="stCode"] code {
+  white-space: pre-wrap !important; overflow-wrap: anywhere;
+}
+@media (max-width: 640px) { .katex-display { font-size: 0.8em; } }
 /* a chart's toolbar (show data, download, full screen) stays inside a narrow window */
 [data-testid="stElementToolbar"] { max-width: 100%; }
 [data-testid="stElementToolbarButtonContainer"] { flex-wrap: wrap; justify-content: flex-end; }
@@ -105,8 +110,18 @@ LINK_JS = """<span class="annlab-script" hidden></span><script>
       for (const li of ul.querySelectorAll(':scope > li')) li.setAttribute('role', 'none');
     }
   };
+  /* a region that scrolls sideways (a wide formula, a table, a component's box) takes focus, so the
+     keyboard can scroll it (axe: scrollable-region-focusable) */
+  const scrollers = (root) => {
+    for (const e of root.querySelectorAll('.katex-display, .stHtml > div, .dc-scroll')) {
+      if (e.scrollWidth > e.clientWidth + 1 && !e.hasAttribute('tabindex')) e.setAttribute('tabindex', '0');
+    }
+    for (const host of root.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      if (host.shadowRoot) scrollers(host.shadowRoot);
+    }
+  };
   const link0 = link;
-  link = () => { link0(); navLists(); };
+  link = () => { link0(); navLists(); scrollers(document); };
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(link); } })
     .observe(document.body, {childList: true, subtree: true, characterData: true});
   link();
