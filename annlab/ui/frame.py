@@ -42,7 +42,13 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
 [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; }
+/* A chart of fixed-width views side by side (hconcat) wider than its column is drawn smaller to fit:
+   nothing past the window's edge at 390 px (a single view already fits its column, fit-x). */
 [data-testid="stMain"] [data-testid="stVegaLiteChart"] { max-width: 100%; }
+[data-testid="stMain"] [data-testid="stVegaLiteChart"] > canvas,
+[data-testid="stMain"] [data-testid="stVegaLiteChart"] > svg {
+  max-width: 100% !important; height: auto !important;
+}
 /* Tabs wrap onto a second row instead of scrolling sideways out of a narrow window */
 [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; overflow-x: visible; row-gap: 0.25rem; }
 [data-testid="stTabs"] [data-baseweb="tab-highlight"] { display: none; }
@@ -55,6 +61,8 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stCode"] pre, [data-testid="stCode"] code {
   white-space: pre-wrap !important; overflow-wrap: anywhere;
 }
+.katex-display > .katex, .katex-display > .katex > .katex-html { white-space: normal !important; }
+.katex-display .base { margin: 0.15em 0; }  /* a long display formula breaks after its = signs */
 @media (max-width: 640px) { .katex-display { font-size: 0.8em; } }
 /* a chart's toolbar (show data, download, full screen) stays inside a narrow window */
 [data-testid="stElementToolbar"] { max-width: 100%; }
