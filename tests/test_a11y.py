@@ -256,3 +256,27 @@ def test_the_frame_script_survives_the_html_sanitiser():
 
     js = LINK_JS.split("<script>", 1)[1].rsplit("</script>", 1)[0]
     assert js.strip() and not re.findall(r"<[/\w!]", js)
+
+
+def test_a_picture_of_a_digit_can_stand_in_for_drawing():
+    """The canvas needs a pointer; an uploaded picture (dark ink on light paper) gives the same digit."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from annlab.ui.canvas import digit_from_upload
+
+    img = Image.new("RGB", (200, 200), "white")
+    ImageDraw.Draw(img).line([(100, 30), (100, 170)], fill="black", width=18)  # a "1"
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    digit = digit_from_upload(buf.getvalue())
+    assert digit.shape == (28, 28) and digit.max() == pytest.approx(1.0)
+    cols = digit.sum(axis=0)
+    assert cols[12:16].sum() > 0.8 * cols.sum()  # a vertical stroke in the middle columns
+    with pytest.raises(ValueError, match="not a picture"):
+        digit_from_upload(b"not an image")
+    blank = io.BytesIO()
+    Image.new("RGB", (50, 50), "white").save(blank, format="PNG")
+    with pytest.raises(ValueError, match="No digit"):
+        digit_from_upload(blank.getvalue())
