@@ -105,10 +105,16 @@ def _spec(name: str, projector: bool, args: tuple, kwargs: dict, dark: bool = Fa
     # Arrow datasets beside the spec; the schema check only in the tests (ANNLAB_CHECK_CHARTS).
     chart = style(_BUILDERS[name](*args, **kwargs), projector=projector)
     spec = themed(stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(chart))), dark)
-    return {**spec, _TEXT: _describe(spec)}  # its text alternative, cached with it
+    return spec
 
 
 _TEXT = "_annlab_text"  # the key of a cached spec's FigureText (taken off before the spec is drawn)
+
+
+def _described(name: str, projector: bool, args: tuple, kwargs: dict, dark: bool = False) -> dict:
+    # _spec with its text alternative under _TEXT, cached with it (described once per arguments)
+    spec = _spec(name, projector, args, kwargs, dark)
+    return {**spec, _TEXT: _describe(spec)}
 
 
 def stable_names(spec: dict) -> dict:
@@ -138,7 +144,7 @@ def _keyed_spec(
 ) -> dict:
     # _spec cached on ``cache_key`` (its token) instead of the arguments (a leading underscore:
     # st.cache_data does not hash ``_args``).
-    return _spec(name, projector, _args, kwargs, dark)
+    return _described(name, projector, _args, kwargs, dark)
 
 
 def with_params(spec: dict, values: dict) -> dict:
@@ -171,10 +177,17 @@ def chart_spec(build, *args, projector: bool, cache_key=None, dark: bool = False
     """The cached Vega-Lite spec of ``build(*args, **kwargs)`` in the house style (what :func:`chart`
     draws); a background job calls it to prepare a slider position ahead (``ui.ahead``). ``cache_key``
     as in :func:`chart`; ``dark``: coloured for the dark theme (:func:`annlab.charts.themed`)."""
+    spec = dict(_cached_spec(build, args, kwargs, projector, cache_key, dark))
+    spec.pop(_TEXT, None)
+    return spec
+
+
+def _cached_spec(build, args: tuple, kwargs: dict, projector: bool, cache_key, dark: bool) -> dict:
+    """The cached spec of :func:`chart_spec` with its :class:`FigureText` under ``_TEXT``."""
     name = f"{build.__module__}.{build.__qualname__}"
     _BUILDERS[name] = build
     if cache_key is None:
-        return call(_spec, name, projector, args, kwargs, *((True,) if dark else ()))
+        return call(_described, name, projector, args, kwargs, *((True,) if dark else ()))
     return call(_keyed_spec, name, projector, token(cache_key), kwargs, args, *((True,) if dark else ()))
 
 
@@ -197,14 +210,15 @@ def chart(
       alone: for a mark that moves on a big chart (the latent map's decoded point over 1,000 codes).
     """
     projector = current().projector
-    spec = chart_spec(build, *args, projector=projector, cache_key=cache_key, dark=dark_theme(), **kwargs)
-    spec = dict(spec)
+    spec = dict(_cached_spec(build, args, kwargs, projector, cache_key, dark_theme()))
     text = spec.pop(_TEXT, None) or _describe(spec)
     spec = with_params(spec, param_values) if param_values else spec
     if data_values:  # other rows than the cached spec's: describe what is drawn
         spec = with_data(spec, data_values)
         text = _describe(spec, {**_frames(spec), **data_values})
-    out = st.vega_lite_chart(spec, width="stretch", alt=text.label or None)
+    # no ``alt``: the element stays the same when only the rows change (the browser keeps its view);
+    # the frame's script names the chart from figure_text's title and sentence
+    out = st.vega_lite_chart(spec, width="stretch")
 
     def drawn():  # for snapshots
         return as_drawn(style(build(*args, **kwargs), projector=projector), param_values, data_values)
