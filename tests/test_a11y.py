@@ -182,8 +182,11 @@ def scans(server, browser):
             if (mode, size) == ("light", "laptop"):
                 out["figures"] = figure_texts(page)
                 out["keyboard"] = keyboard_walk(page, key)
-            if size == "phone" or mode == "dark":
-                page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{mode}-{size}.png"), full_page=True)
+            if size == "phone" or mode == "dark":  # the whole page: the window as tall as the main area
+                tall = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\").scrollHeight")
+                page.set_viewport_size({"width": SIZES[size]["width"], "height": min(int(tall) + 40, 6000)})
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{mode}-{size}.png"))
         finally:
             ctx.close()
         fw = [f"{v['rule']}: {v['target']}" for v in out["axe"] if v["framework"]]

@@ -41,7 +41,16 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
 }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { white-space: normal !important; }
+[data-testid="stMetric"] { container-type: inline-size; }  /* the value shrinks with its column */
+[data-testid="stMetricValue"] { font-size: clamp(1.1rem, 30cqi, 2.25rem) !important; }
+[data-testid="stMetricValue"] * { font-size: inherit !important; }
+[data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto;
+}
+/* button and popover labels wrap instead of ending in "..." in a narrow column */
+[data-testid="stPopoverButton"] *, [data-testid^="stBaseButton"] * {
+  white-space: normal !important; text-overflow: clip !important; overflow-wrap: anywhere;
+}
 /* A chart of fixed-width views side by side (hconcat) wider than its column is drawn smaller to fit:
    nothing past the window's edge at 390 px (a single view already fits its column, fit-x). */
 [data-testid="stMain"] [data-testid="stVegaLiteChart"] { max-width: 100%; }
