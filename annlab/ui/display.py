@@ -83,6 +83,29 @@ def figure_text(text: FigureText) -> None:
     )
 
 
+def live_curves(slot, frame: pd.DataFrame, *, height: int = 180) -> None:
+    """``slot.line_chart(frame)`` (learning curves while a model trains: one column per curve, the
+    epoch as index) with its text alternative (:func:`figure_text`): where each curve started and is now."""
+    from annlab.describe import fmt
+
+    with slot.container():
+        st.line_chart(frame, height=height)
+        index = frame.index
+        words = [
+            f"{c}: from {fmt(frame[c].iloc[0])} to {fmt(frame[c].iloc[-1])}"
+            for c in frame.columns
+            if len(frame)
+        ]
+        span = f" over {index.name or 'x'} {fmt(index[0])} to {fmt(index[-1])}" if len(frame) else ""
+        sentence = f"Line chart of {', '.join(map(str, frame.columns))}{span}" + (
+            f": {'; '.join(words)}" if words else ""
+        )
+        table = frame.reset_index()
+        if len(table) > 40:  # evenly spaced rows, first and last included
+            table = table.iloc[np.linspace(0, len(table) - 1, 40).round().astype(int)]
+        figure_text(FigureText("Learning curves while training", sentence + ".", table, len(frame)))
+
+
 def _g(v: float) -> str:
     return f"{v:.4g}"
 

@@ -139,6 +139,7 @@ LINK_JS = """<span class="annlab-script" hidden></span><script>
   };
   const link0 = link;
   link = () => { link0(); navLists(); scrollers(document); };
+  setInterval(link, 1500);  /* a component's shadow DOM changes unseen by the observer */
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(link); } })
     .observe(document.body, {childList: true, subtree: true, characterData: true});
   link();
