@@ -32,8 +32,9 @@ def show_chart(chart, **kwargs):
     """
     kwargs.setdefault("width", "stretch")
     styled = style(chart, projector=current().projector)
-    # st.altair_chart's own conversion, then st.vega_lite_chart: the spec is at hand to describe it
-    spec = themed(stable_names(_convert_altair_to_vega_lite_spec(_Unchecked(styled))), dark_theme())
+    # st.altair_chart's own conversion (datasets named by their rows, as it does), then
+    # st.vega_lite_chart: the spec is at hand to describe it
+    spec = themed(_convert_altair_to_vega_lite_spec(_Unchecked(styled)), dark_theme())
     text = _describe(spec)
     out = st.vega_lite_chart(spec, alt=text.label, **kwargs)
     snapshot.record_chart(out, styled)  # for "Download snapshot"
