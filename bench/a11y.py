@@ -125,6 +125,7 @@ def main() -> None:
 
     store = args.store or tempfile.mkdtemp(prefix="annlab-a11y-")
     env = {"ANNLAB_CACHE_DIR": store, "OMP_NUM_THREADS": THREADS, "ANNLAB_FAST": "1" if args.fast else "0"}
+    env["ANNLAB_TRAIN_WORKERS"] = "0"  # train in the page's own run: a scan starts once the page is ready
     os.environ.update(env)
     todo = [p for p in pages() if not args.only or p[0] in args.only]
     result: dict = {"pages": {}}
