@@ -193,12 +193,17 @@ _AXE_RUN = """async (parts) => {
 }"""
 
 
+NAV_READY = "() => !document.querySelector(\"[data-testid='stSidebarNavItems']:not([role])\")"
+
+
 def axe_violations(page) -> list[dict]:
     """Serious and critical axe-core violations on ``page``, one dict per element: ``rule``, ``impact``,
     ``target`` (CSS path), ``html`` and ``framework`` (True inside Streamlit's own markup,
     :data:`FRAMEWORK_PARTS`). axe is injected from the local npm package: no network."""
     if not AXE.exists():
         raise RuntimeError("axe-core is missing: run `bash scripts/ensure_axe.sh` (or `make test`)")
+    with contextlib.suppress(Exception):  # the frame's script has given the navigation its list roles
+        page.wait_for_function(NAV_READY, timeout=5000)
     if not page.evaluate("() => typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate(_AXE_RUN, list(FRAMEWORK_PARTS))

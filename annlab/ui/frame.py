@@ -138,7 +138,11 @@ LINK_JS = """<span class="annlab-script" hidden></span><script>
     }
   };
   const link0 = link;
-  link = () => { link0(); navLists(); scrollers(document); };
+  link = () => {
+    for (const step of [navLists, link0, () => scrollers(document)]) {
+      try { step(); } catch (err) { console.warn('annlab a11y', err); }
+    }
+  };
   setInterval(link, 1500);  /* a component's shadow DOM changes unseen by the observer */
   new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(link); } })
     .observe(document.body, {childList: true, subtree: true, characterData: true});
