@@ -21,7 +21,14 @@ table.annlab-table, table.annlab-datatable {
 }
 table.annlab-table th, table.annlab-table td, table.annlab-datatable th, table.annlab-datatable td {
   border-bottom: 1px solid rgba(128, 128, 128, 0.3); padding: 0.3rem 0.45rem; text-align: right;
-  font-variant-numeric: tabular-nums; overflow-wrap: anywhere;
+  font-variant-numeric: tabular-nums;
+}
+table.annlab-table th, table.annlab-datatable th { overflow-wrap: break-word; }
+@media (max-width: 640px) {  /* a phone: many columns fit, numbers stay whole */
+  table.annlab-table, table.annlab-datatable { font-size: 0.72rem; }
+  table.annlab-table th, table.annlab-table td, table.annlab-datatable th, table.annlab-datatable td {
+    padding: 0.2rem 0.2rem;
+  }
 }
 table.annlab-table th, table.annlab-datatable th { font-weight: 600; color: inherit; }
 table.annlab-table td:first-child, table.annlab-table th:first-child { text-align: left; }
@@ -47,7 +54,8 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stMetricDelta"], [data-testid="stMetricDelta"] * {
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important; height: auto;
 }
-/* button and popover labels wrap instead of ending in "..." in a narrow column */
+/* button, popover and link labels wrap instead of ending in "..." in a narrow column */
+[data-testid="stMain"] .stMarkdownEllipsis, [data-testid="stMain"] .stMarkdownEllipsis *,
 [data-testid="stPopoverButton"] *, [data-testid^="stBaseButton"] * {
   white-space: normal !important; text-overflow: clip !important; overflow-wrap: anywhere;
 }
@@ -65,6 +73,9 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 /* a multiselect's chosen options wrap onto more rows instead of scrolling sideways */
 [data-testid="stMultiSelectTagsContainer"] {
   flex-wrap: wrap !important; overflow: visible !important; height: auto !important;
+}
+[data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]) {
+  height: auto !important; max-height: none !important; align-items: flex-start;
 }
 /* code and wide formulas wrap or shrink instead of running past a narrow window */
 [data-testid="stCode"] pre, [data-testid="stCode"] code {
