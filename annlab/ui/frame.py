@@ -24,10 +24,10 @@ table.annlab-table th, table.annlab-table td, table.annlab-datatable th, table.a
   font-variant-numeric: tabular-nums;
 }
 table.annlab-table th, table.annlab-datatable th { overflow-wrap: break-word; }
-@media (max-width: 640px) {  /* a phone: many columns fit, numbers stay whole */
+@media (max-width: 640px) {  /* a phone: a smaller font, and a long cell breaks rather than overflow */
   table.annlab-table, table.annlab-datatable { font-size: 0.72rem; }
   table.annlab-table th, table.annlab-table td, table.annlab-datatable th, table.annlab-datatable td {
-    padding: 0.2rem 0.2rem;
+    padding: 0.2rem 0.2rem; overflow-wrap: anywhere;
   }
 }
 table.annlab-table th, table.annlab-datatable th { font-weight: 600; color: inherit; }
