@@ -21,9 +21,8 @@ table.annlab-table, table.annlab-datatable {
 }
 table.annlab-table th, table.annlab-table td, table.annlab-datatable th, table.annlab-datatable td {
   border-bottom: 1px solid rgba(128, 128, 128, 0.3); padding: 0.3rem 0.45rem; text-align: right;
-  font-variant-numeric: tabular-nums;
+  font-variant-numeric: tabular-nums; overflow-wrap: anywhere;  /* a table never runs past its column */
 }
-table.annlab-table th, table.annlab-datatable th { overflow-wrap: break-word; }
 @media (max-width: 640px) {  /* a phone: a smaller font, and a long cell breaks rather than overflow */
   table.annlab-table, table.annlab-datatable { font-size: 0.72rem; }
   table.annlab-table th, table.annlab-table td, table.annlab-datatable th, table.annlab-datatable td {
@@ -59,6 +58,7 @@ table.annlab-table td:first-child, table.annlab-table th:first-child { text-alig
 [data-testid="stPopoverButton"] *, [data-testid^="stBaseButton"] * {
   white-space: normal !important; text-overflow: clip !important; overflow-wrap: anywhere;
 }
+[role="tab"] .stMarkdownEllipsis, [role="tab"] .stMarkdownEllipsis * { white-space: nowrap !important; }
 /* A chart of fixed-width views side by side (hconcat) wider than its column is drawn smaller to fit:
    nothing past the window's edge at 390 px (a single view already fits its column, fit-x). */
 [data-testid="stMain"] [data-testid="stVegaLiteChart"] { max-width: 100%; }
