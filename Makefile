@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint warm bench install install-dev chromium haproxy serve clean
+.PHONY: run test lint warm bench install install-dev chromium axe haproxy serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ run: install
 chromium: install-dev
 	bash scripts/ensure_chromium.sh $(PY)
 
+axe:
+	bash scripts/ensure_axe.sh
+
 haproxy:
 	bash scripts/ensure_haproxy.sh
 
@@ -37,7 +40,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install-dev chromium haproxy lint
+test: install-dev chromium axe haproxy lint
 	$(PY) -m pytest
 
 warm: install

@@ -40,6 +40,43 @@ FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+# Lines and marks need 3:1 against the page (WCAG 2.2, 1.4.11). Three Okabe-Ito colours fall below it on
+# white (orange 2.3, sky blue 2.3, yellow 1.3) and black does on Streamlit's dark background (1.1): on
+# each background those are drawn in a darker (lighter) shade of the same hue, >= 3.5:1 (tests/test_a11y.py).
+LIGHT_BACKGROUND, DARK_BACKGROUND = "#FFFFFF", "#0E1117"  # Streamlit's light and dark themes
+CONTRAST_SHADES = {
+    False: {"#E69F00": "#B57C00", "#56B4E9": "#3A8DC4", "#F0E442": "#8C8300"},
+    True: {"#000000": "#C0C0C0", "#444444": "#A0A0A0"},
+}
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two ``#RRGGBB`` colours (1 to 21)."""
+
+    def luminance(h: str) -> float:
+        c = [int(h.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def themed(spec, dark: bool):
+    """A copy of the Vega-Lite ``spec`` (a dict) whose colours that lack contrast on the light (``dark``:
+    the dark) background are replaced by their :data:`CONTRAST_SHADES` (the datasets are shared)."""
+    shades = {k.lower(): v for k, v in CONTRAST_SHADES[dark].items()}
+
+    def walk(node):
+        if isinstance(node, str):
+            return shades.get(node.lower(), node)
+        if isinstance(node, dict):
+            return {k: v if k == "datasets" else walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(spec)
 
 
 # Vega draws every chart on a canvas: a slider move then repaints it in a few milliseconds, where the SVG
@@ -52,10 +89,13 @@ CANVAS = {"embedOptions": {"renderer": "canvas"}}
 def _config(projector: bool) -> alt.Config:
     font, title, stroke, point = (20, 24, 4, 160) if projector else (13, 15, 2, 50)
     return alt.Config(
-        aria=False,  # no per-point ARIA description expressions: a canvas draws none of them anyway
+        # no per-point ARIA description expressions (a canvas draws none of them anyway); the chart as a
+        # whole keeps its accessible name (Vega's container, from the spec's description)
+        mark=alt.MarkConfig(aria=False),
         range=alt.RangeConfig(category=OKABE_ITO),
-        axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True),
+        axis=alt.AxisConfig(labelFontSize=font, titleFontSize=font, grid=True, aria=False),
         legend=alt.LegendConfig(
+            aria=False,
             labelFontSize=font,
             titleFontSize=font,
             symbolSize=point * 2,
@@ -131,8 +171,14 @@ def heatmap(
         ),
         tooltip=[x, y, alt.Tooltip(value, format=fmt)],
     )
+    # white on the dark half of the colour scheme, black on the light half (viridis-like schemes)
+    vals = pd.to_numeric(df[value], errors="coerce") if value in df else pd.Series(dtype=float)
+    mid = float((vals.min() + vals.max()) / 2) if vals.notna().any() else 0.0
+    light_high = not reverse
+    test = f"datum[{value!r}] {'>' if light_high else '<'} {mid!r}"
     text = base.mark_text(baseline="middle").encode(
-        text=alt.Text(value, type="quantitative", format=fmt), color=alt.value("white")
+        text=alt.Text(value, type="quantitative", format=fmt),
+        color=alt.condition(test, alt.value("black"), alt.value("white")),
     )
     return rect + text
 

@@ -50,10 +50,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict | None = None, log_name: str = "streamlit.log"):
-    """Start ``streamlit run app.py`` on a free port; yields its base URL."""
+def streamlit_server(env: dict | None = None, log_name: str = "streamlit.log", port: int | None = None):
+    """Start ``streamlit run app.py`` on ``port`` (default: a free one); yields its base URL."""
     ARTIFACTS.mkdir(exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     with open(ARTIFACTS / log_name, "w") as log:
         proc = subprocess.Popen(
             [
@@ -158,3 +158,168 @@ def main_figure_box(page) -> dict | None:
         "el => { const r = el.getBoundingClientRect();"
         " return {x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}; }"
     )
+
+
+# --- accessibility: axe-core, overflow, keyboard, text alternatives (tests/test_a11y.py, bench/a11y.py) ---
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # installed by scripts/ensure_axe.sh (npm)
+SIZES = {"laptop": {"width": 1024, "height": 768}, "phone": {"width": 390, "height": 844}}
+# Streamlit's own markup (not annlab's content): the page navigation, the header and its toolbar, the
+# sidebar's frame. Everything else (the main area, the sidebar's settings) counts as annlab's.
+FRAMEWORK_PARTS = (
+    "[data-testid='stSidebarNav']",
+    "[data-testid='stHeader']",
+    "[data-testid='stToolbar']",
+    "[data-testid='stDecoration']",
+    "[data-testid='stSidebarHeader']",
+    "[data-testid='stSidebarCollapsedControl']",
+    "[data-testid='stStatusWidget']",
+)
+
+_AXE_RUN = """async (parts) => {
+  const r = await axe.run(document, {resultTypes: ['violations']});
+  const out = [];
+  for (const v of r.violations) {
+    if (v.impact !== 'serious' && v.impact !== 'critical') continue;
+    for (const n of v.nodes) {
+      let el = null;
+      try { el = document.querySelector(n.target[0]); } catch (e) { el = null; }
+      const framework = !!(el && el.closest(parts.join(',')));
+      out.push({rule: v.id, impact: n.impact || v.impact, target: n.target.join(' '),
+                html: n.html.slice(0, 160), framework});
+    }
+  }
+  return out;
+}"""
+
+
+NAV_READY = "() => !document.querySelector(\"[data-testid='stSidebarNavItems']:not([role])\")"
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical axe-core violations on ``page``, one dict per element: ``rule``, ``impact``,
+    ``target`` (CSS path), ``html`` and ``framework`` (True inside Streamlit's own markup,
+    :data:`FRAMEWORK_PARTS`). axe is injected from the local npm package: no network."""
+    if not AXE.exists():
+        raise RuntimeError("axe-core is missing: run `bash scripts/ensure_axe.sh` (or `make test`)")
+    with contextlib.suppress(Exception):  # the frame's script has given the navigation its list roles
+        page.wait_for_function(NAV_READY, timeout=5000)
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(_AXE_RUN, list(FRAMEWORK_PARTS))
+
+
+_OVERFLOW = """() => {
+  const W = window.innerWidth;
+  let worst = 0, who = null;
+  const memo = new Map();
+  const srOnly = (e) => {  /* visually hidden on purpose (screen-reader text, KaTeX's MathML) */
+    if (!e || e.matches("[data-testid='stMain']")) return false;
+    if (memo.has(e)) return memo.get(e);
+    const s = getComputedStyle(e), r = e.getBoundingClientRect();
+    const hidden = s.clip !== 'auto' || s.clipPath.startsWith('inset(50%')
+      || ((r.width <= 1 || r.height <= 1) && s.overflow === 'hidden') || srOnly(e.parentElement);
+    memo.set(e, hidden);
+    return hidden;
+  };
+  for (const el of document.querySelectorAll("[data-testid='stMain'] *")) {
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) continue;
+    if (getComputedStyle(el).visibility === 'hidden' || srOnly(el)) continue;
+    const over = Math.max(r.right - W, -r.left);
+    if (over > worst + 0.5) {
+      worst = over;
+      const tid = el.closest('[data-testid]');
+      who = el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ?
+        '.' + el.className.split(' ')[0] : '') + ' in ' + (tid ? tid.getAttribute('data-testid') : '?')
+        + ' (right ' + Math.round(r.right) + ' of ' + W + ')';
+    }
+  }
+  return {overflow_px: Math.round(worst), element: who,
+          page_scroll_px: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+}"""
+
+
+def overflow(page) -> dict:
+    """How far any visible element of the main area ends past the window's left or right edge (clipped,
+    or inside a region that scrolls sideways): ``overflow_px``, the ``element`` that does it most, and
+    ``page_scroll_px`` (the page's own sideways scroll)."""
+    return page.evaluate(_OVERFLOW)
+
+
+_FIGURES = """() => {
+  const out = [];
+  const text = (ids) => (ids || '').split(/\\s+/).filter(Boolean)
+      .map(id => { const e = document.getElementById(id); return e ? e.textContent.trim() : ''; }).join(' ');
+  for (const c of document.querySelectorAll("[data-testid='stVegaLiteChart']")) {
+    if (!c.getClientRects().length) continue;
+    const doc = c.matches('[aria-label], [aria-labelledby]') ? c : c.querySelector('[aria-label]');
+    const get = (a) => doc ? (doc.getAttribute(a) || '') : '';
+    out.push({kind: 'chart', name: text(get('aria-labelledby')) || get('aria-label'),
+              description: get('aria-description') || text(get('aria-describedby'))});
+  }
+  for (const img of document.querySelectorAll("[data-testid='stMain'] img, [data-testid='stSidebar'] img")) {
+    if (!img.getClientRects().length) continue;
+    const alt = (img.getAttribute('alt') || '').trim();
+    out.push({kind: 'image', name: alt, description: alt});
+  }
+  return out;
+}"""
+
+
+def figure_texts(page) -> list[dict]:
+    """Every visible chart and image: its accessible ``name`` and ``description`` (empty when missing)."""
+    return page.evaluate(_FIGURES)
+
+
+_ACTIVE = """(key) => {
+  const a = document.activeElement;
+  if (!a || a === document.body) return null;
+  const vis = (e) => { const s = getComputedStyle(e);
+    return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+      || (s.boxShadow && s.boxShadow !== 'none'); };
+  let shown = false;
+  for (let e = a, i = 0; e && i < 3; e = e.parentElement, i++) if (vis(e)) { shown = true; break; }
+  const tid = a.closest('[data-testid]');
+  return {in_main: !!a.closest("[data-testid='stMain']"),
+          in_control: !!key && !!a.closest('.st-key-' + key)
+            && !a.closest("[data-testid='stTooltipHoverTarget']"),
+          role: a.getAttribute('role') || a.tagName.toLowerCase(),
+          testid: tid ? tid.getAttribute('data-testid') : '',
+          label: (a.getAttribute('aria-label') || a.innerText || '').trim().slice(0, 60),
+          focus_visible: shown};
+}"""
+
+
+_VALUE = "() => document.activeElement.getAttribute('aria-valuenow') || location.href"
+
+
+def keyboard_walk(page, key: str | None, max_tabs: int = 90) -> dict:
+    """Press Tab from the top of the page (keyboard only) and record what gets focus.
+
+    Returns ``stops`` (one dict per focused element of the main area: role, test id, label,
+    ``focus_visible``: an outline or focus ring shows), ``control_reached`` (the widget ``key`` got
+    focus) and ``control_moved`` (ArrowRight, then ArrowLeft on it changed its value: it works from the
+    keyboard)."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    stops, reached, moved, seen = [], False, None, set()
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        info = page.evaluate(_ACTIVE, key)
+        if info is None:
+            continue
+        sig = (info["testid"], info["role"], info["label"])
+        if info["in_main"] and sig not in seen:
+            seen.add(sig)
+            stops.append(info)
+        if info["in_control"] and not reached:
+            reached = True
+            before = page.evaluate(_VALUE)
+            page.keyboard.press("ArrowRight")
+            settle(page, idle_polls=2)
+            after = page.evaluate(_VALUE)
+            moved = before != after
+            page.keyboard.press("ArrowLeft")
+            settle(page, idle_polls=2)
+            break
+    return {"stops": stops, "control_reached": reached, "control_moved": bool(moved)}

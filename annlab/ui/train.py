@@ -19,7 +19,7 @@ from annlab.charts import curve_groups, history_chart
 from annlab.store import StoreWarning
 from annlab.training import TrainResult, TrainSpec
 from annlab.ui.cached import LRU
-from annlab.ui.display import chart
+from annlab.ui.display import chart, live_curves
 from annlab.ui.sidebar import current
 
 MEMORY_SIZE = 48  # trained models kept in memory per server process (least recently used goes first)
@@ -48,7 +48,7 @@ def _progress(slot, spec: TrainSpec):
             bar.progress(min(1.0, epoch / total), text=f"epoch {epoch} / {total}")
         keys = _curve_keys(spec, rows)
         if keys:
-            live.line_chart(pd.DataFrame(rows).set_index("epoch")[keys], height=180)
+            live_curves(live, pd.DataFrame(rows).set_index("epoch")[keys], height=180)
 
     return callback
 
@@ -88,7 +88,7 @@ def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
         rows = [r for r in job.history if "epoch" in r]
         keys = [k for k in ("loss", "val_loss") if rows and k in rows[-1]]
         if len(rows) > 1 and keys:
-            st.line_chart(pd.DataFrame(rows).set_index("epoch")[keys], height=180)
+            live_curves(st, pd.DataFrame(rows).set_index("epoch")[keys], height=180)
     if len(job.owners) > 1:
         st.caption(f"{len(job.owners)} sessions are waiting for this same model: it trains once for all.")
     if st.button("Cancel this training", key=f"cancel-job-{job.id}", icon=":material/cancel:"):
