@@ -15,6 +15,13 @@ waiting or running. A worker writes the trained model to the model store (atomic
 worker leaves no half-written file) and the server process loads it from there, so the store is the
 only way a model travels. Jobs are sent to the workers with ``cloudpickle`` (specs may hold lambdas).
 
+This module alone decides where a training runs: every caller gets a spec's model with :func:`run`
+(or :func:`run_all`), which loads it from the store, sends it to the pool, or trains it in the calling
+thread when there is no pool. A page's session is the job owner (:func:`session`), so a training
+started inside an experiment has the same one-job-per-session limit, time limit and progress as one
+started by ``annlab.ui.train``; a run interrupted while it waits (the student moved on) gives up its
+place, and the job is cancelled when nobody else waits for it.
+
 The library never imports Streamlit; ``annlab.ui.train`` draws a job's place, progress and cancel
 button, and ``python -m annlab warm`` waits for its jobs the same way.
 """
@@ -22,6 +29,7 @@ button, and ``python -m annlab warm`` waits for its jobs the same way.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import multiprocessing as mp
 import os
@@ -31,8 +39,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait as wait_connections
-from pathlib import Path
 from typing import Any
+
+from annlab import store
+from annlab.training import TrainResult, TrainSpec
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 ACTIVE = (QUEUED, RUNNING)
@@ -136,7 +146,7 @@ def _worker_main(conn, threads: int) -> None:  # runs in a worker process
 
         try:
             spec = cloudpickle.loads(payload)
-            result = spec.run_here(device, callback=callback)
+            result = store.train_spec_here(spec, device, callback=callback)
             conn.send(("done", job_id, {"trained": not result.from_cache}))
         except Exception as exc:  # reported to the page in words
             conn.send(("error", job_id, f"{type(exc).__name__}: {exc}"))
@@ -277,12 +287,21 @@ class Pool:
                     callback(int(row.get("epoch", seen + 1)), {k: v for k, v in row.items() if k != "epoch"})
                 seen += 1
 
-    def run(self, spec, device: str = "cpu", callback: Callable[[int, dict], None] | None = None):
-        """Train ``spec`` in a worker (or join its job), wait, and load the result from the store."""
-        job = self.wait(self.submit(spec, device), callback)
+    def run(self, spec, device: str = "cpu", callback: Callable[[int, dict], None] | None = None, owner=None):
+        """Train ``spec`` in a worker (or join its job), wait, and load the result from the store.
+
+        A run interrupted while it waits (an exception in ``callback``, a stopped page) gives up
+        ``owner``'s place: the job is cancelled when nobody else waits for it."""
+        job = self.submit(spec, device, owner=owner)
+        try:
+            job = self.wait(job, callback)
+        except BaseException:
+            if job.active:
+                self.cancel(job, owner)
+            raise
         if job.state != DONE:
             raise JobFailed(job.message or f"Training {spec.label} did not finish.")
-        return spec.run_here(device)
+        return store.train_spec_here(spec, device)
 
     def status(self) -> dict:
         """Counts for a status line: workers, running and queued jobs, trainings done."""
@@ -345,11 +364,7 @@ class Pool:
                 self._workers[i] = self._spawn()
 
     def _remove_temp_files(self, key: str) -> None:
-        from annlab.settings import cache_dir
-
-        folder = Path(self.store_dir) if self.store_dir else cache_dir()
-        for tmp in folder.glob(f"{key}.pt*.tmp"):
-            tmp.unlink(missing_ok=True)
+        (store.current(self.store_dir) if self.store_dir else store.current()).remove_partial(key)
 
     def _dispatch(self) -> None:
         for worker in self._workers:
@@ -379,11 +394,9 @@ class Pool:
         if kind == "done":
             job.trained = bool(body.get("trained"))
             if job.trained:
-                from annlab.store import TRAINED
-
                 self.trainings += 1
                 self.trained_keys.add(job.key)
-                TRAINED.append(job.key)
+                store.TRAINED.append(job.key)
             self._finish(job, DONE)
         else:
             self._finish(job, FAILED, f"Training {job.label} failed: {body}")
@@ -449,7 +462,7 @@ _ACTIVE_LOCK = threading.Lock()
 
 
 def active() -> Pool | None:
-    """The pool that :meth:`~annlab.training.TrainSpec.run` sends work to in this process, if any."""
+    """The pool that :func:`run` sends work to in this process, if any."""
     return _ACTIVE
 
 
@@ -477,3 +490,59 @@ def deactivate() -> None:
         if _ACTIVE is not None:
             _ACTIVE.close()
         _ACTIVE = None
+
+
+# ------------------------------------------------------------------------------- the one entry point
+_OWNER: contextvars.ContextVar[str | None] = contextvars.ContextVar("annlab_job_owner", default=None)
+
+
+def set_owner(owner: str | None) -> None:
+    """Make ``owner`` (a page session's id) the owner of the trainings this thread asks for from now
+    on (``annlab.ui`` calls it at the start of every page run)."""
+    _OWNER.set(owner)
+
+
+@contextlib.contextmanager
+def session(owner: str | None):
+    """Trainings asked for inside the block belong to ``owner`` (one job at a time)."""
+    token = _OWNER.set(owner)
+    try:
+        yield
+    finally:
+        _OWNER.reset(token)
+
+
+def owner() -> str | None:
+    """The session the trainings of this thread belong to (None: warm-up, a script, a test)."""
+    return _OWNER.get()
+
+
+def stored(spec: TrainSpec) -> bool:
+    """True when the store holds ``spec``'s model (getting it costs a load, not a training)."""
+    return store.spec_stored(spec)
+
+
+def run(
+    spec: TrainSpec, device: str = "cpu", callback: Callable[[int, dict], None] | None = None
+) -> TrainResult:
+    """``spec``'s trained model: loaded from the store, else trained once in a worker of this process's
+    pool (as a job of the current :func:`owner`, who may have only one), else, without a pool
+    (``ANNLAB_TRAIN_WORKERS=0``), trained in the calling thread. ``callback(epoch, metrics)`` sees the
+    epochs as they are trained."""
+    pool = active()
+    if pool is not None and not stored(spec):
+        return pool.run(spec, device, callback, owner=owner())
+    return store.train_spec_here(spec, device, callback=callback)
+
+
+def run_all(specs: list[TrainSpec], device: str = "cpu") -> list[TrainResult]:
+    """Every spec's model, in the order of ``specs``. Outside a page session (``python -m annlab warm``)
+    all untrained ones are queued at once, so the pool's workers train them side by side; inside one
+    they are trained one after another (one job per session)."""
+    pool = active()
+    if pool is not None and owner() is None:
+        pending = [pool.submit(spec, device) for spec in specs if not stored(spec)]
+        for job in pending:
+            if pool.wait(job).state != DONE:
+                raise JobFailed(job.message or f"Training {job.label} did not finish.")
+    return [run(spec, device) for spec in specs]

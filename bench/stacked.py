@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
+from annlab import jobs
 from annlab.stacked import defaults as d  # noqa: E402
 from annlab.stacked import experiments as ex  # noqa: E402
 
@@ -48,7 +49,7 @@ def measure(counts: tuple[int, ...]) -> dict:
     layer_specs = d.layer_specs(stack)
     start = time.perf_counter()
     for spec in layer_specs:
-        spec.run("cpu")
+        jobs.run(spec, "cpu")
     pretrain_s = time.perf_counter() - start
     out = {"acc_before": {}, "acc_after": {}, "acc_scratch": {}, "se": {}, "seconds": {}}
     for n in counts:
@@ -56,7 +57,7 @@ def measure(counts: tuple[int, ...]) -> dict:
         results, times = [], {}
         for kind, spec in three.items():
             t = time.perf_counter()
-            results.append(spec.run("cpu"))
+            results.append(jobs.run(spec, "cpu"))
             times[kind] = round(time.perf_counter() - t, 2)
         comp = ex.compare(*results)
         for key, kind in (("acc_before", "frozen"), ("acc_after", "finetune"), ("acc_scratch", "scratch")):

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annlab import jobs
 from annlab.stacked import defaults as d
 from annlab.stacked import experiments as ex
 from annlab.stacked import pretrain as pt
@@ -130,7 +131,7 @@ def test_each_layer_key_includes_the_layer_below():
 
 def test_each_layer_trains_on_the_codes_of_the_layer_below():
     specs = d.layer_specs(SMALL)
-    first = specs[0].run()
+    first = jobs.run(specs[0])
     x_train, x_held = specs[0].data_fn()
     split, _ = d.data()
     assert x_train.shape == (len(split.X_train), 784) and x_held.shape == (len(split.X_test), 784)
@@ -138,7 +139,7 @@ def test_each_layer_trains_on_the_codes_of_the_layer_below():
     assert codes.shape == (len(split.X_train), SMALL.sizes[1]) and held.shape[1] == SMALL.sizes[1]
     assert np.allclose(codes, pt.encode(first.model, split.X_train))
     assert codes.min() >= 0  # ReLU codes
-    second = specs[1].run()
+    second = jobs.run(specs[1])
     top = d.stack_codes([first, second], split.X_test[:7])
     assert top.shape == (7, SMALL.sizes[2])
     with pytest.raises(ValueError, match="expects 32 inputs"):
@@ -241,9 +242,9 @@ def test_standard_error_formula():
 
 def test_compare_reconstruct_and_filters_on_a_small_stack():
     layer_specs = d.layer_specs(SMALL)
-    layers = [s.run() for s in layer_specs]
+    layers = [jobs.run(s) for s in layer_specs]
     three = d.classifier_specs(SMALL, 0, layer_specs)
-    results = [s.run() for _, s in three.items()]
+    results = [jobs.run(s) for _, s in three.items()]
     comp = ex.compare(*results)
     assert list(comp.table["kind"]) == list(ex.ORDER)
     assert (comp.table["n_labels"] == SMALL.n_labels).all()

@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
+from annlab import jobs
 from annlab.controls import Control
 from annlab.data import DigitSplit, mnist
-from annlab.settings import cache_dir, quick
+from annlab.settings import quick
 from annlab.stacked import pretrain as pt
 from annlab.training import TrainSpec
 
@@ -203,7 +203,7 @@ def stack_codes(layers: list, X: np.ndarray) -> np.ndarray:
 
 def _layer_data(below: tuple[TrainSpec, ...]):
     split, _ = data()
-    layers = [s.run("cpu") for s in below]
+    layers = [jobs.run(s, "cpu") for s in below]
     return stack_codes(layers, split.X_train), stack_codes(layers, split.X_test)
 
 
@@ -251,9 +251,9 @@ def _classifier_data(kind: str, n_labels: int, seed: int, start: tuple[TrainSpec
     split, _ = data()
     idx = pt.labelled_subset(split.y_train, n_labels, seed)
     if kind == "frozen":
-        begin = [s.run("cpu").model.state_dict() for s in start]
+        begin = [jobs.run(s, "cpu").model.state_dict() for s in start]
     elif kind == "finetune":
-        begin = start[0].run("cpu").model.state_dict()
+        begin = jobs.run(start[0], "cpu").model.state_dict()
     else:
         begin = None
     return pt.ClassifierData(split.X_train[idx], split.y_train[idx], split.X_test, split.y_test, begin)
@@ -330,9 +330,9 @@ def subset_specs(
     return {seed + i: classifier_specs(stack, seed + i, layers, epochs) for i in range(n_subsets)}
 
 
-def stored(spec: TrainSpec, folder: Path | None = None) -> bool:
+def stored(spec: TrainSpec) -> bool:
     """Whether the model store already holds ``spec`` (so getting it costs a load, not a training)."""
-    return (Path(folder) if folder else cache_dir()).joinpath(f"{spec.key}.pt").exists()
+    return jobs.stored(spec)
 
 
 def sweep_stored(stack: Stack = STACK, seed: int = 0) -> bool:
@@ -351,17 +351,17 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
 
     ``epochs`` (a smoke run) replaces every epoch count, fast mode's included."""
     for spec in layer_specs(STACK, 0, epochs):
-        r = spec.run(device)
+        r = jobs.run(spec, device)
         how = "cached" if r.from_cache else "trained"
         report(f"{spec.label}: {how}, held-out reconstruction loss {r.history[-1]['val_loss']:.2f}")
     for n, specs in sweep_specs(STACK, 0, epochs).items():
         for kind, spec in specs.items():
-            r = spec.run(device)
+            r = jobs.run(spec, device)
             report(
                 f"{n} labels, {KIND_NAMES[kind]}: test accuracy {r.extra.get('test_acc', float('nan')):.3f}"
             )
     for s, specs in subset_specs(STACK, 0, epochs=epochs).items():
         for kind, spec in specs.items():
-            r = spec.run(device)
+            r = jobs.run(spec, device)
             acc = r.extra.get("test_acc", float("nan"))
             report(f"{STACK.n_labels} labels, subset {s}, {KIND_NAMES[kind]}: test accuracy {acc:.3f}")

@@ -155,10 +155,10 @@ def load(spec: TrainSpec, device: str) -> TrainResult | None:
     the store lacks it (nothing is trained): for a slider position prepared ahead (``ui.ahead``)."""
     memory = _memory()
     result = memory.get((spec.key, device))
-    if result is None and spec.stored():
+    if result is None and jobs.stored(spec):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StoreWarning)  # the page reports it when it loads the model
-            result = spec.run(device)
+            result = jobs.run(spec, device)
         memory.put((spec.key, device), result)
     return result
 
@@ -181,11 +181,11 @@ def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = Tru
     result = memory.get((spec.key, device))
     if result is None:
         pool = jobs.server_pool()
-        if pool is not None and not spec.stored():
+        if pool is not None and not jobs.stored(spec):
             _train_in_pool(pool, spec, device, slot)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
-            result = spec.run(device, callback=_progress(slot, spec))
+            result = jobs.run(spec, device, callback=_progress(slot, spec))
             if pool is not None and result.key in pool.trained_keys:
                 result.from_cache = False  # a worker of this server trained it a moment ago
         for w in caught:

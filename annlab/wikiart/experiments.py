@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.manifold import TSNE
 
+from annlab import jobs
 from annlab.training import Callback, TrainResult, TrainSpec
 from annlab.wikiart import defaults
 from annlab.wikiart.data import ArtSet, ImageError, read_upload
@@ -196,7 +197,7 @@ def compare_remedies(
                 text = f"Training the CNN with remedy '{name}' (seed {seed}): epoch {epoch}"
                 callback(done, {"fraction": (done + epoch / n) / total, "text": text})
 
-            result = spec.run(device, callback=progress if callback else None)
+            result = jobs.run(spec, device, callback=progress if callback else None)
             done += 1
             if "test" not in result.extra:
                 continue
