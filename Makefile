@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint warm bench install install-dev chromium haproxy serve clean
+.PHONY: run test lint warm bench install install-dev chromium haproxy redis serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ chromium: install-dev
 haproxy:
 	bash scripts/ensure_haproxy.sh
 
+redis:
+	bash scripts/ensure_redis.sh
+
 serve: install haproxy
 	$(PY) -m annlab serve --replicas $(or $(REPLICAS),2) --port $(PORT)
 
@@ -37,7 +40,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install-dev chromium haproxy lint
+test: install-dev chromium haproxy redis lint
 	$(PY) -m pytest
 
 warm: install
