@@ -16,7 +16,7 @@ import streamlit as st
 
 from annlab import jobs
 from annlab.charts import curve_groups, history_chart
-from annlab.store import StoreWarning
+from annlab.store import StoreError, StoreWarning
 from annlab.training import TrainResult, TrainSpec
 from annlab.ui.cached import LRU
 from annlab.ui.display import chart
@@ -68,6 +68,11 @@ def _stopped() -> dict:
 @st.fragment(run_every=1.0)
 def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
     """Place in the queue, progress and live curve of a job in a worker, polled once a second."""
+    try:
+        job = pool.refresh(job)
+    except jobs.JobsUnavailable as exc:
+        st.warning(str(exc), icon=":material/cloud_off:")
+        return
     if job.state == jobs.DONE:
         st.rerun(scope="app")
     if not job.active:
@@ -112,6 +117,9 @@ def _train_in_pool(pool: jobs.Pool, spec: TrainSpec, device: str, slot) -> None:
             job = pool.submit(spec, device, owner=owner)
         except jobs.JobRefused as exc:
             st.warning(str(exc), icon=":material/block:")
+            st.stop()
+        except jobs.JobsUnavailable as exc:  # Redis is down: say so; stored models still load
+            st.warning(str(exc), icon=":material/cloud_off:")
             st.stop()
         _job_panel(pool, job, spec.label, owner)
     st.stop()
@@ -185,7 +193,11 @@ def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = Tru
             _train_in_pool(pool, spec, device, slot)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
-            result = jobs.run(spec, device, callback=_progress(slot, spec))
+            try:
+                result = jobs.run(spec, device, callback=_progress(slot, spec))
+            except StoreError as exc:  # the store cannot be read or written: say so, in words
+                slot.error(f"{exc} The model was not kept.", icon=":material/error:")
+                st.stop()
             if pool is not None and result.key in pool.trained_keys:
                 result.from_cache = False  # a worker of this server trained it a moment ago
         for w in caught:
