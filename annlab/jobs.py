@@ -829,20 +829,32 @@ class RedisJobs:
 
     def ahead(self, job: Job) -> int:
         """Trainings running or waiting before ``job`` in its queue (0 once it runs)."""
+        import redis
         from rq.registry import StartedJobRegistry
 
         job = self.refresh(job)
         if job.state != QUEUED:
             return 0
-        queue = self._queue(job.device)
-        ids = [i for i in queue.get_job_ids() if i.rpartition("__")[0] == job.key]
-        position = queue.get_job_position(ids[0]) if ids else None
-        running = StartedJobRegistry(queue=queue).count
+        try:
+            queue = self._queue(job.device)
+            ids = [i for i in queue.get_job_ids() if i.rpartition("__")[0] == job.key]
+            position = queue.get_job_position(ids[0]) if ids else None
+            running = StartedJobRegistry(queue=queue).count
+        except redis.RedisError as exc:
+            raise _unreachable(self.url, exc) from exc
         return running + (position or 0)
 
     def cancel(self, job: Job, owner: str | None = None) -> None:
         """Stop waiting for ``job``; it stops when nobody else waits for it (a running one at its next
         epoch)."""
+        import redis
+
+        try:
+            self._cancel(job, owner)
+        except redis.RedisError as exc:
+            raise _unreachable(self.url, exc) from exc
+
+    def _cancel(self, job: Job, owner: str | None) -> None:
         key = job.key
         if owner is not None:
             self.r.srem(f"{REDIS_PREFIX}owners:{key}", owner)

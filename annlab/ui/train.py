@@ -9,6 +9,7 @@ after a load from disk.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import pandas as pd
@@ -70,7 +71,8 @@ def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
     """Place in the queue, progress and live curve of a job in a worker, polled once a second."""
     try:
         job = pool.refresh(job)
-    except jobs.JobsUnavailable as exc:
+        ahead = pool.ahead(job) if job.state == jobs.QUEUED else 0
+    except jobs.JobsUnavailable as exc:  # Redis went away: say so, keep polling
         st.warning(str(exc), icon=":material/cloud_off:")
         return
     if job.state == jobs.DONE:
@@ -78,8 +80,9 @@ def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
     if not job.active:
         _stopped()[job.key] = job.message
         st.rerun(scope="app")
+    if job.active and job.message:  # e.g. its worker died and it was queued again
+        st.caption(job.message)
     if job.state == jobs.QUEUED:
-        ahead = pool.ahead(job)
         plural = "s" if ahead != 1 else ""
         st.info(
             f"Waiting for a free training worker: {ahead} training{plural} ahead of yours. "
@@ -97,7 +100,8 @@ def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
     if len(job.owners) > 1:
         st.caption(f"{len(job.owners)} sessions are waiting for this same model: it trains once for all.")
     if st.button("Cancel this training", key=f"cancel-job-{job.id}", icon=":material/cancel:"):
-        pool.cancel(job, owner)
+        with contextlib.suppress(jobs.JobsUnavailable):  # Redis away: the job ends at its time limit
+            pool.cancel(job, owner)
         _stopped()[job.key] = "You cancelled this training."
         st.rerun(scope="app")
 
