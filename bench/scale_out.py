@@ -118,7 +118,7 @@ def _start_workers(env: dict, n: int, log_dir: Path) -> list[subprocess.Popen]:
     for i in range(n):
         wenv = dict(env, ANNLAB_CACHE_DIR=str(log_dir / f"worker{i}-cache"), OMP_NUM_THREADS="1")
         log = open(log_dir / f"worker{i}.log", "w")
-        cmd = ["nice", "-n", "10", sys.executable, "-m", "annlab", "worker", "--queue", "cpu"]
+        cmd = [sys.executable, "-m", "annlab", "worker", "--queue", "cpu"]  # as niced as the bench itself
         procs.append(subprocess.Popen(cmd, cwd=ROOT, env=wenv, stdout=log, stderr=subprocess.STDOUT))
     return procs
 
