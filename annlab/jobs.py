@@ -691,6 +691,7 @@ class RedisJobs:
             timeout=int(self.max_seconds + 60) if self.max_seconds != float("inf") else -1,
             result_ttl=600,
             failure_ttl=3600,
+            at_front=attempt > 1,  # its students already waited once: first in line again
         )
 
     def submit(self, spec, device: str = "cpu", owner: str | None = None) -> Job:

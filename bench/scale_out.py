@@ -235,8 +235,9 @@ def main(argv=None) -> dict:
         redis_proc.wait(10)
         s3.stop()
     result["threads_per_worker"] = 1
-    result["note"] = "2 shared, noisy cores (other jobs ran beside this); workers niced; logs in " + str(
-        log_dir
+    result["note"] = (
+        "2 shared, noisy cores (other jobs ran beside this); the killed worker is not restarted, so the "
+        "Redis drain runs on one worker after the kill, the embedded one on two; logs in " + str(log_dir)
     )
     return result
 
