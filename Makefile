@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint warm bench install install-dev chromium axe haproxy serve clean
+.PHONY: run test lint warm bench install install-dev chromium axe haproxy redis serve clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ axe:
 haproxy:
 	bash scripts/ensure_haproxy.sh
 
+redis:
+	bash scripts/ensure_redis.sh
+
 serve: install haproxy
 	$(PY) -m annlab serve --replicas $(or $(REPLICAS),2) --port $(PORT)
 
@@ -40,7 +43,7 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install-dev chromium axe haproxy lint
+test: install-dev chromium axe haproxy redis lint
 	$(PY) -m pytest
 
 warm: install

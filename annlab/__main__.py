@@ -1,6 +1,7 @@
 """Command line: ``python -m annlab warm [--device D] [--epochs N] [--only TITLE] [--lesson NAME]``, and
 ``python -m annlab wikiart train --epochs N --device D [--remedy NAME]`` (see :mod:`annlab.wikiart.cli`),
-and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`), and
+and ``python -m annlab serve --replicas N [--port P]`` (see :mod:`annlab.serve`),
+``python -m annlab worker [--queue cpu|cuda]`` (trainings from Redis, see :mod:`annlab.jobs`), and
 ``python -m annlab lesson check lessons/FILE.toml [--real]`` (validate a lesson file and run its checks).
 
 ``warm`` trains what every page needs on its defaults into the model store (each topic's
@@ -54,9 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--replicas", type=int, default=2, help="Streamlit processes (default 2)")
     serve.add_argument("--port", type=int, default=8501, help="public port of the proxy (default 8501)")
     serve.add_argument("--address", default="0.0.0.0", help="address the proxy listens on")
+    worker = sub.add_parser("worker", help="run trainings from the Redis queue (ANNLAB_REDIS_URL)")
+    worker.add_argument("--queue", default="cpu", choices=("cpu", "cuda"), help="which queue (default cpu)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "worker":
+        from annlab import jobs
+
+        try:
+            return jobs.work(args.queue, burst=args.burst)
+        except (RuntimeError, ValueError) as exc:
+            print(f"worker: {exc}", file=sys.stderr)
+            return 2
     if args.command == "wikiart":
         return wikiart_cli.main(args)
     if args.command == "lesson":

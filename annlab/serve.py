@@ -9,9 +9,12 @@ internal ports and HAProxy in front of them:
 - the websocket upgrade passes through (HAProxy in HTTP mode, long tunnel timeouts);
 - health checks on ``/_stcore/health``; a replica that stops answering leaves the pool, and a
   replica process that dies is restarted on its port;
-- one ``server.cookieSecret`` for all replicas, and one model store (``ANNLAB_CACHE_DIR``): a model
-  trained through one replica loads without training on the others (the store's file locks make
-  that safe across processes).
+- one ``server.cookieSecret`` for all replicas, and one model store (``ANNLAB_STORE``, default the
+  cache folder ``ANNLAB_CACHE_DIR``): a model trained through one replica loads without training on
+  the others (entries are create-only, see :mod:`annlab.store`);
+- after a replica starts or restarts, its home page is opened once over Streamlit's websocket, before
+  HAProxy sends it students: a fresh process otherwise answers the first deep link with "Page not
+  found" (streamlit/streamlit#8860, still seen on 1.67).
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class Replicas:
         self.procs: list[subprocess.Popen | None] = [None] * n
         self.proxy: subprocess.Popen | None = None
         self.restarts = 0
+        self._fresh: set[int] = set()  # restarted replicas whose home page is not opened yet
 
     def _start_replica(self, i: int) -> None:
         log = open(self.log_dir / f"replica{i + 1}.log", "a")
@@ -141,6 +145,7 @@ class Replicas:
                         f"replica {i + 1} did not start; see {self.log_dir}/replica{i + 1}.log"
                     )
                 time.sleep(0.5)
+            open_home(f"http://127.0.0.1:{port}")
         cfg = self.log_dir / "haproxy.cfg"
         cfg.write_text(haproxy_config(self.address, self.port, self.ports))
         check = subprocess.run([self.haproxy, "-c", "-q", "-f", str(cfg)], capture_output=True, text=True)
@@ -166,7 +171,13 @@ class Replicas:
             if proc is not None and proc.poll() is not None:
                 self._start_replica(i)
                 self.restarts += 1
+                self._fresh.add(i)
                 restarted.append(i + 1)
+        for i in sorted(self._fresh):
+            url = f"http://127.0.0.1:{self.ports[i]}"
+            if healthy(url):
+                open_home(url)
+                self._fresh.discard(i)
         return restarted
 
     def supervise(self, interval: float = 2.0, report=print) -> None:
@@ -210,4 +221,38 @@ def healthy(url: str) -> bool:
         with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
             return r.status == 200
     except OSError:
+        return False
+
+
+def open_home(url: str, timeout: float = 120.0) -> bool:
+    """Open the home page of the Streamlit server at ``url`` once, as a browser would (a websocket
+    session runs app.py, which registers every page), so that a student's first deep link into a fresh
+    process finds its page (streamlit/streamlit#8860). True when the run finished within ``timeout``."""
+    import asyncio
+
+    async def visit() -> bool:
+        import websockets
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**27) as ws:
+            back = BackMsg()
+            back.rerun_script.query_string = ""
+            back.rerun_script.page_name = ""
+            await ws.send(back.SerializeToString())
+            async for raw in ws:
+                msg = ForwardMsg()
+                msg.ParseFromString(raw)
+                if msg.WhichOneof("type") == "script_finished":
+                    return True
+        return False
+
+    async def bounded() -> bool:
+        return await asyncio.wait_for(visit(), timeout)
+
+    try:
+        return asyncio.run(bounded())
+    except Exception as exc:  # unreachable, too slow, a protocol hiccup: the server still serves
+        print(f"serve: could not open the home page of {url} ({type(exc).__name__}: {exc})", file=sys.stderr)
         return False

@@ -6,10 +6,17 @@ Training functions share one shape (see CONVENTIONS.md)::
 
 ``callback(epoch, metrics)`` is called after each epoch with a dict of floats; pages use it to draw
 a progress bar and a live loss chart. Training never prints.
+
+This module is the bottom layer of training: it imports nothing from the store (:mod:`annlab.store`
+names, writes and reads entries) or the jobs (:mod:`annlab.jobs` decides where a training runs, and is
+how every caller gets a spec's model: ``jobs.run(spec, device)``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +25,18 @@ from typing import Any
 import torch
 
 Callback = Callable[[int, dict], None]
+FORMAT_VERSION = 1  # of a stored model (its key ends in ``-v1``); bump it and every model retrains
+
+
+def model_key(cfg: Any, *, seed: int = 0, data_key: str = "") -> str:
+    """The identity of a trained model, its store key: ``<family>-<12 hex digits>-v<format>``."""
+    if not dataclasses.is_dataclass(cfg):
+        raise TypeError("The model store keys on a frozen dataclass config.")
+    payload = json.dumps(
+        {"config": dataclasses.asdict(cfg), "seed": int(seed), "data": data_key}, sort_keys=True, default=str
+    )
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:12]
+    return f"{type(cfg).__name__}-{digest}-v{FORMAT_VERSION}"
 
 
 @dataclass
@@ -50,8 +69,8 @@ class TrainResult:
 class TrainSpec:
     """Everything needed to get one trained model from the store: what a page and the warm-up share.
 
-    A topic's ``defaults.py`` builds specs; the view hands one to ``annlab.ui.train`` and
-    ``python -m annlab warm`` to :meth:`run`, so both ask the store for the same key.
+    A topic's ``defaults.py`` builds specs; a view hands one to ``annlab.ui.train``, an experiment and
+    ``python -m annlab warm`` to :func:`annlab.jobs.run`, so all ask the store for the same key.
 
     Attributes
     ----------
@@ -81,41 +100,8 @@ class TrainSpec:
 
     @property
     def key(self) -> str:
-        """The model store key of this spec (same for every device)."""
-        from annlab.store import model_key
-
+        """The model store key of this spec (same for every device): the job id of its training."""
         return model_key(self.cfg, seed=self.seed, data_key=self.data_key)
-
-    def run(self, device: str = "cpu", callback: Callback | None = None) -> TrainResult:
-        """Load from the store, or train and store: in a worker of the process's training pool when
-        one is active (:mod:`annlab.jobs`), else here."""
-        from annlab.jobs import active
-
-        pool = active()
-        if pool is not None and not self.stored():
-            return pool.run(self, device, callback)
-        return self.run_here(device, callback)
-
-    def stored(self) -> bool:
-        """True when the model store holds a file for this spec (it may still turn out unreadable)."""
-        from annlab.settings import cache_dir
-
-        return (cache_dir() / f"{self.key}.pt").exists()
-
-    def run_here(self, device: str = "cpu", callback: Callback | None = None) -> TrainResult:
-        """Load from the store, or train in this thread and store (:func:`annlab.store.get_or_train`)."""
-        from annlab.store import Lazy, get_or_train
-
-        return get_or_train(
-            self.cfg,
-            self.train_fn,
-            self.build,
-            Lazy(self.data_fn),
-            data_key=self.data_key,
-            device=device,
-            seed=self.seed,
-            callback=callback,
-        )
 
 
 def divergence(loss: float, epoch: int, lr: float | None = None) -> str | None:
@@ -139,18 +125,3 @@ def seeded_dropout(x: torch.Tensor, p: float, gen: torch.Generator) -> torch.Ten
     RNG): each entry of ``x`` is zeroed with probability ``p`` and the rest scaled by 1 / (1 - p)."""
     keep = torch.rand(x.shape, generator=gen, device=gen.device).to(x.device) >= p
     return x * keep / (1.0 - p)
-
-
-def run_all(specs: list[TrainSpec], device: str = "cpu") -> list[TrainResult]:
-    """Load or train every spec. With an active training pool (:mod:`annlab.jobs`) all untrained ones are
-    queued at once, so the pool's workers train them side by side (``python -m annlab warm``); without
-    one they train here, one after another. Results come back in the order of ``specs``."""
-    from annlab.jobs import DONE, JobFailed, active
-
-    pool = active()
-    if pool is not None:
-        jobs = [pool.submit(spec, device) for spec in specs if not spec.stored()]
-        for job in jobs:
-            if pool.wait(job).state != DONE:
-                raise JobFailed(job.message or f"Training {job.label} did not finish.")
-    return [spec.run_here(device) for spec in specs]

@@ -41,6 +41,7 @@ os.environ.pop("ANNLAB_FAST", None)
 
 import torch  # noqa: E402
 
+from annlab import jobs
 from annlab.charts import style  # noqa: E402
 from annlab.cnn import charts, conv, models, params  # noqa: E402
 from annlab.cnn import defaults as D  # noqa: E402
@@ -123,7 +124,7 @@ def run(do_select: bool) -> dict:
 
     spec = D.default_spec()
     wall, cpu = time.perf_counter(), time.process_time()
-    cnn = spec.run("cpu")
+    cnn = jobs.run(spec, "cpu")
     out["cnn_train_s"] = round(time.perf_counter() - wall, 1)
     out["cnn_train_cpu_s"] = round(time.process_time() - cpu, 1)
     s = ex.score(cnn, "mnist", 0, "CNN")
@@ -135,7 +136,7 @@ def run(do_select: bool) -> dict:
     }
     log(f"default CNN: test accuracy {s.text} in {out['cnn_train_s']} s ({out['cnn_train_cpu_s']} s CPU)")
 
-    dense = D.dense_spec(D.DEFAULT_CNN).run("cpu")
+    dense = jobs.run(D.dense_spec(D.DEFAULT_CNN), "cpu")
     ds = ex.score(dense, "mnist", 0, "dense")
     lr = ex.logistic_regression("mnist", 0)
     out |= {"dense_acc": round(ds.acc, 4), "dense_params": ds.n_params, "logreg_acc": round(lr.acc, 4)}

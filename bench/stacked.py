@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
+from annlab import jobs
 from annlab.stacked import defaults as d  # noqa: E402
 from annlab.stacked import experiments as ex  # noqa: E402
 
@@ -57,7 +58,7 @@ def measure(counts: tuple[int, ...]) -> dict:
     layer_specs = d.layer_specs(stack)
     start = time.perf_counter()
     for spec in layer_specs:
-        spec.run("cpu")
+        jobs.run(spec, "cpu")
     pretrain_s = time.perf_counter() - start
     out = {"acc_before": {}, "acc_after": {}, "acc_scratch": {}, "se": {}, "seconds": {}, "val_after": {}}
     for n in counts:
@@ -65,7 +66,7 @@ def measure(counts: tuple[int, ...]) -> dict:
         results, times = [], {}
         for kind, spec in three.items():
             t = time.perf_counter()
-            results.append(spec.run("cpu"))
+            results.append(jobs.run(spec, "cpu"))
             times[kind] = round(time.perf_counter() - t, 2)
         comp = ex.compare(*results)
         out["val_after"][n] = round(results[1].history[-1]["val_acc"], 4)
@@ -93,7 +94,7 @@ def measure(counts: tuple[int, ...]) -> dict:
         "n_val": len(d.fit_val().y_val),
         "val_after": out["val_after"],
     }
-    layers = [s.run("cpu") for s in layer_specs]
+    layers = [jobs.run(s, "cpu") for s in layer_specs]
     base = ex.layer_baselines(layers)
     res["layer_val_loss"] = [round(float(r.history[-1]["val_loss"]), 4) for r in layers]
     res["layer_mse"] = [float(f"{v:.3g}") for v in base.table["autoencoder MSE"]]

@@ -29,6 +29,7 @@ os.environ.pop("ANNLAB_FAST", None)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from annlab import jobs
 from annlab.attention import defaults as D  # noqa: E402
 from annlab.attention import experiments as ex  # noqa: E402
 from annlab.attention import selfattention as sa  # noqa: E402
@@ -60,7 +61,7 @@ def timed(spec):
     """Train ``spec`` on the CPU: the result, wall-clock seconds and this process's CPU seconds (the
     latter says what the run costs when other programs share the cores)."""
     t0, c0 = time.perf_counter(), time.process_time()
-    res = spec.run("cpu")
+    res = jobs.run(spec, "cpu")
     return res, round(time.perf_counter() - t0, 2), round(time.process_time() - c0, 2)
 
 

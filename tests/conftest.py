@@ -25,6 +25,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 import pytest  # noqa: E402
+from stores import s3_endpoint, store_env  # noqa: E402, F401 (the two store backends, tests/stores.py)
 
 
 @pytest.fixture

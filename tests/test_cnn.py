@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from annlab import jobs
 from annlab.cnn import conv, experiments, models, params
 from annlab.cnn import defaults as D
 from annlab.cnn.models import CNNConfig, DenseConfig
@@ -429,10 +430,10 @@ def test_the_controls_default_to_the_default_design():
 
 def test_default_spec_runs_and_predicts(tmp_path, monkeypatch):
     monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
-    result = D.default_spec().run("cpu")
+    result = jobs.run(D.default_spec(), "cpu")
     p = experiments.predict_proba(result, mnist().X_test[:4])
     assert p.shape == (4, 10)
-    assert D.default_spec().run("cpu").from_cache
+    assert jobs.run(D.default_spec(), "cpu").from_cache
 
 
 def test_the_window_figure_holds_every_position_and_a_move_sets_one_parameter():

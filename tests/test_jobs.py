@@ -59,7 +59,7 @@ def test_two_sessions_asking_for_one_model_start_one_job(pool, tmp_path):
     assert a.state == jobs.DONE and a.trained and pool.trainings == 1, a.message
     assert seen == [1, 2, 3] and [row["loss"] for row in a.history] == [1.0, 0.5, 1 / 3]
     assert _stored(tmp_path) == [f"{s.key}.pt"]
-    result = s.run_here("cpu")  # the server loads what the worker stored
+    result = store.load_spec(s)  # the server loads what the worker stored
     assert result.from_cache and result.history[-1]["epoch"] == 3
 
 
@@ -119,16 +119,39 @@ def test_cancel_stops_a_running_job_when_nobody_else_waits(pool, tmp_path):
     assert job.state == jobs.CANCELLED and _stored(tmp_path) == []
 
 
-def test_spec_run_goes_through_the_active_pool(pool, tmp_path, monkeypatch):
+def test_jobs_run_goes_through_the_active_pool(pool, tmp_path, monkeypatch):
     monkeypatch.setattr(jobs, "_ACTIVE", pool)
     s = spec(tag="routed")
     before = len(store.TRAINED)
     rows = []
-    result = s.run("cpu", callback=lambda e, m: rows.append(e))
+    result = jobs.run(s, "cpu", callback=lambda e, m: rows.append(e))
     assert result.from_cache and rows == [1, 2, 3] and pool.trainings == 1
     assert store.TRAINED[before:] == [s.key]
     failing = spec(tag="boom", epochs=-1)  # range(1, 0) trains nothing but returns: fine
-    assert failing.run("cpu").history == []
+    assert jobs.run(failing, "cpu").history == []
+
+
+def test_a_training_inside_an_experiment_belongs_to_the_session(pool, monkeypatch):
+    """An experiment's inner model is a job of the page's session: one job at a time, and a run that
+    stops waiting (the student moved on) cancels it when nobody else waits."""
+    monkeypatch.setattr(jobs, "_ACTIVE", pool)
+    waiting = pool.submit(spec(tag="page", epochs=100, sleep=0.05), owner="student")
+    with jobs.session("student"), pytest.raises(jobs.JobRefused, match="already have a training"):
+        jobs.run(spec(tag="inner"), "cpu")
+    pool.cancel(waiting, "student")
+
+    class MovedOn(Exception):
+        pass
+
+    def leave(epoch, metrics):
+        raise MovedOn
+
+    with jobs.session("student"), pytest.raises(MovedOn):
+        jobs.run(spec(tag="inner", epochs=100, sleep=0.05), "cpu", callback=leave)
+    assert pool.status()["running"] + pool.status()["queued"] == 0 or not any(
+        j.active for j in pool._jobs.values()
+    )
+    assert not jobs.stored(spec(tag="inner", epochs=100, sleep=0.05))
 
 
 def test_workers_from_env(monkeypatch):
@@ -176,14 +199,14 @@ def test_a_worker_dead_before_its_job_arrives_does_not_stop_the_pool(pool, tmp_p
 
 def test_run_all_queues_every_untrained_spec_at_once(tmp_path, monkeypatch):
     """The warm-up's path: two workers train side by side, results come back in order."""
-    from annlab.training import run_all
+    from annlab.jobs import run_all
 
     monkeypatch.setenv("ANNLAB_CACHE_DIR", str(tmp_path))
     p = jobs.Pool(2, max_seconds=300, store_dir=tmp_path)
     monkeypatch.setattr(jobs, "_ACTIVE", p)
     try:
         specs = [spec(tag=f"all-{i}", epochs=4, sleep=0.5) for i in range(4)]
-        specs[0].run_here("cpu")  # already stored: loaded, not queued
+        store.train_spec_here(specs[0], "cpu")  # already stored: loaded, not queued
         import threading
 
         out, most_running = {}, 0

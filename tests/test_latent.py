@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from pagetest import errors, open_page
 
-from annlab import store
+from annlab import jobs, store
 from annlab.controls import Control
 from annlab.data import digit_split, digits8, two_moons
 from annlab.judge import judge
@@ -872,7 +872,7 @@ SPY_SPECS = {
 def test_spy_nan_test_digits_leave_training_and_validation_finite(name, empty_store, monkeypatch):
     _nan_test_splits(monkeypatch)
     spec = SPY_SPECS[name]()
-    r = spec.run()
+    r = jobs.run(spec)
     assert not r.from_cache and len(r.history) == D.FAST_EPOCHS
     assert _finite(r.history)  # training and validation curves
     if isinstance(spec.cfg, ae.AEConfig):

@@ -48,3 +48,29 @@ def test_server_settings_ship_with_every_server():
     assert config["runner"]["postScriptGC"] is False
     assert config["server"]["fileWatcherType"] == "none"
     assert "COPY .streamlit .streamlit" in (root / "deploy" / "Dockerfile").read_text()
+
+
+def test_a_fresh_server_has_its_home_page_opened_once(tmp_path):
+    """``open_home`` runs the app once over Streamlit's websocket (streamlit/streamlit#8860)."""
+    import sys
+    import time
+
+    script = tmp_path / "app.py"
+    marker = tmp_path / "runs"
+    script.write_text(f"import streamlit as st\nopen({str(marker)!r}, 'a').write('x')\nst.write('home')\n")
+    port = next(p for p in range(8650, 8670) if serve.healthy(f"http://127.0.0.1:{p}") is False)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+    cmd += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while not serve.healthy(f"http://127.0.0.1:{port}") and time.time() < deadline:
+            time.sleep(0.5)
+        assert not marker.exists()  # nothing ran the script yet
+        assert serve.open_home(f"http://127.0.0.1:{port}")
+        assert marker.read_text() == "x"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert not serve.open_home(f"http://127.0.0.1:{port}", timeout=5)  # a stopped server: False, no raise

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from annlab import jobs
 from annlab.stacked import defaults as d
 from annlab.stacked import experiments as ex
 from annlab.stacked import pretrain as pt
@@ -131,7 +132,7 @@ def test_each_layer_key_includes_the_layer_below():
 
 def test_each_layer_trains_on_the_codes_of_the_layer_below():
     specs = d.layer_specs(SMALL)
-    first = specs[0].run()
+    first = jobs.run(specs[0])
     x_train, x_val, x_test = specs[0].data_fn()
     split, _ = d.data()
     fv = d.fit_val()
@@ -143,7 +144,7 @@ def test_each_layer_trains_on_the_codes_of_the_layer_below():
     assert np.allclose(codes, pt.encode(first.model, fv.X_fit))
     assert first.extra["n_val"] == 400 and first.extra["n_test"] == len(split.X_test)
     assert codes.min() >= 0  # ReLU codes
-    second = specs[1].run()
+    second = jobs.run(specs[1])
     top = d.stack_codes([first, second], split.X_test[:7])
     assert top.shape == (7, SMALL.sizes[2])
     with pytest.raises(ValueError, match="expects 32 inputs"):
@@ -172,8 +173,8 @@ def test_spy_nan_test_digits_leave_layers_and_classifiers_finite(tmp_path, monke
     poisoned = dataclasses.replace(split, X_test=np.full_like(split.X_test, np.nan))
     monkeypatch.setattr(d, "mnist", lambda: poisoned)
     tiny = dataclasses.replace(SMALL, n_layers=2, first_units=16)
-    layers = [s.run() for s in d.layer_specs(tiny)]
-    results = [s.run() for _, s in d.classifier_specs(tiny).items()]
+    layers = [jobs.run(s) for s in d.layer_specs(tiny)]
+    results = [jobs.run(s) for _, s in d.classifier_specs(tiny).items()]
     for r in layers + results:
         assert not r.diverged and r.history
         assert all(math.isfinite(v) for row in r.history for v in row.values())
@@ -267,9 +268,9 @@ def test_standard_error_formula():
 
 def test_compare_reconstruct_and_filters_on_a_small_stack():
     layer_specs = d.layer_specs(SMALL)
-    layers = [s.run() for s in layer_specs]
+    layers = [jobs.run(s) for s in layer_specs]
     three = d.classifier_specs(SMALL, 0, layer_specs)
-    results = [s.run() for _, s in three.items()]
+    results = [jobs.run(s) for _, s in three.items()]
     comp = ex.compare(*results)
     assert list(comp.table["kind"]) == list(ex.ORDER)
     assert (comp.table["n_labels"] == SMALL.n_labels).all()

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from PIL import Image
 from sklearn.utils.class_weight import compute_class_weight
 
+from annlab import jobs
 from annlab.training import generator
 from annlab.wikiart import data as artdata
 from annlab.wikiart import defaults, experiments, synthetic
@@ -613,7 +614,7 @@ def test_compare_remedies_fills_the_table(small_art, monkeypatch, tmp_path):
     table = runs.table
     assert list(table["remedy"]) == [*REMEDIES, "always the largest style"]
     assert table["balanced accuracy"].between(0, 1).all() and table["accuracy"].between(0, 1).all()
-    plain = [s.run("cpu").extra["test"] for s in specs["none"]]  # from the store now
+    plain = [jobs.run(s, "cpu").extra["test"] for s in specs["none"]]  # from the store now
     assert table["balanced accuracy"][0] == pytest.approx(np.mean([p["balanced_acc"] for p in plain]))
     assert table["± balanced accuracy"][0] == pytest.approx(np.std([p["balanced_acc"] for p in plain]))
     assert table["seeds"][0] == 2 and table["± accuracy"][1] == 0.0

@@ -5,7 +5,7 @@ import functools
 
 import streamlit as st
 
-from annlab import ui
+from annlab import jobs, ui
 from annlab.controls import neighbours
 from annlab.timeseries import charts as tc
 from annlab.timeseries import defaults as d
@@ -98,7 +98,7 @@ def forecasts() -> None:
         return ui.call(ex.compare, results), results, specs
 
     lag = cfgs["MLP"].lag
-    ready = all(spec.stored() for spec in specs.values())
+    ready = all(jobs.stored(spec) for spec in specs.values())
     ui.keep_last("ts_forecasts", compute, draw_forecasts, ready=ready, label=f"lag {lag}")
     here = (lab.seed, lab.device, lab.projector)
     near = neighbours(sorted(d.lag_positions()), lag)  # the next presses' lags, prepared meanwhile

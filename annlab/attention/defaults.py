@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from annlab import jobs
 from annlab.attention.vit import DenseConfig, ViTConfig, build, build_dense, train_dense, train_vit
 from annlab.controls import Control
 from annlab.data import mnist, split
@@ -263,5 +264,5 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
             if hasattr(cfg, "warmup"):
                 cfg = replace(cfg, warmup=min(cfg.warmup, epochs))
             spec = replace(spec, cfg=cfg)
-        result = spec.run(device)
+        result = jobs.run(spec, device)
         report(f"{role}: {spec.label} {'loaded' if result.from_cache else 'trained'}")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from annlab import jobs
 from annlab.attention import selfattention as sa
 from annlab.attention import vit as vm
 from annlab.attention.defaults import DIGIT_PATCH, SOURCES, ToySetup, digit_data, held_out_digits, vit_spec
@@ -421,7 +422,7 @@ def report_grid(epochs: int, *, device: str = "cpu", seed: int = 0, callback=Non
                 frac = (i + epoch / total) / len(configs)
                 callback(epoch, {"fraction": frac, "text": f"{name}: epoch {epoch} / {total}"})
 
-        res = vit_spec(cfg, seed).run(device, callback=step)
+        res = jobs.run(vit_spec(cfg, seed), device, callback=step)
         last = res.history[-1]
         X_test, y_test = held_out_digits(seed)
         test_acc = float((vm.predict_proba(res.model, X_test).argmax(1) == y_test).mean())

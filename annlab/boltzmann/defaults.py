@@ -296,7 +296,7 @@ def sweep_plan() -> SweepPlan:
 
 
 def _warm(specs: list, device: str, epochs: int | None, report: Callable[[str], None]) -> None:
-    from annlab.training import run_all
+    from annlab.jobs import run_all
 
     n = max(1, epochs or 1)
     smoke = {"DBM": {"pretrain_epochs": n, "num_epochs": n}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from annlab import jobs
 from annlab.cnn import models, params
 from annlab.cnn.models import OPTIMIZERS, CNNConfig, DenseConfig
 from annlab.controls import Control
@@ -258,7 +259,7 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
     for role, s in default_specs().items():
         if epochs:
             s = replace(s, cfg=replace(s.cfg, num_epochs=epochs))
-        result = s.run(device)
+        result = jobs.run(s, device)
         report(f"{role}: {s.label} {'loaded' if result.from_cache else 'trained'}")
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from annlab import jobs
 from annlab.cnn import conv, models, params
 from annlab.data import digit_split
 from annlab.preprocess import downsample
@@ -24,7 +25,7 @@ def predict_proba(result: TrainResult, X: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    result : a trained CNN or dense network (``default_spec().run()``, ``ui.train(spec)``)
+    result : a trained CNN or dense network (``jobs.run(default_spec())``, ``ui.train(spec)``)
     X : ndarray of shape (n, side*side), float in [0, 1] (side 28 for MNIST models)
 
     Returns
@@ -175,7 +176,7 @@ def optimizer_race(
             callback(
                 i, {"fraction": i / len(specs), "text": f"Training with {name} ({i + 1}/{len(specs)}) ..."}
             )
-        result = spec.run(device)
+        result = jobs.run(spec, device)
         for h in result.history:
             rows.append(
                 {

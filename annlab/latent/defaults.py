@@ -673,7 +673,7 @@ def default_specs(seed: int = 0) -> dict[str, TrainSpec]:
 def _warm(
     specs: dict[str, TrainSpec], device: str, epochs: int | None, report: Callable[[str], None]
 ) -> None:
-    from annlab.training import run_all
+    from annlab.jobs import run_all
 
     if epochs:
         specs = {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from annlab import jobs
 from annlab.data import digit_split, two_moons
 from annlab.judge import digit_classifier, judge, judge_features
 from annlab.latent import autoencoders as ae
@@ -286,7 +287,7 @@ def latent_sweep(
                 fraction = (i + epoch / (spec.num_epochs or 1)) / len(specs)
                 callback(epoch, {"fraction": fraction, "text": f"Training {spec.label}: epoch {epoch}"})
 
-        r = spec.run(device, callback=progress)
+        r = jobs.run(spec, device, callback=progress)
         Z_fit, Z_test = ae.encode(r.model, s.X_fit), ae.encode(r.model, s.X_test)
         rows.append(
             {
@@ -364,7 +365,7 @@ def ae_table(
     s = splits(dataset, seed)
     rows = []
     for i, (name, spec) in enumerate(specs.items()):
-        r = spec.run(device)
+        r = jobs.run(spec, device)
         d = spec.cfg.latent_dim
         rows.append(
             {
@@ -825,7 +826,7 @@ def digits8_bottlenecks(
     X = s.X_test
     rows, images = [], [X[:10]]
     for i, spec in enumerate(specs):
-        r = spec.run(device)
+        r = jobs.run(spec, device)
         images.append(ae.reconstruct(r.model, X[:10]))
         rows.append(
             {

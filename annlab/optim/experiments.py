@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,7 +28,6 @@ from annlab import store
 from annlab.optim import DESCRIPTIONS, OPTIMIZERS
 from annlab.optim import landscape as ls
 from annlab.optim import race as rc
-from annlab.settings import cache_dir
 
 RACE_FORMAT = 2
 _ARRAYS = ("epoch", "train", "val", "seconds", "grid_pred", "test_pred")
@@ -96,8 +94,7 @@ def _payload(result: rc.RaceResult) -> dict:
     }
 
 
-def _load(path, cfg: rc.RaceConfig) -> rc.RaceResult:
-    saved = torch.load(path, weights_only=True)
+def _load(saved: dict, cfg: rc.RaceConfig) -> rc.RaceResult:
     if saved.get("format") != RACE_FORMAT or saved["config"] != dataclasses.asdict(cfg):
         raise ValueError("the file holds another race")
     runs = [
@@ -108,7 +105,7 @@ def _load(path, cfg: rc.RaceConfig) -> rc.RaceResult:
 
 def race_saved(cfg: rc.RaceConfig, seed: int = 0, repeat: int = 0) -> bool:
     """True when the race is on disk already (the page can draw it at once)."""
-    return (cache_dir() / f"{race_key(cfg, seed, repeat)}.pt").exists()
+    return store.has(race_key(cfg, seed, repeat))
 
 
 def race(
@@ -121,29 +118,18 @@ def race(
     """The race for ``cfg`` and ``seed`` (:func:`annlab.optim.race.race`), run once and kept on disk.
 
     ``repeat`` > 0 races other initial weights on the same data. The curves are saved as plain tensors
-    in the model store's folder (``RaceConfig-<hash>-v1.pt``) and loaded with ``weights_only=True``,
-    under the store's lock for its key (threads and processes asking for one new race at once run it
-    once); an unreadable file is discarded and the race run again. A race that really runs is listed in
+    in the model store (key ``RaceConfig-<hash>-v1``) and loaded with ``weights_only=True``
+    (:func:`annlab.store.get_or_compute`: threads and processes asking for one new race at once run it
+    once); an unreadable entry is discarded and the race run again. A race that really runs is listed in
     ``annlab.store.TRAINED``, like a trained model. ``callback(step, {"fraction": f, "text": ...})``
     reports progress while it runs.
     """
-    key = race_key(cfg, seed, repeat)
-    folder = cache_dir()
-    path = folder / f"{key}.pt"
-    with store.key_lock(key, folder):  # two servers asking for one new race run it once
-        if path.exists():
-            try:
-                return _load(path, cfg)
-            except Exception as exc:  # truncated, corrupt, or written by another version
-                warnings.warn(
-                    f"The saved race {path.name} could not be read ({type(exc).__name__}); it is run again.",
-                    store.StoreWarning,
-                    stacklevel=2,
-                )
-                path.unlink(missing_ok=True)
+
+    def compute() -> tuple[dict, rc.RaceResult]:
         result = rc.race(cfg, seed=seed, repeat=repeat, callback=callback)
-        store.TRAINED.append(key)
-        store.atomic_save(_payload(result), path)
+        return _payload(result), result
+
+    result, _ = store.get_or_compute(race_key(cfg, seed, repeat), compute, lambda saved: _load(saved, cfg))
     return result
 
 

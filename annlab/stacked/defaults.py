@@ -35,14 +35,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
+from annlab import jobs
 from annlab.controls import Control
 from annlab.data import DigitSplit, mnist
 from annlab.data import split as split_digits
-from annlab.settings import cache_dir, quick
+from annlab.settings import quick
 from annlab.stacked import pretrain as pt
 from annlab.training import TrainSpec
 
@@ -238,7 +238,7 @@ def stack_codes(layers: list, X: np.ndarray) -> np.ndarray:
 def _layer_data(below: tuple[TrainSpec, ...]):
     """(fit codes, validation codes, test codes): the input of the layer above ``below``."""
     (split, _), fv = data(), fit_val()
-    layers = [s.run("cpu") for s in below]
+    layers = [jobs.run(s, "cpu") for s in below]
     return tuple(stack_codes(layers, X) for X in (fv.X_fit, fv.X_val, split.X_test))
 
 
@@ -286,9 +286,9 @@ def _classifier_data(kind: str, n_labels: int, seed: int, start: tuple[TrainSpec
     (split, _), fv = data(), fit_val()
     idx = pt.labelled_subset(fv.y_fit, n_labels, seed)
     if kind == "frozen":
-        begin = [s.run("cpu").model.state_dict() for s in start]
+        begin = [jobs.run(s, "cpu").model.state_dict() for s in start]
     elif kind == "finetune":
-        begin = start[0].run("cpu").model.state_dict()
+        begin = jobs.run(start[0], "cpu").model.state_dict()
     else:
         begin = None
     return pt.ClassifierData(
@@ -367,9 +367,9 @@ def subset_specs(
     return {seed + i: classifier_specs(stack, seed + i, layers, epochs) for i in range(n_subsets)}
 
 
-def stored(spec: TrainSpec, folder: Path | None = None) -> bool:
+def stored(spec: TrainSpec) -> bool:
     """Whether the model store already holds ``spec`` (so getting it costs a load, not a training)."""
-    return (Path(folder) if folder else cache_dir()).joinpath(f"{spec.key}.pt").exists()
+    return jobs.stored(spec)
 
 
 def sweep_stored(stack: Stack = STACK, seed: int = 0) -> bool:
@@ -388,17 +388,17 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
 
     ``epochs`` (a smoke run) replaces every epoch count, fast mode's included."""
     for spec in layer_specs(STACK, 0, epochs):
-        r = spec.run(device)
+        r = jobs.run(spec, device)
         how = "cached" if r.from_cache else "trained"
         report(f"{spec.label}: {how}, validation reconstruction loss {r.history[-1]['val_loss']:.2f}")
     for n, specs in sweep_specs(STACK, 0, epochs).items():
         for kind, spec in specs.items():
-            r = spec.run(device)
+            r = jobs.run(spec, device)
             report(
                 f"{n} labels, {KIND_NAMES[kind]}: test accuracy {r.extra.get('test_acc', float('nan')):.3f}"
             )
     for s, specs in subset_specs(STACK, 0, epochs=epochs).items():
         for kind, spec in specs.items():
-            r = spec.run(device)
+            r = jobs.run(spec, device)
             acc = r.extra.get("test_acc", float("nan"))
             report(f"{STACK.n_labels} labels, subset {s}, {KIND_NAMES[kind]}: test accuracy {acc:.3f}")

@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from annlab import jobs
 from annlab.stacked import defaults as d
 from annlab.stacked import pretrain as pt
 from annlab.training import TrainResult
@@ -148,7 +149,7 @@ def _compare_each(specs: dict, device: str, callback, name: Callable[[object], s
         for kind, spec in three.items():
             if callback:
                 callback(step, {"fraction": step / total, "text": f"{name(item)}: {d.KIND_NAMES[kind]}"})
-            results.append(spec.run(device))
+            results.append(jobs.run(spec, device))
             step += 1
         comps[item] = compare(*results)
     if callback:

@@ -391,7 +391,7 @@ def _warm_specs(specs: list[TrainSpec], epochs: int | None) -> list[TrainSpec]:
 def _warm(specs: list[TrainSpec], device: str, epochs: int | None, report: Callable[[str], None]) -> None:
     import time
 
-    from annlab.training import run_all
+    from annlab.jobs import run_all
 
     start = time.perf_counter()
     specs = _warm_specs(specs, epochs)

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from annlab import jobs
 from annlab.data import SANTAFE_TRAIN
-from annlab.timeseries.data import DATA_KEY, SeriesSplit, santafe_split, time_series_folds, windows
+from annlab.timeseries.data import SeriesSplit, santafe_split, time_series_folds, windows
 from annlab.timeseries.defaults import GRID_HIDDEN, GRID_LAGS, SEEDS, model_spec
 from annlab.timeseries.models import TSConfig, forecast_iterated, forecast_one_step, train_ts
 from annlab.training import TrainResult
@@ -231,7 +232,7 @@ def seed_study(
     split = split or santafe_split()
     rows = []
     for i, seed in enumerate(seeds):
-        result = model_spec(cfg, seed).run(device)
+        result = jobs.run(model_spec(cfg, seed), device)
         row = {
             "seed": int(seed),
             **evaluate(result.model, cfg, split).scores,
@@ -251,10 +252,7 @@ def summary(rows: list[dict], key: str = "iterated_nmse") -> tuple[float, float]
 
 def in_store(cfg: TSConfig, seed: int) -> bool:
     """True when the model store already holds ``cfg`` trained with ``seed`` on the Santa Fe split."""
-    from annlab.settings import cache_dir
-    from annlab.store import model_key
-
-    return (cache_dir() / f"{model_key(cfg, seed=seed, data_key=DATA_KEY)}.pt").exists()
+    return jobs.stored(model_spec(cfg, seed))
 
 
 NOT_STORED = (  # shown beside the button that trains the seeds

@@ -174,6 +174,13 @@ def _projector_requested() -> bool:
     return st.query_params.get("projector", "").lower() in {"1", "true", "yes", "on"}
 
 
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else None
+
+
 def frame() -> LabSettings:
     """Page config, house CSS and the shared sidebar: called once per run by ``app.py``.
 
@@ -182,6 +189,7 @@ def frame() -> LabSettings:
     timing.install()
     snapshot.begin_run()  # forget the last run's charts and widgets ("Download snapshot")
     jobs.server_pool()  # from now on every training of this server runs in its worker pool (if any)
+    jobs.set_owner(_session_id())  # trainings this run asks for (experiments' too) are this session's
     projector = _projector_requested()
     st.set_page_config(
         page_title="annlab",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from annlab import jobs
 from annlab.training import TrainResult
 
 
@@ -76,6 +77,8 @@ def on_demand(
                 st.session_state[slot] = (inputs, fn(*args, **kwargs))
         except ValueError as err:
             st.error(str(err))
+        except (jobs.JobRefused, jobs.JobFailed) as err:  # a training inside it was refused or stopped
+            st.warning(str(err), icon=":material/block:")
         if bar is not None:
             bar.empty()
     saved = st.session_state.get(slot)

@@ -9,6 +9,7 @@ after a load from disk.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import pandas as pd
@@ -16,7 +17,7 @@ import streamlit as st
 
 from annlab import jobs
 from annlab.charts import curve_groups, history_chart
-from annlab.store import StoreWarning
+from annlab.store import StoreError, StoreWarning
 from annlab.training import TrainResult, TrainSpec
 from annlab.ui.cached import LRU
 from annlab.ui.display import chart, live_curves
@@ -68,13 +69,20 @@ def _stopped() -> dict:
 @st.fragment(run_every=1.0)
 def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
     """Place in the queue, progress and live curve of a job in a worker, polled once a second."""
+    try:
+        job = pool.refresh(job)
+        ahead = pool.ahead(job) if job.state == jobs.QUEUED else 0
+    except jobs.JobsUnavailable as exc:  # Redis went away: say so, keep polling
+        st.warning(str(exc), icon=":material/cloud_off:")
+        return
     if job.state == jobs.DONE:
         st.rerun(scope="app")
     if not job.active:
         _stopped()[job.key] = job.message
         st.rerun(scope="app")
+    if job.active and job.message:  # e.g. its worker died and it was queued again
+        st.caption(job.message)
     if job.state == jobs.QUEUED:
-        ahead = pool.ahead(job)
         plural = "s" if ahead != 1 else ""
         st.info(
             f"Waiting for a free training worker: {ahead} training{plural} ahead of yours. "
@@ -92,7 +100,8 @@ def _job_panel(pool: jobs.Pool, job: jobs.Job, label: str, owner: str) -> None:
     if len(job.owners) > 1:
         st.caption(f"{len(job.owners)} sessions are waiting for this same model: it trains once for all.")
     if st.button("Cancel this training", key=f"cancel-job-{job.id}", icon=":material/cancel:"):
-        pool.cancel(job, owner)
+        with contextlib.suppress(jobs.JobsUnavailable):  # Redis away: the job ends at its time limit
+            pool.cancel(job, owner)
         _stopped()[job.key] = "You cancelled this training."
         st.rerun(scope="app")
 
@@ -112,6 +121,9 @@ def _train_in_pool(pool: jobs.Pool, spec: TrainSpec, device: str, slot) -> None:
             job = pool.submit(spec, device, owner=owner)
         except jobs.JobRefused as exc:
             st.warning(str(exc), icon=":material/block:")
+            st.stop()
+        except jobs.JobsUnavailable as exc:  # Redis is down: say so; stored models still load
+            st.warning(str(exc), icon=":material/cloud_off:")
             st.stop()
         _job_panel(pool, job, spec.label, owner)
     st.stop()
@@ -155,10 +167,10 @@ def load(spec: TrainSpec, device: str) -> TrainResult | None:
     the store lacks it (nothing is trained): for a slider position prepared ahead (``ui.ahead``)."""
     memory = _memory()
     result = memory.get((spec.key, device))
-    if result is None and spec.stored():
+    if result is None and jobs.stored(spec):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", StoreWarning)  # the page reports it when it loads the model
-            result = spec.run(device)
+            result = jobs.run(spec, device)
         memory.put((spec.key, device), result)
     return result
 
@@ -181,11 +193,15 @@ def train(spec: TrainSpec, *, device: str | None = None, show_curves: bool = Tru
     result = memory.get((spec.key, device))
     if result is None:
         pool = jobs.server_pool()
-        if pool is not None and not spec.stored():
+        if pool is not None and not jobs.stored(spec):
             _train_in_pool(pool, spec, device, slot)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", StoreWarning)
-            result = spec.run(device, callback=_progress(slot, spec))
+            try:
+                result = jobs.run(spec, device, callback=_progress(slot, spec))
+            except StoreError as exc:  # the store cannot be read or written: say so, in words
+                slot.error(f"{exc} The model was not kept.", icon=":material/error:")
+                st.stop()
             if pool is not None and result.key in pool.trained_keys:
                 result.from_cache = False  # a worker of this server trained it a moment ago
         for w in caught:

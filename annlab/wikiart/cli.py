@@ -15,6 +15,7 @@ import json
 import sys
 import time
 
+from annlab import jobs
 from annlab.wikiart import defaults
 
 REMEDY_FLAGS = ("augment", "top_up", "class_weights", "oversample", "focal")
@@ -78,7 +79,7 @@ def train(args) -> int:
     spec = defaults.cnn_spec(art, cfg, args.seed)
     bar = ProgressBar(cfg.num_epochs)
     start = time.perf_counter()
-    result = spec.run(device, callback=bar)
+    result = jobs.run(spec, device, callback=bar)
     bar.close()
     test = result.extra.get("test", {})
     out = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+from annlab import jobs
 from annlab.controls import Control
 from annlab.settings import fast_mode, quick
 from annlab.training import TrainSpec
@@ -369,5 +370,5 @@ def warm(device: str, epochs: int | None, report: Callable[[str], None]) -> None
     report(f"data: {art.source}, {len(art.y_train)} training pictures")
     override = {} if epochs is None else {"num_epochs": epochs}
     for spec in (cnn_spec(art, cnn(art, **override)), ae_spec(art, ae(art, **override))):
-        result = spec.run(device)
+        result = jobs.run(spec, device)
         report(f"{spec.label}: {'cached' if result.from_cache else 'trained'}")

@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.metrics import adjusted_rand_score, balanced_accuracy_score, normalized_mutual_info_score
 
+from annlab import jobs
 from annlab.training import Callback, TrainResult, TrainSpec
 from annlab.wikiart import defaults
 from annlab.wikiart.data import ArtSet, ImageError, read_upload
@@ -253,7 +254,7 @@ def compare_remedies(
                 text = f"Training the CNN with remedy '{name}' (seed {seed}): epoch {epoch}"
                 callback(done, {"fraction": (done + epoch / n) / total, "text": text})
 
-            result = spec.run(device, callback=progress if callback else None)
+            result = jobs.run(spec, device, callback=progress if callback else None)
             done += 1
             if "test" not in result.extra:
                 continue
