@@ -173,10 +173,19 @@ METRIC = Control(
 )
 
 
-def trials_control() -> Control:
-    """Trials per load: :data:`TRIALS`, 10 in fast mode (read when drawn, not at import)."""
-    kw = {"min_value": 5, "max_value": 100, "step": 5}
-    return Control("slider", "Trials (random pattern sets) per point", "hop_trials", capacity().trials, kw)
+def trials_control(patterns: str = "random", dynamics: str = "synchronous") -> Control:
+    """Trials per load: :data:`TRIALS`, 10 in fast mode (read when drawn, not at import). Random patterns
+    under asynchronous updates run at most :data:`experiments.ASYNC_TRIALS` trials, so there the range
+    ends at that (a value held from before is clamped: the positions above it would change nothing)."""
+    capped = patterns == "random" and dynamics == "asynchronous"
+    kw = {"min_value": 5, "max_value": ex.ASYNC_TRIALS if capped else 100, "step": 5}
+    if capped:
+        kw["help"] = (
+            f"Asynchronous updates run neuron by neuron, so random patterns get at most {ex.ASYNC_TRIALS} "
+            "trials per point (and 12 loads); synchronous updates allow up to 100."
+        )
+    default = min(capacity().trials, kw["max_value"])
+    return Control("slider", "Trials (random pattern sets) per point", "hop_trials", default, kw)
 
 
 def page_controls() -> list[Control]:
