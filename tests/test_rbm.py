@@ -513,3 +513,30 @@ def test_linear_learning_rate_schedule():
     from annlab.boltzmann import defaults, rbm
 
     assert tuple(defaults.LR_SCHEDULES) == rbm.LR_SCHEDULES  # the page's radio offers every schedule
+
+
+def test_inpaint_scores_cover_hundreds_of_digits_with_their_baselines(digits8_rbm):
+    """Issue 34: the Inpainting tab's metrics over at least 500 test digits, not the 8 on screen."""
+    from annlab.boltzmann import defaults
+    from annlab.boltzmann import experiments as ex
+    from annlab.boltzmann import inpaint as ip
+    from annlab.boltzmann.rbm import binary_digits
+
+    split, _ = binary_digits("digits8", 0)
+    missing = row_mask(8, 2, 4)
+    assert defaults.N_SCORED >= 500  # MNIST has 1,000 test digits; the 8x8 set 360, all scored
+    sc = ex.inpaint_scores(digits8_rbm, "digits8", 0, missing, [0, 1, 30], defaults.N_SCORED, batch=128)
+    assert sc.n == len(split.X_test) == 360 and set(sc.error) == {0, 1, 30}
+    X, y = split.X_test[: sc.n], split.y_test[: sc.n]
+    clf = ip.digit_classifier("digits8", 0)
+    assert sc.acc_clean == pytest.approx((clf.predict(X) == y).mean())
+    assert sc.acc_erased == pytest.approx((clf.predict(np.where(missing, 0.5, X)) == y).mean())
+    assert sc.error[0] == pytest.approx(0.25) and sc.acc_inpainted[0] == pytest.approx(sc.acc_erased)
+    assert sc.error[30] < sc.error[0] and sc.acc_inpainted[30] > sc.acc_erased  # the RBM fills something
+    assert sc.acc_inpainted[30] * sc.n == pytest.approx(round(sc.acc_inpainted[30] * sc.n))  # a count of n
+    text = sc.summary(30)
+    assert f"first {sc.n} test digits" in text and f"{sc.acc_inpainted[30]:.1%}" in text and "CI" not in text
+    small = ex.inpaint_scores(digits8_rbm, "digits8", 0, missing, [30], 50)
+    assert "95 % CI" in small.summary(30)  # fewer than 200 digits: the interval is shown
+    lo, hi = ex.wilson(0.5, 100)
+    assert lo == pytest.approx(0.404, abs=1e-3) and hi == pytest.approx(0.596, abs=1e-3)
