@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from annlab.boltzmann import rbm as rbm_module
 from annlab.boltzmann.charts import sweep_chart
 from annlab.boltzmann.inpaint import (
     centred_rows,
@@ -459,8 +460,25 @@ def test_dream_chain_is_judged_and_reconstructions_and_curves(digits8_rbm):
     assert set(frame["curve"]) == {"exact log-likelihood", "pseudo-likelihood", "free-energy gap"}
     assert len(frame) == 2 * 2 * 3
     spec = charts.likelihood_chart(frame).to_dict()
-    assert spec["encoding"]["y"]["title"].startswith("log-likelihood per pixel")
+    assert spec["encoding"]["y"]["title"] == "log-likelihood per digit (nats)"
+    exact = frame[frame["curve"] == "exact log-likelihood"]["value"]
+    per_pixel = [h["exact_ll_per_pixel"] * 64 for r in runs.values() for h in r.history]
+    assert sorted(exact) == pytest.approx(sorted(per_pixel))  # the same numbers, per digit
+    base = ex.independent_pixels("digits8", 0)
+    assert -64 * np.log(2) < base < 0  # better than a fair coin per pixel, worse than certain
+    layered = charts.likelihood_chart(frame, baseline=base).to_dict()
+    assert [lay["mark"]["type"] for lay in layered["layer"]][1:] == ["rule", "text"]
+    caption = ex.likelihood_caption(frame, base)
+    assert "nats per digit" in caption and f"{base:.1f}" in caption
     assert charts.gap_chart(frame).to_dict()["encoding"]["x"]["title"] == "epoch"
+
+
+def test_independent_pixel_baseline_matches_a_hand_count():
+    X_train = np.array([[1, 0, 1], [1, 0, 0], [1, 1, 0], [0, 0, 0]], np.float32)
+    X_eval = np.array([[1, 0, 1], [0, 1, 1]], np.float32)
+    p = np.array([4 / 6, 2 / 6, 2 / 6])  # (ink + 1) / (n + 2)
+    by_hand = np.mean([np.sum(np.where(x == 1, np.log(p), np.log(1 - p))) for x in X_eval])
+    assert rbm_module.independent_pixel_ll(X_train, X_eval) == pytest.approx(by_hand)
 
 
 def test_several_chains_per_digit_are_the_mean_of_one_chain_runs(digits8_rbm):

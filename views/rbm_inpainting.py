@@ -191,10 +191,11 @@ if likelihood.open:
             d.METHODS[m]: ui.train(d.small_rbm_spec(dataset, lab.seed, method=m, **small), show_curves=False)
             for m in d.METHODS
         }
-        frame = ex.likelihood_frame(runs)
+        frame, baseline = ex.likelihood_frame(runs), ui.call(ex.independent_pixels, dataset, lab.seed)
         c1, c2 = st.columns(2)
         with c1:
-            ui.chart(charts.likelihood_chart, frame)
+            ui.chart(charts.likelihood_chart, frame, baseline=baseline)
         with c2:
             ui.chart(charts.gap_chart, frame)
+        st.caption(ex.likelihood_caption(frame, baseline))
         st.caption(ex.LIKELIHOOD_NOTE)
