@@ -39,9 +39,9 @@ def network_controls() -> ex.DigitSetup:
 def digits_under_noise(setup: ex.DigitSetup, seed: int) -> None:
     left, right = st.columns([1, 2])
     noise, flip = ui.control(d.NOISE, left), ui.control(d.FLIP, left)
-    k = ui.control(d.step_control(setup.max_iter), left)
     levels = ui.call(ex.digit_recall_levels, setup, flip, seed, progress="Running every noise level once")
     rec = levels.at(noise)  # precomputed: the slider only picks a level, the stepper an iteration
+    k = ui.control(d.step_control(max(rec.n_iter, 1)), left, off=d.step_off(rec.n_iter), at_end=True)
     left.dataframe({"digit": setup.digits, "result": rec.outcomes}, hide_index=True)
     with right:
         with ui.main_figure():

@@ -81,15 +81,21 @@ NOISE = Control(
 
 
 def step_control(max_iter: int = 20) -> Control:
-    """The iteration stepper of the digit section: 0 .. ``max_iter`` (the network's iterations), starting
-    at the last one."""
+    """The iteration stepper of the digit section: 0 .. ``max_iter`` (the iterations the network ran
+    until every probe stopped changing, at most the Iterations setting), starting at the last one."""
     kw = {
         "min_value": 0,
         "max_value": int(max_iter),
-        "help": "0 = the binarised noisy input. Every iteration is kept, so stepping runs nothing; past "
-        "the iteration where the network stopped changing, its last state is shown.",
+        "help": "0 = the binarised noisy input. Every iteration is kept, so stepping runs nothing. The "
+        "range ends where the last probe stopped changing (or at the Iterations setting): later "
+        "iterations would show the same states.",
     }
     return Control("slider", "Show the state after iteration", "hop_dstep", int(max_iter), kw)
+
+
+def step_off(n_iter: int) -> str | None:
+    """Why the iteration stepper does nothing (None when it has iterations to show)."""
+    return None if n_iter >= 1 else "The network ran no iteration to step through here."
 
 
 FLIP = Control(

@@ -161,11 +161,25 @@ def persisted(widget: Callable, label: str, *, key: str, default: Any, **kwargs)
     return value
 
 
-def control(c: Control, where=st, *, off: str | None = None, **kw) -> Any:
+def follow_max(key: str, high: Any) -> None:
+    """A stepper whose range grows and shrinks with the state (iterations run until the network
+    settled): when it was at its end last time, it stays at the end of today's range."""
+    mark = f"_follow_max_{key}"
+    last = st.session_state.get(mark)
+    if last is not None and last != high and st.session_state.get(key, None) == last:
+        st.session_state[key] = high
+    st.session_state[mark] = high
+
+
+def control(c: Control, where=st, *, off: str | None = None, at_end: bool = False, **kw) -> Any:
     """Draw the :class:`~annlab.controls.Control` ``c`` (from a topic's ``defaults.py``) in ``where``
     (``st``, ``st.sidebar``, a column, a popover) bound to the URL; ``kw`` overrides widget options.
 
-    ``off``: why the control does nothing in this state; it is then disabled and its help says why."""
+    ``off``: why the control does nothing in this state; it is then disabled and its help says why.
+    ``at_end``: a slider left at the end of its range stays at the end when the range changes
+    (:func:`follow_max`); a value beyond a shrunk range is clamped in any case."""
+    if at_end:
+        follow_max(c.key, kw.get("max_value", c.kw.get("max_value")))
     if off:
         kw["disabled"] = True
         help_text = kw.get("help", c.kw.get("help"))
