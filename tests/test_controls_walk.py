@@ -2,7 +2,8 @@
 default changes what the page shows, or the control is disabled in that state (issue 34: no dead
 controls). A control whose range depends on another is covered by the pages' own tests.
 
-One test per topic. It opens the page once per tab (the tab a control lives in), and there moves each
+One test per topic. It opens the page once per tab (the tab a control lives in), presses its
+on-demand buttons (``ui.on_demand``: a changed input then marks the result stale), and there moves each
 URL-bound control it finds one position from its default, reruns, compares everything the main area
 shows except the control itself, and moves it back (the page then reruns from its caches). A topic's
 Controls are those of its ``defaults`` module: at module level (alone or in dicts, lists, tuples) and
@@ -178,6 +179,9 @@ def test_every_control_changes_its_page_or_is_off(topic):
         if i > 0:
             at = open_page(topic.view, {key: label})
             assert not errors(at), f"{topic.title}, tab {label!r}: {errors(at)}"
+        for button in [b.key for b in at.button if str(b.key).endswith("_button")]:
+            at.button(key=button).click().run()  # on-demand work: its inputs then mark it stale
+            assert not errors(at), f"{topic.title}, tab {label!r}, {button}: {errors(at)}"
         at.run()  # a plain rerun: what the page shows must not change by itself
         first = shown(at, "")
         at.run()

@@ -759,3 +759,10 @@ def test_dead_control_reasons():
     off = defaults.mini_batch_off(["Adam"], False)
     assert off["batch_size"] and off["mini_batch_all"] is None
     assert defaults.mini_batch_off(["Adam"], True)["batch_size"] is None
+    assert all(defaults.twin_off(defaults.NO_TWIN).values())
+    assert defaults.twin_off("Nesterov") == {
+        "lr": None,
+        "momentum": None,
+        "max_iter": defaults.twin_off("Adam")["max_iter"],
+    }
+    assert defaults.twin_off("L-BFGS")["max_iter"] is None and defaults.twin_off("L-BFGS")["momentum"]

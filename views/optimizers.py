@@ -57,11 +57,21 @@ def race_settings(left, noise=True) -> dict:
         race["optimizers"] = ui.control(D.RACE_OPTIMIZERS)
         with st.popover("Per optimizer: lr, β; a second run", icon=":material/tune:", width="stretch"):
             race["tuned"] = ui.controls(D.tuning_controls(race["optimizers"]), 2)
-            race["twin"] = ui.controls(D.TWIN_CONTROLS, 2)
+            race["twin"] = twin_settings()
             st.markdown(f"[Open the report's race (seed 001 §1.3 Q3)](?{urlencode(D.REPORT_RACE)})")
     with more:
         race |= more_settings([*race["optimizers"], race["twin"]["name"]])
     return race
+
+
+def twin_settings() -> dict:
+    """The second run: which optimizer, then its lr, β and iterations, each off where it has no use."""
+    c1, c2 = st.columns(2)
+    twin = {"name": ui.control(D.TWIN_CONTROLS["name"], c1)}
+    off = D.twin_off(twin["name"])
+    for i, field in enumerate(("lr", "momentum", "max_iter")):
+        twin[field] = ui.control(D.TWIN_CONTROLS[field], (c2, c1, c2)[i], off=off[field])
+    return twin
 
 
 def more_settings(names: list[str]) -> dict:

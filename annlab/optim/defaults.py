@@ -401,6 +401,18 @@ def beta_off(surface_index: int, names) -> str | None:
     return "β is the momentum of Momentum and Nesterov, and neither is in the race on this surface."
 
 
+def twin_off(name: str) -> dict[str, str | None]:
+    """Why each setting of the second run does nothing for the optimizer ``name`` (None where used)."""
+    if name == NO_TWIN:
+        why = "No second run: pick an optimizer to race a second time first."
+        return {"lr": why, "momentum": why, "max_iter": why}
+    return {
+        "lr": None,
+        "momentum": None if name in rc.MOMENTUM_NAMES else f"{name} has no momentum β.",
+        "max_iter": None if name == "L-BFGS" else "Only L-BFGS takes several iterations per step.",
+    }
+
+
 def mini_batch_off(names, mini_batch_all: bool) -> dict[str, str | None]:
     """Why the race's mini-batch controls do nothing for the runs ``names`` (the optimizers and the
     second run): field of :data:`RACE_MORE` -> reason, None where the control is used."""
