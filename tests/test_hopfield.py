@@ -527,7 +527,7 @@ def test_defaults_are_the_one_source_of_the_page_controls():
     names = {n for n in dir(defaults) if isinstance(getattr(defaults, n), Control)}
     for name in names:
         assert f"d.{name}" in view, name  # every Control is drawn on the page
-    assert "d.trials_control()" in view and "d.step_control(" in view
+    assert "d.trials_control(" in view and "d.step_control(" in view
     assert {getattr(defaults, n).key for n in names} | {
         "hop_trials",
         "hop_dstep",
