@@ -192,7 +192,8 @@ def test_every_control_changes_its_page_or_is_off(topic):
         for button in [b.key for b in at.button if str(b.key).endswith("_button")]:
             at.button(key=button).click().run()  # on-demand work: its inputs then mark it stale
             assert not errors(at), f"{topic.title}, tab {label!r}, {button}: {errors(at)}"
-        at.run()  # a plain rerun: what the page shows must not change by itself
+        at.run()  # settle (a finished on-demand run, work prepared ahead), then a plain rerun must not
+        at.run()  # change what the page shows by itself
         first = shown(at, "")
         at.run()
         assert shown(at, "") == first, f"{topic.title}, tab {label!r}: the page changes on a plain rerun"
