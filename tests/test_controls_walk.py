@@ -224,3 +224,13 @@ def test_the_walk_finds_the_controls_made_by_functions():
     assert tab_key(hop) == "hop_tab"
     assert all(isinstance(c, Control) for c in found.values())
     assert Path(ROOT / hop.view).exists()
+
+
+def test_clamp_brings_a_held_value_into_todays_range():
+    """``ui.keep_in_range`` (every slider of ``ui.persisted``): the helper it uses."""
+    from annlab.ui.widgets import clamp
+
+    assert clamp(20, 0, 1) == 1 and clamp(-3, 0, 1) == 0 and clamp(1, 0, 1) is None
+    assert clamp((4, 30), 0, 27) == (4, 27) and clamp(0.7, 0.0, 0.5) == 0.5
+    assert clamp(60, options=[5, 10]) == 10 and clamp("x", options=["a", "b"]) == "a"
+    assert clamp(10, options=[5, 10]) is None
