@@ -45,6 +45,10 @@ FAST_MODE_FIXED = {
     "rbm_epochs": "annlab.boltzmann.defaults.rbm_spec: 2 epochs",
     "rbm_small_epochs": "annlab.boltzmann.defaults.small_rbm_spec: 3 epochs",
     "rbm_dbm_epochs": "annlab.boltzmann.defaults.dbm_spec: 1 epoch per stage",
+    "cnn_epochs": "annlab.cnn.defaults.FAST: 1 epoch",
+    "ts_mlp_epochs": "annlab.timeseries.defaults: 10 epochs (2 under L-BFGS)",
+    "ts_lstm_epochs": "annlab.timeseries.defaults: 10 epochs",
+    "ts_grid_epochs": "annlab.timeseries.defaults.grid_config: 2 epochs per fit",
 }
 # Controls no tab draws on opening it (behind a button, or in a state the walk does not set up), why.
 NOT_ON_A_TAB: dict[str, str] = {}
