@@ -46,9 +46,19 @@ FAST_MODE_FIXED = {
     "rbm_small_epochs": "annlab.boltzmann.defaults.small_rbm_spec: 3 epochs",
     "rbm_dbm_epochs": "annlab.boltzmann.defaults.dbm_spec: 1 epoch per stage",
     "cnn_epochs": "annlab.cnn.defaults.FAST: 1 epoch",
+    "lat_epochs": "annlab.latent.defaults: FAST_EPOCHS (2)",
+    "lat_gan_ep": "annlab.latent.defaults.gan_spec: FAST_EPOCHS (2)",
     "ts_mlp_epochs": "annlab.timeseries.defaults: 10 epochs (2 under L-BFGS)",
     "ts_lstm_epochs": "annlab.timeseries.defaults: 10 epochs",
     "ts_grid_epochs": "annlab.timeseries.defaults.grid_config: 2 epochs per fit",
+}
+# States beyond the tabs, for controls a tab draws only after a choice (url_path -> queries).
+EXTRA_STATES = {
+    "Optimizers": [
+        *({"opt_tab": "Landscape", "opt_surface": s} for s in ("Rosenbrock", "Beale", "1-D bump")),
+        {"opt_optimizers": "GD (full batch),Adagrad,Adadelta,L-BFGS"},  # their own lr, L-BFGS iterations
+    ],
+    "RBM_inpainting": [{"rbm_region": "random"}],  # the fraction of random pixels erased
 }
 # Controls no tab draws on opening it (behind a button, or in a state the walk does not set up), why.
 NOT_ON_A_TAB: dict[str, str] = {}
@@ -202,18 +212,20 @@ def test_every_control_changes_its_page_or_is_off(topic):
     done: set[str] = set()
     inert: dict[str, str] = {}
     failures = []
-    for i, label in enumerate(labels or [None]):
+    states = [{key: label} for label in labels[1:]] + EXTRA_STATES.get(topic.url_path, [])
+    for i, state in enumerate([None, *states]):
+        label = "first tab" if state is None else ", ".join(f"{k}={v}" for k, v in state.items())
         if i > 0:
-            at = open_page(topic.view, {key: label})
-            assert not errors(at), f"{topic.title}, tab {label!r}: {errors(at)}"
+            at = open_page(topic.view, state)
+            assert not errors(at), f"{topic.title}, {label}: {errors(at)}"
         for button in [b.key for b in at.button if str(b.key).endswith("_button")]:
             at.button(key=button).click().run()  # on-demand work: its inputs then mark it stale
-            assert not errors(at), f"{topic.title}, tab {label!r}, {button}: {errors(at)}"
+            assert not errors(at), f"{topic.title}, {label}, {button}: {errors(at)}"
         at.run()  # settle (a finished on-demand run, work prepared ahead), then a plain rerun must not
         at.run()  # change what the page shows by itself
         first = shown(at, "")
         at.run()
-        assert shown(at, "") == first, f"{topic.title}, tab {label!r}: the page changes on a plain rerun"
+        assert shown(at, "") == first, f"{topic.title}, {label}: the page changes on a plain rerun"
         failures += [f"[{label}] {f}" for f in walk_tab(at, controls, done, inert)]
     failures += [f"[every tab that draws it] {why}" for why in inert.values()]
     missing = sorted(set(controls) - done - set(inert) - set(NOT_ON_A_TAB))
