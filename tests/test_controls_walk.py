@@ -46,6 +46,7 @@ FAST_MODE_FIXED = {
     "rbm_small_epochs": "annlab.boltzmann.defaults.small_rbm_spec: 3 epochs",
     "rbm_dbm_epochs": "annlab.boltzmann.defaults.dbm_spec: 1 epoch per stage",
     "cnn_epochs": "annlab.cnn.defaults.FAST: 1 epoch",
+    "vit_epochs": "annlab.attention.defaults.FAST: 1 epoch",
     "lat_epochs": "annlab.latent.defaults: FAST_EPOCHS (2)",
     "lat_gan_ep": "annlab.latent.defaults.gan_spec: FAST_EPOCHS (2)",
     "ts_mlp_epochs": "annlab.timeseries.defaults: 10 epochs (2 under L-BFGS)",
@@ -61,7 +62,11 @@ EXTRA_STATES = {
     "RBM_inpainting": [{"rbm_region": "random"}],  # the fraction of random pixels erased
 }
 # Controls no tab draws on opening it (behind a button, or in a state the walk does not set up), why.
-NOT_ON_A_TAB: dict[str, str] = {}
+NOT_ON_A_TAB: dict[str, str] = {
+    "lat_proj": "views/latent_space.py draws it only for a code of more than 2 dimensions",
+    "lat_dn_std": "views/latent_space.py: one of the denoiser's noise levels (DN_LEVEL), by noise kind",
+    "art_per_style": "views/wikiart.py draws it only with a WikiArt folder (ANNLAB_WIKIART_DIR)",
+}
 
 
 def topic_controls(topic) -> dict[str, Control]:
