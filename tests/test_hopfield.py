@@ -333,6 +333,28 @@ def test_attractor_notes_follow_the_labels_and_the_rule():
     assert "e^0.15" in ex.attractor_notes({"not converged"}, "newhop")[0]
 
 
+def test_the_inverse_note_says_whether_this_network_has_a_bias():
+    """'With no bias the energy is symmetric' only where the bias is zero (issue 34)."""
+    plain = ex.attractor_notes({"inverse of a target"}, "hebbian")[0]
+    assert "with no bias the energy is symmetric" in plain
+    for biased in (True, False):
+        note = ex.attractor_notes({"inverse of a target"}, "newhop", biased=biased)[0]
+        assert "with no bias the energy is symmetric" not in note
+    assert "not symmetric" in ex.attractor_notes({"inverse of a target"}, "newhop", biased=True)[0]
+    assert "comes out zero" in ex.attractor_notes({"inverse of a target"}, "newhop")[0]
+    # the 2-neuron preset stores a target and its inverse: newhop's b comes out zero there
+    net = ex.small_network(
+        ex.small_setup("1 1\n-1 -1\n1 -1", "newhop", "synchronous", 60, ex.STARTS[0], 200, "", 0)
+    )
+    assert "inverse of a target" in set(net.table["label"]) and np.abs(net.b).max() < 1e-12
+    assert any("comes out zero" in n for n in net.notes)
+    # targets without their inverses: newhop's b is not zero, and the page says so where a mirror appears
+    setup = ex.small_setup("1 1 -1\n-1 1 1", "newhop", "synchronous", 60, ex.STARTS[1], 200, "", 0)
+    net = ex.small_network(setup)
+    assert np.abs(net.b).max() > 1e-6
+    assert not any("with no bias" in n or "comes out zero" in n for n in net.notes)
+
+
 def test_digit_setup_forces_8x8_and_sorts_the_digits():
     s = ex.digit_setup("digits8", 16, "hebbian", [7, 1, 7], "synchronous", 5)
     assert (s.side, s.digits, s.n) == (8, (1, 7), 64)
@@ -505,7 +527,7 @@ def test_defaults_are_the_one_source_of_the_page_controls():
     names = {n for n in dir(defaults) if isinstance(getattr(defaults, n), Control)}
     for name in names:
         assert f"d.{name}" in view, name  # every Control is drawn on the page
-    assert "d.trials_control()" in view and "d.step_control(" in view
+    assert "d.trials_control(" in view and "d.step_control(" in view
     assert {getattr(defaults, n).key for n in names} | {
         "hop_trials",
         "hop_dstep",

@@ -189,5 +189,44 @@ def test_noise_10_fails_and_the_stepper_picks_kept_iterations(digits_tab):
     first = str(at.get("image")[0].proto)
     assert "after iteration 0" in first and first != last  # the binarised input, not the settled state
     at.slider(key="hop_noise").set_value(defaults.NOISE.default).run()
-    at.slider(key="hop_dstep").set_value(defaults.DIGIT_ITER.default).run()
+    at.slider(key="hop_dstep").set_value(at.slider(key="hop_dstep").max).run()
     assert _retrieved(at) == 10
+
+
+def test_lowering_the_iterations_clamps_the_stepper():
+    """Issue 34's traceback: Iterations 20, stepper at 20, Iterations 1 -> 'The value 20 is greater than
+    the max_value 1'. The stepper follows its range instead."""
+    at = _open()
+    at.slider(key="hop_noise").set_value(10.0).run()  # probes that need several iterations to settle
+    assert not errors(at), errors(at)
+    step = at.slider(key="hop_dstep")
+    assert 1 < step.max <= defaults.DIGIT_ITER.default and step.value == step.max
+    at.slider(key="hop_diter").set_value(1).run()
+    assert not errors(at), errors(at)
+    one = at.slider(key="hop_dstep")
+    assert one.max == 1 and one.value == 1
+    at.slider(key="hop_diter").set_value(30).run()
+    assert not errors(at), errors(at)
+    assert at.slider(key="hop_dstep").max == step.max  # the probes settle before 30 too
+
+
+def test_the_stepper_ends_where_the_network_stopped():
+    """No dead positions: past the iteration where every probe settled, a stepper would show the same."""
+    at = _open()
+    step = at.slider(key="hop_dstep")
+    assert 1 <= step.max < defaults.DIGIT_ITER.default  # at the default noise the digits settle early
+    shown = str(at.get("image")[0].proto)
+    step.set_value(step.max - 1).run()
+    assert str(at.get("image")[0].proto) != shown
+
+
+def test_asynchronous_random_capacity_offers_only_the_trials_it_runs():
+    at = open_page(VIEW, {"hop_tab": "Capacity", "hop_trials": "60", "hop_capn": "40"})  # N = 40: quick
+    assert not errors(at), errors(at)
+    assert at.slider(key="hop_trials").value == 60 and at.slider(key="hop_trials").max == 100
+    at.radio(key="hop_cap_dyn").set_value("asynchronous").run()
+    assert not errors(at), errors(at)
+    trials = at.slider(key="hop_trials")
+    assert trials.max == 10 and trials.value == 10 and "at most 10" in trials.help
+    summary = next(t for t in _texts(at) if "first drops below one half" in t)
+    assert "10 seeded trials per point" in summary

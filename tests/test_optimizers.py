@@ -646,6 +646,14 @@ def test_noise_floor_threshold_and_sigma_range():
     assert "layer" not in oc.loss_curves(above.runs, floor=0.0).to_dict()  # no noise: no floor line
     data = rc.make_data(rc.TaskConfig(noise=0.3), seed=0)
     assert "noise floor" in ex.race_caption(data, 0.3)
+    mean = rc.mean_mse(data)  # predict-the-mean: the training targets' mean scored on validation
+    assert mean == pytest.approx(np.mean((data.y_val - data.y_train.mean()) ** 2))
+    assert mean == pytest.approx(np.var(data.y_val), rel=0.1) and mean > 0.09
+    both = oc.loss_curves(above.runs, floor=0.09, mean=mean).to_dict()
+    assert len([lay for lay in both["layer"] if lay["mark"]["type"] == "rule"]) == 2
+    texts = [r["text"] for v in both["datasets"].values() if v and "text" in v[0] for r in v]
+    assert "σ²" in texts and "mean" in texts
+    assert f"here {mean:.3g}" in ex.race_caption(data, 0.3)
 
 
 def test_sigma_sweep_size_sweep_and_repeats(tmp_path, monkeypatch):
@@ -701,6 +709,21 @@ def test_seed004_linear_bump_gd_path_and_adam():
     assert values["Adam's highest point (endless slope)"] == "1.41" and values["Adam at k = 0.4"] == "escapes"
 
 
+@pytest.mark.parametrize("k", [0.05, 0.1, 0.2, 0.21, 0.4, 1.0])
+def test_linear_bump_caption_follows_gradient_descent(k):
+    """For k <= 0.2 the step from 0.9 lands at 1.2, past the rising stretch: GD walks on to x20 = 6.0;
+    wider bumps hold it between 0.9 and 1.2 (seed 004). The caption says which, from the run."""
+    page = ex.linear_bump(k)
+    gd = page.paths["GD (full batch)"]
+    caption = page.metrics.caption
+    if k <= 0.2:
+        assert gd[-1] == pytest.approx(6.0)
+        assert "walks on down the far side (x₂₀ = 6.0)" in caption and "bounces" not in caption
+    else:
+        assert gd[-1] == pytest.approx(1.2)
+        assert "bounces between 0.9 and 1.2" in caption and "walks on" not in caption
+
+
 def test_adagrad_is_described_by_its_effective_learning_rate():
     text = DESCRIPTIONS["Adagrad"]
     assert "effective learning rate" in text and "steps only ever shrink" not in text
@@ -724,3 +747,22 @@ def test_stacked_backprop_matches_autograd(activation):
         assert torch.allclose(loss, ref_loss.detach(), atol=1e-6)
         for p, leaf in zip(params, leaves, strict=True):
             assert torch.allclose(p.grad, leaf.grad, atol=1e-5), activation
+
+
+def test_dead_control_reasons():
+    assert defaults.beta_off(0, ["GD (full batch)"]) is None  # the quadratic's momentum section uses β
+    assert defaults.beta_off(1, ["Momentum"]) is None and defaults.beta_off(3, ["Nesterov", "Adam"]) is None
+    assert "Momentum and Nesterov" in defaults.beta_off(1, ["GD (full batch)", "Adam"])
+    off = defaults.mini_batch_off(["GD (full batch)", "L-BFGS", "none"], False)
+    assert off["batch_size"] and off["mini_batch_all"]
+    assert defaults.mini_batch_off(["SGD (mini-batch)"], False)["batch_size"] is None
+    off = defaults.mini_batch_off(["Adam"], False)
+    assert off["batch_size"] and off["mini_batch_all"] is None
+    assert defaults.mini_batch_off(["Adam"], True)["batch_size"] is None
+    assert all(defaults.twin_off(defaults.NO_TWIN).values())
+    assert defaults.twin_off("Nesterov") == {
+        "lr": None,
+        "momentum": None,
+        "max_iter": defaults.twin_off("Adam")["max_iter"],
+    }
+    assert defaults.twin_off("L-BFGS")["max_iter"] is None and defaults.twin_off("L-BFGS")["momentum"]

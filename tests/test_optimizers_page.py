@@ -216,3 +216,27 @@ def test_the_fit_against_the_truth_is_built_only_while_its_section_is_open():
     assert not errors(at), errors(at)
     charts = at.get("vega_lite_chart")
     assert len(charts) == closed + 2 and any("Residuals" in str(c.proto) for c in charts)
+
+
+def test_dead_controls_are_off_with_the_reason():
+    """β with no momentum method (off the quadratic), the batch size with no mini-batch run."""
+    at = open_page(VIEW, query={"opt_tab": "Landscape", "opt_surface": "Rosenbrock"})
+    assert not errors(at), errors(at)
+    assert not at.slider(key="opt_beta").disabled  # Momentum is in the default landscape race
+    at.multiselect(key="opt_land_opts").set_value(["GD (full batch)", "Adam"]).run()
+    assert not errors(at), errors(at)
+    beta = at.slider(key="opt_beta")
+    assert beta.disabled and "Off here" in beta.help and "Momentum and Nesterov" in beta.help
+    at.multiselect(key="opt_land_opts").set_value(["Nesterov", "Adam"]).run()
+    assert not at.slider(key="opt_beta").disabled
+
+    at = open_page(VIEW, query={"opt_optimizers": "GD (full batch),L-BFGS"})
+    assert not errors(at), errors(at)
+    batch, switch = at.select_slider(key="opt_batch"), at.toggle(key="opt_mb_all")
+    assert batch.disabled and "No run uses mini-batches" in batch.help
+    assert switch.disabled and "can switch" in switch.help
+    at.multiselect(key="opt_optimizers").set_value(["GD (full batch)", "Adam"]).run()
+    assert not at.toggle(key="opt_mb_all").disabled and at.select_slider(key="opt_batch").disabled
+    at.toggle(key="opt_mb_all").set_value(True).run()
+    assert not errors(at), errors(at)
+    assert not at.select_slider(key="opt_batch").disabled

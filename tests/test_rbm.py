@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from annlab.boltzmann import rbm as rbm_module
 from annlab.boltzmann.charts import sweep_chart
 from annlab.boltzmann.inpaint import (
     centred_rows,
@@ -459,8 +460,25 @@ def test_dream_chain_is_judged_and_reconstructions_and_curves(digits8_rbm):
     assert set(frame["curve"]) == {"exact log-likelihood", "pseudo-likelihood", "free-energy gap"}
     assert len(frame) == 2 * 2 * 3
     spec = charts.likelihood_chart(frame).to_dict()
-    assert spec["encoding"]["y"]["title"].startswith("log-likelihood per pixel")
+    assert spec["encoding"]["y"]["title"] == "log-likelihood per digit (nats)"
+    exact = frame[frame["curve"] == "exact log-likelihood"]["value"]
+    per_pixel = [h["exact_ll_per_pixel"] * 64 for r in runs.values() for h in r.history]
+    assert sorted(exact) == pytest.approx(sorted(per_pixel))  # the same numbers, per digit
+    base = ex.independent_pixels("digits8", 0)
+    assert -64 * np.log(2) < base < 0  # better than a fair coin per pixel, worse than certain
+    layered = charts.likelihood_chart(frame, baseline=base).to_dict()
+    assert [lay["mark"]["type"] for lay in layered["layer"]][1:] == ["rule", "text"]
+    caption = ex.likelihood_caption(frame, base)
+    assert "nats per digit" in caption and f"{base:.1f}" in caption
     assert charts.gap_chart(frame).to_dict()["encoding"]["x"]["title"] == "epoch"
+
+
+def test_independent_pixel_baseline_matches_a_hand_count():
+    X_train = np.array([[1, 0, 1], [1, 0, 0], [1, 1, 0], [0, 0, 0]], np.float32)
+    X_eval = np.array([[1, 0, 1], [0, 1, 1]], np.float32)
+    p = np.array([4 / 6, 2 / 6, 2 / 6])  # (ink + 1) / (n + 2)
+    by_hand = np.mean([np.sum(np.where(x == 1, np.log(p), np.log(1 - p))) for x in X_eval])
+    assert rbm_module.independent_pixel_ll(X_train, X_eval) == pytest.approx(by_hand)
 
 
 def test_several_chains_per_digit_are_the_mean_of_one_chain_runs(digits8_rbm):
@@ -513,3 +531,30 @@ def test_linear_learning_rate_schedule():
     from annlab.boltzmann import defaults, rbm
 
     assert tuple(defaults.LR_SCHEDULES) == rbm.LR_SCHEDULES  # the page's radio offers every schedule
+
+
+def test_inpaint_scores_cover_hundreds_of_digits_with_their_baselines(digits8_rbm):
+    """Issue 34: the Inpainting tab's metrics over at least 500 test digits, not the 8 on screen."""
+    from annlab.boltzmann import defaults
+    from annlab.boltzmann import experiments as ex
+    from annlab.boltzmann import inpaint as ip
+    from annlab.boltzmann.rbm import binary_digits
+
+    split, _ = binary_digits("digits8", 0)
+    missing = row_mask(8, 2, 4)
+    assert defaults.N_SCORED >= 500  # MNIST has 1,000 test digits; the 8x8 set 360, all scored
+    sc = ex.inpaint_scores(digits8_rbm, "digits8", 0, missing, [0, 1, 30], defaults.N_SCORED, batch=128)
+    assert sc.n == len(split.X_test) == 360 and set(sc.error) == {0, 1, 30}
+    X, y = split.X_test[: sc.n], split.y_test[: sc.n]
+    clf = ip.digit_classifier("digits8", 0)
+    assert sc.acc_clean == pytest.approx((clf.predict(X) == y).mean())
+    assert sc.acc_erased == pytest.approx((clf.predict(np.where(missing, 0.5, X)) == y).mean())
+    assert sc.error[0] == pytest.approx(0.25) and sc.acc_inpainted[0] == pytest.approx(sc.acc_erased)
+    assert sc.error[30] < sc.error[0] and sc.acc_inpainted[30] > sc.acc_erased  # the RBM fills something
+    assert sc.acc_inpainted[30] * sc.n == pytest.approx(round(sc.acc_inpainted[30] * sc.n))  # a count of n
+    text = sc.summary(30)
+    assert f"first {sc.n} test digits" in text and f"{sc.acc_inpainted[30]:.1%}" in text and "CI" not in text
+    small = ex.inpaint_scores(digits8_rbm, "digits8", 0, missing, [30], 50)
+    assert "95 % CI" in small.summary(30)  # fewer than 200 digits: the interval is shown
+    lo, hi = ex.wilson(0.5, 100)
+    assert lo == pytest.approx(0.404, abs=1e-3) and hi == pytest.approx(0.596, abs=1e-3)

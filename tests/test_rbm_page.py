@@ -36,6 +36,10 @@ def test_controls_change_the_inpainting():
     assert not at.error
     assert [m.label for m in at.metric][:2] == ["Label right: RBM fill", "Label right: mean fill"]
     assert len(at.metric) == 4
+    n = defaults.n_scored()
+    summary = next(m.value for m in at.markdown if "Scored on the first" in m.value)
+    assert f"first {n} test digits" in summary and f"{defaults.N_SHOWN} examples" in summary
+    assert "95 % CI" in summary  # fast mode scores 100 digits: fewer than 200, so the interval shows
     assert at.select_slider(key="rbm_recon_steps").label == "Gibbs steps"
     base = error_metric(at)
     assert 0.0 < base < 0.25  # better than a coin flip on the missing pixels
@@ -51,6 +55,9 @@ def test_controls_change_the_inpainting():
     assert not errors(at)
     assert str(at.get("image")[0].proto) != grid
     assert any("the mean of 4 chains per digit" in c.value for c in at.caption)
+    assert not at.metric and at.button(key="rbm_score_button")  # too much sampling to run by itself
+    at.button(key="rbm_score_button").click().run()
+    assert not errors(at) and len(at.metric) == 4
     at.select_slider(key="rbm_chains").set_value(defaults.N_CHAINS).run()
     at.slider(key="rbm_rows28").set_value((4, 23)).run()
     assert not errors(at)
@@ -120,18 +127,30 @@ def test_after_warm_the_page_trains_nothing(empty_store):
 def test_the_gibbs_slider_picks_a_snapshot_of_one_chain(monkeypatch):
     from annlab.boltzmann import inpaint
 
-    runs = []
+    runs, scored = [], []
     real = inpaint.gibbs_snapshots
-    monkeypatch.setattr(inpaint, "gibbs_snapshots", lambda *a, **k: runs.append(a[2]) or real(*a, **k))
+
+    def spy(*a, **k):  # the figure's chain (8 digits x chains) apart from the scoring's (n_scored digits)
+        (runs if len(a[1]) < defaults.n_scored() else scored).append(a[2])
+        return real(*a, **k)
+
+    monkeypatch.setattr(inpaint, "gibbs_snapshots", spy)
     st.cache_data.clear()
+    st.cache_resource.clear()  # the scoring's result lives in the shared memory of ui.call(progress=...)
     at = open_rbm()
     assert len(runs) == 1 and max(runs[0]) == max(defaults.STEP_OPTIONS)  # one chain, to the largest step
+    assert len(scored) == 1 and max(scored[0]) == defaults.SHORT_CHAIN  # the scoring: short first
     seen = {error_metric(at)}
-    for steps in (1, 20, 200, 2000):
+    for steps in (1, 20, 200):
         at.select_slider(key="rbm_recon_steps").set_value(steps).run()
         assert not errors(at)
         seen.add(error_metric(at))
     assert len(runs) == 1 and len(seen) > 1  # the figure changed, the chain did not run again
+    assert len(scored) == 1  # nor did the scoring
+    at.select_slider(key="rbm_recon_steps").set_value(2000).run()
+    assert not errors(at) and len(runs) == 1 and len(scored) == 1 and not at.metric  # scored on a button
+    at.button(key="rbm_score_button").click().run()
+    assert not errors(at) and max(scored[-1]) == max(defaults.STEP_OPTIONS) and len(at.metric) == 4
     at.select_slider(key="rbm_recon_steps").set_value(100).run()
     at.select_slider(key="rbm_chains").set_value(4).run()  # several chains per digit: short first
     assert len(runs) == 2 and max(runs[1]) == defaults.SHORT_CHAIN

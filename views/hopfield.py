@@ -40,9 +40,9 @@ def network_controls() -> ex.DigitSetup:
 def digits_under_noise(setup: ex.DigitSetup, seed: int) -> None:
     left, right = st.columns([1, 2])
     noise, flip = ui.control(d.NOISE, left), ui.control(d.FLIP, left)
-    k = ui.control(d.step_control(setup.max_iter), left)
     levels = ui.call(ex.digit_recall_levels, setup, flip, seed, progress="Running every noise level once")
     rec = levels.at(noise)  # precomputed: the slider only picks a level, the stepper an iteration
+    k = ui.control(d.step_control(max(rec.n_iter, 1)), left, off=d.step_off(rec.n_iter), at_end=True)
     left.dataframe({"digit": setup.digits, "result": rec.outcomes}, hide_index=True)
     with right:
         with ui.main_figure():
@@ -131,6 +131,7 @@ def draw_tab(seed: int) -> None:
         return
     dr = ui.call(ex.drawing_retrieval, drawn, setup, seed)
     last, tip = len(dr.frames) - 1, "Step through the recall: 0 is your binarised drawing."
+    ui.keep_in_range("hop_step", min_value=0, max_value=last)  # another drawing or setup: fewer frames
     k = k2.slider("Iteration", 0, last, last, key="hop_step", help=tip) if last > 0 else 0
     i1, i2 = k2.columns([1, 2])
     with i1:
@@ -145,8 +146,9 @@ def capacity_tab(seed: int) -> None:
     e1, e2, e3 = st.columns(3)
     patterns = ui.control(d.CAP_PATTERNS, e1)
     n = ui.control(d.CAP_N, e1, disabled=patterns == "digits")
-    trials = ui.control(d.trials_control(), e2)
+    slot = e2.container()  # the trials slider sits above the updates it depends on
     dyn = ui.control(d.CAP_DYN, e2)
+    trials = ui.control(d.trials_control(patterns, dyn), slot)
     metric = ui.control(d.METRIC, e3)
     if patterns == "digits":
         with st.spinner("Storing the digits 0 .. P-1 with three rules and probing them..."):

@@ -31,7 +31,8 @@ def data_settings(box, more, noise=True) -> dict:
 
 
 def curves(result, stale=False):  # the main figure: loss per epoch and per second, the noise floor
-    charts = oc.race_loss_charts(result, lab.seed, lab.projector)
+    mean = rc.mean_mse(ui.call(rc.make_data, result.config.data, lab.seed))
+    charts = oc.race_loss_charts(result, lab.seed, lab.projector, mean)
     with st.container() if stale else ui.main_figure():
         for col, (build, args, kw, key) in zip(st.columns(2), charts, strict=True):
             with col:
@@ -56,11 +57,33 @@ def race_settings(left, noise=True) -> dict:
         race["optimizers"] = ui.control(D.RACE_OPTIMIZERS)
         with st.popover("Per optimizer: lr, β; a second run", icon=":material/tune:", width="stretch"):
             race["tuned"] = ui.controls(D.tuning_controls(race["optimizers"]), 2)
-            race["twin"] = ui.controls(D.TWIN_CONTROLS, 2)
+            race["twin"] = twin_settings()
             st.markdown(f"[Open the report's race (seed 001 §1.3 Q3)](?{urlencode(D.REPORT_RACE)})")
     with more:
-        race |= ui.controls(D.RACE_MORE)
+        race |= more_settings([*race["optimizers"], race["twin"]["name"]])
     return race
+
+
+def twin_settings() -> dict:
+    """The second run: which optimizer, then its lr, β and iterations, each off where it has no use."""
+    c1, c2 = st.columns(2)
+    twin = {"name": ui.control(D.TWIN_CONTROLS["name"], c1)}
+    off = D.twin_off(twin["name"])
+    for i, field in enumerate(("lr", "momentum", "max_iter")):
+        twin[field] = ui.control(D.TWIN_CONTROLS[field], (c2, c1, c2)[i], off=off[field])
+    return twin
+
+
+def more_settings(names: list[str]) -> dict:
+    """The race's "More settings": the mini-batch switch and size, off where no run uses them."""
+    rest = dict(D.RACE_MORE)
+    switch, size = rest.pop("mini_batch_all"), rest.pop("batch_size")
+    mini_all = ui.control(switch, off=D.mini_batch_off(names, False)["mini_batch_all"])
+    out = {
+        "mini_batch_all": mini_all,
+        "batch_size": ui.control(size, off=D.mini_batch_off(names, mini_all)["batch_size"]),
+    }
+    return out | ui.controls(rest)
 
 
 def race_section():  # settings left; the noise slider and what it changes right, in a fragment
@@ -110,7 +133,7 @@ def prepare(race: dict, noise: float, seed: int, projector: bool, fits: bool) ->
         data, result = ui.call(rc.make_data, cfg.data, seed), ui.remember(ex.race, cfg, seed)
         names, best = ex.fit_choice(result)
         shown = data.X_grid.shape[1] == 2 and names[best] if names else False
-        charts = oc.race_loss_charts(result, seed, projector)
+        charts = oc.race_loss_charts(result, seed, projector, rc.mean_mse(data))
         charts += oc.race_fit_charts(data, result, seed, shown) if names and fits else []
         for build, args, kw, key in charts:
             ui.chart_spec(build, *args, projector=projector, cache_key=key, **kw)
@@ -138,7 +161,8 @@ def regularisation_section():
     if (cfg := built(D.reg_config, **reg, **ui.controls(D.REG_CONTROLS, 3))) is None:
         return
     result = ui.call(ex.race, cfg, lab.seed, progress="Training with and without regularisation")
-    ui.chart(oc.loss_curves, result.runs, x="epoch", floor=cfg.noise_floor, height=260)
+    mean = rc.mean_mse(ui.call(rc.make_data, cfg.data, lab.seed))
+    ui.chart(oc.loss_curves, result.runs, x="epoch", floor=cfg.noise_floor, mean=mean, height=260)
     ui.table(ex.race_table(result).text())
     st.info(ex.choice_line(result))
 
@@ -150,7 +174,8 @@ def landscape_section():
     kappa = ui.control(D.LAND_KAPPA, c1, disabled=s != 0)
     theta = ui.control(D.LAND_THETA, c1, disabled=s != 3)
     names, steps = ui.control(D.LAND_OPTIMIZERS, c2), ui.control(D.steps_control(s), c2)
-    beta = ui.control(D.LAND_BETA, c2)
+    beta = ui.control(D.LAND_BETA, c2, off=(off := D.beta_off(s, names)))
+    beta = D.LAND_BETA.default if off else beta  # unused: one cached landscape for every β
     tuned = s == 0 and ui.control(D.LAND_TUNED, c3)
     lr_gd = ui.control(D.lr_gd_control(s), c3, disabled=tuned)
     lr_ad, noise = ui.control(D.lr_adaptive_control(s), c3), ui.control(D.LAND_GRAD_NOISE, c3)

@@ -47,17 +47,40 @@ def inpainting():
     with right:
         with ui.main_figure():
             ui.image_grid(view.grid, ncols=view.n, caption=ex.GRID_CAPTION)
-        m1, m2, m3, m4 = st.columns(4)
-        m1.metric("Label right: RBM fill", f"{view.acc_inpainted:.0%}", help=ex.CLASSIFIER_HELP)
-        m2.metric("Label right: mean fill", f"{view.acc_mean_fill:.0%}", help=ex.MEAN_FILL_HELP)
-        m3.metric("Label right: erased", f"{view.acc_erased:.0%}", help=ex.CLASSIFIER_HELP)
-        gap = f"mean fill {view.error_mean_fill:.3f}"
-        m4.metric("Error on the gap", f"{view.error:.3f}", gap, delta_color="off", help=ex.ERROR_HELP)
+        scored(missing, steps, chains)
         how = "one chain per digit" if chains == 1 else f"the mean of {chains} chains per digit"
         st.caption(f"Filled in after {steps} Gibbs steps, {how}. Left to right: " + ", ".join(view.names))
         st.caption(ex.SQUARED_ERROR_NOTE)
         if view.drawing_label is not None:
             st.caption(f"The classifier reads your inpainted drawing as a **{view.drawing_label}**.")
+
+
+def scored(missing, steps: int, chains: int) -> None:
+    """The four metrics over the first test digits (the figure's are examples), with their baselines."""
+    length, by_itself = d.score_length(steps, chains)
+    args = (result, dataset, lab.seed, missing, d.chain_positions(length), d.n_scored(), chains)
+    if by_itself:
+        sc = ui.call(ex.inpaint_scores, *args, progress=f"Scoring {d.n_scored()} test digits")
+    else:
+        note = f"{d.n_scored()} digits x {chains} chain(s) x {length} Gibbs steps: a minute or more"
+        sc = ui.on_demand(
+            f"Score {d.n_scored()} test digits",
+            ex.inpaint_scores,
+            *args,
+            key="rbm_score",
+            progress=True,
+            note=note,
+        )
+    if sc is None or int(steps) not in sc.error:
+        return
+    m1, m2, m3, m4 = st.columns(4)
+    acc = sc.acc_inpainted[int(steps)]
+    m1.metric("Label right: RBM fill", f"{acc:.1%}", help=ex.CLASSIFIER_HELP)
+    m2.metric("Label right: mean fill", f"{sc.acc_mean_fill:.1%}", help=ex.MEAN_FILL_HELP)
+    m3.metric("Label right: erased", f"{sc.acc_erased:.1%}", help=ex.CLASSIFIER_HELP)
+    gap = f"mean fill {sc.error_mean_fill:.3f}"
+    m4.metric("Error on the gap", f"{sc.error[int(steps)]:.3f}", gap, delta_color="off", help=ex.ERROR_HELP)
+    st.markdown(sc.summary(steps))
 
 
 def dream_grid(res, steps: int, title: str, ncols: int = 10) -> ex.Dream:
@@ -168,10 +191,11 @@ if likelihood.open:
             d.METHODS[m]: ui.train(d.small_rbm_spec(dataset, lab.seed, method=m, **small), show_curves=False)
             for m in d.METHODS
         }
-        frame = ex.likelihood_frame(runs)
+        frame, baseline = ex.likelihood_frame(runs), ui.call(ex.independent_pixels, dataset, lab.seed)
         c1, c2 = st.columns(2)
         with c1:
-            ui.chart(charts.likelihood_chart, frame)
+            ui.chart(charts.likelihood_chart, frame, baseline=baseline)
         with c2:
             ui.chart(charts.gap_chart, frame)
+        st.caption(ex.likelihood_caption(frame, baseline))
         st.caption(ex.LIKELIHOOD_NOTE)

@@ -69,21 +69,32 @@ def sweep_charts(res: Sweeps) -> list[tuple[alt.Chart, alt.Chart]]:
     return out
 
 
-def likelihood_chart(df: pd.DataFrame, *, height: int = 300) -> alt.Chart:
-    """Exact held-out log-likelihood beside the pseudo-likelihood (both per pixel) per epoch, one colour
-    per training method, solid = exact, dashed = pseudo (``df`` from ``experiments.likelihood_frame``)."""
+def likelihood_chart(df: pd.DataFrame, *, baseline: float | None = None, height: int = 300) -> alt.Chart:
+    """Exact held-out log-likelihood beside the pseudo-likelihood (both in nats per digit) per epoch, one
+    colour per training method, solid = exact, dashed = pseudo (``df`` from
+    ``experiments.likelihood_frame``), with the independent-pixel ``baseline`` as a grey line."""
     shown = df[df["curve"] != "free-energy gap"]
-    return (
+    curves = (
         alt.Chart(shown, title="Held-out log-likelihood: exact (solid) and pseudo (dashed)", height=height)
         .mark_line(point=True)
         .encode(
             x=alt.X("epoch:Q", title="epoch"),
-            y=alt.Y("value:Q", title="log-likelihood per pixel (nats)", scale=alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title="log-likelihood per digit (nats)", scale=alt.Scale(zero=False)),
             color=alt.Color("method:N", title="training"),
             strokeDash=alt.StrokeDash("curve:N", title="curve", sort=["exact log-likelihood"]),
-            tooltip=["epoch", "method", "curve", alt.Tooltip("value:Q", format=".4f")],
+            tooltip=["epoch", "method", "curve", alt.Tooltip("value:Q", format=".2f")],
         )
     )
+    if baseline is None:
+        return curves
+    line = pd.DataFrame({"value": [round(float(baseline), 2)], "text": ["independent pixels"]})
+    rule = alt.Chart(line).mark_rule(color="#777777", strokeDash=[2, 3], strokeWidth=2).encode(y="value:Q")
+    text = (
+        alt.Chart(line)
+        .mark_text(align="left", baseline="bottom", dx=4, dy=-2, color="#555555", fontWeight="bold")
+        .encode(y="value:Q", x=alt.value(0), text="text:N")
+    )
+    return alt.layer(curves, rule, text)
 
 
 def gap_chart(df: pd.DataFrame, *, height: int = 300) -> alt.Chart:

@@ -47,7 +47,8 @@ DATASETS = {"MNIST-5k (28x28)": "mnist", "8x8 digits": "digits8"}  # label on sc
 STEP_OPTIONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000]  # Gibbs steps a slider offers
 SHORT_CHAIN = 200  # a Gibbs-steps slider's chain first runs to here, then (once) to max(STEP_OPTIONS)
 N_DREAMS = 30  # chains dreamed from random pixels
-N_SHOWN = 8  # test digits inpainted at once
+N_SHOWN = 8  # test digits inpainted at once (examples: the metrics are scored on N_SCORED)
+N_SCORED = 500  # the first test digits the Inpainting tab's four metrics are computed on (100 in fast mode)
 # Clamped chains per digit whose mean is the fill. On validation digits (bench/rbm_select.py) the mean of
 # 4 chains always lowered the squared error but did not read right more often than one chain: 1.
 N_CHAINS = 1
@@ -222,6 +223,19 @@ def chain_length(steps: int, *, whole: bool = False) -> int:
     :data:`SHORT_CHAIN` for the first positions and the largest step beyond them. Every position up to
     there is a snapshot of that chain."""
     return SHORT_CHAIN if int(steps) <= SHORT_CHAIN and not whole else max(STEP_OPTIONS)
+
+
+def n_scored() -> int:
+    """Test digits the Inpainting tab scores: :data:`N_SCORED`, 100 in fast mode."""
+    return 100 if fast_mode() else N_SCORED
+
+
+def score_length(steps: int, n_chains: int) -> tuple[int, bool]:
+    """How far the scoring chains run to show ``steps`` (as :func:`chain_length`, short first), and
+    whether that runs by itself: at most ``n_scored() x 2 x SHORT_CHAIN`` digit-chain-steps (about
+    10 s on one CPU core for 500 digits) do; more (over 200 steps, or many chains) wait for a button."""
+    length = chain_length(steps)
+    return length, n_scored() * int(n_chains) * length <= 2 * n_scored() * SHORT_CHAIN
 
 
 def chain_positions(length: int) -> tuple[int, ...]:

@@ -19,21 +19,20 @@ from annlab.training import Callback, TrainResult
 
 ERROR_HELP = (
     "Mean squared error between the reconstructed probability and the true pixel, over the missing pixels "
-    "of the test digits (0 = perfect; 0.25 = a coin flip)."
+    "of the scored test digits (0 = perfect; 0.25 = a coin flip); the delta is the mean-image fill's."
 )
 GRID_CAPTION = "Top to bottom: the digits, erased (gray), filled in, error (white = wrong)"
 LOOK_FOR = (
     "A restricted Boltzmann machine (RBM) learns which pixels of a digit go together. The headline is the "
     "**label accuracy**: does a classifier trained on clean digits still read the right digit once the gap "
-    "is filled? On the defaults (6 middle rows erased, 100 Gibbs steps, one chain per digit) it reads about "
-    "85 % of the RBM's fills right, against 66 % after filling the gap with the mean training image and "
-    "89 % on clean digits; the RBM wins at every band height up to 10 rows, and for a band of 1 row the two "
-    "are level, since most of the digit is still there. On the **squared error** of the missing pixels the "
-    "RBM also wins on the defaults, but not after only a few Gibbs steps, nor once about half of the rows "
-    "are gone: a grey, hedged guess is never far off, while a sharp stroke in the wrong place costs the "
-    "full error, so a lower error does not mean a more readable digit. Look for: strokes coming back after "
-    "a few dozen steps, wider gaps failing, which band of a digit is hardest, filters like pieces of "
-    "strokes, and dreams from noise that sharpen with more steps."
+    "is filled? The four numbers under the figure are scored on hundreds of test digits at your settings "
+    "(the figure shows a few of them), beside the same classifier on the gap filled with the mean training "
+    "image, on the gap left gray and on clean digits. The **squared error** on the missing pixels can "
+    "disagree with the label accuracy: a grey, hedged guess is never far off, while a sharp stroke in the "
+    "wrong place costs the full error, so a lower error does not mean a more readable digit. The sweeps "
+    "tab runs the same comparison against the Gibbs steps, the band's height and its place. Look for: "
+    "strokes coming back after a few dozen steps, wider gaps failing, which band of a digit is hardest, "
+    "filters like pieces of strokes, and dreams from noise that sharpen with more steps."
 )
 MEAN_FILL_HELP = (
     "The baseline: fill the gap with the mean training image (a blurry average digit) and ask the same "
@@ -71,7 +70,7 @@ LIKELIHOOD_NOTE = (
     "test digits; the gap compares them with as many training digits."
 )
 CLASSIFIER_HELP = (
-    "How often a logistic regression trained on clean training digits gives the test digits shown their "
+    "How often a logistic regression trained on clean training digits gives the scored test digits their "
     "true label, erased (missing pixels gray) or filled in by the RBM."
 )
 
@@ -199,6 +198,93 @@ def inpaint_at(chain: InpaintChain, steps: int) -> InpaintView:
     )
 
 
+@dataclass
+class InpaintScores:
+    """The Inpainting tab's four metrics over the first ``n`` test digits (not only the ones on screen),
+    with the same mask, chains and seed as the figure, at every Gibbs-step position a chain kept.
+
+    ``acc_inpainted`` and ``error`` {steps: value}: label accuracy and squared error on the gap after
+    that many steps; the baselines do not depend on the steps: ``acc_erased`` (gap left gray),
+    ``acc_mean_fill`` and ``error_mean_fill`` (gap filled with the mean training image), ``acc_clean``
+    (nothing erased)."""
+
+    n: int
+    acc_inpainted: dict[int, float]
+    error: dict[int, float]
+    acc_erased: float
+    acc_mean_fill: float
+    error_mean_fill: float
+    acc_clean: float
+
+    def interval(self, acc: float) -> str:
+        """ "" when ``n`` >= 200, else the 95 % Wilson interval of an accuracy, " (95 % CI 61-80 %)"."""
+        if self.n >= 200:
+            return ""
+        lo, hi = wilson(acc, self.n)
+        return f" (95 % CI {lo:.0%}-{hi:.0%})"
+
+    def summary(self, steps: int) -> str:
+        """The scores at ``steps`` in one sentence, every number beside its baseline."""
+        s = int(steps)
+        acc = self.acc_inpainted[s]
+        return (
+            f"**Scored on the first {self.n} test digits** (the digits above are {defaults.N_SHOWN} examples "
+            f"of them), same gap, steps and chains: the classifier reads {acc:.1%}{self.interval(acc)} of "
+            f"the RBM's fills right, against {self.acc_mean_fill:.1%} after the mean-image fill, "
+            f"{self.acc_erased:.1%} with the gap left gray and {self.acc_clean:.1%} on the clean digits. "
+            f"Squared error on the gap: {self.error[s]:.3f} (mean-image fill {self.error_mean_fill:.3f})."
+        )
+
+
+def wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``p`` observed on ``n`` items (95 % for z = 1.96)."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def inpaint_scores(
+    result: TrainResult,
+    dataset: str,
+    seed: int,
+    missing: np.ndarray,
+    positions,
+    n_test: int,
+    n_chains: int = defaults.N_CHAINS,
+    batch: int = 100,
+    callback: Callback | None = None,
+) -> InpaintScores:
+    """Inpaint the first ``n_test`` test digits as :func:`inpaint_chain` does (one clamped run per batch
+    of ``batch`` digits, kept at every step count of ``positions``) and score them: see
+    :class:`InpaintScores`. ``callback(i, info)`` gets ``info["fraction"]`` after each batch."""
+    split, _ = rbm.binary_digits(dataset, seed)
+    n = min(int(n_test), len(split.X_test))
+    X, y = split.X_test[:n], split.y_test[:n]
+    clf = ip.digit_classifier(dataset, seed)
+    right = {int(s): 0 for s in positions}
+    sq = {int(s): 0.0 for s in positions}
+    for i, start in enumerate(range(0, n, batch)):
+        Xb, yb = X[start : start + batch], y[start : start + batch]
+        fills = ip.inpaint_snapshots(result.model, Xb, missing, positions, seed=seed + i, n_chains=n_chains)
+        for s, R in fills.items():
+            right[s] += int((clf.predict(R) == yb).sum())
+            sq[s] += float(ip.missing_error(R, Xb, missing).sum())
+        if callback:
+            callback(start + len(Xb), {"fraction": (start + len(Xb)) / n})
+    base = ip.mean_fill(X, missing, split.X_train.mean(0))
+    return InpaintScores(
+        n=n,
+        acc_inpainted={s: v / n for s, v in right.items()},
+        error={s: v / n for s, v in sq.items()},
+        acc_erased=float((clf.predict(np.where(missing, 0.5, X)) == y).mean()),
+        acc_mean_fill=float((clf.predict(base) == y).mean()),
+        error_mean_fill=float(ip.missing_error(base, X, missing).mean()),
+        acc_clean=float((clf.predict(X) == y).mean()),
+    )
+
+
 def inpaint_view(
     result: TrainResult,
     dataset: str,
@@ -277,10 +363,11 @@ def reconstructions(result: TrainResult, dataset: str, seed: int, n: int = defau
 
 def likelihood_frame(results: dict[str, TrainResult]) -> pd.DataFrame:
     """Per-epoch curves of the small RBMs in long format: columns epoch, method, curve, value
-    (curves: exact and pseudo log-likelihood per pixel, free-energy gap), for the Likelihood tab."""
+    (curves: exact and pseudo log-likelihood of a held-out digit in nats per digit, free-energy gap),
+    for the Likelihood tab."""
     names = {
-        "exact_ll_per_pixel": "exact log-likelihood",
-        "pseudo_ll_per_pixel": "pseudo-likelihood",
+        "exact_ll": "exact log-likelihood",
+        "pseudo_ll": "pseudo-likelihood",
         "free_energy_gap": "free-energy gap",
     }
     rows = [
@@ -291,6 +378,33 @@ def likelihood_frame(results: dict[str, TrainResult]) -> pd.DataFrame:
         if key in h
     ]
     return pd.DataFrame(rows, columns=["epoch", "method", "curve", "value"])
+
+
+def independent_pixels(dataset: str, seed: int) -> float:
+    """The likelihood baseline of the Likelihood tab: one independent Bernoulli per pixel fitted on the
+    training digits, its mean log-likelihood of the held-out test digits (the small RBMs' curves are on
+    them too), in nats per digit."""
+    split, _ = rbm.binary_digits(dataset, seed)
+    return rbm.independent_pixel_ll(split.X_train, split.X_test)
+
+
+def likelihood_caption(frame: pd.DataFrame, baseline: float) -> str:
+    """The small RBMs' last exact log-likelihood against the independent-pixel baseline, in words."""
+    exact = frame[frame["curve"] == "exact log-likelihood"]
+    if exact.empty:
+        return ""
+    last = exact[exact["epoch"] == exact["epoch"].max()]
+    words = "; ".join(
+        f"{r.method.split(' ')[0]} {r.value:.1f} ({'above' if r.value > baseline else 'below'} it)"
+        for r in last.itertuples()
+    )
+    return (
+        f"Units: natural-log likelihood of one held-out digit (the sum over its pixels), in nats per digit. "
+        f"The grey line is the baseline, a model with one independent Bernoulli per pixel fitted on the "
+        f"training digits: {baseline:.1f} nats per digit. After the last epoch the exact log-likelihood is: "
+        f"{words}. The pseudo-likelihood is an estimate of a different quantity (one pixel given all others, "
+        f"times the number of pixels), so it is not comparable with the baseline."
+    )
 
 
 def rbm_filters(result: TrainResult, n: int = 100) -> np.ndarray:

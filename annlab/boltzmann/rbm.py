@@ -314,6 +314,15 @@ def exact_log_likelihood(model: RBM, v: torch.Tensor) -> float:
     return float((-model.free_energy(v)).mean()) - log_partition(model)
 
 
+def independent_pixel_ll(X_train, X_eval) -> float:
+    """The likelihood baseline: a model with one independent Bernoulli per pixel, fitted on ``X_train``
+    (n, V) (each pixel's share of ink, with Laplace's +1/+2 so no pixel is certain), scored on ``X_eval``
+    (m, V) of 0/1 pixels: the mean log-likelihood in nats per digit (sum over the V pixels)."""
+    X_train, X_eval = np.asarray(X_train, np.float64), np.asarray(X_eval, np.float64)
+    p = (X_train.sum(0) + 1.0) / (X_train.shape[0] + 2.0)  # (V,)
+    return float((X_eval @ np.log(p) + (1.0 - X_eval) @ np.log1p(-p)).mean())
+
+
 def _as_tensor(X, device) -> torch.Tensor:
     return torch.tensor(np.asarray(X, np.float32), device=device)
 

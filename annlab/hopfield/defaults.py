@@ -81,15 +81,21 @@ NOISE = Control(
 
 
 def step_control(max_iter: int = 20) -> Control:
-    """The iteration stepper of the digit section: 0 .. ``max_iter`` (the network's iterations), starting
-    at the last one."""
+    """The iteration stepper of the digit section: 0 .. ``max_iter`` (the iterations the network ran
+    until every probe stopped changing, at most the Iterations setting), starting at the last one."""
     kw = {
         "min_value": 0,
         "max_value": int(max_iter),
-        "help": "0 = the binarised noisy input. Every iteration is kept, so stepping runs nothing; past "
-        "the iteration where the network stopped changing, its last state is shown.",
+        "help": "0 = the binarised noisy input. Every iteration is kept, so stepping runs nothing. The "
+        "range ends where the last probe stopped changing (or at the Iterations setting): later "
+        "iterations would show the same states.",
     }
     return Control("slider", "Show the state after iteration", "hop_dstep", int(max_iter), kw)
+
+
+def step_off(n_iter: int) -> str | None:
+    """Why the iteration stepper does nothing (None when it has iterations to show)."""
+    return None if n_iter >= 1 else "The network ran no iteration to step through here."
 
 
 FLIP = Control(
@@ -173,10 +179,19 @@ METRIC = Control(
 )
 
 
-def trials_control() -> Control:
-    """Trials per load: :data:`TRIALS`, 10 in fast mode (read when drawn, not at import)."""
-    kw = {"min_value": 5, "max_value": 100, "step": 5}
-    return Control("slider", "Trials (random pattern sets) per point", "hop_trials", capacity().trials, kw)
+def trials_control(patterns: str = "random", dynamics: str = "synchronous") -> Control:
+    """Trials per load: :data:`TRIALS`, 10 in fast mode (read when drawn, not at import). Random patterns
+    under asynchronous updates run at most :data:`experiments.ASYNC_TRIALS` trials, so there the range
+    ends at that (a value held from before is clamped: the positions above it would change nothing)."""
+    capped = patterns == "random" and dynamics == "asynchronous"
+    kw = {"min_value": 5, "max_value": ex.ASYNC_TRIALS if capped else 100, "step": 5}
+    if capped:
+        kw["help"] = (
+            f"Asynchronous updates run neuron by neuron, so random patterns get at most {ex.ASYNC_TRIALS} "
+            "trials per point (and 12 loads); synchronous updates allow up to 100."
+        )
+    default = min(capacity().trials, kw["max_value"])
+    return Control("slider", "Trials (random pattern sets) per point", "hop_trials", default, kw)
 
 
 def page_controls() -> list[Control]:

@@ -49,6 +49,16 @@ NOTES = {
         "**Inverse of a target**: with no bias the energy is symmetric, E(-a) = E(a), so the mirror image "
         "of every stored valley is a valley too; nobody stored it."
     ),
+    "inverse of a target newhop": (
+        "**Inverse of a target**: newhop's design has a bias b, but for these targets it comes out zero "
+        "(to rounding), so the energy is symmetric, E(-a) = E(a): the mirror image of every stored valley "
+        "is a valley too; nobody stored it."
+    ),
+    "inverse of a target biased": (
+        "**Inverse of a target**: the mirror image of a stored target is a stable state too; nobody stored "
+        "it. This rule has a bias b, so the energy is not symmetric (E(-a) = E(a) + 2 bᵀa): the mirror "
+        "valley is not automatic here, the rule made it anyway."
+    ),
     "spurious": (
         "**Spurious**: a stable state that is neither a target nor its inverse, typically a mixture of "
         "targets; the rule carved a valley nobody asked for."
@@ -207,9 +217,12 @@ class SmallNetwork:
         )
 
 
-def attractor_notes(found: set[str], rule: str) -> list[str]:
-    """The notes explaining the labels in ``found``, in the page's order."""
-    notes = [NOTES[k] for k in ("inverse of a target", "spurious", "unstable equilibrium") if k in found]
+def attractor_notes(found: set[str], rule: str, biased: bool = False) -> list[str]:
+    """The notes explaining the labels in ``found``, in the page's order; ``biased``: the network has a
+    nonzero bias (newhop, for most targets), so its energy is not symmetric under a -> -a."""
+    inverse = "inverse of a target" + (" biased" if biased else " newhop" if rule == "newhop" else "")
+    keys = [k for k in ("inverse of a target", "spurious", "unstable equilibrium") if k in found]
+    notes = [NOTES[inverse if k == "inverse of a target" else k] for k in keys]
     if "not converged" in found:
         notes.append(NOTES["not converged newhop" if rule == "newhop" else "not converged"])
     return notes
@@ -233,7 +246,7 @@ def small_network(setup: SmallSetup) -> SmallNetwork:
     corners = hc.stable_corners(W, b, cfg)
     table = hc.attractor_table(tr, labels)
     lost = [hc.fmt_state(t) for t in T if not np.any(np.all(corners == t, axis=1))]
-    notes = attractor_notes(set(table["label"]), setup.rule)
+    notes = attractor_notes(set(table["label"]), setup.rule, biased=bool(np.any(np.abs(b) > 1e-12)))
     return SmallNetwork(T, setup.rule, W, b, tr, labels, table, corners, notes, lost)
 
 
@@ -475,6 +488,7 @@ class DrawingRecall:
     frames : ndarray of shape (n_iter + 1, side, side) in [0, 1], frame 0 is the binarised drawing
     energy : ndarray of shape (n_iter + 1,);  iterations : int (-1: not converged)
     which : the stored digit it settled into (-1: none);  inverse : it settled into that digit's inverse
+    biased : the network has a nonzero bias (newhop): its energy is not symmetric under a -> -a
     """
 
     frames: np.ndarray
@@ -482,6 +496,7 @@ class DrawingRecall:
     iterations: int
     which: int
     inverse: bool
+    biased: bool = False
 
     def settled(self) -> str:
         """Where it settled, in words."""
@@ -496,10 +511,12 @@ class DrawingRecall:
                 "(often a blend of several of them)."
             )
         elif self.inverse:
-            where = (
-                f"the **inverse of the stored {self.which}** (every valley has a mirror image when there "
-                "is no bias)."
+            why = (
+                "this rule has a bias, so the mirror image is no automatic valley: the rule made it anyway"
+                if self.biased
+                else "every valley has a mirror image when there is no bias"
             )
+            where = f"the **inverse of the stored {self.which}** ({why})."
         else:
             where = f"the stored **{self.which}**."
         return f"It settled into {where} It stopped changing after {self.iterations} iteration(s)."
@@ -511,9 +528,8 @@ def drawing_retrieval(drawn: np.ndarray, setup: DigitSetup, seed: int) -> Drawin
     states, energy, iters = hd.retrieve_drawing(W, b, hd.binarise(drawn), setup.config(seed))
     which, inverse = hd.identify(states[-1:], P)
     frames = np.stack([as_image(x, setup.side) for x in states])
-    return DrawingRecall(
-        frames, energy, iters, int(setup.digits[which[0]]) if which[0] >= 0 else -1, bool(inverse[0])
-    )
+    which = int(setup.digits[which[0]]) if which[0] >= 0 else -1
+    return DrawingRecall(frames, energy, iters, which, bool(inverse[0]), bool(np.any(np.abs(b) > 1e-12)))
 
 
 # ---------------------------------------------------------------------------------------- capacity

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 
 import altair as alt
 import numpy as np
@@ -54,10 +55,18 @@ def _colors(names) -> alt.Scale:
 
 
 def loss_curves(
-    runs, *, x: str = "epoch", log_y: bool = True, height: int = 180, floor: float | None = None
+    runs,
+    *,
+    x: str = "epoch",
+    log_y: bool = True,
+    height: int = 180,
+    floor: float | None = None,
+    mean: float | None = None,
 ) -> alt.Chart:
     """Training (solid) and validation (dashed) MSE of each run against ``x`` ("epoch" or "seconds"),
-    with the noise floor ``floor`` = σ² as a dotted grey line (none when None or 0).
+    with the noise floor ``floor`` = σ² as a dotted grey line (none when None or 0) and the
+    predict-the-mean baseline ``mean`` (:func:`annlab.optim.data.mean_mse`) as a dashed grey line
+    labelled "mean" (none when None).
 
     ``runs`` : list of :class:`annlab.optim.race.RunResult`. Diverged runs end where they blew up.
     ``height`` is the plot's own height: the chart fits its container's width only ("fit-x"), so axes
@@ -113,16 +122,21 @@ def loss_curves(
             ),
         )
     )
-    if not floor:
+    lines = [(floor, "σ²", [2, 3])] if floor else []
+    lines += [(mean, "mean", [8, 3])] if mean is not None and math.isfinite(mean) and mean > 0 else []
+    if not lines:
         return curves.properties(autosize=FIT_WIDTH)
-    line = pd.DataFrame({"MSE": [float(f"{floor:.4g}")], "text": ["σ²"]})
-    rule = alt.Chart(line).mark_rule(color="#777777", strokeDash=[2, 3], strokeWidth=2).encode(y="MSE:Q")
+    line = pd.DataFrame({"MSE": [float(f"{v:.4g}") for v, _, _ in lines], "text": [t for _, t, _ in lines]})
+    rules = [  # one layer per line, each with its own dash (a dash encoding would share the curves' scale)
+        alt.Chart(line.iloc[[i]]).mark_rule(color="#777777", strokeDash=d, strokeWidth=2).encode(y="MSE:Q")
+        for i, (_, _, d) in enumerate(lines)
+    ]
     text = (  # beside the plot, right of the line's end: on the plot it would sit on the curves near it
         alt.Chart(line)
         .mark_text(align="left", baseline="middle", dx=4, color="#555555", fontWeight="bold")
         .encode(y="MSE:Q", x=alt.value("width"), text="text:N")
     )
-    return alt.layer(curves, rule, text).properties(autosize=FIT_WIDTH)
+    return alt.layer(curves, *rules, text).properties(autosize=FIT_WIDTH)
 
 
 def fit_1d(
@@ -427,11 +441,13 @@ def race_fit(data, runs, pick: str | None = None, residuals: bool = False):
     return fit_2d(data, ok[pick].grid_pred, pick)
 
 
-def race_loss_charts(result, seed: int, projector: bool) -> list[tuple]:
+def race_loss_charts(result, seed: int, projector: bool, mean: float | None = None) -> list[tuple]:
     """The race's main figure as (builder, args, keywords, cache key) for ``ui.chart``: the loss per
-    epoch and per second, with the noise floor (in projector mode 100 px tall, so the figure fits the
-    first screen). The page draws them and prepares them ahead for the neighbouring noise positions."""
-    kw = {"floor": result.config.noise_floor, "height": 100 if projector else 180}
+    epoch and per second, with the noise floor and the predict-the-mean baseline ``mean`` (in projector
+    mode 100 px tall, so the figure fits the first screen). The page draws them and prepares them ahead
+    for the neighbouring noise positions. ``mean`` follows from the race's data and seed, which the
+    cache key holds."""
+    kw = {"floor": result.config.noise_floor, "mean": mean, "height": 100 if projector else 180}
     return [
         (loss_curves, (result.runs,), {"x": x, **kw}, (result.config, seed)) for x in ("epoch", "seconds")
     ]

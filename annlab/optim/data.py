@@ -119,6 +119,12 @@ class RegressionData:
     y_true_val: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
+def mean_mse(data: RegressionData) -> float:
+    """The predict-the-mean baseline: the validation MSE of always answering the training targets' mean
+    (about the variance of the validation targets). A network below it has learned something."""
+    return float(np.mean((data.y_val - float(np.mean(data.y_train))) ** 2))
+
+
 def snr_db(signal: np.ndarray, noise: float) -> float:
     """Signal-to-noise ratio ``10 log10(var(signal) / σ²)`` in dB (inf without noise)."""
     return math.inf if noise == 0 else float(10 * np.log10(np.var(signal) / noise**2))

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 from annlab.controls import Control
-from annlab.optim import OPTIMIZERS
+from annlab.optim import FULL_BATCH_ONLY, OPTIMIZERS
 from annlab.optim import experiments as ex
 from annlab.optim import landscape as ls
 from annlab.optim import race as rc
@@ -391,6 +391,40 @@ def lr_adaptive_control(s: int) -> Control:
         help="For adaptive methods lr is roughly a step length in x, not a gradient multiplier. Adadelta "
         "and L-BFGS use lr = 1.",
     )
+
+
+def beta_off(surface_index: int, names) -> str | None:
+    """Why the landscape's β does nothing (None when it is used): only Momentum and Nesterov use it,
+    and the quadratic's momentum section below the figure (surface 0)."""
+    if surface_index == 0 or any(n in ls.MOMENTUM_NAMES for n in names):
+        return None
+    return "β is the momentum of Momentum and Nesterov, and neither is in the race on this surface."
+
+
+def twin_off(name: str) -> dict[str, str | None]:
+    """Why each setting of the second run does nothing for the optimizer ``name`` (None where used)."""
+    if name == NO_TWIN:
+        why = "No second run: pick an optimizer to race a second time first."
+        return {"lr": why, "momentum": why, "max_iter": why}
+    return {
+        "lr": None,
+        "momentum": None if name in rc.MOMENTUM_NAMES else f"{name} has no momentum β.",
+        "max_iter": None if name == "L-BFGS" else "Only L-BFGS takes several iterations per step.",
+    }
+
+
+def mini_batch_off(names, mini_batch_all: bool) -> dict[str, str | None]:
+    """Why the race's mini-batch controls do nothing for the runs ``names`` (the optimizers and the
+    second run): field of :data:`RACE_MORE` -> reason, None where the control is used."""
+    names = set(names)
+    switchable = [n for n in names if n in OPTIMIZERS and n not in (*FULL_BATCH_ONLY, "SGD (mini-batch)")]
+    mini = "SGD (mini-batch)" in names or (mini_batch_all and bool(switchable))
+    no_switch = "No optimizer in this race can switch: GD and L-BFGS stay full-batch, SGD is mini-batch."
+    no_mini = (
+        "No run uses mini-batches: add 'SGD (mini-batch)', or turn on 'Mini-batches for all' with "
+        "momentum, Adam, ... in the race."
+    )
+    return {"mini_batch_all": None if switchable else no_switch, "batch_size": None if mini else no_mini}
 
 
 def landscape_controls() -> list[Control]:

@@ -180,7 +180,10 @@ def race_caption(data: rc.RegressionData, noise: float) -> str:
     return (
         "Solid: training loss; dashed: validation loss; dotted grey: the noise floor σ², the MSE the "
         "noise-free truth itself scores on noisy targets (on this validation set: "
-        f"{fmt(floor, '.3g')}), so no run can stay below it. Per epoch counts steps; per second counts "
+        f"{fmt(floor, '.3g')}), so no run can stay below it; dashed grey, labelled mean: the "
+        "predict-the-mean baseline, the validation MSE of always answering the training targets' mean "
+        f"(here {fmt(rc.mean_mse(data), '.3g')}, about the variance of the targets): a run above it has "
+        "learned nothing yet. Per epoch counts steps; per second counts "
         "work: the networks train side by side, so each optimizer's seconds are its CPU cost per epoch, "
         "measured running it alone for 20 epochs on this server's CPU, times the epochs. "
         f"Signal-to-noise ratio at σ = {noise:g}: **{snr}** (10·log₁₀ of signal variance over σ²). "
@@ -489,6 +492,33 @@ def bump_metrics(lr_adaptive: float, lr_gd: float, steps: int) -> Metrics:
     )
 
 
+def gd_bump_story(path: np.ndarray, k: float, lr: float) -> str:
+    """What gradient descent did on the piecewise-linear bump of width ``k``, read from its iterates
+    ``path`` (x_0 ... x_T): walked over the bump's top at 1 + k, or bounced in the valley in front of it
+    (between the lowest and highest point of the path's second half)."""
+    path = np.asarray(path, dtype=float)
+    last = len(path) - 1
+    over = np.nonzero(path >= 1.0 + k)[0]
+    if len(over):
+        i = int(over[0])
+        return (
+            f"Gradient descent steps ±α = {lr:g}: at this width its step from x = {path[i - 1]:.1f} lands "
+            f"at x = {path[i]:.1f}, beyond the rising stretch (1, {1 + k:g}) where the gradient is +1, so it "
+            f"never feels the bump and walks on down the far side (x{_sub(last)} = {path[-1]:.1f})."
+        )
+    tail = path[last // 2 :]
+    return (
+        f"Gradient descent steps ±α = {lr:g} and bounces between {tail.min():.1f} and {tail.max():.1f} "
+        f"around the valley at x = 1, for all {last} steps (x{_sub(last)} = {path[-1]:.1f}): it never "
+        f"reaches the bump's top at 1 + k = {1 + k:g}."
+    )
+
+
+def _sub(n: int) -> str:
+    """``n`` as subscript digits: 20 -> ₂₀."""
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
+
+
 @dataclass
 class LinearBump:
     """Seed 004's exercise: GD and Adam on the piecewise-linear bump of width ``k`` (α = 0.3, 20 steps)."""
@@ -518,7 +548,7 @@ def linear_bump(k: float, lr: float = 0.3, steps: int = 20) -> LinearBump:
         Metric(f"Adam at k = {k:g}", "escapes" if adam_out else "stays stuck"),
     ]
     caption = (
-        "Gradient descent steps ±α and bounces between 0.9 and 1.2 around the valley at x = 1 forever. "
+        gd_bump_story(paths["GD (full batch)"], k, lr) + " "
         f"Adam's step is α·m̂/√v̂ with |g| = 1, so v̂ = 1 and the step is α·m̂: the momentum m̂ keeps it "
         f"climbing after the gradient turns, up to x = {highest:.2f}, so it escapes every bump up to "
         f"h = {widest:.2f}. (The report's code multiplies by √v̂ where Adam divides; with |g| = 1 both give "

@@ -32,6 +32,7 @@ from annlab.optim.data import (  # noqa: F401  (re-exported: the page and tests 
     RegressionData,
     TaskConfig,
     make_data,
+    mean_mse,
     personal_digits,
     personal_target,
     snr_db,

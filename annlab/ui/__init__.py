@@ -25,7 +25,7 @@ from annlab.ui.on_demand import on_demand
 from annlab.ui.sidebar import LabSettings, current
 from annlab.ui.stale import keep_last
 from annlab.ui.train import learning_curves, load, train
-from annlab.ui.widgets import control, controls, persisted
+from annlab.ui.widgets import control, controls, keep_in_range, persisted
 
 __all__ = [
     "LabSettings",
@@ -40,6 +40,7 @@ __all__ = [
     "frame",
     "image_grid",
     "join_form",
+    "keep_in_range",
     "keep_last",
     "learning_curves",
     "lesson_bar",

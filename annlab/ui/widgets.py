@@ -90,6 +90,45 @@ def _legacy(raw: list[str], kind: str, default: Any, kwargs: dict) -> Any:
     return tuple(value) if isinstance(default, tuple) else value
 
 
+def clamp(value: Any, low: Any = None, high: Any = None, options: Any = None) -> Any:
+    """``value`` brought into a widget's range: into [``low``, ``high``] (each end of a range slider's
+    tuple), or, with ``options``, to the nearest option (by value for numbers, else the first). None
+    when ``value`` already fits."""
+
+    def one(v):
+        if options is not None:
+            opts = list(options)
+            if v in opts or not opts:
+                return v
+            numbers = [o for o in opts if isinstance(o, int | float) and not isinstance(o, bool)]
+            if isinstance(v, int | float) and len(numbers) == len(opts):
+                return min(opts, key=lambda o: abs(o - v))
+            return opts[0]
+        if not isinstance(v, int | float) or isinstance(v, bool):
+            return v
+        if low is not None and v < low:
+            return type(v)(low)
+        if high is not None and v > high:
+            return type(v)(high)
+        return v
+
+    out = tuple(one(v) for v in value) if isinstance(value, tuple) else one(value)
+    return None if out == value else out
+
+
+def keep_in_range(key: str, *, min_value: Any = None, max_value: Any = None, options: Any = None) -> None:
+    """Clamp the value the widget ``key`` holds from an earlier run into its range today (see
+    :func:`clamp`), before the widget is drawn: a control whose range depends on another (the iteration
+    stepper's maximum is the number of iterations) then follows it instead of raising "The value 20 is
+    greater than the max_value 1". :func:`persisted` does this for every slider, number input and select
+    slider; call it yourself only for a plain ``st.slider`` with a ``key``."""
+    if key not in st.session_state:
+        return
+    fixed = clamp(st.session_state[key], min_value, max_value, options)
+    if fixed is not None:
+        st.session_state[key] = fixed
+
+
 def persisted(widget: Callable, label: str, *, key: str, default: Any, **kwargs) -> Any:
     """Draw ``widget(label, key=key, **kwargs)`` bound to the URL parameter ``key`` and kept per session.
 
@@ -113,14 +152,38 @@ def persisted(widget: Callable, label: str, *, key: str, default: Any, **kwargs)
         decoded = _legacy(st.query_params.get_all(key), kind, default, kwargs)
         if decoded is not None:
             st.session_state[key] = decoded
+    if kind in ("slider", "number_input", "select_slider"):
+        options = kwargs.get("options") if kind == "select_slider" else None
+        low, high = kwargs.get("min_value"), kwargs.get("max_value")
+        keep_in_range(key, min_value=low, max_value=high, options=options)
     value = widget(label, key=key, bind="query-params", persist_state="session", **kwargs)
     snapshot.record_widget(key, kind, value, default, kwargs)  # the settings of "Download snapshot"
     return value
 
 
-def control(c: Control, where=st, **kw) -> Any:
+def follow_max(key: str, high: Any) -> None:
+    """A stepper whose range grows and shrinks with the state (iterations run until the network
+    settled): when it was at its end last time, it stays at the end of today's range."""
+    mark = f"_follow_max_{key}"
+    last = st.session_state.get(mark)
+    if last is not None and last != high and st.session_state.get(key, None) == last:
+        st.session_state[key] = high
+    st.session_state[mark] = high
+
+
+def control(c: Control, where=st, *, off: str | None = None, at_end: bool = False, **kw) -> Any:
     """Draw the :class:`~annlab.controls.Control` ``c`` (from a topic's ``defaults.py``) in ``where``
-    (``st``, ``st.sidebar``, a column, a popover) bound to the URL; ``kw`` overrides widget options."""
+    (``st``, ``st.sidebar``, a column, a popover) bound to the URL; ``kw`` overrides widget options.
+
+    ``off``: why the control does nothing in this state; it is then disabled and its help says why.
+    ``at_end``: a slider left at the end of its range stays at the end when the range changes
+    (:func:`follow_max`); a value beyond a shrunk range is clamped in any case."""
+    if at_end:
+        follow_max(c.key, kw.get("max_value", c.kw.get("max_value")))
+    if off:
+        kw["disabled"] = True
+        help_text = kw.get("help", c.kw.get("help"))
+        kw["help"] = f"**Off here:** {off}" + (f"\n\n{help_text}" if help_text else "")
     return persisted(getattr(where, c.widget), c.label, key=c.key, default=c.default, **{**c.kw, **kw})
 
 
