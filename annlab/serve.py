@@ -227,32 +227,8 @@ def healthy(url: str) -> bool:
 def open_home(url: str, timeout: float = 120.0) -> bool:
     """Open the home page of the Streamlit server at ``url`` once, as a browser would (a websocket
     session runs app.py, which registers every page), so that a student's first deep link into a fresh
-    process finds its page (streamlit/streamlit#8860). True when the run finished within ``timeout``."""
-    import asyncio
+    process finds its page (streamlit/streamlit#8860). True when the run finished within ``timeout``.
+    The websocket client speaks Streamlit's protocol, so it lives in :mod:`annlab.ui.visit`."""
+    from annlab.ui.visit import open_page
 
-    async def visit() -> bool:
-        import websockets
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
-        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**27) as ws:
-            back = BackMsg()
-            back.rerun_script.query_string = ""
-            back.rerun_script.page_name = ""
-            await ws.send(back.SerializeToString())
-            async for raw in ws:
-                msg = ForwardMsg()
-                msg.ParseFromString(raw)
-                if msg.WhichOneof("type") == "script_finished":
-                    return True
-        return False
-
-    async def bounded() -> bool:
-        return await asyncio.wait_for(visit(), timeout)
-
-    try:
-        return asyncio.run(bounded())
-    except Exception as exc:  # unreachable, too slow, a protocol hiccup: the server still serves
-        print(f"serve: could not open the home page of {url} ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return False
+    return open_page(url, timeout)

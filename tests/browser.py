@@ -148,15 +148,25 @@ def exception_text(page) -> str | None:
 
 
 def main_figure_box(page) -> dict | None:
-    """Bounding box of the page's main figure (``ui.main_figure()``), in page coordinates."""
+    """Bounding box of the page's main figure (``ui.main_figure()``), in page coordinates: the union of
+    its graphics (charts and images) and the controls drawn with them. The text alternative each chart
+    carries below it (the visually hidden description, the folded "Data as a table") is not part of the
+    figure a class looks at; the whole container is the box when it holds no graphics."""
     fig = page.locator(".st-key-main_figure")
     if fig.count() == 0:
         return None
     fig.first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)  # charts finish their layout
     return fig.first.evaluate(
-        "el => { const r = el.getBoundingClientRect();"
-        " return {x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height}; }"
+        """el => {
+          const box = r => ({x: r.x, y: r.y + window.scrollY, width: r.width, height: r.height});
+          const parts = [...el.querySelectorAll(".vega-embed, img, canvas, [data-testid='stSlider']")]
+            .map(e => e.getBoundingClientRect()).filter(r => r.width > 0 && r.height > 0);
+          if (!parts.length) return box(el.getBoundingClientRect());
+          const top = Math.min(...parts.map(r => r.top)), left = Math.min(...parts.map(r => r.left));
+          const bottom = Math.max(...parts.map(r => r.bottom)), right = Math.max(...parts.map(r => r.right));
+          return {x: left, y: top + window.scrollY, width: right - left, height: bottom - top};
+        }"""
     )
 
 
