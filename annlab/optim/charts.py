@@ -537,7 +537,9 @@ def test_surfaces(data, grid_pred: np.ndarray, test_pred: np.ndarray, name: str)
         .encode(x=alt.X("x:Q", title="x"), y=alt.Y("y:Q", title="y")),
         alt.Chart(pts).mark_circle(size=50, color="black").encode(x="x:Q", y="y:Q"),
     ).properties(
-        title=f"{name[:1].upper() + name[1:]} (the line) and the test points (the dots)", height=220, width=width
+        title=f"{name[:1].upper() + name[1:]} (the line) and the test points (the dots)",
+        height=220,
+        width=width,
     )
     bottom = (
         alt.Chart(pts, title="Its error on the test points (fit − target)", height=220, width=width)
