@@ -204,6 +204,15 @@ _AXE_RUN = """async (parts) => {
 
 
 NAV_READY = "() => !document.querySelector(\"[data-testid='stSidebarNavItems']:not([role])\")"
+# the frame's script has made every region that scrolls sideways focusable, the drawing canvas's box in
+# a component's shadow DOM included (it looks on a 1.5 s timer there, which axe must not outrun)
+SCROLLERS_READY = """() => {
+  const bare = (root) => [...root.querySelectorAll('.katex-display, .stHtml > div, .dc-scroll')]
+    .some(e => e.scrollWidth > e.clientWidth + 1 && !e.hasAttribute('tabindex'))
+    || [...root.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+      .some(h => h.shadowRoot && bare(h.shadowRoot));
+  return !bare(document);
+}"""
 
 
 def axe_violations(page) -> list[dict]:
@@ -214,6 +223,8 @@ def axe_violations(page) -> list[dict]:
         raise RuntimeError("axe-core is missing: run `bash scripts/ensure_axe.sh` (or `make test`)")
     with contextlib.suppress(Exception):  # the frame's script has given the navigation its list roles
         page.wait_for_function(NAV_READY, timeout=5000)
+    with contextlib.suppress(Exception):  # ... and made the scrolling regions focusable
+        page.wait_for_function(SCROLLERS_READY, timeout=5000)
     if not page.evaluate("() => typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate(_AXE_RUN, list(FRAMEWORK_PARTS))
